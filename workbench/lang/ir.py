@@ -1,0 +1,472 @@
+"""The immutable intermediate representation of otlspec properties.
+
+Every backend (reference interpreter, numba, cupy, Z3, stream monitor) consumes these nodes
+and nothing else: parse trees never leave :mod:`workbench.lang`.
+
+Design
+------
+* Nodes are frozen, slotted dataclasses; equality and hashing are structural, so equal
+  sub-formulas are equal keys in memo tables (compile once, reuse).
+* Source positions are *not* stored in nodes (that would break structural equality);
+  :class:`workbench.lang.parser` keeps them in a side table keyed by node identity.
+* Multi-binder quantifiers (``forall a in S, b in T``) are desugared into nested
+  single-binder :class:`Quant` nodes; ``where`` guards sit on the innermost binder.
+* Durations and timestamps are integers in nanoseconds.
+
+The meaning of each node is specified in ``docs/language.md``; the reference interpreter in
+:mod:`workbench.engine.reference` is a direct reading of that document.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, fields
+from typing import Literal, TypeAlias
+
+
+class Type(enum.Enum):
+    """Static types of expressions."""
+
+    BOOL = "bool"
+    INT = "int"
+    FLOAT = "float"
+    STR = "str"
+    DURATION = "duration"  # signed nanoseconds
+    TIME = "time"  # nanoseconds since the Unix epoch
+    KIND = "kind"  # span kind enum
+    STATUS = "status"  # status code enum
+    ID = "id"  # trace / span id, compared as lowercase hex text
+    VALUE = "value"  # dynamically typed attribute value (str, int, float, bool, list)
+    SPAN = "span"
+    EVENT = "event"
+    SPANS = "set<span>"
+    EVENTS = "set<event>"
+    LIST = "list"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Span kind names, in OTLP enum order (``SPAN_KIND_UNSPECIFIED`` = 0 ...).
+KINDS: tuple[str, ...] = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
+#: Status code names, in OTLP enum order (``STATUS_CODE_UNSET`` = 0 ...).
+STATUSES: tuple[str, ...] = ("UNSET", "OK", "ERROR")
+#: Duration units and their size in nanoseconds.
+UNITS: dict[str, int] = {
+    "ns": 1,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+
+#: Span fields, their static type, and a one-line meaning (the language manual's table).
+SPAN_FIELDS: dict[str, tuple[Type, str]] = {
+    "trace_id": (Type.ID, "trace id as lowercase hex (32 digits when well-formed)"),
+    "span_id": (Type.ID, "span id as lowercase hex (16 digits when well-formed)"),
+    "parent_id": (Type.ID, "parent span id as lowercase hex, empty text for a root"),
+    "name": (Type.STR, "span name"),
+    "kind": (Type.KIND, "span kind"),
+    "status": (Type.STATUS, "status code"),
+    "status_message": (Type.STR, "status message"),
+    "start": (Type.TIME, "start timestamp"),
+    "end": (Type.TIME, "end timestamp"),
+    "duration": (Type.DURATION, "end - start"),
+    "service": (Type.STR, "resource attribute service.name ('' when absent)"),
+    "scope": (Type.STR, "instrumentation scope name"),
+    "depth": (Type.INT, "number of resolved ancestors (0 for a root or an orphan)"),
+    "is_root": (Type.BOOL, "the span names no parent"),
+    "has_end": (Type.BOOL, "the source recorded an end time / duration"),
+    "flags": (Type.INT, "W3C trace flags (bit 0 = sampled)"),
+    "sampled": (Type.BOOL, "trace flags bit 0"),
+    "trace_state": (Type.STR, "W3C trace state"),
+    "event_count": (Type.INT, "number of span events"),
+    "link_count": (Type.INT, "number of span links (in this trace or not)"),
+    "attribute_count": (Type.INT, "number of span attributes"),
+}
+
+#: Event fields.
+EVENT_FIELDS: dict[str, tuple[Type, str]] = {
+    "name": (Type.STR, "event name"),
+    "time": (Type.TIME, "event timestamp"),
+}
+
+#: Span-set relations ``rel(s)``.
+RELATIONS: tuple[str, ...] = (
+    "parent",
+    "children",
+    "ancestors",
+    "descendants",
+    "siblings",
+    "linked",
+)
+
+AttrScope = Literal["span", "resource", "event"]
+CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
+ArithOp = Literal["+", "-", "*", "/", "%"]
+AggOp = Literal["count", "sum", "min", "max", "avg", "distinct"]
+QuantKind = Literal["forall", "exists"]
+TemporalOp = Literal[
+    "always",
+    "eventually",
+    "next",
+    "wnext",
+    "until",
+    "historically",
+    "once",
+    "previously",
+    "since",
+]
+Severity = Literal["error", "warning", "info"]
+
+FUTURE_OPS: frozenset[str] = frozenset({"always", "eventually", "next", "wnext", "until"})
+PAST_OPS: frozenset[str] = frozenset({"historically", "once", "previously", "since"})
+BINARY_TEMPORAL: frozenset[str] = frozenset({"until", "since"})
+INTERVAL_OPS: frozenset[str] = frozenset(
+    {"always", "eventually", "until", "historically", "once", "since"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Base class of every IR node."""
+
+    def children(self) -> tuple[Node, ...]:
+        """Direct sub-nodes, in field order (tuples of nodes are flattened)."""
+        out: list[Node] = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Node):
+                out.append(value)
+            elif isinstance(value, tuple):
+                out.extend(v for v in value if isinstance(v, Node))
+        return tuple(out)
+
+
+# --------------------------------------------------------------------------- terms
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Node):
+    """A literal: bool, int, float, str, a duration (int ns), or an enum member name."""
+
+    value: bool | int | float | str
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class ParamRef(Node):
+    """A reference to a ``let`` constant or ``param``; :func:`workbench.lang.passes.bind_params`
+    replaces it with the bound :class:`Const` before a backend compiles the formula."""
+
+    name: str
+    type: Type
+
+
+@dataclass(frozen=True, slots=True)
+class ListLit(Node):
+    """A literal list, used on the right of ``in``."""
+
+    items: tuple[Const, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Var(Node):
+    """A bound variable (a span or an event)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Field(Node):
+    """A field of a span or event variable: ``s.start``, ``e.name``."""
+
+    base: Var
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attr(Node):
+    """An attribute lookup: ``s.attributes["k"]`` (span), ``s.resource["k"]``, ``e.attributes["k"]``."""
+
+    base: Var
+    key: str
+    scope: AttrScope = "span"
+
+
+@dataclass(frozen=True, slots=True)
+class Neg(Node):
+    """Arithmetic negation ``-x``."""
+
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Arith(Node):
+    """Binary arithmetic ``left op right``."""
+
+    op: ArithOp
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    """A built-in scalar function: ``len(x)``, ``lower(x)``, ``abs(x)``, ``luhn(x)``, ``hb(a, b)``..."""
+
+    func: str
+    args: tuple[Node, ...]
+
+
+# --------------------------------------------------------------------------- span sets
+
+
+@dataclass(frozen=True, slots=True)
+class Spans(Node):
+    """All spans of the trace under check."""
+
+
+@dataclass(frozen=True, slots=True)
+class Roots(Node):
+    """Spans that name no parent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rel(Node):
+    """A structural relation of a span: ``children(s)``, ``ancestors(s)``...  See :data:`RELATIONS`."""
+
+    rel: str
+    arg: Var
+
+
+@dataclass(frozen=True, slots=True)
+class Events(Node):
+    """The span events of a span: ``events(s)``."""
+
+    arg: Var
+
+
+@dataclass(frozen=True, slots=True)
+class Comprehension(Node):
+    """``{x in S where G}``: the members of ``S`` satisfying ``G``."""
+
+    var: str
+    domain: Node
+    guard: Node
+
+
+# --------------------------------------------------------------------------- aggregates
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate(Node):
+    """``count(S)``, ``sum(x in S: e)``, ``min``, ``max``, ``avg``, ``distinct(x in S: e)``.
+
+    ``var``/``body`` are ``None`` for ``count``. ``distinct`` counts the distinct values of ``body``.
+    The aggregate of an empty set is 0 for count/sum/distinct and *undefined* for min/max/avg
+    (an atom that reads an undefined value is false).
+    """
+
+    op: AggOp
+    domain: Node
+    var: str | None = None
+    body: Node | None = None
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+@dataclass(frozen=True, slots=True)
+class Compare(Node):
+    """``left op right``; false when either side is undefined (absent attribute, empty min)."""
+
+    op: CompareOp
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Match(Node):
+    """``x matches "regex"`` (Python ``re.search`` semantics); false when ``x`` is undefined."""
+
+    operand: Node
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class InList(Node):
+    """``x in [a, b, c]``; false when ``x`` is undefined."""
+
+    operand: Node
+    items: ListLit
+
+
+@dataclass(frozen=True, slots=True)
+class Member(Node):
+    """``x in S`` for a span set ``S``."""
+
+    elem: Var
+    domain: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Has(Node):
+    """``has(x)``: the attribute or field ``x`` is present (defined)."""
+
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class HappensBefore(Node):
+    """``a hb b``: span ``a`` happens before span ``b`` (see the manual's causality section)."""
+
+    left: Var
+    right: Var
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Node):
+    """Negation."""
+
+    arg: Node
+
+
+@dataclass(frozen=True, slots=True)
+class And(Node):
+    """Conjunction (flattened, at least two arguments)."""
+
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or(Node):
+    """Disjunction (flattened, at least two arguments)."""
+
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Implies(Node):
+    """Implication ``left -> right``."""
+
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Quant(Node):
+    """``forall var in domain where guard: body`` / ``exists ...``. ``guard`` is ``None`` when absent."""
+
+    kind: QuantKind
+    var: str
+    domain: Node
+    guard: Node | None
+    body: Node
+
+
+# --------------------------------------------------------------------------- temporal
+
+
+@dataclass(frozen=True, slots=True)
+class Interval(Node):
+    """A closed interval ``[lo, hi]`` of nanoseconds; ``hi`` is ``None`` for infinity."""
+
+    lo: int = 0
+    hi: int | None = None
+
+    @property
+    def unbounded(self) -> bool:
+        return self.lo == 0 and self.hi is None
+
+
+@dataclass(frozen=True, slots=True)
+class StartOf(Node):
+    """Timeline atom: the current position is the start of span ``s``."""
+
+    arg: Var
+
+
+@dataclass(frozen=True, slots=True)
+class EndOf(Node):
+    """Timeline atom: the current position is the end of span ``s``."""
+
+    arg: Var
+
+
+@dataclass(frozen=True, slots=True)
+class EventOf(Node):
+    """Timeline atom: the current position is a span event of ``s`` (named ``name`` when given)."""
+
+    arg: Var
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Temporal(Node):
+    """A metric temporal operator over the trace timeline; ``args`` has 1 or 2 formulas."""
+
+    op: TemporalOp
+    args: tuple[Node, ...]
+    interval: Interval = field(default_factory=Interval)
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+Formula: TypeAlias = Node
+Expr: TypeAlias = Node
+
+
+@dataclass(frozen=True, slots=True)
+class Template(Node):
+    """A message template: literal text and ``{expr}`` holes over the property's bound variables."""
+
+    parts: tuple[str | Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Property(Node):
+    """A named, checkable property."""
+
+    name: str
+    formula: Node
+    severity: Severity = "error"
+    message: Template | None = None
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Param(Node):
+    """``param NAME = default`` (overridable with ``--param NAME=VALUE``) or ``let NAME = value``."""
+
+    name: str
+    default: Const
+    overridable: bool = True
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Spec(Node):
+    """A parsed, resolved spec file: its own properties plus those it imports."""
+
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    properties: tuple[Property, ...]
+    imports: tuple[str, ...] = ()
+    source: str = ""  # path of the file it came from ('' for text)
+
+    def property(self, name: str) -> Property:
+        for prop in self.properties:
+            if prop.name == name:
+                return prop
+        raise KeyError(name)
+
+
+def is_temporal(node: Node) -> bool:
+    """Whether a formula contains a temporal operator or timeline atom."""
+    if isinstance(node, Temporal | StartOf | EndOf | EventOf):
+        return True
+    return any(is_temporal(child) for child in node.children())
