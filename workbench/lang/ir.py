@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
 from typing import Literal, TypeAlias
+
+from workbench.errors import SourcePos
 
 
 class Type(enum.Enum):
@@ -75,7 +78,7 @@ SPAN_FIELDS: dict[str, tuple[Type, str]] = {
     "duration": (Type.DURATION, "end - start"),
     "service": (Type.STR, "resource attribute service.name ('' when absent)"),
     "scope": (Type.STR, "instrumentation scope name"),
-    "depth": (Type.INT, "number of resolved ancestors (0 for a root or an orphan)"),
+    "depth": (Type.INT, "number of spans in ancestors(s) (0 for a root or an orphan)"),
     "is_root": (Type.BOOL, "the span names no parent"),
     "has_end": (Type.BOOL, "the source recorded an end time / duration"),
     "flags": (Type.INT, "W3C trace flags (bit 0 = sampled)"),
@@ -457,6 +460,10 @@ class Spec(Node):
     properties: tuple[Property, ...]
     imports: tuple[str, ...] = ()
     source: str = ""  # path of the file it came from ('' for text)
+    #: Where each property (by name) is defined; not part of equality.
+    positions: Mapping[str, SourcePos] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def property(self, name: str) -> Property:
         for prop in self.properties:

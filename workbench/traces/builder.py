@@ -1,0 +1,495 @@
+"""Assemble a :class:`~workbench.traces.model.SpanTable` from decoded records.
+
+Loaders append into a :class:`TableBuilder`, column by column; :meth:`TableBuilder.build` does all
+whole-table work once, vectorized: join traces by id, sort rows by (trace, start), resolve parent
+and link pointers, compute depths (pointer jumping, so a 100k-deep chain costs O(n log n), and
+cycles are found without recursion).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import Diagnostic
+from workbench.traces.model import (
+    ATTR_ARRAY,
+    ATTR_BOOL,
+    ATTR_BYTES,
+    ATTR_FLOAT,
+    ATTR_INT,
+    ATTR_KVLIST,
+    ATTR_STR,
+    MISSING_PARENT,
+    ROOT,
+    AttrColumns,
+    SpanTable,
+    StringTable,
+)
+
+_HEX = frozenset("0123456789abcdef")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class AttrBuilder:
+    """Append-only CSR attribute columns; call :meth:`close_owner` after each owner."""
+
+    __slots__ = ("counts", "fval", "ival", "key", "strings", "sval", "type")
+
+    def __init__(self, strings: StringTable) -> None:
+        self.strings = strings
+        self.counts: list[int] = []
+        self.key: list[int] = []
+        self.type: list[int] = []
+        self.ival: list[int] = []
+        self.fval: list[float] = []
+        self.sval: list[int] = []
+
+    def push(self, key: str, value: Any) -> None:
+        """Append one attribute; ``value`` is a Python str/bool/int/float/bytes/list/dict."""
+        code = self.strings.code
+        self.key.append(code(key))
+        if isinstance(value, str):
+            self._append(ATTR_STR, 0, 0.0, code(value))
+        elif isinstance(value, bool):
+            self._append(ATTR_BOOL, int(value), 0.0, 0)
+        elif isinstance(value, int):
+            if _INT64_MIN <= value <= _INT64_MAX:
+                self._append(ATTR_INT, value, float(value), 0)
+            else:
+                self._append(ATTR_FLOAT, 0, float(value), 0)
+        elif isinstance(value, float):
+            self._append(ATTR_FLOAT, 0, value, 0)
+        elif isinstance(value, bytes | bytearray):
+            self._append(ATTR_BYTES, 0, 0.0, code(bytes(value).hex()))
+        elif isinstance(value, dict):
+            self._append(ATTR_KVLIST, 0, 0.0, code(json.dumps(value, sort_keys=True)))
+        elif isinstance(value, list | tuple):
+            self._append(ATTR_ARRAY, 0, 0.0, code(json.dumps(list(value))))
+        else:
+            self._append(ATTR_STR, 0, 0.0, code(str(value)))
+
+    def _append(self, kind: int, ival: int, fval: float, sval: int) -> None:
+        self.type.append(kind)
+        self.ival.append(ival)
+        self.fval.append(fval)
+        self.sval.append(sval)
+
+    def close_owner(self, count: int) -> None:
+        self.counts.append(count)
+
+    def push_all(self, items: Iterable[tuple[str, Any]]) -> None:
+        """Append every (key, value) and close the owner."""
+        n = 0
+        for key, value in items:
+            self.push(key, value)
+            n += 1
+        self.counts.append(n)
+
+    def columns(self) -> AttrColumns:
+        offsets = np.zeros(len(self.counts) + 1, dtype=np.int64)
+        if self.counts:
+            np.cumsum(np.asarray(self.counts, dtype=np.int64), out=offsets[1:])
+        return AttrColumns(
+            offsets=offsets,
+            key=np.asarray(self.key, dtype=np.int32),
+            type=np.asarray(self.type, dtype=np.int8),
+            ival=np.asarray(self.ival, dtype=np.int64),
+            fval=np.asarray(self.fval, dtype=np.float64),
+            sval=np.asarray(self.sval, dtype=np.int32),
+        )
+
+
+def parse_id(text: str, nbytes: int) -> tuple[int, int, str | None]:
+    """Decode an id text into (numeric value, byte length, preserved text or None).
+
+    Well-formed ids (``2 * nbytes`` hex digits) give their value and ``nbytes``; a shorter
+    hex id is zero-extended (its text is kept); a non-hex or over-long id is kept as text,
+    with length -1 (not hex) or its byte length, and a stable 64-bit hash as value so that
+    parent pointers written with the same text still resolve.
+    """
+    if not text:
+        return 0, 0, None
+    low = text.lower()
+    digits = len(low)
+    if digits <= 16 and _HEX.issuperset(low):
+        value = int(low, 16)
+        if digits == 2 * nbytes:
+            return value, nbytes, None
+        return value, (digits + 1) // 2, low
+    hashed = int.from_bytes(hashlib.blake2b(low.encode(), digest_size=8).digest(), "big")
+    length = (digits + 1) // 2 if _HEX.issuperset(low) else -1
+    return hashed, length, low
+
+
+class TableBuilder:
+    """Collects spans from any number of sources; :meth:`build` returns the table."""
+
+    def __init__(self) -> None:
+        self.strings = StringTable()
+        s = self.strings
+        self.diagnostics: list[Diagnostic] = []
+        # per span, in input order
+        self.trace_key: list[str] = []
+        self.span_id: list[str] = []
+        self.parent_id: list[str] = []
+        self.name: list[int] = []
+        self.kind: list[int] = []
+        self.status: list[int] = []
+        self.status_message: list[int] = []
+        self.start: list[int] = []
+        self.end: list[int] = []
+        self.has_end: list[bool] = []
+        self.flags: list[int] = []
+        self.trace_state: list[int] = []
+        self.resource: list[int] = []
+        self.scope: list[int] = []
+        self.source: list[int] = []
+        self.attrs = AttrBuilder(s)
+        # events: per span counts; per event name/time and attributes
+        self.event_counts: list[int] = []
+        self.event_name: list[int] = []
+        self.event_time: list[int] = []
+        self.event_attrs = AttrBuilder(s)
+        # links: per span counts; per link target ids and attributes
+        self.link_counts: list[int] = []
+        self.link_trace_id: list[str] = []
+        self.link_span_id: list[str] = []
+        self.link_attrs = AttrBuilder(s)
+        # resources
+        self.resource_attrs = AttrBuilder(s)
+        self.resource_service: list[int] = []
+
+    # ------------------------------------------------------------------ appending
+    def add_resource(self, attributes: Iterable[tuple[str, Any]]) -> int:
+        """Register a resource (its attributes) and return its index."""
+        items = list(attributes)
+        self.resource_attrs.push_all(items)
+        service = ""
+        for key, value in items:
+            if key == "service.name" and isinstance(value, str):
+                service = value
+        self.resource_service.append(self.strings.code(service))
+        return len(self.resource_service) - 1
+
+    def add_span(
+        self,
+        *,
+        trace_id: str,
+        span_id: str,
+        parent_id: str = "",
+        name: str = "",
+        kind: int = 0,
+        status: int = 0,
+        status_message: str = "",
+        start: int = 0,
+        end: int | None = None,
+        flags: int = 0,
+        trace_state: str = "",
+        resource: int,
+        scope: str = "",
+        source: str = "",
+        attributes: Iterable[tuple[str, Any]] = (),
+        events: Sequence[tuple[str, int, Iterable[tuple[str, Any]]]] = (),
+        links: Sequence[tuple[str, str, Iterable[tuple[str, Any]]]] = (),
+    ) -> int:
+        """Append one span (ids as hex text); returns its input index. A convenience for
+        loaders that are not on a hot path; fast decoders append to the columns directly."""
+        code = self.strings.code
+        self.trace_key.append(trace_id.lower())
+        self.span_id.append(span_id)
+        self.parent_id.append(parent_id)
+        self.name.append(code(name))
+        self.kind.append(kind)
+        self.status.append(status)
+        self.status_message.append(code(status_message))
+        self.start.append(start)
+        self.end.append(start if end is None else end)
+        self.has_end.append(end is not None)
+        self.flags.append(flags)
+        self.trace_state.append(code(trace_state))
+        self.resource.append(resource)
+        self.scope.append(code(scope))
+        self.source.append(code(source))
+        self.attrs.push_all(attributes)
+        self.event_counts.append(len(events))
+        for ev_name, ev_time, ev_attrs in events:
+            self.event_name.append(code(ev_name))
+            self.event_time.append(ev_time)
+            self.event_attrs.push_all(ev_attrs)
+        self.link_counts.append(len(links))
+        for l_trace, l_span, l_attrs in links:
+            self.link_trace_id.append(l_trace.lower())
+            self.link_span_id.append(l_span.lower())
+            self.link_attrs.push_all(l_attrs)
+        return len(self.name) - 1
+
+    def __len__(self) -> int:
+        return len(self.name)
+
+    # ------------------------------------------------------------------ building
+    def build(self) -> SpanTable:
+        """Join, sort, resolve and return the table (the builder should not be reused)."""
+        n = len(self.name)
+        strings = self.strings
+        # --- traces in order of first appearance
+        trace_of: dict[str, int] = {}
+        trace_input = np.fromiter(
+            (trace_of.setdefault(k, len(trace_of)) for k in self.trace_key), dtype=np.int32, count=n
+        )
+        trace_keys = list(trace_of)
+        start = np.asarray(self.start, dtype=np.int64)
+        order = np.lexsort((np.arange(n), start, trace_input)) if n else np.zeros(0, np.int64)
+        order = order.astype(np.int64)
+        trace_index = trace_input[order]
+        counts = np.bincount(trace_index, minlength=len(trace_keys)) if n else np.zeros(0, np.int64)
+        trace_offsets = np.zeros(len(trace_keys) + 1, dtype=np.int64)
+        np.cumsum(counts, out=trace_offsets[1:])
+
+        # --- trace ids
+        t_bytes = np.zeros((len(trace_keys), 16), dtype=np.uint8)
+        t_len = np.zeros(len(trace_keys), dtype=np.int8)
+        for t, key in enumerate(trace_keys):
+            if len(key) <= 32 and _HEX.issuperset(key) and key:
+                raw = bytes.fromhex(key.rjust(32, "0"))
+                t_bytes[t] = np.frombuffer(raw, dtype=np.uint8)
+                t_len[t] = (len(key) + 1) // 2
+            else:
+                t_len[t] = -1 if key else 0
+
+        # --- span and parent ids (in sorted order)
+        id_text: dict[tuple[int, str], str] = {}
+        span_val = np.zeros(n, dtype=np.uint64)
+        span_len = np.zeros(n, dtype=np.int8)
+        par_val = np.zeros(n, dtype=np.uint64)
+        par_len = np.zeros(n, dtype=np.int8)
+        sid, pid = self.span_id, self.parent_id
+        for new_row, old_row in enumerate(order.tolist()):
+            v, ln, txt = parse_id(sid[old_row], 8)
+            span_val[new_row] = v
+            span_len[new_row] = ln
+            if txt is not None:
+                id_text[(new_row, "span")] = txt
+            ptext = pid[old_row]
+            if ptext:
+                v, ln, txt = parse_id(ptext, 8)
+                if v == 0 and ln == 8:  # an all-zero parent id means "no parent" in OTLP
+                    continue
+                par_val[new_row] = v
+                par_len[new_row] = ln
+                if txt is not None:
+                    id_text[(new_row, "parent")] = txt
+
+        parent = _resolve(trace_index, span_val, span_len, trace_index, par_val, par_len != 0)
+        depth, in_cycle = _depths(parent)
+
+        def col(values: list[Any], dtype: Any) -> np.ndarray:
+            return np.asarray(values, dtype=dtype)[order] if n else np.zeros(0, dtype)
+
+        resource = col(self.resource, np.int32)
+        resource_service = np.asarray(self.resource_service + [0], dtype=np.int32)
+
+        attrs = _permute_csr(self.attrs.columns(), order)
+        ev_offsets, ev_perm = _csr_order(np.asarray(self.event_counts, dtype=np.int64), order)
+        event_attrs = _permute_csr(self.event_attrs.columns(), ev_perm)
+        ln_offsets, ln_perm = _csr_order(np.asarray(self.link_counts, dtype=np.int64), order)
+        link_attrs = _permute_csr(self.link_attrs.columns(), ln_perm)
+        link_trace = [self.link_trace_id[j] for j in ln_perm.tolist()]
+        link_span = [self.link_span_id[j] for j in ln_perm.tolist()]
+        link_row = _resolve_links(
+            trace_of, trace_index, span_val, span_len, link_trace, link_span
+        )
+
+        table = SpanTable(
+            strings=strings,
+            trace_offsets=trace_offsets,
+            trace_id_hex=trace_keys,
+            trace_id_bytes=t_bytes,
+            trace_id_len=t_len,
+            trace_index=trace_index.astype(np.int32),
+            span_id=span_val,
+            span_id_len=span_len,
+            parent_span_id=par_val,
+            parent_id_len=par_len,
+            parent=parent,
+            depth=depth,
+            in_cycle=in_cycle,
+            name=col(self.name, np.int32),
+            service=resource_service[resource] if n else np.zeros(0, np.int32),
+            scope=col(self.scope, np.int32),
+            kind=col(self.kind, np.int8),
+            status=col(self.status, np.int8),
+            status_message=col(self.status_message, np.int32),
+            start=start[order],
+            end=col(self.end, np.int64),
+            has_end=col(self.has_end, np.bool_),
+            flags=col(self.flags, np.uint32),
+            trace_state=col(self.trace_state, np.int32),
+            resource=resource,
+            source=col(self.source, np.int32),
+            attrs=attrs,
+            resource_attrs=self.resource_attrs.columns(),
+            event_offsets=ev_offsets,
+            event_name=np.asarray(self.event_name, dtype=np.int32)[ev_perm],
+            event_time=np.asarray(self.event_time, dtype=np.int64)[ev_perm],
+            event_attrs=event_attrs,
+            link_offsets=ln_offsets,
+            link_trace_id=np.asarray([strings.code(t) for t in link_trace], dtype=np.int32),
+            link_span_id=np.asarray([strings.code(s) for s in link_span], dtype=np.int32),
+            link_row=link_row,
+            link_attrs=link_attrs,
+            id_text=id_text,
+            diagnostics=list(self.diagnostics),
+        )
+        return table
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _csr_order(counts: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """New offsets and the gather index of the items when owners are permuted by ``order``."""
+    offsets_old = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets_old[1:])
+    new_counts = counts[order] if counts.shape[0] else counts
+    offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(new_counts, out=offsets[1:])
+    total = int(offsets[-1])
+    if total == 0:
+        return offsets, np.zeros(0, dtype=np.int64)
+    # item k of new owner i comes from offsets_old[order[i]] + k
+    owner = np.repeat(np.arange(order.shape[0]), new_counts)
+    within = np.arange(total, dtype=np.int64) - offsets[owner]
+    return offsets, offsets_old[order[owner]] + within
+
+
+def _permute_csr(cols: AttrColumns, order: np.ndarray) -> AttrColumns:
+    counts = np.diff(cols.offsets)
+    offsets, gather = _csr_order(counts, order)
+    return AttrColumns(
+        offsets=offsets,
+        key=cols.key[gather],
+        type=cols.type[gather],
+        ival=cols.ival[gather],
+        fval=cols.fval[gather],
+        sval=cols.sval[gather],
+    )
+
+
+def _keys(trace: np.ndarray, ids: np.ndarray, universe: np.ndarray) -> np.ndarray:
+    rank = np.searchsorted(universe, ids)
+    return trace.astype(np.int64) * np.int64(universe.shape[0] + 1) + rank.astype(np.int64)
+
+
+def _resolve(
+    span_trace: np.ndarray,
+    span_val: np.ndarray,
+    span_len: np.ndarray,
+    query_trace: np.ndarray,
+    query_val: np.ndarray,
+    query_mask: np.ndarray,
+) -> np.ndarray:
+    """Row of the first span with id ``query_val`` in trace ``query_trace``; ROOT or MISSING_PARENT."""
+    n = span_val.shape[0]
+    out = np.full(query_val.shape[0], ROOT, dtype=np.int64)
+    if n == 0 or not query_mask.any():
+        return out
+    valid = span_len != 0
+    universe = np.unique(np.concatenate([span_val[valid], query_val[query_mask]]))
+    skeys = np.where(valid, _keys(span_trace, span_val, universe), -1)
+    sort = np.argsort(skeys, kind="stable")  # stable: the first duplicate wins
+    sorted_keys = skeys[sort]
+    q = np.nonzero(query_mask)[0]
+    qkeys = _keys(query_trace[q], query_val[q], universe)
+    pos = np.searchsorted(sorted_keys, qkeys)
+    pos_c = np.minimum(pos, n - 1)
+    hit = (pos < n) & (sorted_keys[pos_c] == qkeys)
+    out[q] = np.where(hit, sort[pos_c], MISSING_PARENT)
+    return out
+
+
+def _resolve_links(
+    trace_of: dict[str, int],
+    trace_index: np.ndarray,
+    span_val: np.ndarray,
+    span_len: np.ndarray,
+    link_trace: list[str],
+    link_span: list[str],
+) -> np.ndarray:
+    m = len(link_trace)
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    q_trace = np.asarray([trace_of.get(t, -1) for t in link_trace], dtype=np.int64)
+    q_val = np.asarray([parse_id(s, 8)[0] for s in link_span], dtype=np.uint64)
+    mask = (q_trace >= 0) & np.asarray([bool(s) for s in link_span])
+    rows = _resolve(trace_index, span_val, span_len, np.maximum(q_trace, 0), q_val, mask)
+    return np.where(rows >= 0, rows, -1).astype(np.int64)
+
+
+def _depths(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number of distinct resolved ancestors per row (``|ancestors(s)|``, which includes ``s``
+    itself when ``s`` lies on a parent cycle), and which rows lie on a parent cycle.
+
+    Pointer jumping: after k rounds ``nxt`` points 2**k steps up (or to a terminal), so chains
+    of any depth take O(log depth) vectorized rounds. Rows still pointing at a span afterwards
+    lead into a cycle; those are finished in O(rows) Python (rare, malformed input only).
+    """
+    n = parent.shape[0]
+    depth = (parent >= 0).astype(np.int64)
+    nxt = parent.copy()
+    rounds = max(1, math.ceil(math.log2(max(n, 2)))) + 1
+    for _ in range(rounds):
+        active = nxt >= 0
+        if not active.any():
+            break
+        idx = np.nonzero(active)[0]
+        p = nxt[idx]
+        depth_new = depth.copy()
+        depth_new[idx] += depth[p]
+        nxt_new = nxt.copy()
+        nxt_new[idx] = nxt[p]
+        depth, nxt = depth_new, nxt_new
+    in_cycle = np.zeros(n, dtype=np.bool_)
+    stuck = np.nonzero(nxt >= 0)[0]
+    if stuck.size:
+        _cycle_depths(parent, stuck, depth, in_cycle)
+    return depth.astype(np.int32), in_cycle
+
+
+def _cycle_depths(
+    parent: np.ndarray, stuck: np.ndarray, depth: np.ndarray, in_cycle: np.ndarray
+) -> None:
+    par = parent.tolist()
+    state: dict[int, int] = {}  # 1 = on the current walk, 2 = done
+    result: dict[int, int] = {}
+    for s in stuck.tolist():
+        if s in state:
+            continue
+        walk: list[int] = []
+        node = s
+        while node >= 0 and node not in state:
+            state[node] = 1
+            walk.append(node)
+            node = par[node]
+        if node >= 0 and state.get(node) == 1:  # closed a new cycle at ``node``
+            k = walk.index(node)
+            cycle = walk[k:]
+            for c in cycle:  # a cycle member is its own ancestor: |ancestors| = len(cycle)
+                in_cycle[c] = True
+                result[c] = len(cycle)
+            walk = walk[:k]
+        for w in reversed(walk):
+            p = par[w]
+            above = result[p] if p in result else int(depth[p])
+            result[w] = above + (0 if in_cycle[p] else 1)
+        for w in walk:
+            state[w] = 2
+        for c in result:
+            state[c] = 2
+    for row, d in result.items():
+        depth[row] = d
