@@ -1,0 +1,360 @@
+"""The ``otlspec`` command line: argument parsing and wiring, no logic of its own.
+
+Exit codes: 0 nothing violated at or above ``--fail-on``; 1 violations; 2 usage, spec or input
+errors (after reporting whatever could still be checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from workbench import __version__
+from workbench.errors import Diagnostic, OtlspecError
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "json", "sarif", "junit")
+
+
+class UsageError(OtlspecError):
+    """Bad command-line usage."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="otlspec",
+        description="Check temporal and causal properties of OpenTelemetry traces.",
+    )
+    p.add_argument("--version", action="version", version=f"otlspec {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser(
+        "check",
+        help="check specs against traces",
+        description="Check SPEC files (*.otlspec, or the word 'stdlib') against TRACES "
+        "(files, directories, globs, or '-' for stdin).",
+    )
+    c.add_argument("inputs", nargs="+", metavar="SPEC... TRACES...")
+    _add_check_options(c)
+
+    d = sub.add_parser("demo", help="check the standard library against the bundled real traces")
+    d.add_argument("--format", choices=FORMATS, default="text")
+    d.add_argument("--output", "-o", metavar="FILE")
+
+    lint = sub.add_parser("lint", help="parse and type-check specs")
+    lint.add_argument("specs", nargs="+", metavar="SPEC")
+
+    fmt = sub.add_parser("fmt", help="print specs in canonical form")
+    fmt.add_argument("specs", nargs="+", metavar="SPEC")
+    fmt.add_argument("--write", action="store_true", help="rewrite the files in place")
+    fmt.add_argument("--check", action="store_true", help="exit 1 if a file is not canonical")
+
+    e = sub.add_parser("explain", help="show a property's doc, canonical text and IR")
+    e.add_argument("property", metavar="PROPERTY")
+    e.add_argument("specs", nargs="*", metavar="SPEC", help="where to look (default: stdlib)")
+    e.add_argument("--backend", default="auto")
+    return p
+
+
+def _add_check_options(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--format", "-f", choices=FORMATS, default="text")
+    c.add_argument("--output", "-o", metavar="FILE", help="write the report here (default stdout)")
+    c.add_argument(
+        "--param", "-p", action="append", default=[], metavar="NAME=VALUE",
+        help="override a spec param, e.g. --param skew=10ms",
+    )
+    c.add_argument("--fail-on", choices=("error", "warning", "info"), default="error")
+    c.add_argument("--backend", default="auto", help="auto | reference")
+    c.add_argument("--property", action="append", default=None, metavar="NAME",
+                   help="check only this property (repeatable)")
+    c.add_argument("--verdicts", choices=("all", "failed"), default="all",
+                   help="list every trace's verdict in json/junit output, or only failures")
+    c.add_argument("--top", type=int, default=20, help="violations shown in text output")
+    c.add_argument("--max-bytes", type=int, default=None, help="skip trace files larger than this")
+    c.add_argument("--no-progress", action="store_true")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return EXIT_ERROR
+    try:
+        handler = {
+            "check": cmd_check,
+            "demo": cmd_demo,
+            "lint": cmd_lint,
+            "fmt": cmd_fmt,
+            "explain": cmd_explain,
+        }[args.command]
+        return handler(args)
+    except OtlspecError as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def repo_root() -> Path | None:
+    """The source checkout holding ``datasets/`` and ``specs/``, when running from one."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "datasets").is_dir() else None
+
+
+def _is_spec(arg: str) -> bool:
+    return arg == "stdlib" or arg.startswith("stdlib.") or arg.endswith(".otlspec")
+
+
+def _load_specs(paths: Sequence[str]) -> Any:
+    from workbench.lang import load_specs
+
+    return load_specs(list(paths))
+
+
+def _parse_params(spec: Any, items: Sequence[str]) -> dict[str, Any]:
+    from workbench.errors import ParamError
+    from workbench.lang import param_overrides
+
+    overrides: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ParamError(f"--param {item!r}: expected NAME=VALUE, e.g. --param skew=10ms")
+        overrides[name.strip()] = value.strip()
+    values: dict[str, Any] = param_overrides(spec, overrides)
+    return values
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+        if not text.endswith("\n"):
+            sys.stdout.write("\n")
+
+
+def run_check(
+    spec_args: Sequence[str],
+    trace_args: Sequence[str],
+    *,
+    fmt: str = "text",
+    output: str | None = None,
+    params: Sequence[str] = (),
+    fail_on: str = "error",
+    backend: str = "auto",
+    properties: Sequence[str] | None = None,
+    verdicts: str = "all",
+    top: int = 20,
+    max_bytes: int | None = None,
+    progress: bool = True,
+) -> int:
+    """Load, check, report; returns the exit code."""
+    from rich.console import Console
+
+    from workbench.engine import check
+    from workbench.errors import TraceInputError
+    from workbench.report import render
+
+    spec = _load_specs(spec_args)
+    values = _parse_params(spec, params)
+    from workbench.traces import load_traces
+
+    try:
+        table = load_traces(list(trace_args), max_bytes=max_bytes)
+    except TraceInputError as err:
+        for d in err.diagnostics:
+            print(str(d), file=sys.stderr)
+        print("otlspec: no trace could be read from the input", file=sys.stderr)
+        return EXIT_ERROR
+    diagnostics: list[Diagnostic] = list(table.diagnostics)
+    err_console = Console(stderr=True)
+    show_progress = progress and err_console.is_terminal and fmt != "text" or (
+        progress and err_console.is_terminal and table.n_spans > 50_000
+    )
+    if show_progress:
+        from rich.progress import Progress
+
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task("checking", total=len(spec.properties))
+
+            def tick(name: str) -> None:
+                bar.update(task, advance=1, description=f"checking {name}")
+
+            result = check(spec, table, values, backend=backend, properties=properties, progress=tick)
+    else:
+        result = check(spec, table, values, backend=backend, properties=properties)
+    report, text = render(
+        result,
+        fmt,
+        spec_files=list(spec_args),
+        trace_inputs=list(trace_args),
+        diagnostics=diagnostics,
+        fail_on=fail_on,
+        verdicts=verdicts,
+        top=top,
+        color=output is None and Console().is_terminal,
+    )
+    _emit(text, output)
+    if output and fmt != "text":
+        Console(stderr=True).print(f"wrote {fmt} report to {output}")
+    if report["summary"]["input_errors"]:
+        return EXIT_ERROR
+    return EXIT_VIOLATIONS if report["summary"]["failing_at_or_above_fail_on"] else EXIT_OK
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    specs = [a for a in args.inputs if _is_spec(a)]
+    traces = [a for a in args.inputs if not _is_spec(a)]
+    if not specs:
+        raise UsageError("otlspec check: no spec given (a *.otlspec file or 'stdlib' comes first)")
+    if not traces:
+        raise UsageError("otlspec check: no trace input given (files, directories, globs or '-')")
+    return run_check(
+        specs,
+        traces,
+        fmt=args.format,
+        output=args.output,
+        params=args.param,
+        fail_on=args.fail_on,
+        backend=args.backend,
+        properties=args.property,
+        verdicts=args.verdicts,
+        top=args.top,
+        max_bytes=args.max_bytes,
+        progress=not args.no_progress,
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    root = repo_root()
+    if root is None:
+        raise UsageError(
+            "otlspec demo needs the bundled datasets: run it from a source checkout "
+            "(pip install -e .) so that datasets/real/ is present"
+        )
+    data = root / "datasets" / "real"
+    print(f"otlspec demo: the standard library against {data}", file=sys.stderr)
+    code = run_check(["stdlib"], [str(data)], fmt=args.format, output=args.output, top=15)
+    # Real telemetry violates conventions; the demo succeeded if it ran.
+    return EXIT_OK if code in (EXIT_OK, EXIT_VIOLATIONS) else code
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from workbench.lang import lint_spec
+
+    status = EXIT_OK
+    for path in args.specs:
+        try:
+            spec = _load_specs([path])
+        except OtlspecError as err:
+            print(str(err), file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        warnings = lint_spec(spec)
+        for w in warnings:
+            print(f"{w}", file=sys.stderr)
+        print(f"{path}: ok, {len(spec.properties)} properties, {len(warnings)} warning(s)")
+    return status
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from workbench.lang import format_source
+
+    status = EXIT_OK
+    for path in args.specs:
+        text = Path(path).read_text(encoding="utf-8")
+        canonical = format_source(text, path)
+        if args.check:
+            if canonical != text:
+                print(f"{path}: not in canonical form", file=sys.stderr)
+                status = EXIT_VIOLATIONS
+        elif args.write:
+            if canonical != text:
+                Path(path).write_text(canonical, encoding="utf-8")
+                print(f"reformatted {path}", file=sys.stderr)
+        else:
+            sys.stdout.write(canonical)
+    return status
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from workbench.lang import print_formula
+
+    spec = _load_specs(args.specs or ["stdlib"])
+    try:
+        prop = spec.property(args.property)
+    except KeyError:
+        names = ", ".join(sorted(p.name for p in spec.properties))
+        raise UsageError(f"no property {args.property!r}; known: {names}") from None
+    from workbench.engine import available_backends
+
+    where = spec.positions.get(prop.name)
+    info = {
+        "name": prop.name,
+        "defined_at": str(where) if where else "",
+        "severity": prop.severity,
+        "tags": list(prop.tags),
+        "doc": prop.doc,
+        "canonical": print_formula(prop.formula),
+        "backend": available_backends()[0],
+        "backend_reason": "the reference interpreter evaluates every IR node",
+    }
+    print(f"{prop.name}  ({prop.severity}; tags: {', '.join(prop.tags) or '-'})")
+    if info["defined_at"]:
+        print(f"defined at {info['defined_at']}")
+    print()
+    print(prop.doc or "(no doc)")
+    print()
+    print("canonical form:")
+    print("  " + info["canonical"].replace("\n", "\n  "))
+    print()
+    print(f"backend: {info['backend']} ({info['backend_reason']})")
+    print()
+    print("IR:")
+    print(_pretty_ir(prop.formula))
+    if prop.message is not None:
+        print()
+        print("message: " + json.dumps("".join(p if isinstance(p, str) else "{" + print_formula(p) + "}" for p in prop.message.parts)))
+    return EXIT_OK
+
+
+def _pretty_ir(node: Any, indent: int = 2) -> str:
+    from dataclasses import fields
+
+    from workbench.lang import ir
+
+    pad = " " * indent
+    if not isinstance(node, ir.Node):
+        return pad + repr(node)
+    scalars = []
+    kids = []
+    for f in fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, ir.Node):
+            kids.append((f.name, value))
+        elif isinstance(value, tuple) and any(isinstance(v, ir.Node) for v in value):
+            for i, v in enumerate(value):
+                kids.append((f"{f.name}[{i}]", v))
+        elif value is not None:
+            scalars.append(f"{f.name}={value!r}" if not isinstance(value, ir.Type) else f"{f.name}={value}")
+    line = f"{pad}{type(node).__name__}({', '.join(scalars)})"
+    parts = [line]
+    for name, kid in kids:
+        parts.append(f"{pad}  {name}:")
+        parts.append(_pretty_ir(kid, indent + 4))
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
