@@ -57,7 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("property", metavar="PROPERTY")
     e.add_argument("specs", nargs="*", metavar="SPEC", help="where to look (default: stdlib)")
     e.add_argument("--backend", default="auto")
+    _EXTRA_HANDLERS.clear()
+    from workbench.smt.cli import register as register_smt
+
+    _EXTRA_HANDLERS.update(register_smt(sub))
     return p
+
+
+#: Handlers of commands registered by other packages (``prove``, ``fix``).
+_EXTRA_HANDLERS: dict[str, Any] = {}
 
 
 def _add_check_options(c: argparse.ArgumentParser) -> None:
@@ -79,9 +87,10 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.command is None:
-        _parser().print_help()
+        parser.print_help()
         return EXIT_ERROR
     try:
         handler = {
@@ -90,8 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "lint": cmd_lint,
             "fmt": cmd_fmt,
             "explain": cmd_explain,
+            **_EXTRA_HANDLERS,
         }[args.command]
-        return handler(args)
+        code: int = handler(args)
+        return code
     except OtlspecError as err:
         print(str(err), file=sys.stderr)
         return EXIT_ERROR
@@ -118,7 +129,8 @@ def _load_specs(paths: Sequence[str]) -> Any:
     return load_specs(list(paths))
 
 
-def _parse_params(spec: Any, items: Sequence[str]) -> dict[str, Any]:
+def _parse_params(spec: Any, items: Sequence[str]) -> dict[str, str]:
+    """``NAME=VALUE`` items -> overrides, checked against the spec's params early."""
     from workbench.errors import ParamError
     from workbench.lang import param_overrides
 
@@ -128,8 +140,8 @@ def _parse_params(spec: Any, items: Sequence[str]) -> dict[str, Any]:
         if not sep or not name:
             raise ParamError(f"--param {item!r}: expected NAME=VALUE, e.g. --param skew=10ms")
         overrides[name.strip()] = value.strip()
-    values: dict[str, Any] = param_overrides(spec, overrides)
-    return values
+    param_overrides(spec, overrides)  # raises ParamError naming the param and expected type
+    return overrides
 
 
 def _emit(text: str, output: str | None) -> None:

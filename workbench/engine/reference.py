@@ -159,7 +159,7 @@ class TraceContext:
         for kids in self.children.values():
             for a in kids:
                 for b in kids:
-                    if a != b and int(t.end[a]) < int(t.start[b]):
+                    if a != b and bool(t.has_end[a]) and int(t.end[a]) < int(t.start[b]):
                         add((a, END), (b, START))
         return edges
 
@@ -215,7 +215,7 @@ def _order(op: str, a: Any, b: Any) -> bool:
 
 
 def _luhn(value: Any) -> bool:
-    digits = [int(c) for c in str(value) if c.isdigit()]
+    digits = [int(c) for c in str(value) if c in "0123456789"]
     if not 13 <= len(digits) <= 19:
         return False
     total = 0

@@ -373,13 +373,22 @@ class Quant(Node):
 
 @dataclass(frozen=True, slots=True)
 class Interval(Node):
-    """A closed interval ``[lo, hi]`` of nanoseconds; ``hi`` is ``None`` for infinity."""
+    """A closed interval ``[lo, hi]`` of nanoseconds; ``hi`` is ``None`` for infinity.
+
+    ``lo_name``/``hi_name`` name the ``let``/``param`` a bound was written with (``lo``/``hi``
+    then hold its value): the printer keeps the name and
+    :func:`workbench.lang.passes.bind_params` recomputes the bound from an override and clears
+    the name. Backends read ``lo``/``hi`` only.
+    """
 
     lo: int = 0
     hi: int | None = None
+    lo_name: str | None = None
+    hi_name: str | None = None
 
     @property
     def unbounded(self) -> bool:
+        """Whether this is ``[0, inf]`` (the default)."""
         return self.lo == 0 and self.hi is None
 
 

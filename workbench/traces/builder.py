@@ -9,6 +9,7 @@ cycles are found without recursion).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -36,10 +37,26 @@ _HEX = frozenset("0123456789abcdef")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
-class AttrBuilder:
-    """Append-only CSR attribute columns; call :meth:`close_owner` after each owner."""
+def _json_default(value: Any) -> Any:
+    """``json.dumps`` hook for nested attribute values: bytes are written as hex text."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value)
 
-    __slots__ = ("counts", "fval", "ival", "key", "strings", "sval", "type")
+
+_ARRAY_JSON = json.JSONEncoder(default=_json_default).encode
+_KVLIST_JSON = json.JSONEncoder(default=_json_default, sort_keys=True).encode
+
+
+class AttrBuilder:
+    """Append-only CSR attribute columns; call :meth:`close_owner` after each owner.
+
+    Values are appended either one at a time (:meth:`push`, or the column lists directly) or a
+    whole block at a time (:meth:`append_columns`, used by the columnar decoders); both can be
+    mixed and keep their order.
+    """
+
+    __slots__ = ("_chunks", "counts", "fval", "ival", "key", "strings", "sval", "type")
 
     def __init__(self, strings: StringTable) -> None:
         self.strings = strings
@@ -49,30 +66,33 @@ class AttrBuilder:
         self.ival: list[int] = []
         self.fval: list[float] = []
         self.sval: list[int] = []
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+
+    def pack(self, value: Any) -> tuple[int, int, float, int]:
+        """The ``(type, ival, fval, sval)`` cells of one value (strings are interned)."""
+        code = self.strings.code
+        if isinstance(value, str):
+            return ATTR_STR, 0, 0.0, code(value)
+        if isinstance(value, bool):
+            return ATTR_BOOL, int(value), 0.0, 0
+        if isinstance(value, int):
+            if _INT64_MIN <= value <= _INT64_MAX:
+                return ATTR_INT, value, float(value), 0
+            return ATTR_FLOAT, 0, float(value), 0
+        if isinstance(value, float):
+            return ATTR_FLOAT, 0, value, 0
+        if isinstance(value, bytes | bytearray | memoryview):
+            return ATTR_BYTES, 0, 0.0, code(bytes(value).hex())
+        if isinstance(value, dict):
+            return ATTR_KVLIST, 0, 0.0, code(_KVLIST_JSON(value))
+        if isinstance(value, list | tuple):
+            return ATTR_ARRAY, 0, 0.0, code(_ARRAY_JSON(list(value)))
+        return ATTR_STR, 0, 0.0, code(str(value))
 
     def push(self, key: str, value: Any) -> None:
         """Append one attribute; ``value`` is a Python str/bool/int/float/bytes/list/dict."""
-        code = self.strings.code
-        self.key.append(code(key))
-        if isinstance(value, str):
-            self._append(ATTR_STR, 0, 0.0, code(value))
-        elif isinstance(value, bool):
-            self._append(ATTR_BOOL, int(value), 0.0, 0)
-        elif isinstance(value, int):
-            if _INT64_MIN <= value <= _INT64_MAX:
-                self._append(ATTR_INT, value, float(value), 0)
-            else:
-                self._append(ATTR_FLOAT, 0, float(value), 0)
-        elif isinstance(value, float):
-            self._append(ATTR_FLOAT, 0, value, 0)
-        elif isinstance(value, bytes | bytearray):
-            self._append(ATTR_BYTES, 0, 0.0, code(bytes(value).hex()))
-        elif isinstance(value, dict):
-            self._append(ATTR_KVLIST, 0, 0.0, code(json.dumps(value, sort_keys=True)))
-        elif isinstance(value, list | tuple):
-            self._append(ATTR_ARRAY, 0, 0.0, code(json.dumps(list(value))))
-        else:
-            self._append(ATTR_STR, 0, 0.0, code(str(value)))
+        self.key.append(self.strings.code(key))
+        self._append(*self.pack(value))
 
     def _append(self, kind: int, ival: int, fval: float, sval: int) -> None:
         self.type.append(kind)
@@ -91,17 +111,71 @@ class AttrBuilder:
             n += 1
         self.counts.append(n)
 
+    def append_columns(
+        self,
+        counts: Sequence[int] | np.ndarray,
+        key: Sequence[int] | np.ndarray,
+        type: Sequence[int] | np.ndarray,
+        ival: Sequence[int] | np.ndarray,
+        fval: Sequence[float] | np.ndarray,
+        sval: Sequence[int] | np.ndarray,
+    ) -> None:
+        """Append whole owners at once: ``counts`` per owner, the other columns per value."""
+        self._flush()
+        self._chunks.append(
+            (
+                np.asarray(counts, dtype=np.int64),
+                np.asarray(key, dtype=np.int32),
+                np.asarray(type, dtype=np.int8),
+                np.asarray(ival, dtype=np.int64),
+                np.asarray(fval, dtype=np.float64),
+                np.asarray(sval, dtype=np.int32),
+            )
+        )
+
+    def _flush(self) -> None:
+        if not (self.counts or self.key):
+            return
+        self._chunks.append(
+            (
+                np.asarray(self.counts, dtype=np.int64),
+                np.asarray(self.key, dtype=np.int32),
+                np.asarray(self.type, dtype=np.int8),
+                np.asarray(self.ival, dtype=np.int64),
+                np.asarray(self.fval, dtype=np.float64),
+                np.asarray(self.sval, dtype=np.int32),
+            )
+        )
+        # clear in place: fast decoders may hold references to these lists
+        for column in (self.counts, self.key, self.type, self.ival, self.fval, self.sval):
+            column.clear()
+
+    @property
+    def n_owners(self) -> int:
+        return len(self.counts) + sum(int(c[0].shape[0]) for c in self._chunks)
+
     def columns(self) -> AttrColumns:
-        offsets = np.zeros(len(self.counts) + 1, dtype=np.int64)
-        if self.counts:
-            np.cumsum(np.asarray(self.counts, dtype=np.int64), out=offsets[1:])
+        self._flush()
+        dtypes = (np.int64, np.int32, np.int8, np.int64, np.float64, np.int32)
+        if self._chunks:
+            parts = [
+                np.concatenate([c[i] for c in self._chunks])
+                if len(self._chunks) > 1
+                else self._chunks[0][i]
+                for i in range(6)
+            ]
+        else:
+            parts = [np.zeros(0, dtype=d) for d in dtypes]
+        counts = parts[0]
+        offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
         return AttrColumns(
             offsets=offsets,
-            key=np.asarray(self.key, dtype=np.int32),
-            type=np.asarray(self.type, dtype=np.int8),
-            ival=np.asarray(self.ival, dtype=np.int64),
-            fval=np.asarray(self.fval, dtype=np.float64),
-            sval=np.asarray(self.sval, dtype=np.int32),
+            key=parts[1],
+            type=parts[2],
+            ival=parts[3],
+            fval=parts[4],
+            sval=parts[5],
         )
 
 
@@ -160,6 +234,8 @@ class TableBuilder:
         self.link_counts: list[int] = []
         self.link_trace_id: list[str] = []
         self.link_span_id: list[str] = []
+        self.link_trace_state: list[int] = []
+        self.link_flags: list[int] = []
         self.link_attrs = AttrBuilder(s)
         # resources
         self.resource_attrs = AttrBuilder(s)
@@ -196,10 +272,15 @@ class TableBuilder:
         source: str = "",
         attributes: Iterable[tuple[str, Any]] = (),
         events: Sequence[tuple[str, int, Iterable[tuple[str, Any]]]] = (),
-        links: Sequence[tuple[str, str, Iterable[tuple[str, Any]]]] = (),
+        links: Sequence[tuple[Any, ...]] = (),
     ) -> int:
-        """Append one span (ids as hex text); returns its input index. A convenience for
-        loaders that are not on a hot path; fast decoders append to the columns directly."""
+        """Append one span (ids as hex text); returns its input index.
+
+        A convenience for loaders that are not on a hot path; fast decoders append to the
+        columns directly. ``end=None`` records a span without an end time (``has_end`` false).
+        ``links`` are ``(trace_id, span_id, attributes)`` or
+        ``(trace_id, span_id, attributes, trace_state, flags)``.
+        """
         code = self.strings.code
         self.trace_key.append(trace_id.lower())
         self.span_id.append(span_id)
@@ -223,10 +304,12 @@ class TableBuilder:
             self.event_time.append(ev_time)
             self.event_attrs.push_all(ev_attrs)
         self.link_counts.append(len(links))
-        for l_trace, l_span, l_attrs in links:
-            self.link_trace_id.append(l_trace.lower())
-            self.link_span_id.append(l_span.lower())
-            self.link_attrs.push_all(l_attrs)
+        for link in links:
+            self.link_trace_id.append(link[0].lower())
+            self.link_span_id.append(link[1].lower())
+            self.link_attrs.push_all(link[2])
+            self.link_trace_state.append(code(link[3]) if len(link) > 3 else 0)
+            self.link_flags.append(link[4] if len(link) > 4 else 0)
         return len(self.name) - 1
 
     def __len__(self) -> int:
@@ -237,13 +320,10 @@ class TableBuilder:
         """Join, sort, resolve and return the table (the builder should not be reused)."""
         n = len(self.name)
         strings = self.strings
-        # --- traces in order of first appearance
-        trace_of: dict[str, int] = {}
-        trace_input = np.fromiter(
-            (trace_of.setdefault(k, len(trace_of)) for k in self.trace_key), dtype=np.int32, count=n
-        )
-        trace_keys = list(trace_of)
-        start = np.asarray(self.start, dtype=np.int64)
+        # --- traces in order of first appearance; ids compare case-insensitively
+        trace_input, trace_keys = _trace_index(self.trace_key)
+        trace_of = {key: t for t, key in enumerate(trace_keys)}
+        start = np.asarray(self.start, dtype=np.int64) if n else np.zeros(0, np.int64)
         order = np.lexsort((np.arange(n), start, trace_input)) if n else np.zeros(0, np.int64)
         order = order.astype(np.int64)
         trace_index = trace_input[order]
@@ -262,28 +342,23 @@ class TableBuilder:
             else:
                 t_len[t] = -1 if key else 0
 
-        # --- span and parent ids (in sorted order)
+        # --- span and parent ids (parsed in input order, then permuted)
+        span_val, span_len, span_txt = _parse_ids(self.span_id)
+        par_val, par_len, par_txt = _parse_ids(self.parent_id)
+        # an all-zero parent id means "no parent" in OTLP
+        zero_parent = (par_len == 8) & (par_val == 0)
+        par_len[zero_parent] = 0
+        span_val, span_len = span_val[order], span_len[order]
+        par_val, par_len = par_val[order], par_len[order]
         id_text: dict[tuple[int, str], str] = {}
-        span_val = np.zeros(n, dtype=np.uint64)
-        span_len = np.zeros(n, dtype=np.int8)
-        par_val = np.zeros(n, dtype=np.uint64)
-        par_len = np.zeros(n, dtype=np.int8)
-        sid, pid = self.span_id, self.parent_id
-        for new_row, old_row in enumerate(order.tolist()):
-            v, ln, txt = parse_id(sid[old_row], 8)
-            span_val[new_row] = v
-            span_len[new_row] = ln
-            if txt is not None:
-                id_text[(new_row, "span")] = txt
-            ptext = pid[old_row]
-            if ptext:
-                v, ln, txt = parse_id(ptext, 8)
-                if v == 0 and ln == 8:  # an all-zero parent id means "no parent" in OTLP
-                    continue
-                par_val[new_row] = v
-                par_len[new_row] = ln
-                if txt is not None:
-                    id_text[(new_row, "parent")] = txt
+        if span_txt or par_txt:
+            new_row_of = np.empty(n, dtype=np.int64)
+            new_row_of[order] = np.arange(n, dtype=np.int64)
+            for old, text in span_txt.items():
+                id_text[(int(new_row_of[old]), "span")] = text
+            for old, text in par_txt.items():
+                if par_len[new_row_of[old]] != 0:
+                    id_text[(int(new_row_of[old]), "parent")] = text
 
         parent = _resolve(trace_index, span_val, span_len, trace_index, par_val, par_len != 0)
         depth, in_cycle = _depths(parent)
@@ -292,18 +367,23 @@ class TableBuilder:
             return np.asarray(values, dtype=dtype)[order] if n else np.zeros(0, dtype)
 
         resource = col(self.resource, np.int32)
-        resource_service = np.asarray(self.resource_service + [0], dtype=np.int32)
+        resource_service = np.asarray([*self.resource_service, 0], dtype=np.int32)
 
         attrs = _permute_csr(self.attrs.columns(), order)
         ev_offsets, ev_perm = _csr_order(np.asarray(self.event_counts, dtype=np.int64), order)
         event_attrs = _permute_csr(self.event_attrs.columns(), ev_perm)
         ln_offsets, ln_perm = _csr_order(np.asarray(self.link_counts, dtype=np.int64), order)
         link_attrs = _permute_csr(self.link_attrs.columns(), ln_perm)
-        link_trace = [self.link_trace_id[j] for j in ln_perm.tolist()]
-        link_span = [self.link_span_id[j] for j in ln_perm.tolist()]
-        link_row = _resolve_links(
-            trace_of, trace_index, span_val, span_len, link_trace, link_span
-        )
+        perm = ln_perm.tolist()
+        link_trace = [self.link_trace_id[j].lower() for j in perm]
+        link_span = [self.link_span_id[j].lower() for j in perm]
+        m = len(perm)
+        link_state = np.zeros(m, dtype=np.int32)
+        link_flags = np.zeros(m, dtype=np.uint32)
+        if len(self.link_trace_state) == len(self.link_trace_id) and m:
+            link_state = np.asarray(self.link_trace_state, dtype=np.int32)[ln_perm]
+            link_flags = np.asarray(self.link_flags, dtype=np.uint32)[ln_perm]
+        link_row = _resolve_links(trace_of, trace_index, span_val, span_len, link_trace, link_span)
 
         table = SpanTable(
             strings=strings,
@@ -339,17 +419,80 @@ class TableBuilder:
             event_time=np.asarray(self.event_time, dtype=np.int64)[ev_perm],
             event_attrs=event_attrs,
             link_offsets=ln_offsets,
-            link_trace_id=np.asarray([strings.code(t) for t in link_trace], dtype=np.int32),
-            link_span_id=np.asarray([strings.code(s) for s in link_span], dtype=np.int32),
+            link_trace_id=np.asarray(strings.codes(link_trace), dtype=np.int32),
+            link_span_id=np.asarray(strings.codes(link_span), dtype=np.int32),
             link_row=link_row,
             link_attrs=link_attrs,
             id_text=id_text,
             diagnostics=list(self.diagnostics),
+            link_trace_state=link_state,
+            link_flags=link_flags,
         )
         return table
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _trace_index(keys: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Dense trace number per span (first appearance order) and the lowercase trace keys.
+
+    Keys are first deduplicated as given (one C-level dict pass), then lowercased once per
+    distinct key, so ``ABC..`` and ``abc..`` name the same trace.
+    """
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.int32), []
+    first: dict[str, int] = {}
+    # setdefault keeps the counter value of the first occurrence: increasing in appearance order
+    seen = np.fromiter(map(first.setdefault, keys, itertools.count()), dtype=np.int64, count=n)
+    raw_keys = list(first)
+    firsts = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+    slot = np.zeros(n, dtype=np.int64)
+    slot[firsts] = np.arange(len(firsts))
+    dense = slot[seen]
+    lowered = [k.lower() for k in raw_keys]
+    merged: dict[str, int] = {}
+    remap = np.fromiter(
+        (merged.setdefault(k, len(merged)) for k in lowered), dtype=np.int64, count=len(lowered)
+    )
+    if len(merged) != len(lowered):
+        dense = remap[dense]
+    return dense.astype(np.int32), list(merged)
+
+
+def _parse_ids(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Vectorized :func:`parse_id` over span ids: values, byte lengths and kept texts by index.
+
+    Well-formed 16-digit ids (nearly all of them) are decoded in one ``bytes.fromhex`` call;
+    empty ids cost nothing; everything else goes through :func:`parse_id` one by one.
+    """
+    n = len(texts)
+    vals = np.zeros(n, dtype=np.uint64)
+    lens = np.zeros(n, dtype=np.int8)
+    kept: dict[int, str] = {}
+    if n == 0:
+        return vals, lens, kept
+    length = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    sixteen = np.flatnonzero(length == 16)
+    slow = np.flatnonzero((length != 16) & (length != 0)).tolist()
+    if sixteen.shape[0]:
+        group = texts if sixteen.shape[0] == n else [texts[i] for i in sixteen.tolist()]
+        try:
+            raw = bytes.fromhex("".join(group))  # skips whitespace: the length check catches it
+            if len(raw) != 8 * len(group):
+                raise ValueError("whitespace in an id")
+            vals[sixteen] = np.frombuffer(raw, dtype=">u8")
+            lens[sixteen] = 8
+        except ValueError:
+            slow.extend(sixteen.tolist())
+    for i in slow:
+        value, length_bytes, text = parse_id(texts[i], 8)
+        vals[i] = value
+        lens[i] = length_bytes
+        if text is not None:
+            kept[i] = text
+    return vals, lens, kept
 
 
 def _csr_order(counts: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -394,7 +537,10 @@ def _resolve(
     query_val: np.ndarray,
     query_mask: np.ndarray,
 ) -> np.ndarray:
-    """Row of the first span with id ``query_val`` in trace ``query_trace``; ROOT or MISSING_PARENT."""
+    """Row of the first span with id ``query_val`` in trace ``query_trace``.
+
+    ROOT where the query is masked out, MISSING_PARENT where no such span exists.
+    """
     n = span_val.shape[0]
     out = np.full(query_val.shape[0], ROOT, dtype=np.int64)
     if n == 0 or not query_mask.any():

@@ -13,7 +13,8 @@ Layout
 * Strings (names, services, attribute keys and string values, ...) are dictionary-encoded into
   one :class:`StringTable`; columns hold ``int32`` codes, so string predicates can be evaluated
   once on the dictionary and kernels compare integers.
-* Variable-length per-span data (attributes, events, links) is CSR: ``x_offsets[row]:x_offsets[row + 1]``.
+* Variable-length per-span data (attributes, events, links) is CSR:
+  ``x_offsets[row]:x_offsets[row + 1]``.
 * Ids: span ids are ``uint64`` plus a byte length (``8`` when well formed, ``0`` when absent,
   ``-1`` when the text is not hex); the original text of a malformed id is kept in
   :attr:`SpanTable.id_text` so a property can still read and judge it.
@@ -24,8 +25,10 @@ Layout
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import operator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, count, repeat
 from typing import Any
 
 import numpy as np
@@ -69,6 +72,26 @@ class StringTable:
             found = index[text] = len(self.strings)
             self.strings.append(text)
         return found
+
+    def codes(self, texts: Sequence[str | None]) -> list[int]:
+        """Intern many strings at once (``None`` gives code 0, the empty string).
+
+        Much faster than calling :meth:`code` in a loop when most strings are already known:
+        the lookups run in C and only the new strings take the Python path.
+        """
+        index: dict[Any, int] = self._index
+        index[None] = 0  # for the duration of the lookups only: None -> 0 in C
+        try:
+            out = list(map(index.get, texts))
+            if None in out:  # new strings: intern them in one go, then look up again
+                fresh = dict.fromkeys(compress(texts, map(operator.is_, out, repeat(None))))
+                base = len(self.strings)
+                index.update(zip(fresh, count(base)))
+                self.strings.extend(fresh)  # type: ignore[arg-type]
+                out = list(map(index.get, texts))
+        finally:
+            del index[None]
+        return out  # type: ignore[return-value]
 
     def lookup(self, text: str) -> int:
         """The code of ``text``, or -1 when it never occurs (a predicate on it is then false)."""
@@ -119,7 +142,8 @@ class AttrColumns:
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.offsets, self.key, self.type, self.ival, self.fval, self.sval))
+        columns = (self.offsets, self.key, self.type, self.ival, self.fval, self.sval)
+        return sum(a.nbytes for a in columns)
 
 
 @dataclass
@@ -141,6 +165,8 @@ class LinkView:
     span_id: str
     row: int
     attributes: dict[str, AttrValue]
+    trace_state: str = ""
+    flags: int = 0
 
 
 @dataclass
@@ -189,6 +215,10 @@ class SpanTable:
     #: original text of malformed or oddly sized ids: (row, "span"|"parent") -> text
     id_text: dict[tuple[int, str], str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: per link: string code of its W3C trace state, and its flags (zero-length when a table
+    #: was assembled without them; the builder always fills them)
+    link_trace_state: I32 = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    link_flags: npt.NDArray[np.uint32] = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
 
     # ------------------------------------------------------------------ sizes and slicing
     @property
@@ -271,6 +301,7 @@ class SpanTable:
 
     def links_of(self, row: int) -> list[LinkView]:
         out = []
+        has_extra = self.link_trace_state.shape[0] == self.link_row.shape[0]
         for j in range(int(self.link_offsets[row]), int(self.link_offsets[row + 1])):
             out.append(
                 LinkView(
@@ -278,6 +309,8 @@ class SpanTable:
                     span_id=self.strings[int(self.link_span_id[j])],
                     row=int(self.link_row[j]),
                     attributes=self.link_attrs.owner_dict(j, self.strings),
+                    trace_state=self.strings[int(self.link_trace_state[j])] if has_extra else "",
+                    flags=int(self.link_flags[j]) if has_extra else 0,
                 )
             )
         return out

@@ -1,0 +1,640 @@
+"""IR -> kernel source: the compiled backends' lowering of a property.
+
+A property compiles to two functions of one generated module, each a loop over traces whose
+body is the formula as straight-line code (quantifiers are loops over CSR ranges, aggregates
+are accumulating loops, metric temporal operators are scans of the trace's timeline):
+
+* ``verdict(t0, t1, out, *ARGS)`` writes ``out[t]`` for the traces ``t0 <= t < t1``;
+* ``witness(q0, q1, traces, wbuf, wcnt, *ARGS)`` replays the reference's ``explain`` for the
+  failing traces ``traces[q0:q1]``: each record is ``(path, position, binding...)`` where the
+  path names the binders (see :attr:`Generated.paths`).
+
+The code only uses what both ``numba.njit`` and ``numba.cuda.jit`` compile: no allocation, no
+recursion, scalar helpers from :mod:`workbench.engine.kernel_lib`. All literals (constants,
+interval bounds, string codes, attribute keys) are read from the constant arrays ``KI``/``KF``,
+so the source depends only on the *shape* of the formula: properties of the same shape, or the
+same property under other ``--param`` values, share one compiled kernel.
+
+Fast paths (each semantics-preserving):
+
+* a quantifier whose body or guard requires a timeline atom of its variable at the current
+  point (``exists r in spans where ...: start(r)``) binds the variable to the point's row;
+* ``always (end(s) -> ...)``, ``eventually start(s)`` and their past twins only visit the
+  points where the atom of ``s`` holds (its start, its end, its events).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+from workbench.engine.codegen_temporal import TemporalGen, check_depth
+from workbench.engine.codegen_terms import (
+    NUMS,
+    S,
+    Bind,
+    Env,
+    I,
+    Sites,
+    TermGen,
+    Unsupported,
+    Val,
+)
+from workbench.lang import ir
+
+#: Version of the generated code; part of every module's hash.
+CODEGEN_VERSION = "1"
+
+#: Arguments of every generated function after the leading ones, in order.
+ARG_NAMES: tuple[str, ...] = (
+    "toff", "tidx", "parent", "depth", "plen", "kind", "status", "name", "service", "scope",
+    "smsg", "tstate", "start", "end", "has_end", "flags", "resource",
+    "a_off", "a_key", "a_type", "a_ival", "a_fval", "a_sval", "a_kid",
+    "r_off", "r_key", "r_type", "r_ival", "r_fval", "r_sval", "r_kid",
+    "e_off", "e_name", "e_time",
+    "ea_off", "ea_key", "ea_type", "ea_ival", "ea_fval", "ea_sval", "ea_kid",
+    "l_off", "ch_off", "ch_rows", "rt_off", "rt_rows", "cyc", "tin", "tout", "euler",
+    "lk_off", "lk_rows", "tl_off", "tl_time", "tl_phase", "tl_row", "tl_ev",
+    "pos_start", "pos_end", "ev_pos", "sid", "pid", "tid", "kindc", "statc",
+    "KI", "KF", "BT", "IT", "KM", "NKI", "NVI", "NKF", "NVF",
+)
+
+_PHASE = {ir.StartOf: 0, ir.EventOf: 1, ir.EndOf: 2}
+#: Sub-formulas whose code is at least this long become functions of their own.
+OUTLINE_LINES = 40
+_IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+_TMP = re.compile(r"[a-z]+(\d+)")
+_OUTER = frozenset({"t", "lo", "hi", "tlo", "thi", *ARG_NAMES})
+_WITNESS_OUTER = _OUTER | {"q", "cnt", "cap", "wbuf"}
+_ATOMS = (ir.StartOf, ir.EndOf, ir.EventOf)
+
+
+@dataclass
+class Generated:
+    """The generated source of one property and what it needs from the plan."""
+
+    source: str
+    sites: Sites
+    paths: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
+    slots: int = 0
+    temporal: bool = False
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(self.source.encode()).hexdigest()[:20]
+
+
+def conjuncts(node: ir.Node | None) -> list[ir.Node]:
+    if node is None:
+        return []
+    if isinstance(node, ir.And):
+        return [c for a in node.args for c in conjuncts(a)]
+    return [node]
+
+
+def atom_of(nodes: list[ir.Node], name: str | None = None) -> ir.Node | None:
+    """The first timeline atom among ``nodes`` (of variable ``name`` when given)."""
+    for n in nodes:
+        if isinstance(n, _ATOMS) and (name is None or n.arg.name == name):
+            return n
+    return None
+
+
+class Gen(TemporalGen, TermGen):
+    """Generates the verdict and witness code of one formula."""
+
+    def __init__(self) -> None:
+        self.sites = Sites()
+        self.lines: list[str] = []
+        self.depth = 0
+        self.counter = 0
+        self.paths: list[tuple[tuple[str, str], ...]] = []
+        self.slots = 0
+        self.functions: list[str] = []
+        self.fn_index: dict[str, str] = {}
+
+    def sub(self, node: ir.Node, env: Env, pos: str) -> str:
+        """:meth:`cond` of a sub-formula, outlined into its own function when its code is long.
+
+        numba's compile time grows with (variables x blocks) of a function; outlined functions
+        are compiled separately and inlined again by LLVM, so this costs nothing at run time.
+        Outlined functions are deduplicated by their text up to renaming, so the witness code
+        calls the verdict code's functions.
+        """
+        mark, depth, first = len(self.lines), self.depth, self.counter
+        expr = self.cond(node, env, pos)
+        if len(self.lines) - mark < OUTLINE_LINES:
+            return expr
+        call = self.outline(mark, depth, first, f"return {expr}", _OUTER)
+        out = self.tmp("c")
+        self.emit(f"{out} = {call}")
+        return out
+
+    def explain_sub(self, node: ir.Node, env: Env, order: list[tuple[str, str, str]], pos: str,
+                    moved: bool) -> None:
+        """:meth:`explain`, outlined (a function returning the new ``cnt``) when long."""
+        mark, depth, first = len(self.lines), self.depth, self.counter
+        self.explain(node, env, order, pos, moved)
+        if len(self.lines) - mark >= OUTLINE_LINES:
+            call = self.outline(mark, depth, first, "return cnt", _WITNESS_OUTER)
+            self.emit(f"cnt = {call}")
+
+    def outline(self, mark: int, depth: int, first: int, ret: str, outer: frozenset[str]) -> str:
+        """Move ``self.lines[mark:]`` (plus ``ret``) into a function; returns the call text."""
+        body = self.lines[mark:]
+        del self.lines[mark:]
+        refs: list[str] = []
+        for line in [*body, ret]:
+            for name in _IDENT.findall(line):
+                if name in refs:
+                    continue
+                m = _TMP.fullmatch(name)
+                if (m and int(m.group(1)) <= first) or name in outer:
+                    refs.append(name)
+        cut = "    " * depth
+        lines = ["    " + line[len(cut):] for line in body] + ["    " + ret]
+        rename: dict[str, str] = {}
+
+        def canon(m: re.Match[str]) -> str:
+            name = m.group(0)
+            if _TMP.fullmatch(name):
+                return rename.setdefault(name, f"v{len(rename)}")
+            return name
+
+        params = [canon(_IDENT.match(r)) for r in refs]  # type: ignore[arg-type]
+        text = "\n".join(_IDENT.sub(canon, line) for line in lines)
+        key = f"({', '.join(params)}):\n{text}"
+        fname = self.fn_index.get(key)
+        if fname is None:
+            fname = self.fn_index[key] = f"fn_{len(self.functions)}"
+            self.functions.append(f"{{device}}\ndef {fname}{key}")
+        return f"{fname}({', '.join(refs)})"
+
+    def is_formula(self, node: ir.Node) -> bool:
+        return isinstance(node, _FORMULAS)
+
+    # ------------------------------------------------------------------ formulas
+    def cond(self, node: ir.Node, env: Env, pos: str) -> str:
+        """Compile a formula at timeline position ``pos``; returns a boolean expression."""
+        if isinstance(node, ir.Const):
+            return "True" if node.value is True else "False"
+        if isinstance(node, ir.Compare):
+            a = self.val(node.left, env, pos)
+            b = self.val(node.right, env, pos)
+            return self.compare(node.op, a, b, self.dom(node.left, env), self.dom(node.right, env))
+        if isinstance(node, ir.Match):
+            v = self.val(node.operand, env, pos)
+            if S not in v.tags:
+                return "False"
+            site = self.sites.bool_site(("re", self.dom(node.operand, env), node.pattern))
+            if v.st == S:
+                return f"bit(BT, {site}, {v.i})"
+            return self.flag(f"{v.t} == 4", f"bit(BT, {site}, {v.i})")
+        if isinstance(node, ir.InList):
+            v = self.val(node.operand, env, pos)
+            out = self.tmp("c")
+            self.emit(f"{out} = False")
+            with self.block(f"if {v.t} != 0:"):
+                for item in node.items.items:
+                    c = self.compare("==", v, self.const_val(item.value), None, None)
+                    with self.block(f"if not {out}:"):
+                        self.emit(f"{out} = {c}")
+            return out
+        if isinstance(node, ir.Has):
+            v = self.val(node.operand, env, pos)
+            return f"({v.t} != 0)"
+        if isinstance(node, ir.Member):
+            bound = self.var(env, node.elem.name)
+            return self.member(bound.local, bound.kind, node.domain, env, pos)
+        if isinstance(node, ir.Not):
+            return f"(not {self.cond(node.arg, env, pos)})"
+        if isinstance(node, ir.And | ir.Or):
+            out = self.tmp("c")
+            first = self.sub(node.args[0], env, pos)
+            self.emit(f"{out} = {first}")
+            for arg in node.args[1:]:
+                test = out if isinstance(node, ir.And) else f"not {out}"
+                with self.block(f"if {test}:"):
+                    self.emit(f"{out} = {self.sub(arg, env, pos)}")
+            return out
+        if isinstance(node, ir.Implies):
+            out = self.tmp("c")
+            self.emit(f"{out} = not {self.sub(node.left, env, pos)}")
+            with self.block(f"if not {out}:"):
+                self.emit(f"{out} = {self.sub(node.right, env, pos)}")
+            return out
+        if isinstance(node, ir.Quant):
+            return self.quant(node, env, pos)
+        if isinstance(node, _ATOMS):
+            return self.atom(node, env, pos)
+        if isinstance(node, ir.Temporal):
+            return self.temporal(node, env, pos)  # type: ignore[attr-defined]
+        if isinstance(node, ir.HappensBefore):
+            raise Unsupported("`hb` (happens-before reachability) is not compiled")
+        v = self.val(node, env, pos)
+        return f"({v.t} == 1 and {v.i} == 1)"
+
+    def flag(self, test: str, value: str) -> str:
+        out = self.tmp("c")
+        self.emit(f"{out} = False")
+        with self.block(f"if {test}:"):
+            self.emit(f"{out} = {value}")
+        return out
+
+    def atom(self, node: ir.Node, env: Env, pos: str) -> str:
+        assert isinstance(node, _ATOMS)
+        self.sites.needs.add("timeline")
+        bound = self.var(env, node.arg.name)
+        if bound.kind != "span":
+            return "False"
+        test = f"tl_phase[{pos}] == {_PHASE[type(node)]} and tl_row[{pos}] == {bound.local}"
+        if isinstance(node, ir.EventOf) and node.name is not None:
+            code = self.sites.k_int(("str", node.name))
+            test += f" and e_name[tl_ev[{pos}]] == {code}"
+        return f"({test})"
+
+    # ------------------------------------------------------------------ binding and sets
+    def bind(self, env: Env, name: str, kind: str, local: str, scopes: list[ir.Node]) -> Env:
+        bound = Bind(kind, local)
+        self.hoist_attrs(bound, scopes, name)
+        self.memoize(bound, scopes, name)
+        inner = dict(env)
+        inner[name] = bound
+        return inner
+
+    @contextmanager
+    def loop(self, domain: ir.Node, env: Env, pos: str, ordered: bool) -> Iterator[tuple[str, str]]:
+        """Emit a loop over the members of ``domain``; the body goes inside the ``with``.
+
+        Yields the local holding the member and its kind. Ascending row (event) order when
+        ``ordered``; otherwise any order (for order-insensitive uses).
+        """
+        depth = self.depth
+        x = self.tmp("x")
+        kind = self.domain_kind(domain, env)
+        if isinstance(domain, ir.Spans):
+            self.open(f"for {x} in range(lo, hi):")
+        elif isinstance(domain, ir.Roots):
+            self.sites.needs.add("roots")
+            k = self.tmp("k")
+            self.open(f"for {k} in range(rt_off[t], rt_off[t + 1]):")
+            self.emit(f"{x} = rt_rows[{k}]")
+        elif isinstance(domain, ir.Events):
+            s = self.span_arg(domain.arg, env, "events")
+            self.open(f"for {x} in range(e_off[{s}], e_off[{s} + 1]):")
+        elif isinstance(domain, ir.Rel):
+            self.rel_loop(domain.rel, self.span_arg(domain.arg, env, domain.rel), x, ordered)
+        elif isinstance(domain, ir.Comprehension):
+            with self.loop(domain.domain, env, pos, ordered) as (y, _):
+                inner = self.bind(env, domain.var, kind, y, [domain.guard])
+                g = self.cond(domain.guard, inner, pos)
+                self.open(f"if {g}:")
+                self.emit(f"{x} = {y}")
+                yield x, kind
+            self.depth = depth
+            return
+        else:
+            raise Unsupported(f"{type(domain).__name__} is not a set")
+        yield x, kind
+        self.depth = depth
+
+    def open(self, header: str) -> None:
+        self.emit(header)
+        self.depth += 1
+
+    def span_arg(self, var: ir.Var, env: Env, what: str) -> str:
+        bound = self.var(env, var.name)
+        if bound.kind != "span":
+            raise Unsupported(f"`{what}` of an event")
+        return bound.local
+
+    def rel_loop(self, rel: str, s: str, x: str, ordered: bool) -> None:
+        k = self.tmp("k")
+        if rel == "parent":
+            self.open(f"for {k} in range(1 if parent[{s}] >= 0 else 0):")
+            self.emit(f"{x} = parent[{s}]")
+        elif rel == "children":
+            self.sites.needs.add("children")
+            self.open(f"for {k} in range(ch_off[{s}], ch_off[{s} + 1]):")
+            self.emit(f"{x} = ch_rows[{k}]")
+        elif rel == "siblings":
+            self.sites.needs.add("children")
+            p = self.tmp("p")
+            self.emit(f"{p} = parent[{s}]")
+            self.open(f"for {k} in range(ch_off[{p}] if {p} >= 0 else 0, "
+                      f"ch_off[{p} + 1] if {p} >= 0 else 0):")
+            self.emit(f"{x} = ch_rows[{k}]")
+            self.open(f"if {x} != {s}:")
+        elif rel == "ancestors":
+            if ordered:
+                last = self.tmp("a")
+                self.emit(f"{last} = -1")
+                self.open(f"for {k} in range(depth[{s}]):")
+                self.emit(f"{x} = next_anc(parent, depth, {s}, {last})")
+                self.emit(f"{last} = {x}")
+            else:
+                a = self.tmp("a")
+                self.emit(f"{a} = {s}")
+                self.open(f"for {k} in range(depth[{s}]):")
+                self.emit(f"{a} = parent[{a}]")
+                self.emit(f"{x} = {a}")
+        elif rel == "descendants":
+            self.sites.needs.add("euler")
+            if ordered:
+                self.open(f"for {x} in range(lo, hi):")
+                self.open(f"if (cyc[{s}] and is_anc(parent, depth, {s}, {x})) or "
+                          f"((not cyc[{s}]) and tin[{x}] > tin[{s}] and tin[{x}] < tout[{s}]):")
+            else:
+                cy, a, b = self.tmp("cy"), self.tmp("a"), self.tmp("b")
+                self.emit(f"{cy} = cyc[{s}]")
+                self.emit(f"{a} = np.int64(lo)")
+                self.emit(f"{b} = np.int64(hi)")
+                with self.block(f"if not {cy}:"):
+                    self.emit(f"{a} = np.int64(tin[{s}] + 1)")
+                    self.emit(f"{b} = np.int64(tout[{s}])")
+                self.open(f"for {k} in range({a}, {b}):")
+                self.emit(f"{x} = np.int64({k})")
+                with self.block(f"if not {cy}:"):
+                    self.emit(f"{x} = np.int64(euler[{k}])")
+                self.open(f"if (not {cy}) or is_anc(parent, depth, {s}, {x}):")
+        elif rel == "linked":
+            self.sites.needs.add("linked")
+            self.open(f"for {k} in range(lk_off[{s}], lk_off[{s} + 1]):")
+            self.emit(f"{x} = lk_rows[{k}]")
+        else:
+            raise Unsupported(f"relation `{rel}`")
+
+    def member(self, x: str, kind: str, domain: ir.Node, env: Env, pos: str) -> str:
+        """A boolean expression: the span/event in local ``x`` is a member of ``domain``."""
+        want = self.domain_kind(domain, env)
+        if kind != want:
+            return "False"
+        if isinstance(domain, ir.Spans):
+            return "True"
+        if isinstance(domain, ir.Roots):
+            return f"(plen[{x}] == 0)"
+        if isinstance(domain, ir.Events):
+            s = self.span_arg(domain.arg, env, "events")
+            return f"({x} >= e_off[{s}] and {x} < e_off[{s} + 1])"
+        if isinstance(domain, ir.Rel):
+            s = self.span_arg(domain.arg, env, domain.rel)
+            rel = domain.rel
+            if rel == "parent":
+                return f"(parent[{s}] == {x})"
+            if rel == "children":
+                return f"(parent[{x}] == {s})"
+            if rel == "ancestors":
+                return f"is_anc(parent, depth, {x}, {s})"
+            if rel == "descendants":
+                return f"is_anc(parent, depth, {s}, {x})"
+            if rel == "siblings":
+                return f"(parent[{s}] >= 0 and parent[{x}] == parent[{s}] and {x} != {s})"
+            if rel == "linked":
+                self.sites.needs.add("linked")
+                return f"linked_has(lk_off, lk_rows, {s}, {x})"
+            raise Unsupported(f"relation `{rel}`")
+        if isinstance(domain, ir.Comprehension):
+            out = self.tmp("c")
+            self.emit(f"{out} = {self.member(x, kind, domain.domain, env, pos)}")
+            with self.block(f"if {out}:"):
+                inner = self.bind(env, domain.var, kind, x, [domain.guard])
+                self.emit(f"{out} = {self.cond(domain.guard, inner, pos)}")
+            return out
+        raise Unsupported(f"{type(domain).__name__} is not a set")
+
+    # ------------------------------------------------------------------ quantifiers
+    def point_atom(self, node: ir.Quant, env: Env) -> ir.Node | None:
+        """A timeline atom of the quantified variable that every relevant member must satisfy."""
+        if self.domain_kind(node.domain, env) != "span":
+            return None
+        found = atom_of(conjuncts(node.guard), node.var)
+        if found is not None:
+            return found
+        if node.kind == "exists":
+            return atom_of(conjuncts(node.body), node.var)
+        if isinstance(node.body, ir.Implies):
+            return atom_of(conjuncts(node.body.left), node.var)
+        if isinstance(node.body, ir.Not):
+            return atom_of(conjuncts(node.body.arg), node.var)
+        return None
+
+    @contextmanager
+    def members(self, node: ir.Quant, env: Env, pos: str, ordered: bool) -> Iterator[Env]:
+        """Loop over the quantifier's members that pass its guard (or bind the point's row)."""
+        depth = self.depth
+        scopes = [n for n in (node.guard, node.body) if n is not None]
+        atom = self.point_atom(node, env)
+        with ExitStack() as stack:
+            if atom is not None:
+                self.sites.needs.add("timeline")
+                x = self.tmp("x")
+                k = self.tmp("k")
+                phase = _PHASE[type(atom)]
+                self.open(f"for {k} in range(1 if tl_phase[{pos}] == {phase} else 0):")
+                self.emit(f"{x} = tl_row[{pos}]")
+                self.open(f"if {self.member(x, 'span', node.domain, env, pos)}:")
+                inner = self.bind(env, node.var, "span", x, scopes)
+            else:
+                x, kind = stack.enter_context(self.loop(node.domain, env, pos, ordered))
+                inner = self.bind(env, node.var, kind, x, scopes)
+            if node.guard is not None:
+                self.open(f"if {self.cond(node.guard, inner, pos)}:")
+            yield inner
+        self.depth = depth
+
+    def quant(self, node: ir.Quant, env: Env, pos: str) -> str:
+        out = self.tmp("q")
+        forall = node.kind == "forall"
+        self.emit(f"{out} = {forall}")
+        with self.members(node, env, pos, ordered=False) as inner:
+            b = self.sub(node.body, inner, pos)
+            with self.block(f"if {'not ' if forall else ''}{b}:"):
+                self.emit(f"{out} = {not forall}")
+                self.emit("break")
+        return out
+
+    # ------------------------------------------------------------------ aggregates
+    def aggregate_val(self, node: ir.Aggregate, env: Env, pos: str) -> Val:
+        op = node.op
+        if op == "count":
+            n = self.tmp("n")
+            self.emit(f"{n} = 0")
+            with self.loop(node.domain, env, pos, ordered=False):
+                self.emit(f"{n} += 1")
+            return Val("2", n, "0.0", frozenset({I}))
+        assert node.var is not None and node.body is not None
+        if op == "distinct":
+            return self.distinct(node, env, pos)
+        acc = self.triple("0", "0", "0.0", {"sum": frozenset({I, F}), "avg": frozenset({U, F})}.get(
+            op, NUMS))
+        n = self.tmp("n")
+        self.emit(f"{n} = 0")
+        with self.loop(node.domain, env, pos, ordered=True) as (x, kind):
+            inner = self.bind(env, node.var, kind, x, [node.body])
+            v = self.val(node.body, inner, pos)
+            with self.block(f"if {v.t} == 2 or {v.t} == 3:"):
+                if op in ("sum", "avg"):
+                    with self.block(f"if {n} == 0:"):
+                        self.emit(f"{acc.t} = 2")
+                    with self.block(f"if {acc.t} == 2 and {v.t} == 2:"):
+                        self.emit(f"{acc.i} = {acc.i} + {v.i}")
+                    with self.block("else:"):
+                        left = f"({acc.f} if {acc.t} == 3 else float({acc.i}))"
+                        right = f"({v.f} if {v.t} == 3 else float({v.i}))"
+                        self.emit(f"{acc.f} = {left} + {right}")
+                        self.emit(f"{acc.t} = 3")
+                else:
+                    sign = "< 0" if op == "min" else "== 1"
+                    better = (f"{n} == 0 or cmp_num({v.t}, {v.i}, {v.f}, "
+                              f"{acc.t}, {acc.i}, {acc.f}) {sign}")
+                    with self.block(f"if {better}:"):
+                        self.emit(f"{acc.t} = {v.t}")
+                        self.emit(f"{acc.i} = {v.i}")
+                        self.emit(f"{acc.f} = {v.f}")
+                self.emit(f"{n} += 1")
+        if op == "sum":
+            with self.block(f"if {n} == 0:"):
+                self.emit(f"{acc.t} = 2")
+        if op == "avg":
+            with self.block(f"if {n} > 0:"):
+                self.emit(f"{acc.f} = ({acc.f} if {acc.t} == 3 else float({acc.i})) / {n}")
+                self.emit(f"{acc.t} = 3")
+        return acc
+
+    def distinct(self, node: ir.Aggregate, env: Env, pos: str) -> Val:
+        assert node.var is not None and node.body is not None
+        count, k1 = self.tmp("n"), self.tmp("n")
+        self.emit(f"{count} = 0")
+        self.emit(f"{k1} = 0")
+        with self.loop(node.domain, env, pos, ordered=False) as (x, kind):
+            v = self.val(node.body, self.bind(env, node.var, kind, x, [node.body]), pos)
+            with self.block(f"if {v.t} != 0:"):
+                dup, k2 = self.tmp("c"), self.tmp("n")
+                self.emit(f"{dup} = False")
+                self.emit(f"{k2} = 0")
+                with self.loop(node.domain, env, pos, ordered=False) as (y, _):
+                    with self.block(f"if {k2} >= {k1}:"):
+                        self.emit("break")
+                    w = self.val(node.body, self.bind(env, node.var, kind, y, [node.body]), pos)
+                    same = self.compare("==", v, w, None, None)
+                    with self.block(f"if {w.t} != 0 and {same}:"):
+                        self.emit(f"{dup} = True")
+                        self.emit("break")
+                    self.emit(f"{k2} += 1")
+                with self.block(f"if not {dup}:"):
+                    self.emit(f"{count} += 1")
+            self.emit(f"{k1} += 1")
+        return Val("2", count, "0.0", frozenset({I}))
+
+
+_FORMULAS = (
+    ir.Compare, ir.Match, ir.InList, ir.Member, ir.Has, ir.HappensBefore, ir.Not, ir.And,
+    ir.Or, ir.Implies, ir.Quant, ir.StartOf, ir.EndOf, ir.EventOf, ir.Temporal,
+)
+
+_HEADER = """# generated by workbench.engine.codegen {version}: do not edit
+import numpy as np
+{imports}
+from workbench.engine.kernel_lib import library as _library
+
+_L = _library({target!r})
+{helpers}
+"""
+
+
+def regroup(formula: ir.Node, width: int = 4) -> ir.Node:
+    """Nest long conjunctions and disjunctions in groups of ``width`` (same meaning, same
+    witnesses: the first false conjunct of a group is the first false conjunct overall), so
+    that :meth:`Gen.sub` can outline them piecewise."""
+    from workbench.lang.walk import transform
+
+    def group(node: ir.Node) -> ir.Node | None:
+        assert isinstance(node, ir.And | ir.Or)
+        args = node.args
+        if len(args) <= width + 2:
+            return None
+        cls = type(node)
+        while len(args) > width + 2:
+            args = tuple(
+                args[k] if len(args[k:k + width]) == 1 else cls(args[k:k + width])
+                for k in range(0, len(args), width)
+            )
+        return cls(args)
+
+    return transform(formula, {ir.And: group, ir.Or: group})
+
+
+def _signature(lead: str) -> str:
+    return f"{lead}, " + ", ".join(ARG_NAMES)
+
+
+def generate(formula: ir.Node) -> Generated:
+    """Generate the kernel source of a (parameter-free) formula.
+
+    Raises
+    ------
+    Unsupported
+        When the formula uses a construct outside the compiled fragment.
+    """
+    formula = regroup(formula)
+    g = Gen()
+    g.depth = 2
+    verdict = g.cond(formula, {}, "tlo")
+    body_v = g.lines
+    g.lines = []
+    g.depth = 2
+    g.explain(formula, {}, [], "tlo", False)
+    body_w = g.lines
+    temporal = "timeline" in g.sites.needs
+    prologue = ["lo = toff[t]", "hi = toff[t + 1]"]
+    if temporal:
+        prologue += ["tlo = tl_off[t]", "thi = tl_off[t + 1]"]
+    else:
+        prologue += ["tlo = 0", "thi = 0"]
+    out: list[str] = []
+    for fn in g.functions:
+        out += [fn, "", ""]
+    out += ["{decorator}", f"def verdict({_signature('t0, t1, out')}):", "{verdict_head}"]
+    out += ["        " + line for line in prologue]
+    out += body_v
+    out.append(f"        out[t] = {verdict}")
+    out += ["", "", "{decorator}", f"def witness({_signature('q0, q1, traces, wbuf, wcnt')}):"]
+    out += ["    cap = wbuf.shape[1]", "{witness_head}", "        t = traces[q]", "        cnt = 0"]
+    out += ["        " + line for line in prologue]
+    out += body_w
+    out.append("        wcnt[q] = cnt")
+    source = "\n".join(out) + "\n"
+    check_depth(
+        source.replace("{decorator}", "").replace("{device}", "")
+        .replace("{verdict_head}", "    for t in range(t0, t1):")
+        .replace("{witness_head}", "    for q in range(q0, q1):")
+    )
+    return Generated(source, g.sites, g.paths, g.slots, temporal)
+
+
+def render(gen: Generated, target: str) -> str:
+    """The module text of ``gen`` for ``target`` (``"cpu"`` or ``"cuda"``)."""
+    from workbench.engine.kernel_lib import HELPERS
+
+    helpers = "\n".join(f"{name} = _L.{name}" for name in HELPERS)
+    if target == "cpu":
+        imports = "from numba import njit"
+        decorator = "@njit(nogil=True, cache=True)"
+        device = decorator
+        verdict_head = "    for t in range(t0, t1):"
+        witness_head = "    for q in range(q0, q1):"
+    else:
+        imports = "from numba import cuda"
+        decorator = "@cuda.jit"
+        device = "@cuda.jit(device=True)"
+        verdict_head = ("    t = t0 + cuda.grid(1)\n"
+                        "    for _once in range(1 if t < t1 else 0):")
+        witness_head = ("    q = q0 + cuda.grid(1)\n"
+                        "    for _once in range(1 if q < q1 else 0):")
+    head = _HEADER.format(version=CODEGEN_VERSION, imports=imports, target=target, helpers=helpers)
+    body = (gen.source.replace("{decorator}", decorator).replace("{device}", device)
+            .replace("{verdict_head}", verdict_head).replace("{witness_head}", witness_head))
+    return head + "\n\n" + body

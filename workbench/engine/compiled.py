@@ -1,0 +1,219 @@
+"""The driver shared by the compiled backends (numba CPU, CUDA GPU).
+
+A backend provides a :class:`Runner` (load a generated module, launch ``verdict`` and
+``witness`` over ranges of traces); this module does everything else the same way for all of
+them: bind parameters, generate code (:mod:`.codegen`, cached by the normalized formula),
+build the table index and the per-property tables (:mod:`.plan`), run, and turn witness
+records into :class:`~workbench.engine.base.Witness` objects with the reference's own
+message renderer, so that reports cannot tell the backends apart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from workbench.engine import reference
+from workbench.engine.base import PropertyResult, TimelinePoint, Witness
+from workbench.engine.codegen import Generated, generate
+from workbench.engine.codegen_terms import Unsupported
+from workbench.engine.plan import TableIndex, materialize, table_args, table_index
+from workbench.lang import ir
+from workbench.traces.model import SpanTable
+
+_GENERATED: dict[ir.Node, Generated | Unsupported] = {}
+
+
+def bind(formula: ir.Node, values: Mapping[str, Any]) -> ir.Node:
+    """Replace every :class:`~workbench.lang.ir.ParamRef` by a constant of its value."""
+    from workbench.lang.walk import transform
+
+    def sub(node: ir.Node) -> ir.Node | None:
+        assert isinstance(node, ir.ParamRef)
+        if node.name not in values:
+            return None
+        value = values[node.name]
+        return ir.Const(value, node.type)
+
+    return transform(formula, {ir.ParamRef: sub})
+
+
+def generated(formula: ir.Node) -> Generated:
+    """The generated kernel source of a bound formula (memoized); raises :class:`Unsupported`."""
+    found = _GENERATED.get(formula)
+    if found is None:
+        try:
+            found = generate(formula)
+        except Unsupported as err:
+            found = err
+        except RecursionError:
+            found = Unsupported("the formula nests too deeply to compile")
+        if len(_GENERATED) > 4096:
+            _GENERATED.clear()
+        _GENERATED[formula] = found
+    if isinstance(found, Unsupported):
+        raise found
+    return found
+
+
+def unsupported_reason(prop: ir.Property, values: Mapping[str, Any]) -> str | None:
+    """Why ``prop`` is outside the compiled fragment, or ``None`` when it compiles."""
+    try:
+        generated(bind(prop.formula, values))
+    except Unsupported as err:
+        return str(err)
+    return None
+
+
+class Runner(Protocol):
+    """What a compiled backend provides to :func:`check_properties`."""
+
+    name: str
+    compile_seconds: float  # running total of time spent compiling or loading kernels
+
+    def load(self, gen: Generated) -> Any:
+        """Load (and compile) the generated module; returns a handle."""
+
+    def verdict(self, handle: Any, args: tuple[np.ndarray, ...], n_traces: int,
+                toff: np.ndarray) -> np.ndarray:
+        """Verdict per trace."""
+
+    def witness(self, handle: Any, args: tuple[np.ndarray, ...], traces: np.ndarray,
+                cap: int, slots: int) -> tuple[np.ndarray, np.ndarray]:
+        """Witness records ``(wbuf[q, k, :], wcnt[q])`` of the failing ``traces``."""
+
+
+@dataclass
+class Timings:
+    """Seconds spent per phase, summed over properties."""
+
+    values: dict[str, float] = field(default_factory=dict)
+
+    def add(self, key: str, seconds: float) -> None:
+        self.values[key] = self.values.get(key, 0.0) + seconds
+
+
+def check_property(
+    runner: Runner,
+    prop: ir.Property,
+    table: SpanTable,
+    values: Mapping[str, Any],
+    timings: Timings,
+    max_witnesses: int = reference.MAX_WITNESSES,
+) -> PropertyResult:
+    """Check one property with ``runner``; raises :class:`Unsupported` outside the fragment."""
+    started = time.perf_counter()
+    gen = generated(bind(prop.formula, values))
+    t0 = time.perf_counter()
+    handle = runner.load(gen)
+    timings.add("compile", time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    index = table_index(table)
+    args = _args(gen, index)
+    timings.add("index", time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    before = runner.compile_seconds
+    holds = runner.verdict(handle, args, table.n_traces, table.trace_offsets)
+    compiling = runner.compile_seconds - before
+    timings.add("compile", compiling)
+    timings.add("check", time.perf_counter() - t0 - compiling)
+    witnesses: dict[int, list[Witness]] = {}
+    failing = np.nonzero(~holds)[0]
+    if failing.size and max_witnesses > 0:
+        t0 = time.perf_counter()
+        before = runner.compile_seconds
+        wbuf, wcnt = runner.witness(handle, args, failing.astype(np.int64), max_witnesses,
+                                    gen.slots)
+        compiling = runner.compile_seconds - before
+        timings.add("compile", compiling)
+        timings.add("witness", time.perf_counter() - t0 - compiling)
+        t0 = time.perf_counter()
+        witnesses = render(prop, gen, index, values, failing, wbuf, wcnt)
+        timings.add("render", time.perf_counter() - t0)
+    elif failing.size:
+        witnesses = {int(t): [] for t in failing}
+    return PropertyResult(prop=prop, holds=holds, witnesses=witnesses, backend=runner.name,
+                          seconds=time.perf_counter() - started)
+
+
+def _args(gen: Generated, index: TableIndex) -> tuple[np.ndarray, ...]:
+    """The kernel arguments of ``gen`` on ``index``'s table.
+
+    Table and index arrays are shared; the per-property tables are rebuilt from the index's
+    cached site results on each call (cheap), so that only one property's dense tables are
+    alive at a time.
+    """
+    from workbench.engine.codegen import ARG_NAMES
+
+    t0 = time.perf_counter()
+    arrays = table_args(index, gen.sites.needs)
+    arrays.update(materialize(gen.sites, index))
+    index.seconds += time.perf_counter() - t0
+    return tuple(arrays[name] for name in ARG_NAMES)
+
+
+def render(
+    prop: ir.Property,
+    gen: Generated,
+    index: TableIndex,
+    values: Mapping[str, Any],
+    failing: np.ndarray,
+    wbuf: np.ndarray,
+    wcnt: np.ndarray,
+) -> dict[int, list[Witness]]:
+    """Witness objects from kernel records, exactly as the reference builds them."""
+    table = index.table
+    temporal = ir.is_temporal(prop.formula)
+    out: dict[int, list[Witness]] = {}
+    arrays = index.arrays
+    for q, trace in enumerate(failing.tolist()):
+        ctx = reference.TraceContext(table, trace)
+        interp = reference.Interpreter(ctx, values)
+        found: list[Witness] = []
+        for k in range(min(int(wcnt[q]), wbuf.shape[1])):
+            rec = wbuf[q, k]
+            path = gen.paths[int(rec[0])]
+            env: dict[str, Any] = {}
+            for n, (name, kind) in enumerate(path):
+                v = int(rec[2 + n])
+                env[name] = _event(table, v) if kind == "event" else v
+            position = int(rec[1])
+            point = None
+            if position >= 0 or temporal:
+                local = position - int(arrays["tl_off"][trace]) if position >= 0 else 0
+                point = _point(table, arrays, int(arrays["tl_off"][trace]) + local, local)
+            bindings = tuple((name, reference._ref(table, env[name])) for name, _ in path)
+            message = reference.render_message(interp, prop, env)
+            found.append(Witness(bindings, message, point))
+        out[trace] = found
+    return out
+
+
+def _event(table: SpanTable, j: int) -> Any:
+    row = int(np.searchsorted(table.event_offsets, j, side="right")) - 1
+    return table.events_of(row)[j - int(table.event_offsets[row])]
+
+
+def _point(table: SpanTable, arrays: dict[str, np.ndarray], g: int, local: int) -> TimelinePoint:
+    phase = int(arrays["tl_phase"][g])
+    row = int(arrays["tl_row"][g])
+    ev = int(arrays["tl_ev"][g])
+    k = ev - int(table.event_offsets[row]) if ev >= 0 else 0
+    name = table.strings[int(table.event_name[ev])] if ev >= 0 else ""
+    p = reference.Point(int(arrays["tl_time"][g]), phase, row, k, name)
+    return TimelinePoint(local, p.time, reference._describe_point(table, p))
+
+
+def balanced_chunks(toff: np.ndarray, n_traces: int, parts: int) -> list[tuple[int, int]]:
+    """Split ``[0, n_traces)`` into about ``parts`` ranges of similar span counts."""
+    if n_traces == 0:
+        return []
+    total = int(toff[n_traces])
+    marks = np.linspace(0, total, parts + 1)
+    cuts = np.unique(np.concatenate([[0], np.searchsorted(toff[: n_traces + 1], marks[1:-1]),
+                                     [n_traces]]))
+    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]

@@ -1,0 +1,602 @@
+"""The backend-neutral kernel plan: per-table indexes and per-property tables.
+
+:class:`TableIndex` is computed once per :class:`~workbench.traces.model.SpanTable` (and cached
+while the table lives); every compiled property reads from it:
+
+* children CSR, roots per trace, linked spans (same trace, deduplicated, ascending);
+* an Euler tour (``tin``/``tout``/``euler``) of the parent forest for O(1) ancestor tests and
+  contiguous descendant ranges. Rows whose parent chain never reaches a root (parent cycles,
+  and the spans below them) are marked ``cyc`` and handled by chain walks;
+* per-trace timelines: every start, event and end, sorted by ``(time, phase, row, event
+  index)`` exactly as the reference interpreter sorts them, plus the position of each span's
+  start/end and of each event;
+* string codes of the span, parent and trace ids (hex text), in an extended string dictionary
+  (:class:`ExtStrings`) that also holds derived strings (``lower(x)``, ``str(42)``...).
+
+:func:`materialize` resolves a generated kernel's :class:`~workbench.engine.codegen_terms.Sites`
+against a table: string predicates (regexes, ``luhn``, ``len``, ``lower``, ranks) evaluated
+once per distinct string of the operand's domain, packed into the tables the kernel reads.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from workbench.engine.codegen import ARG_NAMES
+from workbench.engine.codegen_terms import Sites
+from workbench.traces.model import (
+    ATTR_ARRAY,
+    ATTR_BOOL,
+    ATTR_BYTES,
+    ATTR_FLOAT,
+    ATTR_INT,
+    ATTR_KVLIST,
+    ATTR_STR,
+    KIND_NAMES,
+    STATUS_NAMES,
+    AttrColumns,
+    SpanTable,
+    StringTable,
+)
+
+
+class ExtStrings:
+    """The table's string dictionary plus derived strings (codes continue after the table's)."""
+
+    def __init__(self, base: StringTable) -> None:
+        self.base = base
+        self.n0 = len(base)
+        self.extra: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def lookup(self, text: str) -> int:
+        code = self.base.lookup(text)
+        if 0 <= code < self.n0:
+            return code
+        return self.index.get(text, -1)
+
+    def code(self, text: str) -> int:
+        code = self.lookup(text)
+        if code < 0:
+            code = self.index[text] = self.n0 + len(self.extra)
+            self.extra.append(text)
+        return code
+
+    def __getitem__(self, code: int) -> str:
+        return self.base[code] if code < self.n0 else self.extra[code - self.n0]
+
+    def __len__(self) -> int:
+        return self.n0 + len(self.extra)
+
+
+@dataclass
+class DomValues:
+    """The values a domain can take: string codes, ints, floats, list/dict codes, bools, events."""
+
+    strs: np.ndarray
+    ints: np.ndarray
+    floats: np.ndarray
+    objs: np.ndarray
+    bools: bool = False
+    events: bool = False
+
+
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+_EMPTY_F = np.zeros(0, dtype=np.float64)
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def _dom(strs: Any = _EMPTY_I, ints: Any = _EMPTY_I, floats: Any = _EMPTY_F,
+         objs: Any = _EMPTY_I, bools: bool = False, events: bool = False) -> DomValues:
+    return DomValues(np.unique(np.asarray(strs, dtype=np.int64)),
+                     np.unique(np.asarray(ints, dtype=np.int64)),
+                     np.unique(np.asarray(floats, dtype=np.float64)),
+                     np.unique(np.asarray(objs, dtype=np.int64)), bools, events)
+
+
+def _hex16(values: np.ndarray) -> np.ndarray:
+    """Lowercase 16-digit hex text of uint64 values, as an ``S16`` array."""
+    raw = values.astype(">u8").view(np.uint8).reshape(-1, 8)
+    chars = np.empty((raw.shape[0], 16), dtype=np.uint8)
+    chars[:, 0::2] = _HEX[raw >> 4]
+    chars[:, 1::2] = _HEX[raw & 15]
+    return chars.reshape(-1).view("S16")
+
+
+def _canon(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+_MAPS: dict[str, Callable[[str], str]] = {"lower": str.lower, "upper": str.upper, "canon": _canon}
+
+
+class TableIndex:
+    """Derived structure of one table, computed lazily and kept while the table lives."""
+
+    def __init__(self, table: SpanTable) -> None:
+        self.table = table
+        self.strings = ExtStrings(table.strings)
+        self.arrays: dict[str, np.ndarray] = {}
+        self.doms: dict[Any, DomValues] = {}
+        self.site_cache: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+        self.lock = threading.RLock()
+        self.seconds = 0.0
+
+    # ------------------------------------------------------------------ structure
+    def need(self, what: str) -> None:
+        """Build the arrays of one group: children, roots, euler, linked, timeline, ids, base."""
+        with self.lock:
+            if what in self.arrays:
+                return
+            getattr(self, f"_build_{what}")()
+            self.arrays[what] = np.zeros(0)
+
+    def _build_base(self) -> None:
+        t = self.table
+        self.arrays["kindc"] = np.asarray([self.strings.code(k) for k in KIND_NAMES], np.int32)
+        self.arrays["statc"] = np.asarray([self.strings.code(k) for k in STATUS_NAMES], np.int32)
+
+    def _build_children(self) -> None:
+        off, rows = self.table.children_rows()
+        self.arrays["ch_off"] = off.astype(np.int64)
+        self.arrays["ch_rows"] = rows.astype(np.int32)
+
+    def _build_roots(self) -> None:
+        t = self.table
+        rows = np.nonzero(t.parent_id_len == 0)[0]
+        self.arrays["rt_rows"] = rows.astype(np.int32)
+        self.arrays["rt_off"] = np.searchsorted(rows, t.trace_offsets).astype(np.int64)
+
+    def _build_euler(self) -> None:
+        self.need("children")
+        t = self.table
+        n = t.n_spans
+        tin = np.full(n, -1, dtype=np.int32)
+        tout = np.full(n, -1, dtype=np.int32)
+        euler = np.full(max(n, 1), -1, dtype=np.int32)
+        stack = np.zeros(max(n, 1), dtype=np.int64)
+        cursor = np.zeros(max(n, 1), dtype=np.int64)
+        _euler_tour()(t.trace_offsets, t.parent, self.arrays["ch_off"], self.arrays["ch_rows"],
+                      tin, tout, euler, stack, cursor)
+        self.arrays["tin"], self.arrays["tout"], self.arrays["euler"] = tin, tout, euler
+        self.arrays["cyc"] = tin < 0
+
+    def _build_linked(self) -> None:
+        t = self.table
+        n = t.n_spans
+        counts = np.diff(t.link_offsets)
+        owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+        target = t.link_row.astype(np.int64)
+        ok = target >= 0
+        ok[ok] = t.trace_index[target[ok]] == t.trace_index[owner[ok]]
+        pairs = np.unique(np.stack([owner[ok], target[ok]], axis=1), axis=0) if ok.any() else \
+            np.zeros((0, 2), dtype=np.int64)
+        off = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pairs[:, 0], minlength=n) if n else _EMPTY_I, out=off[1:])
+        self.arrays["lk_off"] = off
+        self.arrays["lk_rows"] = pairs[:, 1].astype(np.int32)
+
+    def _build_timeline(self) -> None:
+        t = self.table
+        n = t.n_spans
+        ne = int(t.event_offsets[-1]) if n else 0
+        ev_row = np.repeat(np.arange(n, dtype=np.int64), np.diff(t.event_offsets))
+        ev_k = np.arange(ne, dtype=np.int64) - t.event_offsets[ev_row]
+        ended = np.nonzero(t.has_end)[0]
+        rows = np.concatenate([np.arange(n, dtype=np.int64), ev_row, ended])
+        time = np.concatenate([t.start, t.event_time, t.end[ended]]).astype(np.int64)
+        phase = np.concatenate([np.zeros(n, np.int8), np.ones(ne, np.int8),
+                                np.full(ended.shape[0], 2, np.int8)])
+        k = np.concatenate([np.zeros(n, np.int64), ev_k, np.zeros(ended.shape[0], np.int64)])
+        ev = np.concatenate([np.full(n, -1, np.int64), np.arange(ne, dtype=np.int64),
+                             np.full(ended.shape[0], -1, np.int64)])
+        trace = t.trace_index[rows] if rows.size else _EMPTY_I
+        order = np.lexsort((k, rows, phase, time, trace))
+        m = order.shape[0]
+        inv = np.empty(m, dtype=np.int64)
+        inv[order] = np.arange(m, dtype=np.int64)
+        off = np.zeros(t.n_traces + 1, dtype=np.int64)
+        np.cumsum(np.bincount(trace, minlength=t.n_traces) if m else np.zeros(t.n_traces, np.int64),
+                  out=off[1:])
+        a = self.arrays
+        a["tl_off"] = off
+        a["tl_time"] = time[order]
+        a["tl_phase"] = phase[order]
+        a["tl_row"] = rows[order].astype(np.int32)
+        a["tl_ev"] = ev[order].astype(np.int32)
+        a["pos_start"] = inv[:n].astype(np.int32)
+        a["ev_pos"] = inv[n:n + ne].astype(np.int32)
+        pos_end = np.full(n, -1, dtype=np.int32)
+        pos_end[ended] = inv[n + ne:]
+        a["pos_end"] = pos_end
+
+    def _build_km(self) -> None:
+        """Dense key ids of the attribute entries of each store (for the kernels' key maps)."""
+        t = self.table
+        n = len(self.table.strings)
+        for prefix, cols in (("a", t.attrs), ("r", t.resource_attrs), ("ea", t.event_attrs)):
+            mark = np.zeros(n + 1, dtype=np.int32)
+            mark[cols.key] = 1
+            kid_of = np.cumsum(mark) - 1
+            nkeys = int(mark.sum())
+            dtype = np.int16 if nkeys < 32000 else np.int32
+            self.arrays[f"{prefix}_kid"] = kid_of[cols.key].astype(dtype)
+            self.arrays[f"{prefix}_kcodes"] = np.nonzero(mark)[0]
+
+    def _build_ids(self) -> None:
+        t = self.table
+        self.arrays["sid"] = self._id_codes(t.span_id, t.span_id_len, "span")
+        self.arrays["pid"] = self._id_codes(t.parent_span_id, t.parent_id_len, "parent")
+        self.arrays["tid"] = np.asarray([self.strings.code(x) for x in t.trace_id_hex], np.int32)
+
+    def _id_codes(self, values: np.ndarray, lens: np.ndarray, which: str) -> np.ndarray:
+        t = self.table
+        n = values.shape[0]
+        codes = np.full(n, self.strings.code(""), dtype=np.int32)
+        plain = lens == 8
+        odd = [row for (row, kind) in t.id_text if kind == which]
+        plain[odd] = False
+        if plain.any():
+            uniq, inv = np.unique(_hex16(values[plain]), return_inverse=True)
+            ucodes = np.asarray([self.strings.code(u.decode()) for u in uniq], dtype=np.int32)
+            codes[plain] = ucodes[inv.reshape(-1)]
+        other = np.nonzero(~plain & (lens != 0))[0]
+        for row in other.tolist():
+            text = t.span_id_hex(row) if which == "span" else t.parent_id_hex(row)
+            codes[row] = self.strings.code(text)
+        return codes
+
+    # ------------------------------------------------------------------ domains
+    def dom(self, desc: tuple[Any, ...]) -> DomValues:
+        """The values of a domain descriptor (see :mod:`workbench.engine.codegen_terms`)."""
+        with self.lock:
+            found = self.doms.get(desc)
+            if found is None:
+                found = self.doms[desc] = self._dom(desc)
+            return found
+
+    def _dom(self, desc: tuple[Any, ...]) -> DomValues:
+        t, kind = self.table, desc[0]
+        if kind == "const_s":
+            return _dom(strs=[self.strings.code(desc[1])])
+        if kind == "const_i":
+            return _dom(ints=[desc[1]])
+        if kind == "const_f":
+            return _dom(floats=[desc[1]])
+        if kind == "bool":
+            return _dom(bools=True)
+        if kind == "event" or kind == "ev_name":
+            return _dom(strs=t.event_name, events=kind == "event")
+        if kind == "field":
+            name = desc[1]
+            if name in ("kind", "status"):
+                self.need("base")
+                return _dom(strs=self.arrays["kindc" if name == "kind" else "statc"])
+            if name in ("span_id", "parent_id", "trace_id"):
+                self.need("ids")
+                return _dom(strs=self.arrays[{"span_id": "sid", "parent_id": "pid",
+                                              "trace_id": "tid"}[name]])
+            column = {"status_message": "status_message", "trace_state": "trace_state"}.get(
+                name, name)
+            return _dom(strs=getattr(t, column))
+        if kind == "attr":
+            cols = {"span": t.attrs, "resource": t.resource_attrs, "event": t.event_attrs}[desc[1]]
+            return self._attr_dom(cols, desc[2])
+        if kind == "fn":
+            inner = self.dom(desc[2])
+            if desc[1] == "str":
+                return self._str_dom(inner)
+            codes, mapped = self.map_site(desc[1], inner)
+            return _dom(strs=mapped)
+        return _dom()
+
+    def _attr_dom(self, cols: AttrColumns, key: str) -> DomValues:
+        code = self.strings.lookup(key)
+        if code < 0:
+            return _dom()
+        sel = np.nonzero(cols.key == code)[0]
+        typ = cols.type[sel]
+        s = (typ == ATTR_STR) | (typ == ATTR_BYTES)
+        o = (typ == ATTR_ARRAY) | (typ == ATTR_KVLIST)
+        return _dom(strs=cols.sval[sel[s]], ints=cols.ival[sel[typ == ATTR_INT]],
+                    floats=cols.fval[sel[typ == ATTR_FLOAT]], objs=cols.sval[sel[o]],
+                    bools=bool((typ == ATTR_BOOL).any()))
+
+    def _str_dom(self, inner: DomValues) -> DomValues:
+        texts = [self.strings.code(str(int(v))) for v in inner.ints]
+        texts += [self.strings.code(str(float(v))) for v in inner.floats]
+        texts += [self.obj_tables()[2][int(c)] for c in inner.objs]
+        if inner.bools:
+            texts += [self.strings.code("true"), self.strings.code("false")]
+        return _dom(strs=np.concatenate([inner.strs, np.asarray(texts, dtype=np.int64)]))
+
+    # ------------------------------------------------------------------ string sites
+    def cached(self, key: Any, build: Callable[[], tuple[np.ndarray, np.ndarray]]
+               ) -> tuple[np.ndarray, np.ndarray]:
+        with self.lock:
+            found = self.site_cache.get(key)
+            if found is None:
+                found = self.site_cache[key] = build()
+            return found
+
+    def pred_site(self, what: str, arg: Any, dom: DomValues) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, bools) of a string predicate over the domain's strings."""
+        from workbench.engine.reference import _luhn, _regex
+
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            s = self.strings
+            if what == "re":
+                rx = _regex(arg)
+                vals = [rx.search(s[int(c)]) is not None for c in dom.strs]
+            else:
+                vals = [_luhn(s[int(c)]) for c in dom.strs]
+            return dom.strs, np.asarray(vals, dtype=np.bool_)
+
+        return self.cached((what, arg, dom.strs.tobytes()), build)
+
+    def map_site(self, fn: str, dom: DomValues) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, result codes) of ``lower``/``upper``/``canon``/``len`` over the domain."""
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            s = self.strings
+            if fn == "len":
+                vals = [len(s[int(c)]) for c in dom.strs]
+            else:
+                f = _MAPS[fn]
+                vals = [s.code(f(s[int(c)])) for c in dom.strs]
+            return dom.strs, np.asarray(vals, dtype=np.int64)
+
+        return self.cached((fn, dom.strs.tobytes()), build)
+
+    def obj_tables(self) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+        """For every list/dict attribute value code: equivalence class, length, ``str`` code."""
+        with self.lock:
+            found = getattr(self, "_obj", None)
+            if found is not None:
+                return found
+            import json
+
+            codes: set[int] = set()
+            for cols in (self.table.attrs, self.table.resource_attrs, self.table.event_attrs):
+                o = (cols.type == ATTR_ARRAY) | (cols.type == ATTR_KVLIST)
+                codes.update(int(c) for c in np.unique(cols.sval[o]))
+            cls: dict[int, int] = {}
+            length: dict[int, int] = {}
+            text: dict[int, int] = {}
+            reps: list[Any] = []
+            for c in sorted(codes):
+                value = json.loads(self.strings[c])
+                for n, rep in enumerate(reps):
+                    if type(rep) is type(value) and rep == value:
+                        cls[c] = n
+                        break
+                else:
+                    cls[c] = len(reps)
+                    reps.append(value)
+                length[c] = len(value)
+                text[c] = self.strings.code(str(value))
+            self._obj = (cls, length, text)
+            return self._obj
+
+
+@dataclass
+class Materialized:
+    """The arrays one generated kernel reads, for one table (keyed by :data:`ARG_NAMES`)."""
+
+    args: dict[str, np.ndarray]
+    seconds: float
+
+    def ordered(self) -> tuple[np.ndarray, ...]:
+        return tuple(self.args[name] for name in ARG_NAMES)
+
+
+_INDEXES: dict[int, tuple[weakref.ref[SpanTable], TableIndex]] = {}
+_INDEX_LOCK = threading.Lock()
+
+
+def table_index(table: SpanTable) -> TableIndex:
+    """The (cached) :class:`TableIndex` of ``table``."""
+    with _INDEX_LOCK:
+        found = _INDEXES.get(id(table))
+        if found is not None and found[0]() is table:
+            return found[1]
+        index = TableIndex(table)
+        key = id(table)
+        _INDEXES[key] = (weakref.ref(table, lambda _r, k=key: _INDEXES.pop(k, None)), index)
+        return index
+
+
+_GROUP_ARRAYS = {
+    "children": ("ch_off", "ch_rows"),
+    "roots": ("rt_off", "rt_rows"),
+    "euler": ("cyc", "tin", "tout", "euler"),
+    "linked": ("lk_off", "lk_rows"),
+    "timeline": ("tl_off", "tl_time", "tl_phase", "tl_row", "tl_ev", "pos_start", "pos_end",
+                 "ev_pos"),
+    "ids": ("sid", "pid", "tid"),
+    "km": ("a_kid", "r_kid", "ea_kid"),
+}
+_DUMMY_DTYPES = {
+    "ch_off": np.int64, "ch_rows": np.int32, "rt_off": np.int64, "rt_rows": np.int32,
+    "cyc": np.bool_, "tin": np.int32, "tout": np.int32, "euler": np.int32, "lk_off": np.int64,
+    "lk_rows": np.int32, "tl_off": np.int64, "tl_time": np.int64, "tl_phase": np.int8,
+    "tl_row": np.int32, "tl_ev": np.int32, "pos_start": np.int32, "pos_end": np.int32,
+    "ev_pos": np.int32, "sid": np.int32, "pid": np.int32, "tid": np.int32,
+    "a_kid": np.int16, "r_kid": np.int16, "ea_kid": np.int16,
+}
+
+
+def table_args(index: TableIndex, needs: set[str]) -> dict[str, np.ndarray]:
+    """The table and index arrays of :data:`ARG_NAMES` (dummies for groups not needed)."""
+    t = index.table
+    index.need("base")
+    out: dict[str, np.ndarray] = {
+        "toff": t.trace_offsets, "tidx": t.trace_index, "parent": t.parent, "depth": t.depth,
+        "plen": t.parent_id_len, "kind": t.kind, "status": t.status, "name": t.name,
+        "service": t.service, "scope": t.scope, "smsg": t.status_message,
+        "tstate": t.trace_state, "start": t.start, "end": t.end, "has_end": t.has_end,
+        "flags": t.flags, "resource": t.resource, "e_off": t.event_offsets,
+        "e_name": t.event_name, "e_time": t.event_time, "l_off": t.link_offsets,
+        "kindc": index.arrays["kindc"], "statc": index.arrays["statc"],
+    }
+    for prefix, cols in (("a", t.attrs), ("r", t.resource_attrs), ("ea", t.event_attrs)):
+        out[f"{prefix}_off"] = cols.offsets
+        for name in ("key", "type", "ival", "fval", "sval"):
+            out[f"{prefix}_{name}"] = getattr(cols, name)
+    for group, names in _GROUP_ARRAYS.items():
+        if group in needs:
+            index.need(group)
+            for name in names:
+                out[name] = index.arrays[name]
+        else:
+            for name in names:
+                out[name] = np.zeros(1, dtype=_DUMMY_DTYPES[name])
+    return {k: np.ascontiguousarray(v) for k, v in out.items()}
+
+
+def materialize(sites: Sites, index: TableIndex) -> dict[str, np.ndarray]:
+    """Resolve ``sites`` against ``index``'s table: KI, KF, BT, IT, KM, NKI, NVI, NKF, NVF."""
+    s = index.strings
+    if "ids" in sites.needs:
+        index.need("ids")
+    bool_parts = []
+    for desc in sites.bool_sites:
+        dom = index.dom(desc[1])
+        bool_parts.append(index.pred_site("re", desc[2], dom) if desc[0] == "re"
+                          else index.pred_site("luhn", None, dom))
+    int_parts: list[tuple[np.ndarray, np.ndarray]] = []
+    for desc in sites.int_sites:
+        if desc[0] == "len":
+            int_parts.append(index.map_site("len", index.dom(desc[1])))
+        elif desc[0] == "map":
+            int_parts.append(index.map_site(desc[1], index.dom(desc[2])))
+        elif desc[0] == "rank":
+            codes = np.unique(np.concatenate(
+                [index.dom(d).strs for d in sites.rank_doms] or [_EMPTY_I]))
+            order = sorted(range(codes.shape[0]), key=lambda n: s[int(codes[n])])
+            ranks = np.empty(codes.shape[0], dtype=np.int64)
+            ranks[order] = np.arange(codes.shape[0])
+            int_parts.append((codes, ranks))
+        else:
+            table = index.obj_tables()[("objcls", "objlen", "objstr").index(desc[0])]
+            int_parts.append((np.asarray(list(table), np.int64),
+                              np.asarray(list(table.values()), np.int64)))
+    nki, nvi, ioffs = _number_tables(index, sites.istr, "ints", lambda v: str(int(v)))
+    nkf, nvf, foffs = _number_tables(index, sites.fstr, "floats", lambda v: str(float(v)))
+    ki = np.zeros(max(1, len(sites.ki)), dtype=np.int64)
+    for n, desc in enumerate(sites.ki):
+        kind = desc[0]
+        if kind == "int":
+            ki[n] = desc[1]
+        elif kind == "str":
+            ki[n] = s.code(desc[1])
+        elif kind == "key":
+            ki[n] = s.lookup(desc[1])
+        else:
+            offs = ioffs if kind.startswith("istr") else foffs
+            ki[n] = offs[desc[1]][0 if kind.endswith("_lo") else 1]
+    ns = len(s)  # every code a kernel may meet exists now
+    bt = np.zeros((max(1, len(bool_parts)), (ns + 7) // 8), dtype=np.uint8)
+    for row, (codes, vals) in enumerate(bool_parts):
+        on = codes[vals]
+        np.bitwise_or.at(bt[row], on >> 3, (1 << (on & 7)).astype(np.uint8))
+    it = np.zeros((max(1, len(int_parts)), ns), dtype=np.int32)
+    for row, (codes, vals) in enumerate(int_parts):
+        it[row, codes] = vals
+    width = 1
+    if "km" in sites.needs:
+        index.need("km")
+        width = max(1, *(index.arrays[f"{p}_kcodes"].shape[0] for p in ("a", "r", "ea")))
+    km = np.zeros((3, width), dtype=np.int16)
+    for row, store in enumerate(("span", "resource", "event")):
+        prefix = ("a", "r", "ea")[row]
+        for slot, key in enumerate(sites.km_keys.get(store, []), start=1):
+            code = s.lookup(key)
+            kcodes = index.arrays[f"{prefix}_kcodes"]
+            at = int(np.searchsorted(kcodes, code))
+            if code >= 0 and at < kcodes.shape[0] and kcodes[at] == code:
+                km[row, at] = slot
+    kf = np.asarray(sites.kf or [0.0], dtype=np.float64)
+    return {"KI": ki, "KF": kf, "BT": bt, "IT": it, "KM": km, "NKI": nki, "NVI": nvi,
+            "NKF": nkf, "NVF": nvf}
+
+
+def _number_tables(index: TableIndex, doms: list[Any], attr: str, text: Callable[[Any], str]
+                   ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    keys: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    offs: list[tuple[int, int]] = []
+    n = 0
+    for desc in doms:
+        values = getattr(index.dom(desc), attr)
+        if attr == "floats":
+            values = values[~np.isnan(values)]
+        keys.append(values)
+        vals.append(np.asarray([index.strings.code(text(v)) for v in values], dtype=np.int32))
+        offs.append((n, n + values.shape[0]))
+        n += values.shape[0]
+    dtype = np.int64 if attr == "ints" else np.float64
+    k = np.concatenate(keys).astype(dtype) if keys else np.zeros(1, dtype)
+    v = np.concatenate(vals) if vals else np.zeros(1, np.int32)
+    return (k if k.size else np.zeros(1, dtype)), (v if v.size else np.zeros(1, np.int32)), offs
+
+
+_EULER: Any = None
+
+
+def _euler_tour() -> Any:
+    """The compiled Euler-tour kernel (pre-order ``tin``, exclusive ``tout``)."""
+    global _EULER
+    if _EULER is None:
+        from numba import njit
+
+        _EULER = njit(cache=True, nogil=True)(_euler_py)
+    return _EULER
+
+
+def _euler_py(toff: Any, parent: Any, ch_off: Any, ch_rows: Any, tin: Any, tout: Any,
+              euler: Any, stack: Any, cursor: Any) -> None:
+    for t in range(toff.shape[0] - 1):
+        lo = toff[t]
+        hi = toff[t + 1]
+        pos = lo
+        for r in range(lo, hi):
+            if parent[r] >= 0:
+                continue
+            sp = lo
+            stack[sp] = r
+            sp += 1
+            cursor[r] = ch_off[r]
+            tin[r] = pos
+            euler[pos] = r
+            pos += 1
+            while sp > lo:
+                u = stack[sp - 1]
+                if cursor[u] < ch_off[u + 1]:
+                    c = ch_rows[cursor[u]]
+                    cursor[u] += 1
+                    tin[c] = pos
+                    euler[pos] = c
+                    pos += 1
+                    cursor[c] = ch_off[c]
+                    stack[sp] = c
+                    sp += 1
+                else:
+                    tout[u] = pos
+                    sp -= 1
+
+
+def fmt_float(value: float) -> str:
+    """Python's ``str`` of a float (what ``str(x)`` renders), kept for symmetry with ints."""
+    return str(value) if not math.isnan(value) else "nan"
+
+
+__all__ = ["DomValues", "ExtStrings", "Materialized", "TableIndex", "materialize", "re",
+           "table_args", "table_index"]

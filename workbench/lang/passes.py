@@ -1,0 +1,630 @@
+"""Passes over typed specs: parameter binding, normalization, and a small pass manager.
+
+* :func:`bind_params` applies ``--param NAME=VALUE`` overrides and replaces every
+  :class:`~workbench.lang.ir.ParamRef` (and every named interval bound) by its value.
+  Backends call it first.
+* :func:`normalize` applies :data:`RULES` bottom-up to a fixpoint. Each rule is a small,
+  separately callable function that returns the rewritten node or ``None`` (not applicable);
+  each is sound for the semantics of ``docs/language.md`` *including undefined values* (so,
+  for example, ``not a < b`` is **not** rewritten to ``a >= b``: both are false when ``a`` is
+  undefined).
+* :func:`run_passes` runs a pipeline, timing each pass and optionally dumping the spec.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TextIO
+
+from workbench.errors import ParamError, SourcePos, SpecError
+from workbench.lang import ir
+from workbench.lang.ir import Const, Node, Spec, Type
+from workbench.lang.parser import parse_literal
+from workbench.lang.walk import binder_of, child_fields, free_vars, postorder, transform
+
+# --------------------------------------------------------------------------- bind_params
+
+_EXPECTED = {
+    Type.DURATION: "a duration such as 10ms",
+    Type.INT: "an integer such as 3",
+    Type.FLOAT: "a number such as 0.5",
+    Type.STR: 'a string such as "checkout"',
+    Type.BOOL: "true or false",
+    Type.KIND: "a span kind: " + ", ".join(ir.KINDS),
+    Type.STATUS: "a status code: " + ", ".join(ir.STATUSES),
+}
+
+
+def parse_param_value(param: ir.Param, text: str) -> Const:
+    """Read an override for ``param`` as a literal of the param's type.
+
+    A string param also accepts unquoted text (``--param service=checkout``); a float param
+    accepts an integer; a duration param accepts ``0``.
+    """
+    typ = param.default.type
+    expected = _EXPECTED.get(typ, str(typ))
+    if typ is Type.STR and not text.lstrip().startswith('"'):
+        return Const(text, Type.STR)
+    try:
+        const = parse_literal(text.strip())
+    except SpecError:
+        raise ParamError(f"--param {param.name}={text}: expected {expected}") from None
+    if const.type is typ:
+        return const
+    if typ is Type.FLOAT and const.type is Type.INT:
+        return Const(float(const.value), Type.FLOAT)
+    if typ is Type.DURATION and const == Const(0, Type.INT):
+        return Const(0, Type.DURATION)
+    raise ParamError(f"--param {param.name}={text}: expected {expected}, got a {const.type}")
+
+
+def override_values(spec: Spec, overrides: Mapping[str, str] | None) -> dict[str, Const]:
+    """Parse ``--param`` texts for ``spec`` into constants, checking names and types."""
+    by_name = {p.name: p for p in spec.params}
+    values: dict[str, Const] = {}
+    for name, text in (overrides or {}).items():
+        param = by_name.get(name)
+        if param is None:
+            known = ", ".join(sorted(p.name for p in spec.params if p.overridable)) or "none"
+            raise ParamError(f"--param {name}: no such param (params: {known})")
+        if not param.overridable:
+            raise ParamError(
+                f"--param {name}: `{name}` is a `let` constant and cannot be overridden "
+                "(declare it with `param` to allow this)"
+            )
+        values[name] = parse_param_value(param, text)
+    return values
+
+
+def param_overrides(spec: Spec, overrides: Mapping[str, str]) -> dict[str, Any]:
+    """Parse ``--param`` texts into typed Python values, as the engine takes them.
+
+    Parameters
+    ----------
+    spec:
+        The spec whose params are overridden.
+    overrides:
+        ``NAME -> VALUE`` text, e.g. ``{"skew": "10ms"}``.
+
+    Returns
+    -------
+    dict[str, Any]
+        ``NAME -> value`` (durations in nanoseconds, kinds/statuses as names).
+
+    Raises
+    ------
+    ParamError
+        An unknown name, a ``let``, or a value of the wrong type. Note that these values
+        do not reach interval bounds written with a param name; :func:`bind_params` does.
+    """
+    return {name: c.value for name, c in override_values(spec, overrides).items()}
+
+
+def bind_params(spec: Spec, overrides: Mapping[str, str] | None = None) -> Spec:
+    """Apply ``--param`` overrides and substitute every let/param by its value.
+
+    Parameters
+    ----------
+    spec:
+        A typed spec.
+    overrides:
+        ``NAME -> VALUE`` text, e.g. ``{"skew": "10ms"}``.
+
+    Returns
+    -------
+    Spec
+        ``params`` carry the effective values; formulas and messages contain no
+        :class:`~workbench.lang.ir.ParamRef`, and intervals no bound names.
+
+    Raises
+    ------
+    ParamError
+        An unknown name, a ``let`` (not overridable), a value of the wrong type, or an
+        interval made empty or negative by an override.
+    """
+    values = override_values(spec, overrides)
+    params = tuple(replace(p, default=values.get(p.name, p.default)) for p in spec.params)
+    table = {p.name: p.default for p in params}
+
+    def value(name: str) -> Const:
+        if name not in table:
+            raise ParamError(f"`{name}` is used but not declared")
+        return table[name]
+
+    def interval(iv: ir.Interval) -> Node | None:
+        if iv.lo_name is None and iv.hi_name is None:
+            return None
+        lo = int(value(iv.lo_name).value) if iv.lo_name else iv.lo
+        hi = int(value(iv.hi_name).value) if iv.hi_name else iv.hi
+        if lo < 0 or (hi is not None and (hi < 0 or lo > hi)):
+            names = ", ".join(n for n in (iv.lo_name, iv.hi_name) if n)
+            raise ParamError(f"--param {names}: the interval [{lo}ns, {hi}ns] is empty or negative")
+        return ir.Interval(lo, hi)
+
+    rewrite: dict[type, Callable[[Any], Node | None]] = {
+        ir.ParamRef: lambda n: value(n.name),
+        ir.Interval: interval,
+    }
+    properties = tuple(transform(p, rewrite) for p in spec.properties)
+    return replace(spec, params=params, properties=properties)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named rewrite rule: ``apply(node)`` returns the rewritten node or ``None``.
+
+    ``node_types`` are the node classes the rule can fire on (:func:`normalize` offers a node
+    only the rules of its class).
+    """
+
+    name: str
+    apply: Callable[[Node], Node | None]
+    node_types: tuple[type, ...] = ()
+
+    @property
+    def doc(self) -> str:
+        """The rule's statement (its function's docstring)."""
+        return (self.apply.__doc__ or "").strip()
+
+    def __call__(self, node: Node) -> Node | None:
+        return self.apply(node)
+
+
+TRUE = Const(True, Type.BOOL)
+FALSE = Const(False, Type.BOOL)
+_NUMBERS = (Type.INT, Type.FLOAT)
+
+
+def _bool(node: Node) -> bool | None:
+    return bool(node.value) if isinstance(node, Const) and node.type is Type.BOOL else None
+
+
+def flatten_and(node: Node) -> Node | None:
+    """``a and (b and c)`` -> ``a and b and c``."""
+    if isinstance(node, ir.And) and any(isinstance(a, ir.And) for a in node.args):
+        return ir.And(
+            tuple(x for a in node.args for x in (a.args if isinstance(a, ir.And) else (a,)))
+        )
+    return None
+
+
+def flatten_or(node: Node) -> Node | None:
+    """``a or (b or c)`` -> ``a or b or c``."""
+    if isinstance(node, ir.Or) and any(isinstance(a, ir.Or) for a in node.args):
+        return ir.Or(
+            tuple(x for a in node.args for x in (a.args if isinstance(a, ir.Or) else (a,)))
+        )
+    return None
+
+
+def double_negation(node: Node) -> Node | None:
+    """``not not a`` -> ``a`` (connectives are two-valued)."""
+    if isinstance(node, ir.Not) and isinstance(node.arg, ir.Not):
+        return node.arg.arg
+    return None
+
+
+def not_constant(node: Node) -> Node | None:
+    """``not true`` -> ``false``; ``not false`` -> ``true``."""
+    if isinstance(node, ir.Not) and (b := _bool(node.arg)) is not None:
+        return FALSE if b else TRUE
+    return None
+
+
+def and_constants(node: Node) -> Node | None:
+    """``a and true`` -> ``a``; ``a and false`` -> ``false``; a one-operand ``and`` -> the
+    operand."""
+    if not isinstance(node, ir.And):
+        return None
+    if any(_bool(a) is False for a in node.args):
+        return FALSE
+    args = tuple(a for a in node.args if _bool(a) is not True)
+    if len(args) == len(node.args) and len(args) >= 2:
+        return None
+    return TRUE if not args else args[0] if len(args) == 1 else ir.And(args)
+
+
+def or_constants(node: Node) -> Node | None:
+    """``a or false`` -> ``a``; ``a or true`` -> ``true``; a one-operand ``or`` -> its operand."""
+    if not isinstance(node, ir.Or):
+        return None
+    if any(_bool(a) is True for a in node.args):
+        return TRUE
+    args = tuple(a for a in node.args if _bool(a) is not False)
+    if len(args) == len(node.args) and len(args) >= 2:
+        return None
+    return FALSE if not args else args[0] if len(args) == 1 else ir.Or(args)
+
+
+def duplicate_operands(node: Node) -> Node | None:
+    """``a and a`` -> ``a``, ``a or a`` -> ``a`` (first occurrence kept)."""
+    if isinstance(node, ir.And | ir.Or):
+        args = tuple(dict.fromkeys(node.args))
+        if len(args) < len(node.args):
+            return args[0] if len(args) == 1 else type(node)(args)
+    return None
+
+
+def implies_constants(node: Node) -> Node | None:
+    """``true -> a`` -> ``a``; ``false -> a`` -> ``true``; ``a -> true`` -> ``true``;
+    ``a -> false`` -> ``not a``."""
+    if not isinstance(node, ir.Implies):
+        return None
+    left, right = _bool(node.left), _bool(node.right)
+    if left is not None:
+        return node.right if left else TRUE
+    if right is not None:
+        return TRUE if right else ir.Not(node.left)
+    return None
+
+
+def fold_negation(node: Node) -> Node | None:
+    """``-(c)`` -> the constant ``-c`` for a number or duration ``c``."""
+    if isinstance(node, ir.Neg) and isinstance(node.operand, Const):
+        c = node.operand
+        if c.type in (*_NUMBERS, Type.DURATION) and _is_number(c.value):
+            return Const(-c.value, c.type)  # type: ignore[operator]
+    return None
+
+
+_NUMERIC_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda x, y: x + y,
+    "-": lambda x, y: x - y,
+    "*": lambda x, y: x * y,
+    "/": lambda x, y: x / y,
+    "%": lambda x, y: x % y,
+}
+
+
+def _arith(op: str, a: Const, b: Const) -> Const | None:
+    x: Any = a.value
+    y: Any = b.value
+    ta, tb = a.type, b.type
+    if op in "/%" and y == 0:
+        return None  # undefined: left for the backends
+    value: Any
+    try:
+        if ta in _NUMBERS and tb in _NUMBERS:
+            typ = Type.INT if ta is tb is Type.INT and op != "/" else Type.FLOAT
+            value = _NUMERIC_OPS[op](x, y)
+            value = float(value) if typ is Type.FLOAT else int(value)
+        elif ta is tb is Type.DURATION and op in "+-":
+            typ, value = Type.DURATION, _NUMERIC_OPS[op](x, y)
+        elif op == "*" and {ta, tb} == {Type.DURATION, Type.INT}:
+            typ, value = Type.DURATION, x * y
+        elif op == "/" and ta is tb is Type.DURATION:
+            typ, value = Type.FLOAT, x / y
+        else:
+            return None
+    except (OverflowError, ValueError):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return Const(value, typ)
+
+
+def fold_arithmetic(node: Node) -> Node | None:
+    """``c1 op c2`` -> its value, for constants of the types the type rules allow.
+
+    Not folded: division or remainder by zero (undefined), non-finite results, and
+    ``duration * float`` / ``duration / int`` (their value may be a fractional number of
+    nanoseconds, which no duration literal can write).
+    """
+    if (
+        isinstance(node, ir.Arith)
+        and isinstance(node.left, Const)
+        and isinstance(node.right, Const)
+    ):
+        return _arith(node.op, node.left, node.right)
+    return None
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _values_equal(a: object, b: object) -> bool:
+    """Equality of values as the manual defines it: numbers numerically, booleans only with
+    booleans, anything else when of the same kind and equal."""
+    if _is_number(a) and _is_number(b):
+        return a == b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    return type(a) is type(b) and a == b
+
+
+def fold_comparison(node: Node) -> Node | None:
+    """``c1 op c2`` -> ``true``/``false`` for constants (ordering: numbers or texts only)."""
+    if not (
+        isinstance(node, ir.Compare)
+        and isinstance(node.left, Const)
+        and isinstance(node.right, Const)
+    ):
+        return None
+    a, b = node.left.value, node.right.value
+    if node.op in ("==", "!="):
+        return TRUE if _values_equal(a, b) == (node.op == "==") else FALSE
+    if (_is_number(a) and _is_number(b)) or (isinstance(a, str) and isinstance(b, str)):
+        return TRUE if _COMPARE[node.op](a, b) else FALSE
+    return None
+
+
+def fold_in_list(node: Node) -> Node | None:
+    """``c in [c1, c2]`` -> ``true``/``false`` for a constant ``c``."""
+    if isinstance(node, ir.InList) and isinstance(node.operand, Const):
+        c = node.operand.value
+        return TRUE if any(_values_equal(c, i.value) for i in node.items.items) else FALSE
+    return None
+
+
+def fold_match(node: Node) -> Node | None:
+    """``"text" matches "re"`` -> ``true``/``false`` (Python ``re.search``)."""
+    if (
+        isinstance(node, ir.Match)
+        and isinstance(node.operand, Const)
+        and node.operand.type is Type.STR
+    ):
+        return TRUE if re.search(node.pattern, str(node.operand.value)) else FALSE
+    return None
+
+
+def quantifier_constants(node: Node) -> Node | None:
+    """``where true`` is dropped; a ``false`` guard or a ``true``/``false`` body decides:
+    ``forall .. where false`` -> ``true``, ``exists .. where false`` -> ``false``,
+    ``forall ..: true`` -> ``true``, ``exists ..: false`` -> ``false``."""
+    if not isinstance(node, ir.Quant):
+        return None
+    guard = None if node.guard is None else _bool(node.guard)
+    body = _bool(node.body)
+    universal = node.kind == "forall"
+    if guard is False or body is universal:
+        return TRUE if universal else FALSE
+    if guard is True:
+        return ir.Quant(node.kind, node.var, node.domain, None, node.body)
+    return None
+
+
+def trivial_comprehension(node: Node) -> Node | None:
+    """``{x in S where true}`` -> ``S``."""
+    if isinstance(node, ir.Comprehension) and _bool(node.guard) is True:
+        return node.domain
+    return None
+
+
+_FALSE_WHEN_FALSE = frozenset({"eventually", "once", "next", "previously", "until", "since"})
+_TRUE_WHEN_TRUE = frozenset({"always", "historically", "wnext"})
+
+
+def temporal_constants(node: Node) -> Node | None:
+    """``always/historically/wnext true`` -> ``true``; ``eventually/once/next/previously
+    false`` -> ``false``; ``a until/since false`` -> ``false`` (any interval)."""
+    if isinstance(node, ir.Temporal):
+        last = _bool(node.args[-1])
+        if last is True and node.op in _TRUE_WHEN_TRUE:
+            return TRUE
+        if last is False and node.op in _FALSE_WHEN_FALSE:
+            return FALSE
+    return None
+
+
+#: The normalization rules, in the order they are tried at each node.
+RULES: list[Rule] = [
+    Rule(fn.__name__, fn, types)
+    for fn, types in (
+        (flatten_and, (ir.And,)),
+        (flatten_or, (ir.Or,)),
+        (double_negation, (ir.Not,)),
+        (not_constant, (ir.Not,)),
+        (and_constants, (ir.And,)),
+        (or_constants, (ir.Or,)),
+        (duplicate_operands, (ir.And, ir.Or)),
+        (implies_constants, (ir.Implies,)),
+        (fold_negation, (ir.Neg,)),
+        (fold_arithmetic, (ir.Arith,)),
+        (fold_comparison, (ir.Compare,)),
+        (fold_in_list, (ir.InList,)),
+        (fold_match, (ir.Match,)),
+        (quantifier_constants, (ir.Quant,)),
+        (trivial_comprehension, (ir.Comprehension,)),
+        (temporal_constants, (ir.Temporal,)),
+    )
+]
+
+
+def normalize(node: Node, rules: Sequence[Rule] | None = None) -> Node:
+    """Apply ``rules`` bottom-up, each node to a fixpoint.
+
+    Parameters
+    ----------
+    node:
+        Any node, including a :class:`~workbench.lang.ir.Property` or a whole
+        :class:`~workbench.lang.ir.Spec`. Bind params first (:func:`bind_params`) for
+        constants to fold fully.
+    rules:
+        The rules to apply, tried in order at each node (default :data:`RULES`).
+
+    Returns
+    -------
+    Node
+        An equivalent node; unchanged sub-trees are shared with the input.
+    """
+    by_class: dict[type, list[Rule]] = {}
+    untyped: list[Rule] = []
+    for rule in RULES if rules is None else rules:
+        for cls in rule.node_types:
+            by_class.setdefault(cls, []).append(rule)
+        if not rule.node_types:
+            untyped.append(rule)
+
+    def rewrite(n: Node) -> Node | None:
+        changed = False
+        while True:
+            for rule in by_class.get(type(n), []) + untyped:
+                out = rule.apply(n)
+                if out is not None:
+                    n, changed = out, True
+                    break
+            else:
+                return n if changed else None
+
+    return transform(node, rewrite)
+
+
+def normalize_spec(spec: Spec) -> Spec:
+    """:func:`normalize` for a spec (keeps the type for the pass manager)."""
+    result = normalize(spec)
+    assert isinstance(result, Spec)
+    return result
+
+
+# --------------------------------------------------------------------------- lint
+
+
+@dataclass(frozen=True)
+class LintWarning:
+    """A suspicious but legal construct found by :func:`lint_spec`."""
+
+    message: str
+    property: str | None = None
+    pos: SourcePos | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.pos}: " if self.pos else ""
+        what = f" [{self.property}]" if self.property else ""
+        return f"{where}warning: {self.message}{what}"
+
+
+def _lint_formula(formula: Node, message_vars: frozenset[str]) -> list[str]:
+    found: list[str] = []
+
+    def visit(node: Node, scope: frozenset[str]) -> None:
+        var, scoped = binder_of(node)
+        for name in child_fields(type(node)):
+            value = getattr(node, name)
+            for sub in value if isinstance(value, tuple) else (value,):
+                if isinstance(sub, Node):
+                    visit(sub, scope | {var} if var and name in scoped else scope)
+        if not isinstance(node, ir.Quant):
+            return
+        if node.var in scope:
+            found.append(f"`{node.var}` shadows a variable of an enclosing quantifier")
+        used = free_vars(node.body) | (free_vars(node.guard) if node.guard else message_vars)
+        used |= message_vars
+        if node.var not in used:
+            found.append(f"`{node.kind} {node.var}` binds a variable that is never used")
+        if node.guard is not None and normalize(node.guard) == FALSE:
+            found.append(f"the `where` condition of `{node.var}` is always false")
+
+    visit(formula, frozenset())
+    folded = normalize(formula)
+    if isinstance(folded, Const):
+        found.append(f"the check is always {'true' if folded.value else 'false'}")
+    return found
+
+
+def lint_spec(spec: Spec) -> list[LintWarning]:
+    """Find suspicious but legal constructs in a typed spec.
+
+    Parameters
+    ----------
+    spec:
+        A loaded spec.
+
+    Returns
+    -------
+    list[LintWarning]
+        Checks that are constant after normalization, ``where`` guards that are always
+        false, quantified variables never used (in the formula or the message), variables
+        shadowing an outer one, and lets/params that no property uses.
+    """
+    warnings: list[LintWarning] = []
+    used: set[str] = set()
+    for prop in spec.properties:
+        for node in postorder(prop):
+            if isinstance(node, ir.ParamRef):
+                used.add(node.name)
+            elif isinstance(node, ir.Interval):
+                used.update(n for n in (node.lo_name, node.hi_name) if n)
+        pos = spec.positions.get(prop.name)
+        holes = free_vars(prop.message) if prop.message else frozenset()
+        warnings += [LintWarning(m, prop.name, pos) for m in _lint_formula(prop.formula, holes)]
+    for param in spec.params:
+        if param.name not in used:
+            kind = "param" if param.overridable else "let"
+            warnings.append(LintWarning(f"{kind} `{param.name}` is never used"))
+    return warnings
+
+
+# --------------------------------------------------------------------------- pass manager
+
+
+@dataclass(frozen=True)
+class Pass:
+    """A named spec -> spec transformation."""
+
+    name: str
+    run: Callable[[Spec], Spec]
+
+
+def bind_pass(overrides: Mapping[str, str] | None = None) -> Pass:
+    """A :class:`Pass` running :func:`bind_params` with ``overrides``."""
+    return Pass("bind_params", lambda spec: bind_params(spec, overrides))
+
+
+NORMALIZE = Pass("normalize", normalize_spec)
+
+
+def run_passes(
+    spec: Spec,
+    passes: Iterable[Pass | Callable[[Spec], Spec]],
+    dump: bool = False,
+    out: TextIO | None = None,
+) -> tuple[Spec, list[tuple[str, float]]]:
+    """Run ``passes`` in order, timing each.
+
+    Parameters
+    ----------
+    spec:
+        The input spec.
+    passes:
+        :class:`Pass` objects or plain functions (named after ``__name__``).
+    dump:
+        Print the spec after each pass (as canonical text) to ``out`` (default stderr).
+
+    Returns
+    -------
+    tuple[Spec, list[tuple[str, float]]]
+        The final spec and ``(pass name, seconds)`` per pass.
+    """
+    from workbench.lang.printer import print_spec
+
+    timings: list[tuple[str, float]] = []
+    for item in passes:
+        p = item if isinstance(item, Pass) else Pass(getattr(item, "__name__", "pass"), item)
+        start = time.perf_counter()
+        spec = p.run(spec)
+        elapsed = time.perf_counter() - start
+        timings.append((p.name, elapsed))
+        if dump:
+            stream = out or sys.stderr
+            print(f"# --- after {p.name} ({elapsed * 1000:.2f} ms)", file=stream)
+            print(print_spec(spec), file=stream)
+    return spec, timings

@@ -1,0 +1,359 @@
+"""The public trace loader: sources in, one :class:`~workbench.traces.model.SpanTable` out.
+
+Formats are recognised by content, never by file name:
+
+==================  ==========================================================================
+``otlp-json``       ``{"resourceSpans": ...}``, the Jaeger v3 ``{"result": {...}}`` wrapper,
+                    and JSON lines of either (the Collector's file exporter)
+``otlp-proto``      binary ``ExportTraceServiceRequest`` / ``TracesData``
+``jaeger``          query API ``{"data": [trace, ...]}``, one ``{traceID, spans, processes}``
+                    trace, or api_v2 model JSON (``spans[].traceId`` base64, ``process``)
+``zipkin``          Zipkin v2 or v1 JSON span lists (and lists of v1 batches)
+==================  ==========================================================================
+
+Everything that goes wrong is a :class:`~workbench.errors.Diagnostic` on the table; only when
+nothing at all could be read does :func:`load_traces` raise
+:class:`~workbench.errors.TraceInputError`.
+"""
+
+from __future__ import annotations
+
+import gc
+import glob
+import os
+import re
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from workbench.errors import Diagnostic, TraceInputError
+from workbench.traces import jaeger, otlp_json, zipkin
+from workbench.traces.builder import TableBuilder
+from workbench.traces.model import SpanTable
+
+#: File name endings a directory source is searched for.
+TRACE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".pb", ".protobuf", ".protobuf-bin", ".bin")
+FORMATS = ("auto", "otlp-json", "otlp-proto", "jaeger", "zipkin")
+STDIN = "<stdin>"
+
+_NON_SPACE = re.compile(rb"[^ \t\r\n]")
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_GLOB = re.compile(r"[*?\[]")
+
+Source = str | os.PathLike[str]
+
+
+class _LazyProto:
+    """:mod:`workbench.traces.otlp_proto`, imported on first use (the protobuf runtime and the
+    generated classes take a while to import and most inputs are JSON)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from workbench.traces import otlp_proto as module
+
+        return getattr(module, name)
+
+
+otlp_proto = _LazyProto()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cycle collector: decoding allocates millions of acyclic objects and the
+    collector's generation scans would otherwise cost more than the decoding itself."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# ---------------------------------------------------------------------- public API
+
+
+def load_traces(
+    sources: Source | Iterable[Source],
+    *,
+    format: str = "auto",
+    max_bytes: int | None = None,
+) -> SpanTable:
+    """Load trace files into one span table.
+
+    Parameters
+    ----------
+    sources
+        A path or an iterable of them: files, directories (searched recursively for
+        :data:`TRACE_SUFFIXES`), glob patterns (``**`` allowed), or ``"-"`` for stdin.
+    format
+        One of :data:`FORMATS`; ``"auto"`` recognises each source by its content.
+    max_bytes
+        Per-source size limit; a larger source is skipped with an error diagnostic.
+
+    Returns
+    -------
+    SpanTable
+        All spans of all sources; a trace split across files or batches is joined by its id.
+        ``table.diagnostics`` lists every problem met (with file, record path, line/column).
+
+    Raises
+    ------
+    TraceInputError
+        When nothing could be read: no source was trace input, or not a single span could be
+        read and something went wrong (an empty but valid trace file gives an empty table).
+    ValueError
+        For an unknown ``format``.
+    """
+    _check_format(format)
+    if isinstance(sources, str | os.PathLike):
+        sources = [sources]
+    builder = TableBuilder()
+    read_any = False
+    with gc_paused():
+        for source in sources:
+            for name, data in _expand(source, max_bytes, builder.diagnostics):
+                if _load_into(data, name, format, builder, max_bytes):
+                    read_any = True
+        errors = any(d.severity == "error" for d in builder.diagnostics)
+        if not read_any or (len(builder) == 0 and errors):
+            raise TraceInputError(
+                builder.diagnostics or [Diagnostic("", "", "no trace input given")]
+            )
+        return builder.build()
+
+
+def load_bytes(
+    data: bytes,
+    name: str,
+    format: str = "auto",
+    builder: TableBuilder | None = None,
+) -> TableBuilder:
+    """Decode one in-memory source and append its spans to ``builder``.
+
+    Parameters
+    ----------
+    data
+        The raw bytes (JSON text, JSON lines, or binary protobuf; gzip is unpacked).
+    name
+        The name diagnostics and the ``source`` column use (usually the file path).
+    format
+        One of :data:`FORMATS`.
+    builder
+        The builder to append to; a new one when None.
+
+    Returns
+    -------
+    TableBuilder
+        ``builder`` (or the new one); problems are in ``builder.diagnostics``.
+    """
+    _check_format(format)
+    builder = TableBuilder() if builder is None else builder
+    with gc_paused():
+        _load_into(data, name, format, builder, None)
+    return builder
+
+
+def detect_format(data: bytes) -> str:
+    """Best guess of the format of ``data`` from its first bytes (a cheap sniff).
+
+    Returns ``"otlp-json"``, ``"otlp-proto"``, ``"json"`` (some other JSON: Jaeger, Zipkin or
+    not traces, told apart after decoding) or ``"empty"``.
+    """
+    m = _NON_SPACE.search(data)
+    if m is None:
+        return "empty"
+    if data[m.start() : m.start() + 1] in (b"{", b"[") and not _BINARY.search(data, 0, 512):
+        return "otlp-json" if data.find(b'"resourceSpans"') >= 0 else "json"
+    return "otlp-proto"
+
+
+# ---------------------------------------------------------------------- sources
+
+
+def _check_format(format: str) -> None:
+    if format not in FORMATS:
+        raise ValueError(f"unknown trace format {format!r}; expected one of {', '.join(FORMATS)}")
+
+
+def _expand(
+    source: Source, max_bytes: int | None, diagnostics: list[Diagnostic]
+) -> Iterator[tuple[str, bytes]]:
+    """``(name, bytes)`` of every file a source names; problems become diagnostics."""
+    text = os.fspath(source)
+    if text == "-":
+        data = (
+            sys.stdin.buffer.read() if max_bytes is None else sys.stdin.buffer.read(max_bytes + 1)
+        )
+        if max_bytes is not None and len(data) > max_bytes:
+            diagnostics.append(_too_big(STDIN, len(data), max_bytes, exact=False))
+            return
+        yield STDIN, data
+        return
+    path = Path(text)
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(TRACE_SUFFIXES)
+        )
+        if not files:
+            diagnostics.append(Diagnostic(text, "", "directory holds no trace files", "error"))
+        for file in files:
+            yield from _read(str(file), max_bytes, diagnostics)
+        return
+    if path.exists():
+        yield from _read(text, max_bytes, diagnostics)
+        return
+    if _GLOB.search(text):
+        matches = sorted(glob.glob(text, recursive=True))
+        if not matches:
+            diagnostics.append(Diagnostic(text, "", "no file matches this pattern", "error"))
+        for match in matches:
+            yield from _expand(match, max_bytes, diagnostics)
+        return
+    diagnostics.append(Diagnostic(text, "", "no such file or directory", "error"))
+
+
+def _too_big(name: str, size: int, limit: int, exact: bool = True) -> Diagnostic:
+    what = f"{size} bytes" if exact else f"more than {limit} bytes"
+    return Diagnostic(name, "", f"input is {what}, over max_bytes={limit}; skipped", "error")
+
+
+def _read(
+    name: str, max_bytes: int | None, diagnostics: list[Diagnostic]
+) -> Iterator[tuple[str, bytes]]:
+    try:
+        size = os.path.getsize(name)
+        if max_bytes is not None and size > max_bytes:
+            diagnostics.append(_too_big(name, size, max_bytes))
+            return
+        with open(name, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        diagnostics.append(Diagnostic(name, "", f"cannot read: {exc.strerror or exc}", "error"))
+        return
+    yield name, data
+
+
+# ---------------------------------------------------------------------- dispatch
+
+
+def _gunzip(
+    data: bytes, name: str, max_bytes: int | None, diagnostics: list[Diagnostic]
+) -> bytes | None:
+    limit = max_bytes if max_bytes is not None else 0
+    try:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out = inflater.decompress(data, limit + 1 if limit else 0)
+    except zlib.error as exc:
+        diagnostics.append(Diagnostic(name, "", f"invalid gzip data: {exc}", "error"))
+        return None
+    if limit and (len(out) > limit or inflater.unconsumed_tail):
+        diagnostics.append(_too_big(name, len(out), limit, exact=False))
+        return None
+    return out
+
+
+def _load_into(
+    data: bytes, name: str, format: str, builder: TableBuilder, max_bytes: int | None
+) -> bool:
+    """Decode one source into ``builder``; True when it was read as trace input."""
+    diagnostics = builder.diagnostics
+    if data[:2] == b"\x1f\x8b":
+        unpacked = _gunzip(data, name, max_bytes, diagnostics)
+        if unpacked is None:
+            return False
+        data = unpacked
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    if format == "otlp-proto":
+        return otlp_proto.load(data, name, builder)
+    sniff = detect_format(data)
+    if sniff == "empty":
+        diagnostics.append(Diagnostic(name, "", "empty input", "error"))
+        return False
+    if sniff == "otlp-proto" and format == "auto":
+        return otlp_proto.load(data, name, builder)
+    if sniff == "otlp-json" and format in ("auto", "otlp-json"):
+        status = _load_otlp_json(data, name, builder)
+        if status != "not-otlp":
+            return status == "ok"
+    try:
+        obj = msgspec.json.decode(data)
+    except RecursionError:
+        diagnostics.append(Diagnostic(name, "", "invalid JSON: nested too deeply", "error"))
+        return False
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        if format == "auto" and data[:1] == b"\n" and otlp_proto.parses(data):
+            return otlp_proto.load(data, name, builder)
+        diagnostics.append(otlp_json.decode_error_diagnostic(exc, data, name))
+        return False
+    return _load_object(obj, name, format, builder)
+
+
+def _load_otlp_json(data: bytes, name: str, builder: TableBuilder) -> str:
+    if otlp_json.looks_like_json_lines(data):
+        return otlp_json.load_json_lines(data, name, builder)
+    return otlp_json.load_document(data, name, builder)
+
+
+def classify(obj: Any) -> str:
+    """The format of a decoded JSON value: ``otlp-json``, ``jaeger``, ``zipkin``,
+    ``otlp-metrics``, ``otlp-logs``, ``otlp-profiles`` or ``unknown``."""
+    if isinstance(obj, dict):
+        result = obj.get("result")
+        inner: dict[str, Any] = result if isinstance(result, dict) else obj
+        for key, kind in (
+            ("resourceSpans", "otlp-json"),
+            ("resourceMetrics", "otlp-metrics"),
+            ("resourceLogs", "otlp-logs"),
+            ("resourceProfiles", "otlp-profiles"),
+        ):
+            if key in inner:
+                return kind
+        if jaeger.recognizes(obj):
+            return "jaeger"
+        return "unknown"
+    if isinstance(obj, list):
+        if jaeger.recognizes(obj):
+            return "jaeger"
+        if zipkin.recognizes(obj):
+            return "zipkin"
+    return "unknown"
+
+
+def _describe_unknown(obj: Any) -> str:
+    if isinstance(obj, dict):
+        keys = ", ".join(list(obj)[:5])
+        return f"a JSON object with keys {keys}" if keys else "an empty JSON object"
+    if isinstance(obj, list):
+        return "a JSON list of something else than spans"
+    return f"a JSON {type(obj).__name__}"
+
+
+def _load_object(obj: Any, name: str, format: str, builder: TableBuilder) -> bool:
+    kind = classify(obj)
+    if format != "auto" and kind != format and not (format == "zipkin" and obj == []):
+        if kind.startswith("otlp-") and kind != "otlp-json":
+            pass  # reported below as "not a trace file"
+        else:
+            builder.diagnostics.append(
+                Diagnostic(name, "", f"not {format} input (looks like {kind})", "error")
+            )
+            return False
+    if kind == "otlp-json":
+        return otlp_json.load_document(msgspec.json.encode(obj), name, builder) == "ok"
+    if kind == "jaeger":
+        return jaeger.load(obj, name, builder)
+    if kind == "zipkin" or (format == "zipkin" and obj == []):
+        return zipkin.load(obj, name, builder)
+    if kind in ("otlp-metrics", "otlp-logs", "otlp-profiles"):
+        what = kind.replace("otlp-", "OTLP ")
+        message = f"not a trace file (looks like {what})"
+    else:
+        message = f"not a trace file ({_describe_unknown(obj)})"
+    builder.diagnostics.append(Diagnostic(name, "", message, "warning"))
+    return False

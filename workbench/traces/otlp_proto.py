@@ -1,0 +1,286 @@
+"""Binary OTLP traces: ``ExportTraceServiceRequest`` (wire-compatible with ``TracesData``).
+
+Parsed with the official ``opentelemetry-proto`` classes (the upb backend), then turned into
+builder columns group by group with list comprehensions, following exactly the conventions of
+:mod:`workbench.traces.otlp_json`, so the same trace gives the same table in both encodings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import chain
+from typing import Any
+
+import numpy as np
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from workbench.errors import Diagnostic
+from workbench.traces.builder import AttrBuilder, TableBuilder
+from workbench.traces.model import ATTR_BOOL, ATTR_FLOAT, ATTR_INT, ATTR_STR
+
+_INT64_MAX = 2**63 - 1
+_Columns = tuple[list[int], list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def parses(data: bytes) -> bool:
+    """Whether ``data`` parses as a non-empty OTLP trace request."""
+    try:
+        return len(ExportTraceServiceRequest.FromString(data).resource_spans) > 0
+    except (DecodeError, ValueError):
+        return False
+
+
+def load(data: bytes, file: str, builder: TableBuilder) -> bool:
+    """Append the spans of a binary OTLP trace request; True when it could be parsed.
+
+    Parameters
+    ----------
+    data
+        The serialized ``ExportTraceServiceRequest`` or ``TracesData``.
+    file
+        Name for diagnostics and the ``source`` column.
+    builder
+        Receives the spans and the diagnostics.
+
+    Returns
+    -------
+    bool
+        False (with an error diagnostic) when the bytes are not an OTLP trace message.
+    """
+    try:
+        request = ExportTraceServiceRequest.FromString(data)
+    except (DecodeError, ValueError) as exc:
+        builder.diagnostics.append(
+            Diagnostic(file, "", f"invalid OTLP protobuf trace message: {exc}", "error")
+        )
+        return False
+    if data and not request.resource_spans:
+        builder.diagnostics.append(
+            Diagnostic(file, "", "not an OTLP protobuf trace message (no resource spans)", "error")
+        )
+        return False
+    _Walker(file, builder).request(request)
+    return True
+
+
+def _to_python(value: Any) -> Any:
+    """Python value of a protobuf AnyValue (None when unset), as the JSON path builds it."""
+    which = value.WhichOneof("value")
+    if which is None:
+        return None
+    if which == "array_value":
+        return [_to_python(v) for v in value.array_value.values]
+    if which == "kvlist_value":
+        return {kv.key: _to_python(kv.value) for kv in value.kvlist_value.values}
+    return getattr(value, which)
+
+
+class _Walker:
+    def __init__(self, file: str, builder: TableBuilder) -> None:
+        self.file = file
+        self.builder = builder
+        self.diagnostics = builder.diagnostics
+
+    def warn(self, path: str, message: str, severity: str = "warning") -> None:
+        self.diagnostics.append(Diagnostic(self.file, path, message, severity))
+
+    def request(self, request: Any) -> None:
+        b = self.builder
+        strings = b.strings
+        source = strings.code(self.file)
+        for i, rs in enumerate(request.resource_spans):
+            path = f"resourceSpans[{i}]"
+            items = self.items(rs.resource.attributes, f"{path}.resource.attributes")
+            resource = b.add_resource(items)
+            for j, ss in enumerate(rs.scope_spans):
+                self.group(ss, f"{path}.scopeSpans[{j}]", resource, source)
+
+    def items(self, kvs: Any, path: str) -> list[tuple[str, Any]]:
+        out = []
+        for k, kv in enumerate(kvs):
+            value = _to_python(kv.value)
+            if value is None:
+                self.warn(f"{path}[{k}].value", "attribute has no value; attribute dropped")
+                continue
+            out.append((kv.key, value))
+        return out
+
+    def group(self, ss: Any, path: str, resource: int, source: int) -> None:
+        b = self.builder
+        strings = b.strings
+        spans = list(ss.spans)
+        keep = []
+        for k, sp in enumerate(spans):
+            where = f"{path}.spans[{k}]"
+            if not sp.trace_id:
+                self.warn(where, "missing required field traceId; span dropped", "error")
+            elif not sp.span_id:
+                self.warn(where, "missing required field spanId; span dropped", "error")
+            elif sp.start_time_unix_nano > _INT64_MAX:
+                self.warn(
+                    f"{where}.startTimeUnixNano",
+                    "expected a decimal string or integer "
+                    f"(<= {_INT64_MAX}), got int {sp.start_time_unix_nano}; span dropped",
+                    "error",
+                )
+            else:
+                keep.append(k)
+        if len(keep) != len(spans):
+            spans = [spans[k] for k in keep]
+        n = len(spans)
+        if n == 0:
+            return
+
+        def span_path(row: int) -> str:
+            return f"{path}.spans[{keep[row]}]"
+
+        kinds = [sp.kind for sp in spans]
+        for row, kind in enumerate(kinds):
+            if not 0 <= kind <= 5:
+                self.warn(
+                    f"{span_path(row)}.kind",
+                    "expected a span kind (0-5 or a SPAN_KIND_* "
+                    f"name) (<= 5), got int {kind}; field ignored",
+                )
+                kinds[row] = 0
+        statuses = [sp.status for sp in spans]
+        codes = [st.code for st in statuses]
+        messages = [st.message for st in statuses]
+        for row, code in enumerate(codes):
+            if not 0 <= code <= 2:
+                self.warn(
+                    f"{span_path(row)}.status.code",
+                    "expected a status code (0-2 or a "
+                    f"STATUS_CODE_* name) (<= 2), got int {code}; field ignored",
+                )
+                codes[row] = 0
+                messages[row] = ""
+        starts = [sp.start_time_unix_nano for sp in spans]
+        ends_raw = [sp.end_time_unix_nano for sp in spans]
+        for row, end in enumerate(ends_raw):
+            if end > _INT64_MAX:
+                self.warn(
+                    f"{span_path(row)}.endTimeUnixNano",
+                    "expected a decimal string or "
+                    f"integer (<= {_INT64_MAX}), got int {end}; field ignored",
+                )
+                ends_raw[row] = 0
+        attrs = self.pack(
+            b.attrs, [sp.attributes for sp in spans], lambda o: f"{span_path(o)}.attributes"
+        )
+
+        event_lists = [list(sp.events) for sp in spans]
+        event_owner = [(row, e) for row, lst in enumerate(event_lists) for e in range(len(lst))]
+        events = list(chain.from_iterable(event_lists))
+        event_attrs = self.pack(
+            b.event_attrs,
+            [e.attributes for e in events],
+            lambda o: f"{span_path(event_owner[o][0])}.events[{event_owner[o][1]}].attributes",
+        )
+
+        link_lists = []
+        for row, sp in enumerate(spans):
+            kept = []
+            for m, link in enumerate(sp.links):
+                if not link.trace_id or not link.span_id:
+                    field = "traceId" if not link.trace_id else "spanId"
+                    self.warn(
+                        f"{span_path(row)}.links[{m}]",
+                        f"missing required field {field}; link dropped",
+                    )
+                else:
+                    kept.append((m, link))
+            link_lists.append(kept)
+        link_owner = [(row, m) for row, lst in enumerate(link_lists) for m, _l in lst]
+        links = [link for lst in link_lists for _m, link in lst]
+        link_attrs = self.pack(
+            b.link_attrs,
+            [lk.attributes for lk in links],
+            lambda o: f"{span_path(link_owner[o][0])}.links[{link_owner[o][1]}].attributes",
+        )
+
+        b.trace_key.extend([sp.trace_id.hex() for sp in spans])
+        b.span_id.extend([sp.span_id.hex() for sp in spans])
+        b.parent_id.extend([sp.parent_span_id.hex() for sp in spans])
+        b.name.extend(strings.codes([sp.name for sp in spans]))
+        b.kind.extend(kinds)
+        b.status.extend(codes)
+        b.status_message.extend(strings.codes(messages))
+        b.start.extend(starts)
+        b.end.extend([e or s for s, e in zip(starts, ends_raw, strict=True)])
+        b.has_end.extend(map(bool, ends_raw))
+        b.flags.extend([sp.flags for sp in spans])
+        b.trace_state.extend(strings.codes([sp.trace_state for sp in spans]))
+        b.resource.extend([resource] * n)
+        b.scope.extend([strings.code(ss.scope.name)] * n)
+        b.source.extend([source] * n)
+        b.attrs.append_columns(*attrs)
+        b.event_counts.extend(map(len, event_lists))
+        b.event_name.extend(strings.codes([e.name for e in events]))
+        b.event_time.extend([min(e.time_unix_nano, _INT64_MAX) for e in events])
+        b.event_attrs.append_columns(*event_attrs)
+        b.link_counts.extend(map(len, link_lists))
+        b.link_trace_id.extend([lk.trace_id.hex() for lk in links])
+        b.link_span_id.extend([lk.span_id.hex() for lk in links])
+        b.link_trace_state.extend(strings.codes([lk.trace_state for lk in links]))
+        b.link_flags.extend([lk.flags for lk in links])
+        b.link_attrs.append_columns(*link_attrs)
+
+    def pack(self, ab: AttrBuilder, lists: list[Any], owner_path: Callable[[int], str]) -> _Columns:
+        """Attribute columns of many owners, grouped by value type (cf. otlp_json)."""
+        counts = list(map(len, lists))
+        kvs = list(chain.from_iterable(lists))
+        m = len(kvs)
+        strings = ab.strings
+        values = [kv.value for kv in kvs]
+        which = np.array([v.WhichOneof("value") or "" for v in values], dtype=object)
+        keep = np.ones(m, dtype=np.bool_)
+        types = np.full(m, ATTR_STR, dtype=np.int8)
+        ival = np.zeros(m, dtype=np.int64)
+        fval = np.zeros(m, dtype=np.float64)
+        sval = np.zeros(m, dtype=np.int32)
+        is_str = which == "string_value"
+        if is_str.any():
+            at = np.flatnonzero(is_str)
+            sval[at] = strings.codes([values[i].string_value for i in at.tolist()])
+        if not is_str.all():
+            for name, kind in (
+                ("bool_value", ATTR_BOOL),
+                ("int_value", ATTR_INT),
+                ("double_value", ATTR_FLOAT),
+            ):
+                at = np.flatnonzero(which == name)
+                if not at.shape[0]:
+                    continue
+                got = [getattr(values[i], name) for i in at.tolist()]
+                types[at] = kind
+                if kind == ATTR_FLOAT:
+                    fval[at] = got
+                else:
+                    ival[at] = got
+                    if kind == ATTR_INT:
+                        fval[at] = ival[at].astype(np.float64)
+            rest = np.flatnonzero(
+                ~np.isin(which, ["string_value", "bool_value", "int_value", "double_value"])
+            )
+            for i in rest.tolist():
+                value = _to_python(values[i])
+                if value is None:
+                    keep[i] = False
+                    continue
+                types[i], ival[i], fval[i], sval[i] = ab.pack(value)
+        keys = strings.codes([kv.key for kv in kvs])
+        if not keep.all():
+            offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=offsets[1:])
+            for i in np.flatnonzero(~keep).tolist():
+                owner = int(np.searchsorted(offsets, i, side="right")) - 1
+                self.warn(
+                    f"{owner_path(owner)}[{i - int(offsets[owner])}].value",
+                    "attribute has no value; attribute dropped",
+                )
+                counts[owner] -= 1
+            keys = [k for k, ok in zip(keys, keep.tolist(), strict=True) if ok]
+            types, ival, fval, sval = types[keep], ival[keep], fval[keep], sval[keep]
+        return counts, keys, types, ival, fval, sval
