@@ -260,9 +260,9 @@ class Gen(TemporalGen, TermGen):
     def bind(self, env: Env, name: str, kind: str, local: str, scopes: list[ir.Node]) -> Env:
         bound = Bind(kind, local)
         self.hoist_attrs(bound, scopes, name)
-        self.memoize(bound, scopes, name)
         inner = dict(env)
         inner[name] = bound
+        self.memoize(bound, inner, scopes, name)
         return inner
 
     @contextmanager

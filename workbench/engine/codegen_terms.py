@@ -230,19 +230,12 @@ class TermGen:
     # ------------------------------------------------------------------ values
     def val(self, node: ir.Node, env: Env, pos: str) -> Val:
         """Compile a term; returns the locals/literals holding its value."""
-        if isinstance(node, ir.Call | ir.Attr):
+        if isinstance(node, ir.Call):
             names = _term_vars(node)
             if names is not None and len(names) == 1:
                 bound = env.get(next(iter(names)))
                 if bound is not None and node in bound.memo:
-                    m = bound.memo[node]
-                    with self.block(f"if {m.t} == -1:"):
-                        v = self.val_now(node, env, pos)
-                        self.emit(f"{m.t} = {v.t}")
-                        self.emit(f"{m.i} = {v.i}")
-                        self.emit(f"{m.f} = {v.f}")
-                    tags = self.tags_of(node, env)
-                    return Val(m.t, m.i, m.f, tags)
+                    return bound.memo[node]
         return self.val_now(node, env, pos)
 
     def tags_of(self, node: ir.Node, env: Env) -> frozenset[int]:
@@ -293,16 +286,16 @@ class TermGen:
             return Val("1", f"(1 if {c} else 0)", "0.0", frozenset({B}))
         raise Unsupported(f"{type(node).__name__} is not a value")
 
-    def memoize(self, bound: Bind, scopes: list[ir.Node], name: str) -> None:
-        """Give the terms of ``name`` that its scope reads more than once a lazy memo slot."""
+    def memoize(self, bound: Bind, env: Env, scopes: list[ir.Node], name: str) -> None:
+        """Compute, right after binding ``name``, the calls on it that its scope makes more
+        than once (``str(s.attributes["url.full"])`` in three conjuncts: one evaluation)."""
         counts: dict[ir.Node, int] = {}
         for scope in scopes:
             for term in term_uses(scope, name):
                 counts[term] = counts.get(term, 0) + 1
         for term, n in counts.items():
-            if n >= 2 and isinstance(term, ir.Call):
-                m = self.triple("-1", "0", "0.0")
-                bound.memo[term] = m
+            if n >= 2:
+                bound.memo[term] = self.val_now(term, env, "tlo")
 
     def const_val(self, value: Any) -> Val:
         if isinstance(value, bool):
