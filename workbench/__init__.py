@@ -4,7 +4,8 @@ The public API, importable from the top level (loaded lazily so that ``import wo
 cheap for the CLI):
 
 * :func:`load_traces` — read OTLP JSON/protobuf, Jaeger and Zipkin files into a span table;
-* :func:`load_spec`, :func:`parse_spec` — read ``.otlspec`` specs (``"stdlib"`` for the standard library);
+* :func:`load_spec`, :func:`parse_spec` — read ``.otlspec`` specs (``"stdlib"``: the
+  standard library);
 * :func:`check` — check a spec on a span table and get verdicts with witnesses.
 """
 

@@ -72,15 +72,28 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("--format", "-f", choices=FORMATS, default="text")
     c.add_argument("--output", "-o", metavar="FILE", help="write the report here (default stdout)")
     c.add_argument(
-        "--param", "-p", action="append", default=[], metavar="NAME=VALUE",
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="override a spec param, e.g. --param skew=10ms",
     )
     c.add_argument("--fail-on", choices=("error", "warning", "info"), default="error")
     c.add_argument("--backend", default="auto", help="auto | reference")
-    c.add_argument("--property", action="append", default=None, metavar="NAME",
-                   help="check only this property (repeatable)")
-    c.add_argument("--verdicts", choices=("all", "failed"), default="all",
-                   help="list every trace's verdict in json/junit output, or only failures")
+    c.add_argument(
+        "--property",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="check only this property (repeatable)",
+    )
+    c.add_argument(
+        "--verdicts",
+        choices=("all", "failed"),
+        default="all",
+        help="list every trace's verdict in json/junit output, or only failures",
+    )
     c.add_argument("--top", type=int, default=20, help="violations shown in text output")
     c.add_argument("--max-bytes", type=int, default=None, help="skip trace files larger than this")
     c.add_argument("--no-progress", action="store_true")
@@ -188,8 +201,11 @@ def run_check(
         return EXIT_ERROR
     diagnostics: list[Diagnostic] = list(table.diagnostics)
     err_console = Console(stderr=True)
-    show_progress = progress and err_console.is_terminal and fmt != "text" or (
-        progress and err_console.is_terminal and table.n_spans > 50_000
+    show_progress = (
+        (progress
+        and err_console.is_terminal
+        and fmt != "text")
+        or (progress and err_console.is_terminal and table.n_spans > 50_000)
     )
     if show_progress:
         from rich.progress import Progress
@@ -200,7 +216,9 @@ def run_check(
             def tick(name: str) -> None:
                 bar.update(task, advance=1, description=f"checking {name}")
 
-            result = check(spec, table, values, backend=backend, properties=properties, progress=tick)
+            result = check(
+                spec, table, values, backend=backend, properties=properties, progress=tick
+            )
     else:
         result = check(spec, table, values, backend=backend, properties=properties)
     report, text = render(
@@ -337,7 +355,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
     print(_pretty_ir(prop.formula))
     if prop.message is not None:
         print()
-        print("message: " + json.dumps("".join(p if isinstance(p, str) else "{" + print_formula(p) + "}" for p in prop.message.parts)))
+        print(
+            "message: "
+            + json.dumps(
+                "".join(
+                    p if isinstance(p, str) else "{" + print_formula(p) + "}"
+                    for p in prop.message.parts
+                )
+            )
+        )
     return EXIT_OK
 
 
@@ -359,7 +385,9 @@ def _pretty_ir(node: Any, indent: int = 2) -> str:
             for i, v in enumerate(value):
                 kids.append((f"{f.name}[{i}]", v))
         elif value is not None:
-            scalars.append(f"{f.name}={value!r}" if not isinstance(value, ir.Type) else f"{f.name}={value}")
+            scalars.append(
+                f"{f.name}={value!r}" if not isinstance(value, ir.Type) else f"{f.name}={value}"
+            )
     line = f"{pad}{type(node).__name__}({', '.join(scalars)})"
     parts = [line]
     for name, kid in kids:

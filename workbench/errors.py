@@ -100,7 +100,8 @@ class Diagnostic:
 
     ``severity`` is ``"error"`` when a record (or the whole file) could not be read at all and
     ``"warning"`` when it was read with a repair (for example a duplicate span joined).
-    ``path`` is the record path inside the file, e.g. ``resourceSpans[0].scopeSpans[0].spans[2].endTimeUnixNano``.
+    ``path`` is the record path inside the file, e.g.
+    ``resourceSpans[0].scopeSpans[0].spans[2].endTimeUnixNano``.
     """
 
     file: str

@@ -31,8 +31,8 @@ from workbench.lang.ir import (
     Rel,
     Spans,
     StartOf,
-    Temporal,
     Template,
+    Temporal,
     Type,
     Var,
 )
@@ -78,9 +78,19 @@ def rpc() -> SpanTable:
     #                       -> call(3) CLIENT [50,90]
     return make(
         [
-            dict(id=1, name="root", kind=2, start=0, end=100, attributes=[("http.status_code", 200)]),
-            dict(id=2, parent=1, name="call", kind=3, status=2, start=10, end=40,
-                 events=[("exception", 20, [("exception.type", "Timeout")])]),
+            dict(
+                id=1, name="root", kind=2, start=0, end=100, attributes=[("http.status_code", 200)]
+            ),
+            dict(
+                id=2,
+                parent=1,
+                name="call",
+                kind=3,
+                status=2,
+                start=10,
+                end=40,
+                events=[("exception", 20, [("exception.type", "Timeout")])],
+            ),
             dict(id=3, parent=1, name="call", kind=3, start=50, end=90),
         ]
     )
@@ -94,7 +104,13 @@ def holds(table: SpanTable, formula: ir.Node, **env: int) -> bool:
 def test_timeline_order_and_atoms(rpc: SpanTable) -> None:
     line = TraceContext(rpc, 0).timeline
     assert [(p.time, p.phase) for p in line] == [
-        (0, 0), (10, 0), (20, 1), (40, 2), (50, 0), (90, 2), (100, 2)
+        (0, 0),
+        (10, 0),
+        (20, 1),
+        (40, 2),
+        (50, 0),
+        (90, 2),
+        (100, 2),
     ]
     it = interp(rpc)
     env = {"s": row_of(rpc, 2)}
@@ -170,8 +186,13 @@ def test_aggregates(rpc: SpanTable) -> None:
 
 def test_relations_on_a_cycle() -> None:
     # 1 <-> 2 cycle, 3 under 2
-    table = make([dict(id=1, parent=2, start=0, end=1), dict(id=2, parent=1, start=0, end=1),
-                  dict(id=3, parent=2, start=0, end=1)])
+    table = make(
+        [
+            dict(id=1, parent=2, start=0, end=1),
+            dict(id=2, parent=1, start=0, end=1),
+            dict(id=3, parent=2, start=0, end=1),
+        ]
+    )
     ctx = TraceContext(table, 0)
     r1, r2, r3 = (row_of(table, n) for n in (1, 2, 3))
     assert sorted(ctx.ancestors(r1)) == sorted([r1, r2])
@@ -200,7 +221,7 @@ def test_siblings_linked_and_hb() -> None:
     assert not ctx.happens_before(r[3], r[2])
     assert not ctx.happens_before(r[2], r[4])  # overlapping siblings are concurrent
     assert ctx.happens_before(r[2], r[2]) is False  # irreflexive here
-    # link: start(4) -> start(5), so nothing *ends* before 5 via the link unless it ends before 4 starts
+    # link: start(4) -> start(5); via the link, only spans ending before 4 starts precede 5
     assert ctx.happens_before(r[2], r[5]) is False
     assert holds(table, HappensBefore(Var("a"), Var("b")), a=2, b=3)
 
@@ -208,8 +229,13 @@ def test_siblings_linked_and_hb() -> None:
 def test_quantifier_guard_and_witnesses(rpc: SpanTable) -> None:
     prop = Property(
         "client_ok",
-        Quant("forall", "s", Spans(), Compare("==", Field(S, "kind"), Const("CLIENT", Type.KIND)),
-              Compare("!=", Field(S, "status"), Const("ERROR", Type.STATUS))),
+        Quant(
+            "forall",
+            "s",
+            Spans(),
+            Compare("==", Field(S, "kind"), Const("CLIENT", Type.KIND)),
+            Compare("!=", Field(S, "status"), Const("ERROR", Type.STATUS)),
+        ),
         message=Template(("client ", Field(S, "name"), " failed after ", Field(S, "duration"))),
     )
     res = check(ir.Spec("t", "", (), (prop,)), rpc)["client_ok"]
@@ -222,29 +248,62 @@ def test_quantifier_guard_and_witnesses(rpc: SpanTable) -> None:
 
 def test_temporal_witness_position(rpc: SpanTable) -> None:
     retry = Quant(
-        "exists", "r", Spans(),
-        And((Compare("==", Field(R, "name"), Field(S, "name")),
-             Compare("!=", Field(R, "span_id"), Field(S, "span_id")))),
+        "exists",
+        "r",
+        Spans(),
+        And(
+            (
+                Compare("==", Field(R, "name"), Field(S, "name")),
+                Compare("!=", Field(R, "span_id"), Field(S, "span_id")),
+            )
+        ),
         StartOf(R),
     )
-    body = Temporal("always", (Implies(EndOf(S), Temporal("eventually", (retry,), Interval(0, 5))),))
-    prop = Property("retry", Quant("forall", "s", Spans(),
-                                   Compare("==", Field(S, "status"), Const("ERROR", Type.STATUS)), body))
+    body = Temporal(
+        "always", (Implies(EndOf(S), Temporal("eventually", (retry,), Interval(0, 5))),)
+    )
+    prop = Property(
+        "retry",
+        Quant(
+            "forall",
+            "s",
+            Spans(),
+            Compare("==", Field(S, "status"), Const("ERROR", Type.STATUS)),
+            body,
+        ),
+    )
     res = check(ir.Spec("t", "", (), (prop,)), rpc)["retry"]
     assert not res.holds[0]
     (w,) = res.witnesses[0]
     assert w.position is not None and w.position.index == 3 and w.position.time == 40
     assert w.position.what.startswith("end(call#")
-    ok = Property("retry", Quant("forall", "s", Spans(),
-                                 Compare("==", Field(S, "status"), Const("ERROR", Type.STATUS)),
-                                 Temporal("always", (Implies(EndOf(S), Temporal(
-                                     "eventually", (retry,), Interval(0, 10))),))))
+    ok = Property(
+        "retry",
+        Quant(
+            "forall",
+            "s",
+            Spans(),
+            Compare("==", Field(S, "status"), Const("ERROR", Type.STATUS)),
+            Temporal(
+                "always", (Implies(EndOf(S), Temporal("eventually", (retry,), Interval(0, 10))),)
+            ),
+        ),
+    )
     assert check(ir.Spec("t", "", (), (ok,)), rpc)["retry"].holds[0]
 
 
 def test_functions() -> None:
-    table = make([dict(id=1, name="User_Service", start=0, end=1,
-                       attributes=[("card", "4111 1111 1111 1111"), ("bad", "4111 1111 1111 1112")])])
+    table = make(
+        [
+            dict(
+                id=1,
+                name="User_Service",
+                start=0,
+                end=1,
+                attributes=[("card", "4111 1111 1111 1111"), ("bad", "4111 1111 1111 1112")],
+            )
+        ]
+    )
     it = interp(table)
     env = {"s": 0}
     assert it.value(Call("canon", (Field(S, "name"),)), env, 0) == "userservice"
@@ -266,9 +325,16 @@ def test_multiple_traces_have_separate_verdicts() -> None:
     b.add_span(trace_id="01" * 16, span_id=sid(1), start=0, end=1, resource=res)
     b.add_span(trace_id="02" * 16, span_id=sid(1), parent_id=sid(9), start=0, end=1, resource=res)
     table = b.build()
-    prop = Property("parent_exists", Quant(
-        "forall", "s", Spans(), Not(Field(S, "is_root")),
-        Compare("==", Aggregate("count", Rel("parent", S)), Const(1, Type.INT))))
+    prop = Property(
+        "parent_exists",
+        Quant(
+            "forall",
+            "s",
+            Spans(),
+            Not(Field(S, "is_root")),
+            Compare("==", Aggregate("count", Rel("parent", S)), Const(1, Type.INT)),
+        ),
+    )
     res_ = check(ir.Spec("t", "", (), (prop,)), table)["parent_exists"]
     assert list(res_.holds) == [True, False]
     assert list(res_.witnesses) == [1]

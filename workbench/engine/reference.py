@@ -78,7 +78,10 @@ class TraceContext:
         return [p] if p >= 0 else []
 
     def ancestors(self, row: int) -> list[int]:
-        """Spans reached by following parent pointers one or more steps (``row`` itself when on a cycle)."""
+        """Spans reached by following parent pointers one or more steps.
+
+        ``row`` itself is among them when it lies on a parent cycle.
+        """
         out: list[int] = []
         seen: set[int] = set()
         p = int(self.table.parent[row])
@@ -112,7 +115,11 @@ class TraceContext:
         out: list[int] = []
         for j in range(lo, hi):
             target = int(self.table.link_row[j])
-            if target >= 0 and int(self.table.trace_index[target]) == self.trace and target not in out:
+            if (
+                target >= 0
+                and int(self.table.trace_index[target]) == self.trace
+                and target not in out
+            ):
                 out.append(target)
         return out
 
@@ -241,7 +248,9 @@ _FUNCS: dict[str, Callable[[Any], Any]] = {
     "lower": lambda v: v.lower() if isinstance(v, str) else UNDEF,
     "upper": lambda v: v.upper() if isinstance(v, str) else UNDEF,
     "abs": lambda v: abs(v) if _is_number(v) else UNDEF,
-    "canon": lambda v: "".join(c for c in v.lower() if c.isalnum()) if isinstance(v, str) else UNDEF,
+    "canon": lambda v: (
+        "".join(c for c in v.lower() if c.isalnum()) if isinstance(v, str) else UNDEF
+    ),
     "luhn": lambda v: _luhn(v) if isinstance(v, str | int) and not isinstance(v, bool) else False,
     "str": _to_text,
 }
@@ -509,7 +518,7 @@ class Interpreter:
             return all(
                 self.holds(node.args[0], env, j) for j in self.window(pos, iv, op == "always")
             )
-        # until / since: psi at some j in the window, phi strictly between (inclusive of pos for until)
+        # until / since: psi at some j in the window, phi in between (pos included for until)
         phi, psi = node.args
         future = op == "until"
         for j in self.window(pos, iv, future):
@@ -621,7 +630,15 @@ CAPABILITIES: dict[type, str] = {
     **{cls: "interpreted" for cls in _HOLDS_DISPATCH},
     **{
         cls: "interpreted"
-        for cls in (ir.Spans, ir.Roots, ir.Rel, ir.Events, ir.Comprehension, ir.ListLit, ir.Interval)
+        for cls in (
+            ir.Spans,
+            ir.Roots,
+            ir.Rel,
+            ir.Events,
+            ir.Comprehension,
+            ir.ListLit,
+            ir.Interval,
+        )
     },
 }
 
@@ -636,8 +653,15 @@ class _Failure:
     position: int | None
 
 
-def explain(interp: Interpreter, node: ir.Node, env: dict[str, Any], order: list[str],
-            pos: int, moved: bool, limit: int) -> list[_Failure]:
+def explain(
+    interp: Interpreter,
+    node: ir.Node,
+    env: dict[str, Any],
+    order: list[str],
+    pos: int,
+    moved: bool,
+    limit: int,
+) -> list[_Failure]:
     """The falsifying assignments of a formula that does not hold at ``pos``.
 
     Descends through leading ``forall`` binders (one failure per falsifying member), through
@@ -651,8 +675,11 @@ def explain(interp: Interpreter, node: ir.Node, env: dict[str, Any], order: list
             if node.guard is not None and not interp.holds(node.guard, inner, pos):
                 continue
             if not interp.holds(node.body, inner, pos):
-                out.extend(explain(interp, node.body, inner, [*order, node.var], pos, moved,
-                                   limit - len(out)))
+                out.extend(
+                    explain(
+                        interp, node.body, inner, [*order, node.var], pos, moved, limit - len(out)
+                    )
+                )
                 if len(out) >= limit:
                     break
         return out
@@ -678,11 +705,17 @@ def _ref(table: SpanTable, value: Any) -> SpanRef:
     if isinstance(value, EventView):
         row = value.row
         summary = table.row_summary(row)
-        return SpanRef(row, summary["trace_id"], summary["span_id"],
-                       f"{summary['name']}#event[{value.index}] {value.name}", summary["service"])
+        return SpanRef(
+            row,
+            summary["trace_id"],
+            summary["span_id"],
+            f"{summary['name']}#event[{value.index}] {value.name}",
+            summary["service"],
+        )
     summary = table.row_summary(int(value))
-    return SpanRef(int(value), summary["trace_id"], summary["span_id"], summary["name"],
-                   summary["service"])
+    return SpanRef(
+        int(value), summary["trace_id"], summary["span_id"], summary["name"], summary["service"]
+    )
 
 
 def render_message(interp: Interpreter, prop: ir.Property, env: Mapping[str, Any]) -> str:

@@ -20,8 +20,8 @@ The meaning of each node is specified in ``docs/language.md``; the reference int
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, fields
 from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Literal, TypeAlias
 
 from workbench.errors import SourcePos
@@ -191,7 +191,7 @@ class Field(Node):
 
 @dataclass(frozen=True, slots=True)
 class Attr(Node):
-    """An attribute lookup: ``s.attributes["k"]`` (span), ``s.resource["k"]``, ``e.attributes["k"]``."""
+    """An attribute lookup: ``s.attributes["k"]``, ``s.resource["k"]``, ``e.attributes["k"]``."""
 
     base: Var
     key: str
@@ -216,7 +216,7 @@ class Arith(Node):
 
 @dataclass(frozen=True, slots=True)
 class Call(Node):
-    """A built-in scalar function: ``len(x)``, ``lower(x)``, ``abs(x)``, ``luhn(x)``, ``hb(a, b)``..."""
+    """A built-in scalar function: ``len(x)``, ``lower(x)``, ``abs(x)``, ``luhn(x)``..."""
 
     func: str
     args: tuple[Node, ...]
@@ -237,7 +237,7 @@ class Roots(Node):
 
 @dataclass(frozen=True, slots=True)
 class Rel(Node):
-    """A structural relation of a span: ``children(s)``, ``ancestors(s)``...  See :data:`RELATIONS`."""
+    """A structural relation of a span: ``children(s)``, ``ancestors(s)``... (:data:`RELATIONS`)."""
 
     rel: str
     arg: Var
@@ -266,7 +266,7 @@ class Comprehension(Node):
 class Aggregate(Node):
     """``count(S)``, ``sum(x in S: e)``, ``min``, ``max``, ``avg``, ``distinct(x in S: e)``.
 
-    ``var``/``body`` are ``None`` for ``count``. ``distinct`` counts the distinct values of ``body``.
+    ``var``/``body`` are ``None`` for ``count``; ``distinct`` counts distinct ``body`` values.
     The aggregate of an empty set is 0 for count/sum/distinct and *undefined* for min/max/avg
     (an atom that reads an undefined value is false).
     """
@@ -359,7 +359,7 @@ class Implies(Node):
 
 @dataclass(frozen=True, slots=True)
 class Quant(Node):
-    """``forall var in domain where guard: body`` / ``exists ...``. ``guard`` is ``None`` when absent."""
+    """``forall var in domain where guard: body`` / ``exists ...``; ``guard`` may be ``None``."""
 
     kind: QuantKind
     var: str
@@ -451,7 +451,7 @@ class Property(Node):
 
 @dataclass(frozen=True, slots=True)
 class Param(Node):
-    """``param NAME = default`` (overridable with ``--param NAME=VALUE``) or ``let NAME = value``."""
+    """``param NAME = default`` (overridable: ``--param NAME=VALUE``) or ``let NAME = value``."""
 
     name: str
     default: Const

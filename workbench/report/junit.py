@@ -44,7 +44,8 @@ def to_junit(report: dict[str, Any]) -> str:
                 lines = []
                 for w in witnesses:
                     spans = ", ".join(
-                        f"{var}={ref['name']}#{ref['span_id']}" for var, ref in w["bindings"].items()
+                        f"{var}={ref['name']}#{ref['span_id']}"
+                        for var, ref in w["bindings"].items()
                     )
                     where = f" at {w['position']['what']}" if w.get("position") else ""
                     lines.append(f"{w['message']}{where}" + (f" [{spans}]" if spans else ""))

@@ -28,7 +28,7 @@ def _uri(path: str) -> str:
 
 def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
     """Convert a JSON report (see :func:`workbench.report.model.build_report`) to a SARIF log."""
-    rules = []
+    rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     for prop in report["properties"]:
         index[prop["name"]] = len(rules)
@@ -49,7 +49,9 @@ def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
             if trace["verdict"] != "fail":
                 continue
             uri = _uri(trace["sources"][0] if trace["sources"] else "")
-            witnesses = trace.get("witnesses") or [{"bindings": {}, "message": prop["name"], "position": None}]
+            witnesses = trace.get("witnesses") or [
+                {"bindings": {}, "message": prop["name"], "position": None}
+            ]
             for w in witnesses:
                 logical = [
                     {
@@ -94,17 +96,28 @@ def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
                 "invocations": [
                     {
                         "executionSuccessful": report["summary"]["input_errors"] == 0,
-                        "exitCode": 2 if report["summary"]["input_errors"] else (1 if failing else 0),
+                        "exitCode": 2
+                        if report["summary"]["input_errors"]
+                        else (1 if failing else 0),
                         "toolExecutionNotifications": [
                             {
                                 "level": "error" if d["severity"] == "error" else "warning",
-                                "message": {"text": f"{d['path']}: {d['message']}" if d["path"] else d["message"]},
+                                "message": {
+                                    "text": f"{d['path']}: {d['message']}"
+                                    if d["path"]
+                                    else d["message"]
+                                },
                                 "locations": [
                                     {
                                         "physicalLocation": {
                                             "artifactLocation": {"uri": _uri(d["file"])},
                                             **(
-                                                {"region": {"startLine": d["line"], "startColumn": d["column"] or 1}}
+                                                {
+                                                    "region": {
+                                                        "startLine": d["line"],
+                                                        "startColumn": d["column"] or 1,
+                                                    }
+                                                }
                                                 if d["line"]
                                                 else {}
                                             ),

@@ -21,14 +21,17 @@ def render_text(report: dict[str, Any], console: Console, *, top: int = 20) -> N
     if diags:
         errors = sum(1 for d in diags if d["severity"] == "error")
         console.print(
-            f"[red]{errors} input error(s)[/red], {len(diags) - errors} warning(s) while reading traces:"
+            f"[red]{errors} input error(s)[/red], {len(diags) - errors} warning(s) "
+            "while reading traces:"
         )
         for d in diags[:top]:
             where = d["file"] or "<stdin>"
             if d["line"]:
                 where += f":{d['line']}" + (f":{d['column']}" if d["column"] else "")
             path = f": {d['path']}" if d["path"] else ""
-            console.print(f"  {where}{path}: {d['severity']}: {d['message']}", markup=False, highlight=False)
+            console.print(
+                f"  {where}{path}: {d['severity']}: {d['message']}", markup=False, highlight=False
+            )
         if len(diags) > top:
             console.print(f"  ... and {len(diags) - top} more")
     table = Table(title="Properties", show_lines=False)
@@ -76,7 +79,8 @@ def render_text(report: dict[str, Any], console: Console, *, top: int = 20) -> N
             console.print(f"    {w['message']}", markup=False, highlight=False)
             for var, ref in w["bindings"].items():
                 console.print(
-                    f"      {var} = {ref['name']} span {ref['span_id']} service {ref['service'] or '-'}",
+                    f"      {var} = {ref['name']} span {ref['span_id']} "
+                    f"service {ref['service'] or '-'}",
                     markup=False,
                     highlight=False,
                 )
@@ -93,8 +97,8 @@ def render_text(report: dict[str, Any], console: Console, *, top: int = 20) -> N
     summary = report["summary"]
     failing = summary["failing_at_or_above_fail_on"]
     verdict = (
-        f"[red]FAIL[/red]: {len(failing)} propert{'y' if len(failing) == 1 else 'ies'} violated at or "
-        f"above '{summary['fail_on']}'"
+        f"[red]FAIL[/red]: {len(failing)} propert{'y' if len(failing) == 1 else 'ies'} "
+        f"violated at or above '{summary['fail_on']}'"
         if failing
         else f"[green]OK[/green]: nothing violated at or above '{summary['fail_on']}'"
     )
