@@ -18,12 +18,12 @@ from workbench.traces.model import SpanTable
 
 NAMES = ["GET /a", "GET /a", "db.query", "publish", "process", "", "X" * 130, "4111 1111 1111 1111"]
 SERVICES = ["front", "front", "user-service", "User_Service", "db", "", "unknown_service:py"]
-EVENT_NAMES = ["exception", "exception", "retry", "log"]
+EVENT_NAMES = ["exception", "exception", "retry", "log", "ack"]
 KEYS = [
     "http.method", "http.request.method", "http.status_code", "http.response.status_code",
     "url.full", "http.url", "user.id", "exception.message", "exception.type",
     "exception.escaped", "http.request.resend_count", "db.statement", "db.system", "rpc.system",
-    "userId", "k", "n",
+    "userId", "k", "n", "retry", "a b", 'q"uote',
 ]
 STRINGS = [
     "GET", "POST", "bob@example.com", "https://u:p@h/x", "https://REDACTED:REDACTED@h/",
@@ -58,7 +58,8 @@ def traces(draw: st.DrawFn, max_traces: int = 4, max_spans: int = 9) -> list[dic
     out = []
     n_traces = draw(st.integers(1, max_traces))
     for t in range(n_traces):
-        trace_id = draw(st.sampled_from([_hex(t + 1, 32), _hex(t + 1, 32), "0" * 32, "zz" + str(t)]))
+        trace_id = draw(
+            st.sampled_from([_hex(t + 1, 32), _hex(t + 1, 32), "0" * 32, "zz" + str(t)]))
         n = draw(st.integers(1, max_spans))
         spans = []
         ids = [_hex(1000 * (t + 1) + k + 1, 16) for k in range(n)]

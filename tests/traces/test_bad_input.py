@@ -160,3 +160,12 @@ def test_deeply_nested_attribute_value_does_not_crash(depth: int) -> None:
 def test_garbage_bytes_are_an_error() -> None:
     builder = load_bytes(b"\x00\x01\x02 not a trace", "junk.bin")
     assert builder.diagnostics[0].severity == "error" and len(builder) == 0
+
+
+def test_empty_file_is_an_error() -> None:
+    from tests.traces.util import MALFORMED
+
+    with pytest.raises(TraceInputError) as err:
+        load_traces(MALFORMED / "empty.json")
+    (diag,) = err.value.diagnostics
+    assert (diag.message, diag.severity) == ("empty input", "error")

@@ -120,13 +120,38 @@ def test_rich_document() -> None:
 def test_fast_and_tolerant_paths_agree() -> None:
     data = dumps(rich_doc())
     fast = TableBuilder()
-    oj.append_resource_spans(fast, oj._DECODER.decode(data).resourceSpans, "t.json")
+    oj.append_resource_spans(fast, oj.DOCUMENT_DECODER.decode(data).resourceSpans, "t.json")
     slow = TableBuilder()
     diags: list = []
     repaired = Repairer("t.json", diags).resource_spans(json.loads(data), "")
     oj.append_resource_spans(slow, repaired, "t.json")
     assert not diags
-    assert_tables_equal(fast.build(), slow.build(), ignore=())
+    whole = fast.build()
+    assert_tables_equal(whole, slow.build(), ignore=())
+    assert_tables_equal(whole, load_bytes(data, "t.json").build(), ignore=())  # batched
+
+
+def test_small_batches_give_the_same_table_and_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    spans = [span(f"{i + 1:016x}", f"{i:016x}" if i else "", start=1000 + i) for i in range(7)]
+    spans[3]["startTimeUnixNano"] = [1]
+    spans[5]["attributes"] = [{"key": "x", "value": {}}]
+    data = dumps(
+        {
+            "resourceSpans": [
+                doc(*spans[:4])["resourceSpans"][0],
+                doc(*spans[4:])["resourceSpans"][0],
+            ]
+        }
+    )
+    whole = load_bytes(data, "t.json")
+    monkeypatch.setattr(oj, "BATCH", 2)
+    batched = load_bytes(data, "t.json")
+    assert_tables_equal(whole.build(), batched.build(), ignore=())
+    assert whole.diagnostics == batched.diagnostics
+    assert [d.path for d in batched.diagnostics] == [
+        "resourceSpans[0].scopeSpans[0].spans[3].startTimeUnixNano",
+        "resourceSpans[1].scopeSpans[0].spans[1].attributes[0].value",
+    ]
 
 
 def test_base64_ids_are_hex() -> None:
@@ -319,4 +344,4 @@ def test_normalize_id() -> None:
 
 def test_decoder_rejects_what_the_repairer_reports() -> None:
     with pytest.raises(msgspec.ValidationError):
-        oj._DECODER.decode(dumps(doc(span("1000000000000001", kind="X"))))
+        oj.DOCUMENT_DECODER.decode(dumps(doc(span("1000000000000001", kind="X"))))

@@ -34,12 +34,14 @@ from dataclasses import dataclass, field
 from workbench.engine.codegen_temporal import TemporalGen, check_depth
 from workbench.engine.codegen_terms import (
     NUMS,
-    S,
     Bind,
     Env,
+    F,
     I,
+    S,
     Sites,
     TermGen,
+    U,
     Unsupported,
     Val,
 )
@@ -65,7 +67,7 @@ ARG_NAMES: tuple[str, ...] = (
 _PHASE = {ir.StartOf: 0, ir.EventOf: 1, ir.EndOf: 2}
 #: Sub-formulas whose code is at least this long become functions of their own.
 OUTLINE_LINES = 40
-_IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+_IDENT = re.compile(r"(?<![.\w])[A-Za-z_][A-Za-z0-9_]*\b")
 _TMP = re.compile(r"[a-z]+(\d+)")
 _OUTER = frozenset({"t", "lo", "hi", "tlo", "thi", *ARG_NAMES})
 _WITNESS_OUTER = _OUTER | {"q", "cnt", "cap", "wbuf"}
@@ -115,18 +117,22 @@ class Gen(TemporalGen, TermGen):
         self.slots = 0
         self.functions: list[str] = []
         self.fn_index: dict[str, str] = {}
+        #: Outline long sub-formulas into functions (witness code only: a call that is not
+        #: inlined passes every array argument with reference counting, ~20 ns each, which
+        #: the hot verdict loop cannot afford; the witness code runs on failing traces only).
+        self.outlining = False
 
     def sub(self, node: ir.Node, env: Env, pos: str) -> str:
-        """:meth:`cond` of a sub-formula, outlined into its own function when its code is long.
+        """:meth:`cond` of a sub-formula, outlined into its own function when its code is long
+        and :attr:`outlining` is on.
 
         numba's compile time grows with (variables x blocks) of a function; outlined functions
-        are compiled separately and inlined again by LLVM, so this costs nothing at run time.
-        Outlined functions are deduplicated by their text up to renaming, so the witness code
-        calls the verdict code's functions.
+        are compiled separately. Outlined functions are deduplicated by their text up to
+        renaming.
         """
         mark, depth, first = len(self.lines), self.depth, self.counter
         expr = self.cond(node, env, pos)
-        if len(self.lines) - mark < OUTLINE_LINES:
+        if not self.outlining or len(self.lines) - mark < OUTLINE_LINES:
             return expr
         call = self.outline(mark, depth, first, f"return {expr}", _OUTER)
         out = self.tmp("c")
@@ -138,7 +144,7 @@ class Gen(TemporalGen, TermGen):
         """:meth:`explain`, outlined (a function returning the new ``cnt``) when long."""
         mark, depth, first = len(self.lines), self.depth, self.counter
         self.explain(node, env, order, pos, moved)
-        if len(self.lines) - mark >= OUTLINE_LINES:
+        if self.outlining and len(self.lines) - mark >= OUTLINE_LINES:
             call = self.outline(mark, depth, first, "return cnt", _WITNESS_OUTER)
             self.emit(f"cnt = {call}")
 
@@ -586,6 +592,7 @@ def generate(formula: ir.Node) -> Generated:
     body_v = g.lines
     g.lines = []
     g.depth = 2
+    g.outlining = True
     g.explain(formula, {}, [], "tlo", False)
     body_w = g.lines
     temporal = "timeline" in g.sites.needs
@@ -620,7 +627,12 @@ def render(gen: Generated, target: str) -> str:
     from workbench.engine.kernel_lib import HELPERS
 
     helpers = "\n".join(f"{name} = _L.{name}" for name in HELPERS)
-    if target == "cpu":
+    if target == "py":
+        imports = ""
+        decorator = device = ""
+        verdict_head = "    for t in range(t0, t1):"
+        witness_head = "    for q in range(q0, q1):"
+    elif target == "cpu":
         imports = "from numba import njit"
         decorator = "@njit(nogil=True, cache=True)"
         device = decorator

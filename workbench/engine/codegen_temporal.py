@@ -181,8 +181,9 @@ class TemporalGen:
                 with self.block("if cnt >= cap:"):
                     self.emit("break")
             return
-        if isinstance(node, ir.Not) and isinstance(node.arg, ir.Quant) and node.arg.kind == "exists":
-            q = node.arg
+        negated = node.arg if isinstance(node, ir.Not) else None
+        if isinstance(negated, ir.Quant) and negated.kind == "exists":
+            q = negated
             as_forall = ir.Quant("forall", q.var, q.domain, q.guard, ir.Not(q.body))
             self.explain(as_forall, env, order, pos, moved)
             return

@@ -21,7 +21,7 @@ from typing import Any
 
 from workbench.lang import ir
 
-U, B, I, F, S, L, D, E = range(8)
+U, B, I, F, S, L, D, E = range(8)  # noqa: E741 (the tag letters of the docs)
 
 #: Span fields holding string codes of the table's dictionary, and the kernel column of each.
 _STR_COLUMNS = {
@@ -444,10 +444,15 @@ class TermGen:
             ilo, ihi = self.number_table("istr", dom) if I in tags else ("0", "0")
             flo, fhi = self.number_table("fstr", dom) if F in tags else ("0", "0")
             nan = self.sites.k_int(("str", "nan"))
-            objstr = f"IT[{self.sites.int_site(('objstr',))}]" if tags & {L, D} else "IT[0]"
+            objstr = str(self.sites.int_site(("objstr",))) if tags & {L, D} else "0"
             out = Val(self.tmp("t"), self.tmp("i"), "0.0", CALL_TAGS[func])
-            self.emit(f"{out.t}, {out.i} = strv({v.t}, {v.i}, {v.f}, {true}, {false}, NKI, NVI, "
-                      f"{ilo}, {ihi}, NKF, NVF, {flo}, {fhi}, {nan}, {objstr}, e_name)")
+            self.emit(f"{out.t} = {v.t}")
+            self.emit(f"{out.i} = {v.i}")
+            # strings (the usual case) stay inline; other types go through the helper
+            with self.block(f"if {v.t} != 4 and {v.t} != 0:"):
+                self.emit(f"{out.t}, {out.i} = strv({v.t}, {v.i}, {v.f}, {true}, {false}, NKI, "
+                          f"NVI, {ilo}, {ihi}, NKF, NVF, {flo}, {fhi}, {nan}, IT, {objstr}, "
+                          "e_name)")
             return out
         out = self.triple("0", "0", "0.0", CALL_TAGS[func])
         cases: list[tuple[str, list[str]]] = []
@@ -497,20 +502,22 @@ class TermGen:
         guard = " and ".join(f"{v.t} != 0" for v in (a, b) if U in v.tags) or "True"
         with self.block(f"if {guard}:"):
             if op in ("==", "!="):
-                objcls = "IT[0]"
+                objcls = "0"
                 if a.tags & {L, D} and b.tags & {L, D}:
-                    objcls = f"IT[{self.sites.int_site(('objcls',))}]"
+                    objcls = str(self.sites.int_site(("objcls",)))
                 neg = "not " if op == "!=" else ""
-                self.emit(f"{out} = {neg}eqv({a.t}, {a.i}, {a.f}, {b.t}, {b.i}, {b.f}, {objcls})")
+                self.emit(f"{out} = {neg}eqv({a.t}, {a.i}, {a.f}, {b.t}, {b.i}, {b.f}, IT, "
+                          f"{objcls})")
             else:
-                rank = "IT[0]"
+                rank = "0"
                 if S in a.tags and S in b.tags:
-                    rank = f"IT[{self.sites.int_site(('rank',))}]"
+                    rank = str(self.sites.int_site(("rank",)))
                     for d in (dom_a, dom_b):
                         if d not in self.sites.rank_doms:
                             self.sites.rank_doms.append(d)
                 code = _COMPARE_OPS[op]
-                self.emit(f"{out} = ordv({code}, {a.t}, {a.i}, {a.f}, {b.t}, {b.i}, {b.f}, {rank})")
+                self.emit(f"{out} = ordv({code}, {a.t}, {a.i}, {a.f}, {b.t}, {b.i}, {b.f}, IT, "
+                          f"{rank})")
         return out
 
 

@@ -10,6 +10,7 @@ message renderer, so that reports cannot tell the backends apart.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -78,9 +79,9 @@ class Runner(Protocol):
     def load(self, gen: Generated) -> Any:
         """Load (and compile) the generated module; returns a handle."""
 
-    def verdict(self, handle: Any, args: tuple[np.ndarray, ...], n_traces: int,
-                toff: np.ndarray) -> np.ndarray:
-        """Verdict per trace."""
+    def verdicts(self, jobs: list[tuple[Any, tuple[np.ndarray, ...]]], n_traces: int,
+                 toff: np.ndarray) -> list[np.ndarray]:
+        """Verdict per trace of each ``(handle, args)`` job (all jobs share one table)."""
 
     def witness(self, handle: Any, args: tuple[np.ndarray, ...], traces: np.ndarray,
                 cap: int, slots: int) -> tuple[np.ndarray, np.ndarray]:
@@ -97,15 +98,21 @@ class Timings:
         self.values[key] = self.values.get(key, 0.0) + seconds
 
 
-def check_property(
-    runner: Runner,
-    prop: ir.Property,
-    table: SpanTable,
-    values: Mapping[str, Any],
-    timings: Timings,
-    max_witnesses: int = reference.MAX_WITNESSES,
-) -> PropertyResult:
-    """Check one property with ``runner``; raises :class:`Unsupported` outside the fragment."""
+@dataclass
+class Prepared:
+    """A property ready to run: its kernel module and its arguments on one table."""
+
+    prop: ir.Property
+    gen: Generated
+    handle: Any
+    args: tuple[np.ndarray, ...]
+    index: TableIndex
+    started: float
+
+
+def prepare(runner: Runner, prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
+            timings: Timings) -> Prepared:
+    """Generate, load and bind ``prop``; raises :class:`Unsupported` outside the fragment."""
     started = time.perf_counter()
     gen = generated(bind(prop.formula, values))
     t0 = time.perf_counter()
@@ -115,29 +122,83 @@ def check_property(
     index = table_index(table)
     args = _args(gen, index)
     timings.add("index", time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    before = runner.compile_seconds
-    holds = runner.verdict(handle, args, table.n_traces, table.trace_offsets)
-    compiling = runner.compile_seconds - before
-    timings.add("compile", compiling)
-    timings.add("check", time.perf_counter() - t0 - compiling)
+    return Prepared(prop, gen, handle, args, index, started)
+
+
+def finish(runner: Runner, prep: Prepared, holds: np.ndarray, values: Mapping[str, Any],
+           timings: Timings, max_witnesses: int = reference.MAX_WITNESSES) -> PropertyResult:
+    """Witnesses of the failing traces, and the result."""
     witnesses: dict[int, list[Witness]] = {}
     failing = np.nonzero(~holds)[0]
     if failing.size and max_witnesses > 0:
         t0 = time.perf_counter()
         before = runner.compile_seconds
-        wbuf, wcnt = runner.witness(handle, args, failing.astype(np.int64), max_witnesses,
-                                    gen.slots)
+        wbuf, wcnt = runner.witness(prep.handle, prep.args, failing.astype(np.int64),
+                                    max_witnesses, prep.gen.slots)
         compiling = runner.compile_seconds - before
         timings.add("compile", compiling)
         timings.add("witness", time.perf_counter() - t0 - compiling)
         t0 = time.perf_counter()
-        witnesses = render(prop, gen, index, values, failing, wbuf, wcnt)
+        witnesses = render(prep.prop, prep.gen, prep.index, values, failing, wbuf, wcnt)
         timings.add("render", time.perf_counter() - t0)
     elif failing.size:
         witnesses = {int(t): [] for t in failing}
-    return PropertyResult(prop=prop, holds=holds, witnesses=witnesses, backend=runner.name,
-                          seconds=time.perf_counter() - started)
+    return PropertyResult(prop=prep.prop, holds=holds, witnesses=witnesses, backend=runner.name,
+                          seconds=time.perf_counter() - prep.started)
+
+
+def check_property(
+    runner: Runner,
+    prop: ir.Property,
+    table: SpanTable,
+    values: Mapping[str, Any],
+    timings: Timings,
+    max_witnesses: int = reference.MAX_WITNESSES,
+) -> PropertyResult:
+    """Check one property with ``runner``; raises :class:`Unsupported` outside the fragment."""
+    prep = prepare(runner, prop, table, values, timings)
+    return finish(runner, prep, _verdicts(runner, [prep], table, timings)[0], values, timings,
+                  max_witnesses)
+
+
+def check_properties(
+    runner: Runner,
+    props: list[ir.Property],
+    table: SpanTable,
+    values: Mapping[str, Any],
+    timings: Timings,
+    max_witnesses: int = reference.MAX_WITNESSES,
+) -> list[PropertyResult | Exception]:
+    """Check several properties in one pass over the table (see :meth:`Runner.verdicts`).
+
+    Returns, per property, its result or the exception that kept it from running here
+    (:class:`Unsupported`, or a compilation failure).
+    """
+    preps: list[Prepared | Exception] = []
+    for prop in props:
+        try:
+            preps.append(prepare(runner, prop, table, values, timings))
+        except Exception as err:  # Unsupported, or a numba error
+            preps.append(err)
+    ready = [p for p in preps if isinstance(p, Prepared)]
+    holds = iter(_verdicts(runner, ready, table, timings)) if ready else iter(())
+    out: list[PropertyResult | Exception] = []
+    for p in preps:
+        out.append(p if isinstance(p, Exception) else
+                   finish(runner, p, next(holds), values, timings, max_witnesses))
+    return out
+
+
+def _verdicts(runner: Runner, preps: list[Prepared], table: SpanTable, timings: Timings
+              ) -> list[np.ndarray]:
+    t0 = time.perf_counter()
+    before = runner.compile_seconds
+    holds = runner.verdicts([(p.handle, p.args) for p in preps], table.n_traces,
+                            table.trace_offsets)
+    compiling = runner.compile_seconds - before
+    timings.add("compile", compiling)
+    timings.add("check", time.perf_counter() - t0 - compiling)
+    return holds
 
 
 def _args(gen: Generated, index: TableIndex) -> tuple[np.ndarray, ...]:
@@ -216,4 +277,4 @@ def balanced_chunks(toff: np.ndarray, n_traces: int, parts: int) -> list[tuple[i
     marks = np.linspace(0, total, parts + 1)
     cuts = np.unique(np.concatenate([[0], np.searchsorted(toff[: n_traces + 1], marks[1:-1]),
                                      [n_traces]]))
-    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+    return [(int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]

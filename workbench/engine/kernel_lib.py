@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-U, B, I, F, S, L, D, E = range(8)
+U, B, I, F, S, L, D, E = range(8)  # noqa: E741 (the tag letters of the docs)
 
 _TWO63 = 9223372036854775808.0
 
@@ -86,8 +86,9 @@ def cmp_num(ta: int, ia: int, fa: float, tb: int, ib: int, fb: float) -> int:
     return -c
 
 
-def eqv(ta: int, ia: int, fa: float, tb: int, ib: int, fb: float, objcls: Any) -> bool:
-    """The reference's ``_equal`` on two defined values."""
+def eqv(ta: int, ia: int, fa: float, tb: int, ib: int, fb: float, it: Any, objcls: int) -> bool:
+    """The reference's ``_equal`` on two defined values (lists and dicts compare by the class
+    ids in row ``objcls`` of ``it``)."""
     na = ta == 2 or ta == 3
     nb = tb == 2 or tb == 3
     if na and nb:
@@ -97,19 +98,21 @@ def eqv(ta: int, ia: int, fa: float, tb: int, ib: int, fb: float, objcls: Any) -
     if ta != tb:
         return False
     if ta == 5 or ta == 6:
-        return objcls[ia] == objcls[ib]
+        return it[objcls, ia] == it[objcls, ib]
     return ia == ib
 
 
-def ordv(op: int, ta: int, ia: int, fa: float, tb: int, ib: int, fb: float, rank: Any) -> bool:
-    """The reference's ``_order``: ``op`` is 0 ``<``, 1 ``<=``, 2 ``>``, 3 ``>=``."""
+def ordv(op: int, ta: int, ia: int, fa: float, tb: int, ib: int, fb: float, it: Any,
+         rank: int) -> bool:
+    """The reference's ``_order``: ``op`` is 0 ``<``, 1 ``<=``, 2 ``>``, 3 ``>=`` (strings by
+    the ranks in row ``rank`` of ``it``)."""
     if (ta == 2 or ta == 3) and (tb == 2 or tb == 3):
         c = cmp_num(ta, ia, fa, tb, ib, fb)
         if c == 2:
             return False
     elif ta == 4 and tb == 4:
-        ra = rank[ia]
-        rb = rank[ib]
+        ra = it[rank, ia]
+        rb = it[rank, ib]
         c = -1 if ra < rb else (1 if ra > rb else 0)
     else:
         return False
@@ -155,7 +158,7 @@ def arith(op: int, ta: int, ia: int, fa: float, tb: int, ib: int, fb: float) -> 
 
 
 def attr_last(off: Any, keys: Any, owner: int, code: int) -> int:
-    """Index of the last attribute of ``owner`` with key ``code`` (the value a dict keeps), or -1."""
+    """Index of the last attribute of ``owner`` with key ``code`` (what a dict keeps), or -1."""
     if code < 0 or owner < 0:
         return -1
     j = off[owner + 1] - 1
@@ -280,9 +283,11 @@ def lookup_float(keys: Any, vals: Any, lo: int, hi: int, x: float, nan_code: int
 
 def strv(t: int, i: int, f: float, true_code: int, false_code: int, nki: Any, nvi: Any,
          ilo: int, ihi: int, nkf: Any, nvf: Any, flo: int, fhi: int, nan_code: int,
-         objstr: Any, e_name: Any) -> tuple:
+         it: Any, objstr: int, e_name: Any) -> tuple:
     """``str(x)`` (the reference's ``_to_text``) as ``(tag, code)``: ints and floats through
-    their domain's sorted text tables, lists/dicts through ``objstr``, events by name."""
+    their domain's sorted text tables, lists/dicts through row ``objstr`` of ``it``, events by
+    name. (Tables are passed whole with a row index: an array view would cost reference
+    counting on every call.)"""
     if t == 4:
         return 4, i
     if t == 1:
@@ -292,7 +297,7 @@ def strv(t: int, i: int, f: float, true_code: int, false_code: int, nki: Any, nv
     if t == 3:
         return 4, lookup_float(nkf, nvf, flo, fhi, f, nan_code)
     if t == 5 or t == 6:
-        return 4, objstr[i]
+        return 4, np.int64(it[objstr, i])
     if t == 7:
         return 4, e_name[i]
     return 0, 0
@@ -398,8 +403,8 @@ _LIBS: dict[str, SimpleNamespace] = {}
 
 
 def library(target: str) -> SimpleNamespace:
-    """The helpers compiled for ``target``: ``"cpu"`` (``numba.njit``) or ``"cuda"`` (device
-    functions).
+    """The helpers compiled for ``target``: ``"cpu"`` (``numba.njit``), ``"cuda"`` (device
+    functions) or ``"py"`` (plain Python, for testing and debugging the generated code).
 
     Helpers call each other through their globals, so each target gets clones of the plain
     functions whose globals resolve to that target's compiled siblings.
@@ -412,6 +417,10 @@ def library(target: str) -> SimpleNamespace:
 
         def decorate(fn: Callable[..., Any]) -> Any:
             return njit(cache=True, nogil=True)(fn)
+    elif target == "py":
+
+        def decorate(fn: Callable[..., Any]) -> Any:
+            return fn
     elif target == "cuda":
         from numba import cuda
 

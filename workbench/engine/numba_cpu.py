@@ -34,6 +34,8 @@ from workbench.engine.compiled import balanced_chunks
 from workbench.lang import ir
 
 NAME = "numba"
+#: Spans per batch of :meth:`NumbaRunner.verdicts` (a batch's columns fit in the L2/L3 cache).
+BATCH_SPANS = 16_384
 
 #: How each IR node class is handled by this backend.
 CAPABILITIES: dict[type[ir.Node], str] = compiled_capabilities("numba")
@@ -117,19 +119,35 @@ class NumbaRunner:
         self.compile_seconds += time.perf_counter() - t0
         self._warm.add((key, kind))
 
-    def verdict(self, handle: ModuleType, args: tuple[np.ndarray, ...], n_traces: int,
-                toff: np.ndarray) -> np.ndarray:
-        out = np.ones(n_traces, dtype=np.bool_)
-        fn = handle.verdict
-        self._compile(fn, "verdict", handle.__name__, lambda: fn(0, 0, out, *args))
-        chunks = balanced_chunks(toff, n_traces, self.threads * 4)
-        if len(chunks) <= 1 or self.threads == 1 or int(toff[n_traces]) < 20_000:
-            fn(0, n_traces, out, *args)
-            return out
-        futures = [self.pool().submit(fn, a, b, out, *args) for a, b in chunks]
-        for f in futures:
-            f.result()
-        return out
+    def verdicts(self, jobs: list[tuple[ModuleType, tuple[np.ndarray, ...]]], n_traces: int,
+                 toff: np.ndarray) -> list[np.ndarray]:
+        """Run every job's ``verdict`` kernel, batch by batch.
+
+        The traces are cut into batches of about :data:`BATCH_SPANS` spans; a worker thread
+        runs *every* property's kernel on its batch before taking the next one, so each
+        batch's columns are read from memory once and then served from cache, instead of the
+        whole table streaming through the cache once per property.
+        """
+        outs = [np.ones(n_traces, dtype=np.bool_) for _ in jobs]
+        for (handle, args), out in zip(jobs, outs, strict=True):
+            fn = handle.verdict
+            self._compile(fn, "verdict", handle.__name__,
+                          lambda fn=fn, out=out, args=args: fn(0, 0, out, *args))
+        total = int(toff[n_traces]) if n_traces else 0
+        parts = max(self.threads * 4, total // BATCH_SPANS)
+        chunks = balanced_chunks(toff, n_traces, parts)
+
+        def work(a: int, b: int) -> None:
+            for (handle, args), out in zip(jobs, outs, strict=True):
+                handle.verdict(a, b, out, *args)
+
+        if self.threads == 1 or total < 20_000 or len(chunks) <= 1:
+            for a, b in chunks:
+                work(a, b)
+        else:
+            for f in [self.pool().submit(work, a, b) for a, b in chunks]:
+                f.result()
+        return outs
 
     def witness(self, handle: ModuleType, args: tuple[np.ndarray, ...], traces: np.ndarray,
                 cap: int, slots: int) -> tuple[np.ndarray, np.ndarray]:
@@ -148,6 +166,19 @@ class NumbaRunner:
             for f in futures:
                 f.result()
         return wbuf, wcnt
+
+
+class PythonRunner(NumbaRunner):
+    """The generated kernels run as plain Python (no compilation): a fast way to test the
+    lowering itself, and an interpreter for debugging (out-of-bounds reads raise)."""
+
+    name = "python"
+
+    def __init__(self) -> None:
+        super().__init__(threads=1)
+
+    def load(self, gen: Generated) -> ModuleType:
+        return load_module(gen, "py")
 
 
 _RUNNER: NumbaRunner | None = None

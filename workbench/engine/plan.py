@@ -20,8 +20,6 @@ once per distinct string of the operand's domain, packed into the tables the ker
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 import weakref
 from collections.abc import Callable
@@ -30,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from workbench.engine.codegen import ARG_NAMES
 from workbench.engine.codegen_terms import Sites
 from workbench.traces.model import (
     ATTR_ARRAY,
@@ -125,6 +122,7 @@ class TableIndex:
         self.table = table
         self.strings = ExtStrings(table.strings)
         self.arrays: dict[str, np.ndarray] = {}
+        self.built: set[str] = set()
         self.doms: dict[Any, DomValues] = {}
         self.site_cache: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
         self.lock = threading.RLock()
@@ -134,13 +132,12 @@ class TableIndex:
     def need(self, what: str) -> None:
         """Build the arrays of one group: children, roots, euler, linked, timeline, ids, base."""
         with self.lock:
-            if what in self.arrays:
+            if what in self.built:
                 return
             getattr(self, f"_build_{what}")()
-            self.arrays[what] = np.zeros(0)
+            self.built.add(what)
 
     def _build_base(self) -> None:
-        t = self.table
         self.arrays["kindc"] = np.asarray([self.strings.code(k) for k in KIND_NAMES], np.int32)
         self.arrays["statc"] = np.asarray([self.strings.code(k) for k in STATUS_NAMES], np.int32)
 
@@ -294,7 +291,7 @@ class TableIndex:
             inner = self.dom(desc[2])
             if desc[1] == "str":
                 return self._str_dom(inner)
-            codes, mapped = self.map_site(desc[1], inner)
+            _, mapped = self.map_site(desc[1], inner)
             return _dom(strs=mapped)
         return _dom()
 
@@ -386,17 +383,6 @@ class TableIndex:
             return self._obj
 
 
-@dataclass
-class Materialized:
-    """The arrays one generated kernel reads, for one table (keyed by :data:`ARG_NAMES`)."""
-
-    args: dict[str, np.ndarray]
-    seconds: float
-
-    def ordered(self) -> tuple[np.ndarray, ...]:
-        return tuple(self.args[name] for name in ARG_NAMES)
-
-
 _INDEXES: dict[int, tuple[weakref.ref[SpanTable], TableIndex]] = {}
 _INDEX_LOCK = threading.Lock()
 
@@ -409,8 +395,13 @@ def table_index(table: SpanTable) -> TableIndex:
             return found[1]
         index = TableIndex(table)
         key = id(table)
-        _INDEXES[key] = (weakref.ref(table, lambda _r, k=key: _INDEXES.pop(k, None)), index)
+        _INDEXES[key] = (weakref.ref(table, lambda _r, k=key: _forget(k)), index)
         return index
+
+
+def _forget(key: int) -> None:
+    if _INDEXES is not None:  # None at interpreter shutdown
+        _INDEXES.pop(key, None)
 
 
 _GROUP_ARRAYS = {
@@ -593,10 +584,4 @@ def _euler_py(toff: Any, parent: Any, ch_off: Any, ch_rows: Any, tin: Any, tout:
                     sp -= 1
 
 
-def fmt_float(value: float) -> str:
-    """Python's ``str`` of a float (what ``str(x)`` renders), kept for symmetry with ints."""
-    return str(value) if not math.isnan(value) else "nan"
-
-
-__all__ = ["DomValues", "ExtStrings", "Materialized", "TableIndex", "materialize", "re",
-           "table_args", "table_index"]
+__all__ = ["DomValues", "ExtStrings", "TableIndex", "materialize", "table_args", "table_index"]

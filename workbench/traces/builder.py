@@ -360,7 +360,8 @@ class TableBuilder:
                 if par_len[new_row_of[old]] != 0:
                     id_text[(int(new_row_of[old]), "parent")] = text
 
-        parent = _resolve(trace_index, span_val, span_len, trace_index, par_val, par_len != 0)
+        index = _SpanIndex(trace_index, span_val, span_len)
+        parent = index.lookup(trace_index, par_val, par_len != 0)
         depth, in_cycle = _depths(parent)
 
         def col(values: list[Any], dtype: Any) -> np.ndarray:
@@ -383,7 +384,7 @@ class TableBuilder:
         if len(self.link_trace_state) == len(self.link_trace_id) and m:
             link_state = np.asarray(self.link_trace_state, dtype=np.int32)[ln_perm]
             link_flags = np.asarray(self.link_flags, dtype=np.uint32)[ln_perm]
-        link_row = _resolve_links(trace_of, trace_index, span_val, span_len, link_trace, link_span)
+        link_row = _resolve_links(index, trace_of, link_trace, link_span)
 
         table = SpanTable(
             strings=strings,
@@ -505,10 +506,10 @@ def _csr_order(counts: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.nd
     total = int(offsets[-1])
     if total == 0:
         return offsets, np.zeros(0, dtype=np.int64)
-    # item k of new owner i comes from offsets_old[order[i]] + k
-    owner = np.repeat(np.arange(order.shape[0]), new_counts)
-    within = np.arange(total, dtype=np.int64) - offsets[owner]
-    return offsets, offsets_old[order[owner]] + within
+    # item k of new owner i comes from offsets_old[order[i]] + k = (shift of owner i) + position
+    shift = np.repeat(offsets_old[:-1][order] - offsets[:-1], new_counts)
+    shift += np.arange(total, dtype=np.int64)
+    return offsets, shift
 
 
 def _permute_csr(cols: AttrColumns, order: np.ndarray) -> AttrColumns:
@@ -524,46 +525,47 @@ def _permute_csr(cols: AttrColumns, order: np.ndarray) -> AttrColumns:
     )
 
 
-def _keys(trace: np.ndarray, ids: np.ndarray, universe: np.ndarray) -> np.ndarray:
-    rank = np.searchsorted(universe, ids)
-    return trace.astype(np.int64) * np.int64(universe.shape[0] + 1) + rank.astype(np.int64)
+class _SpanIndex:
+    """Exact lookup of (trace, span id) -> first row, built once for parents and links.
 
-
-def _resolve(
-    span_trace: np.ndarray,
-    span_val: np.ndarray,
-    span_len: np.ndarray,
-    query_trace: np.ndarray,
-    query_val: np.ndarray,
-    query_mask: np.ndarray,
-) -> np.ndarray:
-    """Row of the first span with id ``query_val`` in trace ``query_trace``.
-
-    ROOT where the query is masked out, MISSING_PARENT where no such span exists.
+    Ids are replaced by their rank among the distinct span ids, so ``trace * (U + 1) + rank`` is
+    a collision-free int64 key; a stable argsort keeps the first duplicate first.
     """
-    n = span_val.shape[0]
-    out = np.full(query_val.shape[0], ROOT, dtype=np.int64)
-    if n == 0 or not query_mask.any():
+
+    def __init__(self, span_trace: np.ndarray, span_val: np.ndarray, span_len: np.ndarray):
+        valid = span_len != 0
+        self.n = span_val.shape[0]
+        self.universe = np.unique(span_val[valid])
+        self.base = np.int64(self.universe.shape[0] + 1)
+        rank = np.searchsorted(self.universe, span_val).astype(np.int64)
+        keys = np.where(valid, span_trace.astype(np.int64) * self.base + rank, -1)
+        self.sort = np.argsort(keys, kind="stable")
+        self.sorted_keys = keys[self.sort]
+
+    def lookup(self, q_trace: np.ndarray, q_val: np.ndarray, q_mask: np.ndarray) -> np.ndarray:
+        """Row per query: ROOT where masked out, MISSING_PARENT where no such span exists."""
+        out = np.full(q_val.shape[0], ROOT, dtype=np.int64)
+        q = np.nonzero(q_mask)[0]
+        if q.shape[0] == 0:
+            return out
+        universe, n = self.universe, self.n
+        if n == 0 or universe.shape[0] == 0:
+            out[q] = MISSING_PARENT
+            return out
+        vals = q_val[q]
+        rank = np.searchsorted(universe, vals).astype(np.int64)
+        known = universe[np.minimum(rank, universe.shape[0] - 1)] == vals
+        qkeys = q_trace[q].astype(np.int64) * self.base + rank
+        pos = np.searchsorted(self.sorted_keys, qkeys)
+        pos_c = np.minimum(pos, n - 1)
+        hit = known & (pos < n) & (self.sorted_keys[pos_c] == qkeys)
+        out[q] = np.where(hit, self.sort[pos_c], MISSING_PARENT)
         return out
-    valid = span_len != 0
-    universe = np.unique(np.concatenate([span_val[valid], query_val[query_mask]]))
-    skeys = np.where(valid, _keys(span_trace, span_val, universe), -1)
-    sort = np.argsort(skeys, kind="stable")  # stable: the first duplicate wins
-    sorted_keys = skeys[sort]
-    q = np.nonzero(query_mask)[0]
-    qkeys = _keys(query_trace[q], query_val[q], universe)
-    pos = np.searchsorted(sorted_keys, qkeys)
-    pos_c = np.minimum(pos, n - 1)
-    hit = (pos < n) & (sorted_keys[pos_c] == qkeys)
-    out[q] = np.where(hit, sort[pos_c], MISSING_PARENT)
-    return out
 
 
 def _resolve_links(
+    index: _SpanIndex,
     trace_of: dict[str, int],
-    trace_index: np.ndarray,
-    span_val: np.ndarray,
-    span_len: np.ndarray,
     link_trace: list[str],
     link_span: list[str],
 ) -> np.ndarray:
@@ -573,7 +575,7 @@ def _resolve_links(
     q_trace = np.asarray([trace_of.get(t, -1) for t in link_trace], dtype=np.int64)
     q_val = np.asarray([parse_id(s, 8)[0] for s in link_span], dtype=np.uint64)
     mask = (q_trace >= 0) & np.asarray([bool(s) for s in link_span])
-    rows = _resolve(trace_index, span_val, span_len, np.maximum(q_trace, 0), q_val, mask)
+    rows = index.lookup(np.maximum(q_trace, 0), q_val, mask)
     return np.where(rows >= 0, rows, -1).astype(np.int64)
 
 

@@ -30,11 +30,13 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from msgspec import UnsetType
 
 from workbench.errors import Diagnostic, TraceInputError
 from workbench.traces import jaeger, otlp_json, zipkin
 from workbench.traces.builder import TableBuilder
 from workbench.traces.model import SpanTable
+from workbench.traces.otlp_repair import Repairer, decode_error_diagnostic, repair_document
 
 #: File name endings a directory source is searched for.
 TRACE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".pb", ".protobuf", ".protobuf-bin", ".bin")
@@ -289,15 +291,15 @@ def _load_into(
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         if format == "auto" and data[:1] == b"\n" and otlp_proto.parses(data):
             return otlp_proto.load(data, name, builder)
-        diagnostics.append(otlp_json.decode_error_diagnostic(exc, data, name))
+        diagnostics.append(decode_error_diagnostic(exc, data, name))
         return False
     return _load_object(obj, name, format, builder)
 
 
 def _load_otlp_json(data: bytes, name: str, builder: TableBuilder) -> str:
-    if otlp_json.looks_like_json_lines(data):
-        return otlp_json.load_json_lines(data, name, builder)
-    return otlp_json.load_document(data, name, builder)
+    if looks_like_json_lines(data):
+        return load_otlp_json_lines(data, name, builder)
+    return load_otlp_document(data, name, builder)
 
 
 def classify(obj: Any) -> str:
@@ -345,7 +347,7 @@ def _load_object(obj: Any, name: str, format: str, builder: TableBuilder) -> boo
             )
             return False
     if kind == "otlp-json":
-        return otlp_json.load_document(msgspec.json.encode(obj), name, builder) == "ok"
+        return load_otlp_document(msgspec.json.encode(obj), name, builder) == "ok"
     if kind == "jaeger":
         return jaeger.load(obj, name, builder)
     if kind == "zipkin" or (format == "zipkin" and obj == []):
@@ -357,3 +359,132 @@ def _load_object(obj: Any, name: str, format: str, builder: TableBuilder) -> boo
         message = f"not a trace file ({_describe_unknown(obj)})"
     builder.diagnostics.append(Diagnostic(name, "", message, "warning"))
     return False
+
+
+# ---------------------------------------------------------------------- OTLP/JSON documents
+
+
+def _invalid(exc: Exception, data: bytes, file: str, line: int | None) -> Diagnostic:
+    if isinstance(exc, RecursionError):
+        return Diagnostic(file, "", "invalid JSON: nested too deeply", "error", line)
+    return decode_error_diagnostic(exc, data, file, (line or 1) - 1)
+
+
+_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+
+
+def _load_one(data: bytes, batcher: otlp_json.SpanBatcher, line: int | None) -> str:
+    """Queue (fast path) or append (tolerant path) one document; returns its status."""
+    b = batcher.builder
+    try:
+        doc = otlp_json.LAZY_DECODER.decode(data)
+    except msgspec.ValidationError:
+        doc = None
+    except _DECODE_ERRORS as exc:
+        b.diagnostics.append(_invalid(exc, data, batcher.file, line))
+        return "invalid"
+    if doc is not None:
+        if not isinstance(doc.resourceSpans, UnsetType):
+            found, prefix = doc.resourceSpans, ""
+        elif doc.result is not None and not isinstance(doc.result.resourceSpans, UnsetType):
+            found, prefix = doc.result.resourceSpans, "result."
+        else:
+            return "not-otlp"
+        try:
+            batcher.add(found, prefix, line)
+            return "ok"
+        except otlp_json.Fallback:
+            pass
+    # the tolerant path, in input order
+    batcher.flush()
+    try:
+        obj = msgspec.json.decode(data)
+    except _DECODE_ERRORS as exc:
+        b.diagnostics.append(_invalid(exc, data, batcher.file, line))
+        return "invalid"
+    status, repaired = repair_document(obj, Repairer(batcher.file, b.diagnostics, line))
+    if repaired is not None:
+        otlp_json.append_resource_spans(b, repaired, batcher.file)
+    return status
+
+
+def load_otlp_document(data: bytes, file: str, builder: TableBuilder) -> str:
+    """Load one OTLP/JSON document into ``builder``.
+
+    Parameters
+    ----------
+    data
+        The JSON text (``ExportTraceServiceRequest``, ``TracesData`` or ``{"result": ...}``).
+    file
+        Name for diagnostics and the ``source`` column.
+    builder
+        Receives spans and diagnostics.
+
+    Returns
+    -------
+    str
+        ``"ok"``, ``"not-otlp"`` (valid JSON without ``resourceSpans``) or ``"invalid"``.
+    """
+    batcher = otlp_json.SpanBatcher(builder, file)
+    status = _load_one(data, batcher, None)
+    batcher.flush()
+    return status
+
+
+def _first_lines(data: bytes, count: int) -> list[bytes]:
+    """The first ``count`` non-empty lines, found without copying the rest of the data."""
+    out: list[bytes] = []
+    pos = 0
+    while len(out) < count:
+        m = _NON_SPACE.search(data, pos)
+        if m is None:
+            break
+        end = data.find(b"\n", m.start())
+        if end < 0:
+            end = len(data)
+        out.append(data[m.start() : end])
+        pos = end + 1
+    return out
+
+
+def looks_like_json_lines(data: bytes) -> bool:
+    """JSON lines: the first two non-empty lines start with ``{`` and one of them is a whole
+    JSON value on its own (a pretty-printed document's lines never are)."""
+    first = _first_lines(data, 2)
+    if len(first) < 2 or not all(line[:1] == b"{" for line in first):
+        return False
+    for line in first:
+        try:
+            msgspec.json.decode(line)
+        except _DECODE_ERRORS:
+            continue
+        return True
+    return False
+
+
+def load_otlp_json_lines(data: bytes, file: str, builder: TableBuilder) -> str:
+    """Load OTLP/JSON lines (one request per line, as the Collector's file exporter writes).
+
+    A broken line costs a diagnostic with its line number; every other line is loaded, and
+    spans of consecutive lines share decoding batches.
+
+    Returns
+    -------
+    str
+        ``"ok"`` when at least one line held traces, else ``"not-otlp"`` or ``"invalid"``.
+    """
+    batcher = otlp_json.SpanBatcher(builder, file)
+    statuses = set()
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        status = _load_one(raw, batcher, number)
+        statuses.add(status)
+        if status == "not-otlp":
+            builder.diagnostics.append(
+                Diagnostic(file, "", "line holds no resourceSpans; skipped", "warning", number)
+            )
+    batcher.flush()
+    if "ok" in statuses:
+        return "ok"
+    return "invalid" if "invalid" in statuses else "not-otlp"

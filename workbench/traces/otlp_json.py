@@ -2,13 +2,17 @@
 
 Two paths share one set of msgspec Struct definitions and one columnar walker:
 
-* **fast**: the whole document is decoded straight into frozen, GC-untracked Structs (in lax
-  mode, so decimal strings become ints in C) and :func:`append_resource_spans` turns them into
-  builder columns with list comprehensions and numpy, never a Python loop per attribute;
-* **tolerant**: when the typed decode rejects something, the document is decoded into plain
-  dicts and every record is converted on its own (:mod:`workbench.traces.otlp_repair`), so
-  one broken field costs one diagnostic with its exact path
-  (``resourceSpans[0].scopeSpans[1].spans[3].kind``) and every valid span is still loaded.
+* **fast**: documents are decoded lazily (:data:`LAZY_DECODER` keeps each span as raw JSON),
+  then :class:`SpanBatcher` decodes spans in cache-sized batches straight into frozen,
+  GC-untracked Structs (lax mode: decimal strings become ints in C) and :func:`append_spans`
+  turns them into builder columns with list comprehensions and numpy, never a Python loop per
+  attribute;
+* **tolerant**: when the typed decode rejects something, that batch (or document) is decoded
+  into plain JSON values and every record is converted on its own
+  (:mod:`workbench.traces.otlp_repair`), so one broken field costs one diagnostic with its exact
+  path (``resourceSpans[0].scopeSpans[1].spans[3].kind``) and every valid span still loads.
+
+:mod:`workbench.traces.detect` drives both for whole documents and for JSON lines.
 
 Accepted beyond the letter of the OTLP JSON spec: base64 ids (protobuf's generic JSON mapping,
 Tempo), enum names for ``kind`` and ``status.code``, integers for 64-bit fields, the Jaeger v3
@@ -19,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from itertools import chain
 from typing import Annotated, Any, Literal
 
@@ -27,7 +30,6 @@ import msgspec
 import numpy as np
 from msgspec import UNSET, UnsetType
 
-from workbench.errors import Diagnostic
 from workbench.traces.builder import AttrBuilder, TableBuilder
 from workbench.traces.model import ATTR_BOOL, ATTR_FLOAT, ATTR_INT
 
@@ -167,10 +169,11 @@ class TracesDocument(_Msg, frozen=True, gc=False):
     result: TracesDocument | None = None
 
 
-_DECODER = msgspec.json.Decoder(TracesDocument, strict=False)
+#: the typed decoder of a whole document (the loaders decode spans in batches instead)
+DOCUMENT_DECODER = msgspec.json.Decoder(TracesDocument, strict=False)
 
 
-class _Fallback(Exception):
+class Fallback(Exception):
     """Raised by the fast walker when a record needs the tolerant path (it appends nothing)."""
 
 
@@ -257,16 +260,16 @@ def _nested(value: AnyValue) -> Any:
 def attribute_items(kvs: list[KeyValue]) -> list[tuple[str, Any]]:
     """``(key, python value)`` pairs of an attribute list.
 
-    Raises :class:`_Fallback` on an empty value or bad base64 (the tolerant path reports it).
+    Raises :class:`Fallback` on an empty value or bad base64 (the tolerant path reports it).
     """
     out = []
     for kv in kvs:
         try:
             value = any_to_python(kv.value)
         except (ValueError, RecursionError):
-            raise _Fallback from None
+            raise Fallback from None
         if value is None:
-            raise _Fallback
+            raise Fallback
         out.append((kv.key, value))
     return out
 
@@ -279,7 +282,7 @@ _Columns = tuple[list[int], list[int], np.ndarray, np.ndarray, np.ndarray, np.nd
 def pack_attributes(ab: AttrBuilder, lists: list[list[KeyValue]]) -> _Columns:
     """Attribute columns of many owners at once (vectorized by value type).
 
-    Raises :class:`_Fallback` on an empty value or bad base64, which the tolerant path reports.
+    Raises :class:`Fallback` on an empty value or bad base64, which the tolerant path reports.
     """
     counts = list(map(len, lists))
     kvs = list(chain.from_iterable(lists))
@@ -337,9 +340,9 @@ def _pack_non_strings(
         try:
             value = any_to_python(rest[j])
         except (ValueError, RecursionError):
-            raise _Fallback from None
+            raise Fallback from None
         if value is None:
-            raise _Fallback
+            raise Fallback
         i = int(where[j])
         types[i], ival[i], fval[i], sval[i] = ab.pack(value)
 
@@ -347,19 +350,17 @@ def _pack_non_strings(
 def append_resource_spans(
     builder: TableBuilder, resource_spans: list[ResourceSpans], source: str
 ) -> int:
-    """Append every span of ``resource_spans`` to ``builder``; returns the number of spans.
+    """Append every span of fully decoded ``resource_spans``; returns the number of spans.
 
-    All columns are computed first and committed at the end, so a :class:`_Fallback` leaves
-    the builder untouched (apart from interned strings).
+    Raises :class:`Fallback` (having appended no span) when a value needs the tolerant path.
     """
     strings = builder.strings
+    items = [attribute_items(rs.resource.attributes) for rs in resource_spans]
     spans: list[Span] = []
     res_col: list[int] = []
     scope_col: list[int] = []
-    resources: list[list[tuple[str, Any]]] = []
-    for rs in resource_spans:
-        resources.append(attribute_items(rs.resource.attributes))
-        r = len(resources) - 1
+    for rs, attrs in zip(resource_spans, items, strict=True):
+        r = builder.add_resource(attrs)
         groups: list[tuple[Scope, list[Span]]] = [(ss.scope, ss.spans) for ss in rs.scopeSpans]
         groups += [(ls.instrumentationLibrary, ls.spans) for ls in rs.instrumentationLibrarySpans]
         for scope, group in groups:
@@ -367,6 +368,23 @@ def append_resource_spans(
             spans.extend(group)
             res_col.extend([r] * k)
             scope_col.extend([strings.code(scope.name)] * k)
+    return append_spans(builder, spans, res_col, scope_col, source)
+
+
+def append_spans(
+    builder: TableBuilder,
+    spans: list[Span],
+    res_col: list[int],
+    scope_col: list[int],
+    source: str,
+) -> int:
+    """Append decoded spans (with their builder resource index and scope-name code) column by
+    column; returns their number.
+
+    All columns are computed first and committed at the end, so a :class:`Fallback` leaves
+    the builder untouched (apart from interned strings).
+    """
+    strings = builder.strings
     n = len(spans)
 
     trace_ids = _normalize_ids([s.traceId for s in spans], 16)
@@ -402,9 +420,6 @@ def append_resource_spans(
     link_attrs = pack_attributes(builder.link_attrs, [lk.attributes for lk in links])
 
     # ---- commit
-    base = len(builder.resource_service)
-    for items in resources:
-        builder.add_resource(items)
     b = builder
     b.trace_key.extend(trace_ids)
     b.span_id.extend(span_ids)
@@ -418,7 +433,7 @@ def append_resource_spans(
     b.has_end.extend(has_end)
     b.flags.extend(flags)
     b.trace_state.extend(states)
-    b.resource.extend([base + r for r in res_col] if base else res_col)
+    b.resource.extend(res_col)
     b.scope.extend(scope_col)
     b.source.extend([strings.code(source)] * n)
     b.attrs.append_columns(*attrs)
@@ -438,140 +453,117 @@ def append_resource_spans(
 # ---------------------------------------------------------------------- documents and lines
 
 
-def _top_resource_spans(doc: TracesDocument) -> tuple[list[ResourceSpans] | None, str]:
-    if not isinstance(doc.resourceSpans, UnsetType):
-        return doc.resourceSpans, ""
-    if doc.result is not None and not isinstance(doc.result.resourceSpans, UnsetType):
-        return doc.result.resourceSpans, "result."
-    return None, ""
+class _LazyScopeSpans(_Msg, frozen=True, gc=False):
+    scope: Scope = _NO_SCOPE
+    spans: list[msgspec.Raw] = []
 
 
-def decode_error_diagnostic(
-    exc: Exception, data: bytes, file: str, line_base: int = 0, prefix: str = "invalid JSON"
-) -> Diagnostic:
-    """A diagnostic at the line:column of a msgspec decode error (see :mod:`otlp_repair`)."""
-    from workbench.traces.otlp_repair import decode_error_diagnostic as make
-
-    return make(exc, data, file, line_base, prefix)
+class _LazyLibrarySpans(_Msg, frozen=True, gc=False):
+    instrumentationLibrary: Scope = _NO_SCOPE
+    spans: list[msgspec.Raw] = []
 
 
-def decode_document(
-    data: bytes, file: str, diagnostics: list[Diagnostic], line: int | None = None
-) -> tuple[str, list[ResourceSpans] | None]:
-    """Decode one OTLP/JSON document: ``("ok", resource spans)``, ``("not-otlp", None)`` when
-    it is valid JSON without ``resourceSpans``, or ``("invalid", None)`` (diagnostic added)."""
-    try:
-        doc = _DECODER.decode(data)
-    except msgspec.ValidationError:
-        pass
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        diagnostics.append(decode_error_diagnostic(exc, data, file, (line or 1) - 1))
-        return "invalid", None
-    except RecursionError:
-        diagnostics.append(Diagnostic(file, "", "invalid JSON: nested too deeply", "error", line))
-        return "invalid", None
-    else:
-        found, _prefix = _top_resource_spans(doc)
-        return ("ok", found) if found is not None else ("not-otlp", None)
-    try:
-        obj = msgspec.json.decode(data)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        diagnostics.append(decode_error_diagnostic(exc, data, file, (line or 1) - 1))
-        return "invalid", None
-    except RecursionError:
-        diagnostics.append(Diagnostic(file, "", "invalid JSON: nested too deeply", "error", line))
-        return "invalid", None
-    from workbench.traces.otlp_repair import Repairer, repair_document
-
-    return repair_document(obj, Repairer(file, diagnostics, line))
+class _LazyResourceSpans(_Msg, frozen=True, gc=False):
+    resource: Resource = _NO_RESOURCE
+    scopeSpans: list[_LazyScopeSpans] = []
+    instrumentationLibrarySpans: list[_LazyLibrarySpans] = []
 
 
-def _repair_bytes(
-    data: bytes, file: str, diagnostics: list[Diagnostic], line: int | None
-) -> list[ResourceSpans]:
-    obj = msgspec.json.decode(data)
-    from workbench.traces.otlp_repair import Repairer, repair_document
+class _LazyDocument(_Msg, frozen=True, gc=False):
+    """A document whose spans stay raw JSON (zero-copy slices) until their batch is decoded."""
 
-    return repair_document(obj, Repairer(file, diagnostics, line))[1] or []
+    resourceSpans: list[_LazyResourceSpans] | UnsetType = UNSET
+    result: _LazyDocument | None = None
 
 
-def load_document(data: bytes, file: str, builder: TableBuilder) -> str:
-    """Load one OTLP/JSON document into ``builder``; returns ``"ok"``, ``"not-otlp"`` or
-    ``"invalid"``."""
-    status, found = decode_document(data, file, builder.diagnostics)
-    if found is None:
-        return status
-    try:
-        append_resource_spans(builder, found, file)
-    except _Fallback:
-        append_resource_spans(builder, _repair_bytes(data, file, builder.diagnostics, None), file)
-    return "ok"
+LAZY_DECODER = msgspec.json.Decoder(_LazyDocument, strict=False)
+_SPANS_DECODER = msgspec.json.Decoder(list[Span], strict=False)
+#: spans decoded and appended at a time: their objects stay in the CPU caches for every pass
+BATCH = 1024
 
 
-_NON_SPACE = re.compile(rb"[^ \t\r\n]")
+class SpanBatcher:
+    """Decodes raw span records batch by batch and appends them to a builder.
 
-
-def _first_lines(data: bytes, count: int) -> list[bytes]:
-    """The first ``count`` non-empty lines, found without copying the rest of the data."""
-    out: list[bytes] = []
-    pos = 0
-    while len(out) < count:
-        m = _NON_SPACE.search(data, pos)
-        if m is None:
-            break
-        end = data.find(b"\n", m.start())
-        if end < 0:
-            end = len(data)
-        out.append(data[m.start() : end])
-        pos = end + 1
-    return out
-
-
-def looks_like_json_lines(data: bytes) -> bool:
-    """JSON lines: the first two non-empty lines start with ``{`` and one of them is a whole
-    JSON value on its own (a pretty-printed document's lines never are)."""
-    first = _first_lines(data, 2)
-    if len(first) < 2 or not all(line[:1] == b"{" for line in first):
-        return False
-    for line in first:
-        try:
-            msgspec.json.decode(line)
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            continue
-        return True
-    return False
-
-
-def load_json_lines(data: bytes, file: str, builder: TableBuilder) -> str:
-    """Load OTLP/JSON lines (one request per line, as the Collector's file exporter writes).
-
-    A broken line costs a diagnostic with its line number; every other line is loaded.
-    Returns ``"ok"`` when at least one line held traces, else ``"not-otlp"`` or ``"invalid"``.
+    Decoding a whole document at once leaves millions of objects spread over memory that every
+    columnar pass then reads back from RAM; a batch of ~1000 spans stays cache-resident and is
+    freed before the next one. A batch the typed decoder rejects is repaired record by record
+    (:class:`~workbench.traces.otlp_repair.Repairer`), with each span's path and line.
     """
-    diagnostics = builder.diagnostics
-    decoded: list[tuple[int, bytes, list[ResourceSpans]]] = []
-    invalid = 0
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        status, found = decode_document(raw, file, diagnostics, number)
-        if found is not None:
-            decoded.append((number, raw, found))
-        elif status == "invalid":
-            invalid += 1
-        else:
-            diagnostics.append(
-                Diagnostic(file, "", "line holds no resourceSpans; skipped", "warning", number)
-            )
-    if not decoded:
-        return "invalid" if invalid else "not-otlp"
-    try:
-        append_resource_spans(builder, [rs for _n, _r, found in decoded for rs in found], file)
-    except _Fallback:
-        for number, raw, found in decoded:
-            try:
-                append_resource_spans(builder, found, file)
-            except _Fallback:
-                repaired = _repair_bytes(raw, file, diagnostics, number)
-                append_resource_spans(builder, repaired, file)
-    return "ok"
+
+    def __init__(self, builder: TableBuilder, file: str, batch: int | None = None) -> None:
+        self.builder = builder
+        self.file = file
+        self.batch = batch or BATCH
+        self.raws: list[msgspec.Raw] = []
+        self.res: list[int] = []
+        self.scopes: list[int] = []
+        self.where: list[tuple[str, int, int | None]] = []  # (spans path, index, line)
+
+    def add(self, resource_spans: list[_LazyResourceSpans], prefix: str, line: int | None) -> None:
+        """Queue the spans of a lazily decoded document (resources are added right away).
+
+        Raises :class:`Fallback`, having queued nothing, when a resource attribute needs the
+        tolerant path.
+        """
+        b = self.builder
+        items = [attribute_items(rs.resource.attributes) for rs in resource_spans]
+        for i, (rs, attrs) in enumerate(zip(resource_spans, items, strict=True)):
+            r = b.add_resource(attrs)
+            groups: list[tuple[str, Scope, list[msgspec.Raw]]] = [
+                ("scopeSpans", g.scope, g.spans) for g in rs.scopeSpans
+            ]
+            groups += [
+                ("instrumentationLibrarySpans", g.instrumentationLibrary, g.spans)
+                for g in rs.instrumentationLibrarySpans
+            ]
+            counters: dict[str, int] = {}
+            for field, scope, raws in groups:
+                j = counters[field] = counters.get(field, -1) + 1
+                n = len(raws)
+                path = f"{prefix}resourceSpans[{i}].{field}[{j}].spans"
+                self.raws.extend(raws)
+                self.res.extend([r] * n)
+                self.scopes.extend([b.strings.code(scope.name)] * n)
+                self.where.extend(zip([path] * n, range(n), [line] * n, strict=True))
+                if len(self.raws) >= self.batch:
+                    self.flush()
+
+    def flush(self) -> None:
+        """Decode and append everything queued."""
+        for lo in range(0, len(self.raws), self.batch):
+            hi = lo + self.batch
+            self._batch(self.raws[lo:hi], self.res[lo:hi], self.scopes[lo:hi], self.where[lo:hi])
+        for queue in (self.raws, self.res, self.scopes, self.where):
+            queue.clear()
+
+    def _batch(
+        self,
+        raws: list[msgspec.Raw],
+        res: list[int],
+        scopes: list[int],
+        where: list[tuple[str, int, int | None]],
+    ) -> None:
+        joined = b"[" + b",".join(raws) + b"]"
+        try:
+            spans = _SPANS_DECODER.decode(joined)
+            append_spans(self.builder, spans, res, scopes, self.file)
+            return
+        except (msgspec.ValidationError, Fallback):
+            pass
+        from workbench.traces.otlp_repair import Repairer
+
+        repairers: dict[int | None, Repairer] = {}
+        kept: tuple[list[Span], list[int], list[int]] = ([], [], [])
+        for obj, r, c, (path, k, line) in zip(
+            msgspec.json.decode(joined), res, scopes, where, strict=True
+        ):
+            rep = repairers.get(line)
+            if rep is None:
+                rep = repairers[line] = Repairer(self.file, self.builder.diagnostics, line)
+            span = rep.span(obj, f"{path}[{k}]")
+            if span is not None:
+                kept[0].append(span)
+                kept[1].append(r)
+                kept[2].append(c)
+        append_spans(self.builder, *kept, self.file)

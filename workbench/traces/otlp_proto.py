@@ -20,6 +20,13 @@ from workbench.traces.builder import AttrBuilder, TableBuilder
 from workbench.traces.model import ATTR_BOOL, ATTR_FLOAT, ATTR_INT, ATTR_STR
 
 _INT64_MAX = 2**63 - 1
+_OTHER = -1  # bytes, arrays, kvlists and unset values: converted one by one
+_WHICH = {
+    "string_value": ATTR_STR,
+    "bool_value": ATTR_BOOL,
+    "int_value": ATTR_INT,
+    "double_value": ATTR_FLOAT,
+}
 _Columns = tuple[list[int], list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -110,24 +117,31 @@ class _Walker:
         b = self.builder
         strings = b.strings
         spans = list(ss.spans)
-        keep = []
-        for k, sp in enumerate(spans):
-            where = f"{path}.spans[{k}]"
-            if not sp.trace_id:
-                self.warn(where, "missing required field traceId; span dropped", "error")
-            elif not sp.span_id:
-                self.warn(where, "missing required field spanId; span dropped", "error")
-            elif sp.start_time_unix_nano > _INT64_MAX:
-                self.warn(
-                    f"{where}.startTimeUnixNano",
-                    "expected a decimal string or integer "
-                    f"(<= {_INT64_MAX}), got int {sp.start_time_unix_nano}; span dropped",
-                    "error",
-                )
-            else:
-                keep.append(k)
-        if len(keep) != len(spans):
+        trace_ids = [sp.trace_id for sp in spans]
+        span_ids = [sp.span_id for sp in spans]
+        starts = [sp.start_time_unix_nano for sp in spans]
+        keep = list(range(len(spans)))
+        if b"" in trace_ids or b"" in span_ids or (starts and max(starts) > _INT64_MAX):
+            keep = []
+            for k, sp in enumerate(spans):
+                where = f"{path}.spans[{k}]"
+                if not sp.trace_id:
+                    self.warn(where, "missing required field traceId; span dropped", "error")
+                elif not sp.span_id:
+                    self.warn(where, "missing required field spanId; span dropped", "error")
+                elif sp.start_time_unix_nano > _INT64_MAX:
+                    self.warn(
+                        f"{where}.startTimeUnixNano",
+                        "expected a decimal string or integer "
+                        f"(<= {_INT64_MAX}), got int {sp.start_time_unix_nano}; span dropped",
+                        "error",
+                    )
+                else:
+                    keep.append(k)
             spans = [spans[k] for k in keep]
+            trace_ids = [trace_ids[k] for k in keep]
+            span_ids = [span_ids[k] for k in keep]
+            starts = [starts[k] for k in keep]
         n = len(spans)
         if n == 0:
             return
@@ -136,36 +150,38 @@ class _Walker:
             return f"{path}.spans[{keep[row]}]"
 
         kinds = [sp.kind for sp in spans]
-        for row, kind in enumerate(kinds):
-            if not 0 <= kind <= 5:
-                self.warn(
-                    f"{span_path(row)}.kind",
-                    "expected a span kind (0-5 or a SPAN_KIND_* "
-                    f"name) (<= 5), got int {kind}; field ignored",
-                )
-                kinds[row] = 0
+        if max(kinds) > 5 or min(kinds) < 0:
+            for row, kind in enumerate(kinds):
+                if not 0 <= kind <= 5:
+                    self.warn(
+                        f"{span_path(row)}.kind",
+                        "expected a span kind (0-5 or a SPAN_KIND_* "
+                        f"name) (<= 5), got int {kind}; field ignored",
+                    )
+                    kinds[row] = 0
         statuses = [sp.status for sp in spans]
         codes = [st.code for st in statuses]
         messages = [st.message for st in statuses]
-        for row, code in enumerate(codes):
-            if not 0 <= code <= 2:
-                self.warn(
-                    f"{span_path(row)}.status.code",
-                    "expected a status code (0-2 or a "
-                    f"STATUS_CODE_* name) (<= 2), got int {code}; field ignored",
-                )
-                codes[row] = 0
-                messages[row] = ""
-        starts = [sp.start_time_unix_nano for sp in spans]
+        if max(codes) > 2 or min(codes) < 0:
+            for row, code in enumerate(codes):
+                if not 0 <= code <= 2:
+                    self.warn(
+                        f"{span_path(row)}.status.code",
+                        "expected a status code (0-2 or a "
+                        f"STATUS_CODE_* name) (<= 2), got int {code}; field ignored",
+                    )
+                    codes[row] = 0
+                    messages[row] = ""
         ends_raw = [sp.end_time_unix_nano for sp in spans]
-        for row, end in enumerate(ends_raw):
-            if end > _INT64_MAX:
-                self.warn(
-                    f"{span_path(row)}.endTimeUnixNano",
-                    "expected a decimal string or "
-                    f"integer (<= {_INT64_MAX}), got int {end}; field ignored",
-                )
-                ends_raw[row] = 0
+        if max(ends_raw) > _INT64_MAX:
+            for row, end in enumerate(ends_raw):
+                if end > _INT64_MAX:
+                    self.warn(
+                        f"{span_path(row)}.endTimeUnixNano",
+                        "expected a decimal string or "
+                        f"integer (<= {_INT64_MAX}), got int {end}; field ignored",
+                    )
+                    ends_raw[row] = 0
         attrs = self.pack(
             b.attrs, [sp.attributes for sp in spans], lambda o: f"{span_path(o)}.attributes"
         )
@@ -200,8 +216,8 @@ class _Walker:
             lambda o: f"{span_path(link_owner[o][0])}.links[{link_owner[o][1]}].attributes",
         )
 
-        b.trace_key.extend([sp.trace_id.hex() for sp in spans])
-        b.span_id.extend([sp.span_id.hex() for sp in spans])
+        b.trace_key.extend([t.hex() for t in trace_ids])
+        b.span_id.extend([t.hex() for t in span_ids])
         b.parent_id.extend([sp.parent_span_id.hex() for sp in spans])
         b.name.extend(strings.codes([sp.name for sp in spans]))
         b.kind.extend(kinds)
@@ -234,13 +250,15 @@ class _Walker:
         m = len(kvs)
         strings = ab.strings
         values = [kv.value for kv in kvs]
-        which = np.array([v.WhichOneof("value") or "" for v in values], dtype=object)
+        which = np.asarray(
+            [_WHICH.get(v.WhichOneof("value"), _OTHER) for v in values], dtype=np.int8
+        )
         keep = np.ones(m, dtype=np.bool_)
         types = np.full(m, ATTR_STR, dtype=np.int8)
         ival = np.zeros(m, dtype=np.int64)
         fval = np.zeros(m, dtype=np.float64)
         sval = np.zeros(m, dtype=np.int32)
-        is_str = which == "string_value"
+        is_str = which == ATTR_STR
         if is_str.any():
             at = np.flatnonzero(is_str)
             sval[at] = strings.codes([values[i].string_value for i in at.tolist()])
@@ -250,7 +268,7 @@ class _Walker:
                 ("int_value", ATTR_INT),
                 ("double_value", ATTR_FLOAT),
             ):
-                at = np.flatnonzero(which == name)
+                at = np.flatnonzero(which == kind)
                 if not at.shape[0]:
                     continue
                 got = [getattr(values[i], name) for i in at.tolist()]
@@ -261,10 +279,7 @@ class _Walker:
                     ival[at] = got
                     if kind == ATTR_INT:
                         fval[at] = ival[at].astype(np.float64)
-            rest = np.flatnonzero(
-                ~np.isin(which, ["string_value", "bool_value", "int_value", "double_value"])
-            )
-            for i in rest.tolist():
+            for i in np.flatnonzero(which == _OTHER).tolist():
                 value = _to_python(values[i])
                 if value is None:
                     keep[i] = False

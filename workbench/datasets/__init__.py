@@ -1,0 +1,1 @@
+"""Generated datasets: a trace generator, fault injection with labels, evaluation, Parquet."""
