@@ -155,7 +155,15 @@ def repair_timing(spec: ir.Spec, table: SpanTable, trace: int, props: Sequence[i
         opt.add(lift(a))
     for g in goals:
         opt.add(lift(g))
-    opt.minimize(z3.Sum(*[z3.If(o >= 0, o, -o) for o in offset.values()]))
+    def magnitude(o: z3.ArithRef) -> z3.ArithRef:
+        return z3.If(o >= 0, o, -o)
+
+    # Lexicographic objectives: the least total correction first; among equally small totals
+    # (often a whole segment of them), the least correction of each service in name order,
+    # so that the answer is unique and does not depend on the solver's search.
+    opt.minimize(z3.Sum(*[magnitude(o) for o in offset.values()]))
+    for service in sorted(offset):
+        opt.minimize(magnitude(offset[service]))
     r = opt.check()
     if r == z3.sat:
         m = opt.model()
