@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     from workbench.smt.cli import register as register_smt
 
     _EXTRA_HANDLERS.update(register_smt(sub))
+    from workbench.datasets.cli import register as register_datasets
+    from workbench.experiments.cli import register as register_experiments
+
+    _EXTRA_HANDLERS.update(register_datasets(sub))
+    _EXTRA_HANDLERS.update(register_experiments(sub))
     return p
 
 

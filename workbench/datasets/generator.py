@@ -392,6 +392,7 @@ class _Generator:
             if not failed:
                 for a in attempts[:-1]:
                     self._note("retried", ctx.trace, [a], "a later attempt succeeded")
+                    self._handled_below(ctx, a)
                 return client.end, False
             if status_code == 404 and not timed_out:
                 self._note("not_found", ctx.trace, [client], "a 404 the caller handles")
@@ -402,7 +403,17 @@ class _Generator:
             self._note("fallback", ctx.trace, [attempts[-1]], "the caller fell back")
             for a in attempts[:-1]:
                 self._note("retried", ctx.trace, [a], "retried, then fell back")
+            for a in attempts:
+                self._handled_below(ctx, a)
         return attempts[-1].end or t, True
+
+    def _handled_below(self, ctx: _Ctx, attempt: GenSpan) -> None:
+        """Note the failed calls below ``attempt``, whose failure a caller above handled."""
+        failed = [s for s in ctx.trace.subtree(attempt)[1:]
+                  if s.kind == CLIENT and s.status == ERROR]
+        if failed:
+            self._note("handled_above", ctx.trace, failed,
+                       "the failure propagated up to a caller that handled it")
 
     def _query(self, call: Call, svc: Service, parent: GenSpan, start: int,
                ctx: _Ctx) -> tuple[int, bool]:
@@ -444,7 +455,12 @@ class _Generator:
         was = ctx.in_consumer
         ctx.in_consumer = True
         if call.messaging_mode == "child":
-            self._serve(op, producer, start + delay, ctx, depth + 1)
+            _, _, consumer = self._serve(op, producer, start + delay, ctx, depth + 1)
+            failed = [s for s in ctx.trace.subtree(consumer)
+                      if s.kind == CLIENT and s.status == ERROR]
+            if failed:
+                self._note("async_failure", ctx.trace, failed,
+                           "a consumer's failure, which the request's root cannot reflect")
         else:
             trace = GenTrace(self._trace_id())
             sub = _Ctx(trace)

@@ -44,7 +44,7 @@ VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "duplicate_id": {"reused_id": ("unique_span_ids",)},
     "broken_propagation": {
         "new_root": ("single_root",),
-        "sampling_decision": ("sampled_flag_inherited",),
+        "sampling_decision": ("sampled_flag_inherited", "error_trace_sampled"),
         "consumer_context": ("consumer_parent_is_producer",),
     },
     "wrong_kind": {
@@ -112,8 +112,8 @@ COLLATERAL: dict[str, tuple[str, ...]] = {
     "clock_skew": ("no_span_after_root_end", "client_error_retried",
                    "retry_preceded_by_failure"),
     "broken_propagation": ("no_span_after_root_end", "error_surfaces_to_ancestor",
-                           "client_error_retried", "error_trace_sampled",
-                           "kind_edge_consistency", "child_ends_within_parent"),
+                           "client_error_retried", "kind_edge_consistency",
+                           "child_ends_within_parent"),
     "wrong_kind": ("http_server_required_attributes", "http_status_maps_to_span_status",
                    "no_span_after_root_end"),
     "invalid_id": ("parent_exists", "reachable_from_root"),
@@ -152,6 +152,12 @@ EXPLANATIONS: dict[tuple[str, str], str] = {
         "a 404 is not worth retrying; the caller handled it",
     ("client_error_retried", "timeout"):
         "a timed-out call the caller gave up on and handled",
+    ("client_error_retried", "handled_above"):
+        "the failure propagated up to a caller that retried or fell back, so the root did not "
+        "fail (the property only accepts a retry of this very call or an ERROR root)",
+    ("client_error_retried", "async_failure"):
+        "a failure in asynchronous work (below a CONSUMER) cannot make the request's root "
+        "fail; unlike error_surfaces_to_ancestor, this property does not exempt async work",
 }
 
 

@@ -230,7 +230,7 @@ class TermGen:
     # ------------------------------------------------------------------ values
     def val(self, node: ir.Node, env: Env, pos: str) -> Val:
         """Compile a term; returns the locals/literals holding its value."""
-        if isinstance(node, ir.Call):
+        if isinstance(node, ir.Call | ir.Attr):
             names = _term_vars(node)
             if names is not None and len(names) == 1:
                 bound = env.get(next(iter(names)))
@@ -448,11 +448,19 @@ class TermGen:
             out = Val(self.tmp("t"), self.tmp("i"), "0.0", CALL_TAGS[func])
             self.emit(f"{out.t} = {v.t}")
             self.emit(f"{out.i} = {v.i}")
-            # strings (the usual case) stay inline; other types go through the helper
-            with self.block(f"if {v.t} != 4 and {v.t} != 0:"):
-                self.emit(f"{out.t}, {out.i} = strv({v.t}, {v.i}, {v.f}, {true}, {false}, NKI, "
-                          f"NVI, {ilo}, {ihi}, NKF, NVF, {flo}, {fhi}, {nan}, IT, {objstr}, "
-                          "e_name)")
+            branches: list[tuple[int, str]] = [
+                (B, f"{true} if {v.i} == 1 else {false}"),
+                (I, f"lookup_int(NKI, NVI, {ilo}, {ihi}, {v.i})"),
+                (F, f"lookup_float(NKF, NVF, {flo}, {fhi}, {v.f}, {nan})"),
+                (L, f"IT[{objstr}, {v.i}]"),
+                (D, f"IT[{objstr}, {v.i}]"),
+                (E, f"e_name[{v.i}]"),
+            ]
+            for tag, expr in branches:
+                if tag in tags:
+                    with self.block(f"if {v.t} == {tag}:"):
+                        self.emit(f"{out.t} = 4")
+                        self.emit(f"{out.i} = {expr}")
             return out
         out = self.triple("0", "0", "0.0", CALL_TAGS[func])
         cases: list[tuple[str, list[str]]] = []
@@ -497,6 +505,11 @@ class TermGen:
                 return f"({a.i} {op} {b.i})"
             if a.st == b.st and a.st in (S, B, E) and op in ("==", "!="):
                 return f"({a.i} {op} {b.i})"
+        if a.st is not None and b.st is None:  # keep the static side on the right
+            flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+            return self.compare(flip, b, a, dom_b, dom_a)
+        if a.st is None and b.st is not None and b.st in (I, F, S, B, E):
+            return self.compare_static(op, a, b, dom_a, dom_b)
         out = self.tmp("c")
         self.emit(f"{out} = False")
         guard = " and ".join(f"{v.t} != 0" for v in (a, b) if U in v.tags) or "True"
@@ -518,6 +531,51 @@ class TermGen:
                 code = _COMPARE_OPS[op]
                 self.emit(f"{out} = ordv({code}, {a.t}, {a.i}, {a.f}, {b.t}, {b.i}, {b.f}, IT, "
                           f"{rank})")
+        return out
+
+
+    def compare_static(self, op: str, a: Val, b: Val, dom_a: Any, dom_b: Any) -> str:
+        """``a op b`` for a dynamic ``a`` and a ``b`` of known tag, without helper calls that
+        take arrays (those are not inlined, and passing arrays costs reference counting)."""
+        out = self.tmp("c")
+        self.emit(f"{out} = False")
+        st = b.st
+        ordering = op not in ("==", "!=")
+        first = True
+        if st in (I, F) and a.tags & {I, F}:
+            first = False
+            with self.block(f"if {a.t} == 2 or {a.t} == 3:"):
+                if st == I and I in a.tags:
+                    with self.block(f"if {a.t} == 2:"):
+                        self.emit(f"{out} = {a.i} {op} {b.i}")
+                    opened = "else:"
+                else:
+                    opened = "if True:"
+                with self.block(opened):
+                    cc = self.tmp("n")
+                    self.emit(f"{cc} = cmp_num({a.t}, {a.i}, {a.f}, {b.t}, {b.i}, {b.f})")
+                    if op == "!=":
+                        self.emit(f"{out} = {cc} != 0")
+                    else:
+                        self.emit(f"{out} = {cc} != 2 and {cc} {op} 0")
+        elif st == S and S in a.tags:
+            first = False
+            with self.block(f"if {a.t} == 4:"):
+                if ordering:
+                    rank = self.sites.int_site(("rank",))
+                    for d in (dom_a, dom_b):
+                        if d not in self.sites.rank_doms:
+                            self.sites.rank_doms.append(d)
+                    self.emit(f"{out} = IT[{rank}, {a.i}] {op} IT[{rank}, {b.i}]")
+                else:
+                    self.emit(f"{out} = {a.i} {op} {b.i}")
+        elif st in (B, E) and st in a.tags and not ordering:
+            first = False
+            with self.block(f"if {a.t} == {st}:"):
+                self.emit(f"{out} = {a.i} {op} {b.i}")
+        if op == "!=":
+            with self.block(f"{'if' if first else 'elif'} {a.t} != 0:"):
+                self.emit(f"{out} = True")
         return out
 
 
@@ -551,11 +609,12 @@ def _term_vars(node: ir.Node) -> set[str] | None:
 
 
 def term_uses(node: ir.Node, name: str) -> list[ir.Node]:
-    """Occurrences of binder-free calls on variable ``name`` in ``node`` (not where shadowed)."""
+    """Occurrences of binder-free calls and attribute reads on variable ``name`` in ``node``
+    (not where shadowed)."""
     out: list[ir.Node] = []
 
     def walk(n: ir.Node) -> None:
-        if isinstance(n, ir.Call):
+        if isinstance(n, ir.Call | ir.Attr):
             names = _term_vars(n)
             if names == {name}:
                 out.append(n)

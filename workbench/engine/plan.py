@@ -46,32 +46,100 @@ from workbench.traces.model import (
 
 
 class ExtStrings:
-    """The table's string dictionary plus derived strings (codes continue after the table's)."""
+    """The table's string dictionary plus derived strings (codes continue after the table's).
+
+    Besides single strings, whole blocks of 16-character texts (hex ids: a million of them on
+    a million-span table) can be added at once (:meth:`add_block`): they are kept as one
+    sorted ``S16`` array and decoded only when a predicate has to read them.
+    """
 
     def __init__(self, base: StringTable) -> None:
         self.base = base
         self.n0 = len(base)
-        self.extra: list[str] = []
+        self.extra: dict[int, str] = {}
         self.index: dict[str, int] = {}
+        self.blocks: list[tuple[int, np.ndarray]] = []  # (first code, sorted unique S16 texts)
+        self.size = self.n0
 
     def lookup(self, text: str) -> int:
         code = self.base.lookup(text)
         if 0 <= code < self.n0:
             return code
-        return self.index.get(text, -1)
+        found = self.index.get(text, -1)
+        if found < 0 and len(text) == 16 and self.blocks:
+            try:
+                key = np.frombuffer(text.encode("ascii"), dtype="S16")
+            except UnicodeEncodeError:
+                return -1
+            for first, texts in self.blocks:
+                at = int(np.searchsorted(texts, key[0]))
+                if at < texts.shape[0] and texts[at] == key[0]:
+                    return first + at
+        return found
 
     def code(self, text: str) -> int:
         code = self.lookup(text)
         if code < 0:
-            code = self.index[text] = self.n0 + len(self.extra)
-            self.extra.append(text)
+            code = self.index[text] = self.size
+            self.extra[code] = text
+            self.size += 1
         return code
 
+    def add_block(self, texts: np.ndarray) -> np.ndarray:
+        """Codes of ``texts`` (unique ``S16`` values, sorted), adding those not known yet."""
+        codes = np.full(texts.shape[0], -1, dtype=np.int64)
+        known = [(t.encode("ascii"), c) for t, c in self.base._index.items()
+                 if len(t) == 16 and t.isascii()]
+        known += [(t.encode("ascii"), c) for t, c in self.index.items()
+                  if len(t) == 16 and t.isascii()]
+        if known:
+            keys = np.asarray([k for k, _ in known], dtype="S16")
+            vals = np.asarray([c for _, c in known], dtype=np.int64)
+            order = np.argsort(keys)
+            keys, vals = keys[order], vals[order]
+            at = np.minimum(np.searchsorted(keys, texts), keys.shape[0] - 1)
+            hit = keys[at] == texts
+            codes[hit] = vals[at[hit]]
+        for first, block in self.blocks:
+            at = np.minimum(np.searchsorted(block, texts), block.shape[0] - 1)
+            hit = (codes < 0) & (block[at] == texts)
+            codes[hit] = first + at[hit]
+        new = np.nonzero(codes < 0)[0]
+        if new.size:
+            self.blocks.append((self.size, texts[new]))
+            codes[new] = self.size + np.arange(new.shape[0])
+            self.size += int(new.shape[0])
+        return codes
+
     def __getitem__(self, code: int) -> str:
-        return self.base[code] if code < self.n0 else self.extra[code - self.n0]
+        if code < self.n0:
+            return self.base[code]
+        found = self.extra.get(code)
+        if found is not None:
+            return found
+        for first, block in self.blocks:
+            if first <= code < first + block.shape[0]:
+                return bytes(block[code - first]).decode("ascii")
+        raise KeyError(code)
 
     def __len__(self) -> int:
-        return self.n0 + len(self.extra)
+        return self.size
+
+    def texts(self, codes: np.ndarray) -> list[str]:
+        """The texts of many codes (blocks are decoded in bulk)."""
+        out: list[str] = [""] * codes.shape[0]
+        rest = np.ones(codes.shape[0], dtype=np.bool_)
+        for first, block in self.blocks:
+            inside = (codes >= first) & (codes < first + block.shape[0])
+            where = np.nonzero(inside)[0]
+            if where.size:
+                decoded = block[codes[where] - first].astype("U16").tolist()
+                for k, text in zip(where.tolist(), decoded, strict=True):
+                    out[k] = text
+                rest &= ~inside
+        for k in np.nonzero(rest)[0].tolist():
+            out[k] = self[int(codes[k])]
+        return out
 
 
 @dataclass
@@ -125,6 +193,7 @@ class TableIndex:
         self.built: set[str] = set()
         self.doms: dict[Any, DomValues] = {}
         self.site_cache: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+        self.preds: dict[tuple[str, Any], tuple[np.ndarray, np.ndarray]] = {}
         self.lock = threading.RLock()
         self.seconds = 0.0
 
@@ -143,7 +212,7 @@ class TableIndex:
 
     def _build_children(self) -> None:
         off, rows = self.table.children_rows()
-        self.arrays["ch_off"] = off.astype(np.int64)
+        self.arrays["ch_off"] = off.astype(np.int32 if off[-1] < 2**31 else np.int64)
         self.arrays["ch_rows"] = rows.astype(np.int32)
 
     def _build_roots(self) -> None:
@@ -196,7 +265,10 @@ class TableIndex:
         ev = np.concatenate([np.full(n, -1, np.int64), np.arange(ne, dtype=np.int64),
                              np.full(ended.shape[0], -1, np.int64)])
         trace = t.trace_index[rows] if rows.size else _EMPTY_I
-        order = np.lexsort((k, rows, phase, time, trace))
+        # the points are laid out phase by phase, rows (and event indices) ascending: a
+        # stable sort on (trace, time) leaves ties in (phase, row, k) order
+        del k
+        order = np.lexsort((time, trace))
         m = order.shape[0]
         inv = np.empty(m, dtype=np.int64)
         inv[order] = np.arange(m, dtype=np.int64)
@@ -243,7 +315,7 @@ class TableIndex:
         plain[odd] = False
         if plain.any():
             uniq, inv = np.unique(_hex16(values[plain]), return_inverse=True)
-            ucodes = np.asarray([self.strings.code(u.decode()) for u in uniq], dtype=np.int32)
+            ucodes = self.strings.add_block(uniq).astype(np.int32)
             codes[plain] = ucodes[inv.reshape(-1)]
         other = np.nonzero(~plain & (lens != 0))[0]
         for row in other.tolist():
@@ -325,19 +397,32 @@ class TableIndex:
             return found
 
     def pred_site(self, what: str, arg: Any, dom: DomValues) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, bools) of a string predicate over the domain's strings."""
+        """(codes, bools) of a string predicate over the domain's strings.
+
+        Results are kept per predicate as sorted (code, result) arrays, so a string shared by
+        several domains (a span id is also a parent id) is tested once, and a predicate on a
+        small domain costs memory for that domain only.
+        """
         from workbench.engine.reference import _luhn, _regex
 
-        def build() -> tuple[np.ndarray, np.ndarray]:
-            s = self.strings
-            if what == "re":
-                rx = _regex(arg)
-                vals = [rx.search(s[int(c)]) is not None for c in dom.strs]
-            else:
-                vals = [_luhn(s[int(c)]) for c in dom.strs]
-            return dom.strs, np.asarray(vals, dtype=np.bool_)
-
-        return self.cached((what, arg, dom.strs.tobytes()), build)
+        with self.lock:
+            codes, vals = self.preds.get((what, arg), (_EMPTY_I, np.zeros(0, np.bool_)))
+            at = np.minimum(np.searchsorted(codes, dom.strs), max(0, codes.shape[0] - 1))
+            found = (codes[at] == dom.strs) if codes.size else np.zeros(dom.strs.shape, bool)
+            todo = dom.strs[~found]
+            if todo.size:
+                test = _regex(arg).search if what == "re" else _luhn
+                new = np.empty(todo.shape[0], dtype=np.bool_)
+                for k in range(0, todo.shape[0], 65536):  # bounded batches of Python strings
+                    part = self.strings.texts(todo[k:k + 65536])
+                    new[k:k + len(part)] = [bool(test(x)) for x in part]
+                codes = np.concatenate([codes, todo])
+                vals = np.concatenate([vals, new])
+                order = np.argsort(codes, kind="stable")
+                codes, vals = codes[order], vals[order]
+                self.preds[(what, arg)] = (codes, vals)
+                at = np.searchsorted(codes, dom.strs)
+            return dom.strs, vals[at]
 
     def map_site(self, fn: str, dom: DomValues) -> tuple[np.ndarray, np.ndarray]:
         """(codes, result codes) of ``lower``/``upper``/``canon``/``len`` over the domain."""
@@ -415,7 +500,7 @@ _GROUP_ARRAYS = {
     "km": ("a_kid", "r_kid", "ea_kid"),
 }
 _DUMMY_DTYPES = {
-    "ch_off": np.int64, "ch_rows": np.int32, "rt_off": np.int64, "rt_rows": np.int32,
+    "ch_off": np.int32, "ch_rows": np.int32, "rt_off": np.int64, "rt_rows": np.int32,
     "cyc": np.bool_, "tin": np.int32, "tout": np.int32, "euler": np.int32, "lk_off": np.int64,
     "lk_rows": np.int32, "tl_off": np.int64, "tl_time": np.int64, "tl_phase": np.int8,
     "tl_row": np.int32, "tl_ev": np.int32, "pos_start": np.int32, "pos_end": np.int32,

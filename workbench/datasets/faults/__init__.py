@@ -72,8 +72,8 @@ def inject(ds: Dataset, faults: Mapping[str, int], seed: int = 0) -> list[Annota
     ds
         A generated dataset.
     faults
-        Fault class -> number of injections (see :func:`parse_faults`). The variants of a
-        class are used in turn.
+        Fault class -> number of injections (see :func:`parse_faults`). Each injection uses
+        the least used variant of its class that applies to the trace at hand.
     seed
         Seed of the injection choices (independent of the generator's seed).
 
@@ -91,6 +91,7 @@ def inject(ds: Dataset, faults: Mapping[str, int], seed: int = 0) -> list[Annota
     for cls in lb.FAULT_CLASSES:
         want = faults.get(cls, 0)
         variants = list(lb.VARIANTS[cls])
+        uses = dict.fromkeys(variants, 0)
         done = 0
         for t in order:
             if done >= want:
@@ -98,8 +99,8 @@ def inject(ds: Dataset, faults: Mapping[str, int], seed: int = 0) -> list[Annota
             if t in used:
                 continue
             trace = ds.traces[t]
-            for k in range(len(variants)):
-                variant = variants[(done + k) % len(variants)]
+            # the least used variant that applies: every variant the topology allows occurs
+            for variant in sorted(variants, key=lambda v: (uses[v], variants.index(v))):
                 x = Editor(rng, ds, trace)
                 result = INJECTORS[(cls, variant)](x)
                 if result is None:
@@ -109,6 +110,7 @@ def inject(ds: Dataset, faults: Mapping[str, int], seed: int = 0) -> list[Annota
                 made.append(Annotation("fault", cls, variant, trace, primary, affected,
                                        detail, injection=len(made), expect=expect))
                 used.add(t)
+                uses[variant] += 1
                 done += 1
                 break
     ds.annotations.extend(made)

@@ -148,12 +148,13 @@ def timestamp_error_event_outside_span(x: Editor) -> Result:
 
 
 def timestamp_error_unit_error(x: Editor) -> Result:
-    """Write a leaf's duration in the wrong unit: its milliseconds become seconds (>1 h)."""
+    """Stretch a leaf's duration a million-fold (nanoseconds read as milliseconds): a span of
+    4 ms or more then lasts over an hour."""
     s = x.pick([s for s in x.leaves() if s.duration >= 4 * MS and s.status != ERROR])
     if s is None:
         return None
     assert s.end is not None
-    s.end = s.start + s.duration * 1000
+    s.end = s.start + s.duration * 1_000_000
     return [s], [], f"{s.name} lasts {s.duration / 1e9:.0f} s"
 
 
@@ -176,13 +177,15 @@ def broken_propagation_new_root(x: Editor) -> Result:
 def broken_propagation_sampling_decision(x: Editor) -> Result:
     """A callee ignores the incoming sampling decision: its subtree is marked unsampled below
     a sampled parent (flags recorded on both sides)."""
-    s = x.pick([s for s in x.entries() if s.flags and (p := x.parent(s)) is not None
+    # an SDK that records IS_REMOTE bits (0x100) still writes non-zero flags when unsampled
+    s = x.pick([s for s in x.entries() if s.flags & 0x100 and (p := x.parent(s)) is not None
                 and p.flags])
     if s is None:
         return None
     sub = x.trace.subtree(s)
     for d in sub:
         d.flags &= ~1
+    x.expect = ("sampled_flag_inherited",)
     if any(d.status == ERROR and d.flags for d in sub):
         x.expect = ("sampled_flag_inherited", "error_trace_sampled")
     return [s], sub[1:], f"{s.service} sampled {s.name} out under a sampled parent"

@@ -1,0 +1,1 @@
+"""Reproducible experiments: TOML files naming datasets, specs, backends and seeds."""

@@ -1,0 +1,140 @@
+"""The run index: a SQLite database (``runs/index.sqlite``) of runs and their metrics.
+
+Tables
+------
+``runs``
+    One row per run: id, experiment name, hash of the experiment file, start and end time,
+    duration, git commit (and whether the tree was dirty), otlspec version, status, folder.
+``metrics``
+    One row per (run, dataset, seed, backend, scope, name): ``scope`` is ``class`` (a fault
+    class), ``property`` (a property's scores against the labels) or ``check`` (a
+    property's failing traces on an unlabelled dataset). Columns hold the counts and the
+    precision/recall of :class:`~workbench.datasets.evaluate.Metrics`.
+
+Queries for notebooks: :func:`runs`, :func:`metrics` (plain rows; ``pandas.read_sql`` works
+on :func:`connect` as well).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    experiment TEXT NOT NULL,
+    config_sha256 TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    seconds REAL,
+    git_commit TEXT,
+    git_dirty INTEGER,
+    otlspec_version TEXT,
+    status TEXT NOT NULL,
+    path TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    dataset TEXT NOT NULL,
+    seed INTEGER,
+    backend TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    name TEXT NOT NULL,
+    injections INTEGER,
+    detected INTEGER,
+    recall REAL,
+    alarms_true INTEGER,
+    alarms_false INTEGER,
+    false_explained INTEGER,
+    side_effects INTEGER,
+    precision REAL,
+    failed_traces INTEGER,
+    PRIMARY KEY (run_id, dataset, seed, backend, scope, name)
+);
+CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics(scope, name);
+"""
+
+METRIC_COLUMNS = ("dataset", "seed", "backend", "scope", "name", "injections", "detected",
+                  "recall", "alarms_true", "alarms_false", "false_explained", "side_effects",
+                  "precision", "failed_traces")
+
+
+def connect(root: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) ``root/index.sqlite``."""
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path / "index.sqlite")
+    con.row_factory = sqlite3.Row
+    con.executescript(SCHEMA)
+    return con
+
+
+def start_run(con: sqlite3.Connection, row: dict[str, Any]) -> None:
+    """Insert a run (status ``running``)."""
+    con.execute("INSERT INTO runs (id, experiment, config_sha256, started, git_commit, "
+                "git_dirty, otlspec_version, status, path) VALUES (:id, :experiment, "
+                ":config_sha256, :started, :git_commit, :git_dirty, :otlspec_version, "
+                "'running', :path)", row)
+    con.commit()
+
+
+def finish_run(con: sqlite3.Connection, run_id: str, finished: str, seconds: float,
+               status: str = "ok") -> None:
+    """Close a run."""
+    con.execute("UPDATE runs SET finished = ?, seconds = ?, status = ? WHERE id = ?",
+                (finished, seconds, status, run_id))
+    con.commit()
+
+
+def add_metrics(con: sqlite3.Connection, run_id: str, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert metric rows (keys: :data:`METRIC_COLUMNS`; missing ones are NULL)."""
+    cols = ", ".join(METRIC_COLUMNS)
+    marks = ", ".join(f":{c}" for c in METRIC_COLUMNS)
+    con.executemany(f"INSERT OR REPLACE INTO metrics (run_id, {cols}) VALUES (:run_id, {marks})",
+                    [{c: r.get(c) for c in METRIC_COLUMNS} | {"run_id": run_id} for r in rows])
+    con.commit()
+
+
+def runs(root: str | Path, experiment: str | None = None) -> list[dict[str, Any]]:
+    """Runs, newest first (optionally of one experiment)."""
+    con = connect(root)
+    try:
+        q = "SELECT * FROM runs"
+        args: tuple[Any, ...] = ()
+        if experiment:
+            q += " WHERE experiment = ?"
+            args = (experiment,)
+        return [dict(r) for r in con.execute(q + " ORDER BY started DESC, id DESC", args)]
+    finally:
+        con.close()
+
+
+def metrics(root: str | Path, run_id: str, scope: str | None = None) -> list[dict[str, Any]]:
+    """The metric rows of a run, in a stable order."""
+    con = connect(root)
+    try:
+        q = "SELECT * FROM metrics WHERE run_id = ?"
+        args: tuple[Any, ...] = (run_id,)
+        if scope:
+            q += " AND scope = ?"
+            args += (scope,)
+        q += " ORDER BY dataset, seed, backend, scope, name"
+        return [dict(r) for r in con.execute(q, args)]
+    finally:
+        con.close()
+
+
+def resolve(root: str | Path, ref: str) -> str:
+    """A run id from ``ref``: an id, a unique id prefix, ``latest`` or ``latest:NAME``."""
+    if ref == "latest" or ref.startswith("latest:"):
+        found = runs(root, ref.partition(":")[2] or None)
+        if not found:
+            raise LookupError(f"no runs in {root}")
+        return str(found[0]["id"])
+    ids = [r["id"] for r in runs(root) if str(r["id"]).startswith(ref)]
+    if len(ids) != 1:
+        raise LookupError(f"{ref!r} matches {len(ids)} runs in {root}")
+    return str(ids[0])
