@@ -11,7 +11,7 @@ Main entry points
 :func:`generate_table`, :func:`replicate`
     Millions of spans in about a second, for benchmarks (:mod:`~workbench.datasets.scale`).
 :func:`evaluate`, :func:`evaluate_dataset`
-    Precision and recall of properties against labels (:mod:`~workbench.datasets.evaluate`).
+    Precision and recall of properties against labels (:mod:`~workbench.datasets.evaluation`).
 :func:`write_parquet`, :func:`load_parquet`
     Partitioned Parquet storage of span tables (:mod:`~workbench.datasets.parquet`).
 :data:`VARIANTS`, :data:`DETECTORS`
@@ -32,7 +32,7 @@ _EXPORTS = {
     "inject": "faults", "parse_faults": "faults",
     "write_dataset": "writer", "to_table": "writer",
     "generate_table": "scale", "replicate": "scale",
-    "evaluate": "evaluate", "evaluate_dataset": "evaluate", "Evaluation": "evaluate",
+    "evaluate": "evaluation", "evaluate_dataset": "evaluation", "Evaluation": "evaluation",
     "write_parquet": "parquet", "load_parquet": "parquet",
     "Label": "labels", "read_labels": "labels", "VARIANTS": "labels", "DETECTORS": "labels",
     "COLLATERAL": "labels", "FAULT_CLASSES": "labels",

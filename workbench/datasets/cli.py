@@ -138,7 +138,7 @@ def _split(inputs: Sequence[str]) -> tuple[list[str], str]:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """``otlspec eval``."""
-    from workbench.datasets.evaluate import dump, evaluate_dataset
+    from workbench.datasets.evaluation import dump, evaluate_dataset
     from workbench.lang import bind_params, load_specs, param_overrides
 
     specs, dataset = _split(args.inputs)

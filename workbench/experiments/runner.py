@@ -279,7 +279,7 @@ class Run:
         return out
 
     def _evaluate(self) -> Stage:
-        from workbench.datasets.evaluate import evaluate
+        from workbench.datasets.evaluation import evaluate
 
         lines = []
         for inst in self.instances:

@@ -9,7 +9,7 @@ Tables
     One row per (run, dataset, seed, backend, scope, name): ``scope`` is ``class`` (a fault
     class), ``property`` (a property's scores against the labels) or ``check`` (a
     property's failing traces on an unlabelled dataset). Columns hold the counts and the
-    precision/recall of :class:`~workbench.datasets.evaluate.Metrics`.
+    precision/recall of :class:`~workbench.datasets.evaluation.Metrics`.
 
 Queries for notebooks: :func:`runs`, :func:`metrics` (plain rows; ``pandas.read_sql`` works
 on :func:`connect` as well).

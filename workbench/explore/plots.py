@@ -291,7 +291,10 @@ def latency_distribution(traces: Any, by: str = "service", ax: Any = None,
         groups[key or "(none)"].append(d)
     names = sorted(groups, key=lambda k: -len(groups[k]))[:top]
     ax = _axes(ax, (9, 4))
-    ax.boxplot([groups[n] for n in names], orientation="horizontal", showfliers=True)
+    try:
+        ax.boxplot([groups[n] for n in names], orientation="horizontal", showfliers=True)
+    except TypeError:  # matplotlib < 3.10
+        ax.boxplot([groups[n] for n in names], vert=False, showfliers=True)
     ax.set_yticks(range(1, len(names) + 1), names, fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("span duration (ms)")
@@ -301,7 +304,7 @@ def latency_distribution(traces: Any, by: str = "service", ax: Any = None,
 
 def precision_recall(evaluation: Any, level: str = "class", ax: Any = None) -> Any:
     """Precision and recall per fault class (or property) of a
-    :class:`~workbench.datasets.evaluate.Evaluation`; missing values are left blank."""
+    :class:`~workbench.datasets.evaluation.Evaluation`; missing values are left blank."""
     rows = [r for r in evaluation.table(level)
             if r["injections"] or r["alarms_true"] or r["alarms_false"]]
     ax = _axes(ax, (9, 0.35 * max(len(rows), 1) + 1.5))

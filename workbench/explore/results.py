@@ -153,10 +153,13 @@ class MathList:
         return r"$\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$"
 
 
-def spec(text_or_path: str | Path, name: str = "notebook") -> Spec:
-    """A spec from inline text (anything containing ``property``) or a path / ``"stdlib"``."""
-    from workbench.lang import load_spec, parse_spec
+def spec(text_or_path: str | Path | Sequence[str | Path], name: str = "notebook") -> Spec:
+    """A spec from inline text (anything containing ``property``), a path, ``"stdlib"``, or
+    a list of paths (loaded together)."""
+    from workbench.lang import load_spec, load_specs, parse_spec
 
+    if isinstance(text_or_path, list | tuple):
+        return Spec(load_specs([str(p) for p in text_or_path]))
     text = str(text_or_path)
     if "property" in text or "\n" in text:
         return Spec(parse_spec(text, f"<{name}>"))

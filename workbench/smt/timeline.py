@@ -8,7 +8,7 @@ number of present points before it (:meth:`Timeline.pos`), defined once per poin
 Happens-before is reachability in the edge graph of ``TraceContext._hb_edges``: start -> end
 of each span, parent start -> child start, child end -> parent end unless either is a
 PRODUCER or CONSUMER, link target start -> linking span start, and end of a sibling ->
-start of a later sibling (``end < start``). Reachability is computed by repeated squaring
+start of a later sibling that has an end (``end < start``). Reachability is computed by repeated squaring
 (``ceil(log2(2n))`` rounds), each round defined by fresh Boolean variables.
 """
 
@@ -179,7 +179,8 @@ class Timeline:
                     if pb is False:
                         continue
                     before = num_cmp("<", t.spans[a].end, t.spans[b].start)
-                    add(2 * a + 1, 2 * b, band(pa, pb, before))
+                    # as in the reference: only a sibling that recorded an end precedes others
+                    add(2 * a + 1, 2 * b, band(pa, pb, t.spans[a].has_end, before))
         return {k: bor(*v) for k, v in edges.items()}
 
     def _reach(self) -> dict[tuple[int, int], Bool]:
