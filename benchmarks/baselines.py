@@ -267,14 +267,20 @@ PAST_PATTERN = "historically({p} -> once[0:5000000000] {q})"
 FUTURE_SPEC = "always((q > 0.5) -> eventually[0,10](p > 0.5))"
 
 
-def reelay_run(streams: list[list[tuple[int, bool, bool]]]) -> set[int]:
-    """Traces violating ``historically(p -> once[0, 5s] q)`` per reelay's dense-time monitor
-    (timestamps in ns; points at equal times are merged by the monitor)."""
+def reelay_monitors(n: int) -> list[Any]:
+    """One fresh reelay monitor per trace (built before timing: building parses the
+    pattern, and reelay monitors cannot be reset between traces)."""
     import reelay
 
+    return [reelay.dense_timed_monitor(pattern=PAST_PATTERN) for _ in range(n)]
+
+
+def reelay_run(streams: list[list[tuple[int, bool, bool]]], monitors: list[Any]) -> set[int]:
+    """Traces violating ``historically(p -> once[0, 5s] q)`` per reelay's dense-time monitor
+    (timestamps in ns, rebased per trace; points at equal times are shifted by 1 ns)."""
     failing = set()
     for t, stream in enumerate(streams):
-        monitor = reelay.dense_timed_monitor(pattern=PAST_PATTERN)
+        monitor = monitors[t]
         ok = True
         last = None
         origin = stream[0][0] if stream else 0

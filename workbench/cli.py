@@ -193,8 +193,12 @@ def run_check(
     from workbench.errors import TraceInputError
     from workbench.report import render
 
+    from workbench.lang import bind_params, param_overrides
+
     spec = _load_specs(spec_args)
-    values = _parse_params(spec, params)
+    overrides = _parse_params(spec, params)
+    values = param_overrides(spec, overrides)  # typed values, for the report
+    spec = bind_params(spec, overrides)  # constants everywhere, interval bounds included
     from workbench.traces import load_traces
 
     try:

@@ -193,8 +193,8 @@ def evaluate(result: CheckResult, labels: Sequence[lb.Label],
     claims = dict(claims if claims is not None else lb.detectors())
     checked = [r.name for r in result.results]
     claimed_by: dict[str, set[str]] = defaultdict(set)  # property -> classes
-    for cls, props in claims.items():
-        for p in props:
+    for cls, claimants in claims.items():
+        for p in claimants:
             claimed_by[p].add(cls)
     at_span: dict[tuple[str, str], list[lb.Label]] = defaultdict(list)
     in_trace: dict[str, list[lb.Label]] = defaultdict(list)
@@ -219,7 +219,7 @@ def evaluate(result: CheckResult, labels: Sequence[lb.Label],
         alarm_faults[key].update(h.faults)
         if h.verdict == "false":
             explained[key] = explained.get(key, True) and h.explanation.startswith("explained")
-    props = []
+    props: list[Metrics] = []
     for name in checked:
         m = Metrics(name, tuple(sorted(claimed_by.get(name, ()))))
         for (p, _), verdicts in alarms.items():

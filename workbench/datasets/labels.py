@@ -46,6 +46,7 @@ VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "new_root": ("single_root",),
         "sampling_decision": ("sampled_flag_inherited", "error_trace_sampled"),
         "consumer_context": ("consumer_parent_is_producer",),
+        "detached_work": ("no_span_after_root_end",),
     },
     "wrong_kind": {
         "server_as_internal": ("kind_edge_consistency", "client_children"),
@@ -77,11 +78,13 @@ VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "service_name_missing": ("service_name_present",),
         "service_name_default": ("service_name_not_default",),
         "service_name_variant": ("service_name_consistent",),
+        "resend_without_failure": ("retry_preceded_by_failure",),
     },
     "invalid_id": {
         "short_span_id": ("span_id_valid",),
         "zero_span_id": ("span_id_valid",),
         "long_trace_id": ("trace_id_valid",),
+        "short_parent_id": ("parent_id_valid",),
     },
     "timestamp_error": {
         "negative_duration": ("end_after_start",),
@@ -230,7 +233,15 @@ def read_labels(path: str | Path) -> list[Label]:
 
 
 def write_labels(labels: Iterable[dict[str, Any]], path: str | Path) -> None:
-    """Write label records as JSON lines (sorted keys)."""
+    """Write label records as JSON lines.
+
+    Parameters
+    ----------
+    labels
+        Records as :meth:`~workbench.datasets.model.Dataset.label_records` makes them.
+    path
+        The file to write (keys sorted on every line).
+    """
     with Path(path).open("w", encoding="utf-8") as fh:
         for rec in labels:
             fh.write(json.dumps(rec, sort_keys=True) + "\n")

@@ -46,7 +46,20 @@ def _pa() -> Any:
 
 
 def partition_of(trace_id: str, partitions: int) -> int:
-    """The partition of a trace: CRC-32 of its id modulo ``partitions`` (stable everywhere)."""
+    """The partition of a trace (stable across processes and machines).
+
+    Parameters
+    ----------
+    trace_id
+        The trace id as the table writes it (lowercase hex).
+    partitions
+        Number of partitions.
+
+    Returns
+    -------
+    int
+        CRC-32 of the id modulo ``partitions``.
+    """
     return zlib.crc32(trace_id.encode("utf-8")) % partitions
 
 

@@ -5,6 +5,11 @@ stable names (``http.request.method``, ``url.full``, ``db.system.name``...) and 
 names (``http.method``, ``http.url``, ``db.system``...), chosen per service. Values are shaped
 like those of ``datasets/real`` (OpenTelemetry demo, HotROD): ids are UUIDs or 10-character
 product codes, never long digit runs that a card-number check would mistake for a card.
+
+Every builder takes ``new`` (use the stable names rather than the pre-1.21 ones) and the
+values it writes; parameters are named after the attributes they fill (``host`` is
+``server.address``/``net.peer.name``, ``status`` the HTTP status code, ``code`` the gRPC
+status code, ``resend`` ``http.request.resend_count``...).
 """
 
 from __future__ import annotations

@@ -237,7 +237,7 @@ class Topology:
             if i >= len(pool):
                 name = f"{name}-{i // len(pool) + 1}"
             layer = 1 + (i if i < depth else rng.randrange(depth))
-            proto = "grpc" if rng.random() < 0.55 else "http"
+            proto: Literal["http", "grpc"] = "grpc" if rng.random() < 0.55 else "http"
             svc = Service(name, rng.choice(langs), proto,
                           "new" if rng.random() < 0.7 else "old", layer, noun,
                           50051 if proto == "grpc" else 8080 + i + 1,

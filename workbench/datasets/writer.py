@@ -9,8 +9,8 @@ Layout of a dataset directory::
 
 Traces live in their own folder so that ``otlspec check stdlib DIR/traces`` reads nothing but
 traces. The output is deterministic: dictionaries are built in a fixed order, JSON is written
-compactly with ``ensure_ascii``, protobuf with deterministic serialization, and the manifest
-holds no timestamps, so the same dataset is the same bytes.
+compactly (msgspec, keys in insertion order), protobuf with deterministic serialization, and
+the manifest holds no timestamps, so the same dataset is the same bytes.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from workbench import __version__
 from workbench.datasets.model import Dataset, GenSpan, GenTrace
@@ -97,7 +99,20 @@ def _groups(ds: Dataset, traces: Sequence[GenTrace]) -> list[tuple[int, list[tup
 
 
 def otlp_json(ds: Dataset, traces: Sequence[GenTrace]) -> dict[str, Any]:
-    """An ``ExportTraceServiceRequest`` (OTLP/JSON) holding ``traces``."""
+    """An ``ExportTraceServiceRequest`` as OTLP/JSON.
+
+    Parameters
+    ----------
+    ds
+        The dataset (resources and scopes).
+    traces
+        The traces to put in the request.
+
+    Returns
+    -------
+    dict
+        Spans grouped by resource, then scope, in order of first appearance.
+    """
     out = []
     for res, scopes in _groups(ds, traces):
         out.append({
@@ -135,10 +150,19 @@ def _pb_attrs(target: Any, items: Iterable[tuple[str, Any]]) -> None:
 
 
 def otlp_proto(ds: Dataset, traces: Sequence[GenTrace]) -> bytes:
-    """An ``ExportTraceServiceRequest`` holding ``traces``, serialized deterministically.
+    """An ``ExportTraceServiceRequest`` as protobuf, serialized deterministically.
 
-    Ids are written as their bytes, so they must be even-length hex (the fault injectors only
-    produce such ids).
+    Parameters
+    ----------
+    ds
+        The dataset (resources and scopes).
+    traces
+        The traces to put in the request. Ids are written as their bytes, so they must be
+        even-length hex (the fault injectors only produce such ids).
+
+    Returns
+    -------
+    bytes
     """
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
@@ -161,7 +185,7 @@ def otlp_proto(ds: Dataset, traces: Sequence[GenTrace]) -> bytes:
                     p.trace_state = s.trace_state
                 p.flags = s.flags
                 p.name = s.name
-                p.kind = s.kind  # type: ignore[assignment]
+                p.kind = s.kind
                 p.start_time_unix_nano = s.start
                 if s.end is not None:
                     p.end_time_unix_nano = s.end
@@ -176,7 +200,7 @@ def otlp_proto(ds: Dataset, traces: Sequence[GenTrace]) -> bytes:
                     _pb_attrs(lk.attributes, attrs.items())
                 if s.status_message:
                     p.status.message = s.status_message
-                p.status.code = s.status  # type: ignore[assignment]
+                p.status.code = s.status
     return req.SerializeToString(deterministic=True)
 
 
@@ -184,16 +208,29 @@ def otlp_proto(ds: Dataset, traces: Sequence[GenTrace]) -> bytes:
 
 
 def to_table(ds: Dataset, source: str = "generated") -> SpanTable:
-    """The dataset as a span table, without writing files (what loading the files gives,
-    except for the ``source`` column)."""
+    """The dataset as a span table, without writing files.
+
+    Parameters
+    ----------
+    ds
+        The dataset.
+    source
+        The ``source`` column's value.
+
+    Returns
+    -------
+    SpanTable
+        Equal, column by column except ``source``, to loading the files of a write with all
+        traces in one file (spans are added in the same resource-grouped order).
+    """
     b = TableBuilder()
-    res_index = [b.add_resource(attrs) for attrs in ds.resources]
-    for trace in ds.traces:
-        for s in trace.spans:
+    for res, scopes in _groups(ds, ds.traces):
+        index = b.add_resource(ds.resources[res])
+        for s in (s for _, spans in scopes for s in spans):
             b.add_span(trace_id=s.trace_id, span_id=s.span_id, parent_id=s.parent_id,
                        name=s.name, kind=s.kind, status=s.status,
                        status_message=s.status_message, start=s.start, end=s.end,
-                       flags=s.flags, trace_state=s.trace_state, resource=res_index[s.resource],
+                       flags=s.flags, trace_state=s.trace_state, resource=index,
                        scope=ds.scopes[s.scope][0], source=source,
                        attributes=list(s.attributes.items()),
                        events=[(n, t, list(a.items())) for n, t, a in s.events],
@@ -241,7 +278,7 @@ def write_dataset(ds: Dataset, out: str | Path, *, format: str = "otlp-json",
         chunk = ds.traces[k:k + step]
         path = folder / f"traces-{k // step:05d}{SUFFIX[format]}"
         if format == "otlp-json":
-            data = json.dumps(otlp_json(ds, chunk), separators=(",", ":")).encode("ascii")
+            data = msgspec.json.encode(otlp_json(ds, chunk))
         else:
             data = otlp_proto(ds, chunk)
         path.write_bytes(data)

@@ -31,19 +31,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
+from workbench.engine.codegen_ops import OpsGen
 from workbench.engine.codegen_temporal import TemporalGen, check_depth
 from workbench.engine.codegen_terms import (
-    NUMS,
     Bind,
     Env,
-    F,
-    I,
     S,
     Sites,
     TermGen,
-    U,
     Unsupported,
-    Val,
 )
 from workbench.lang import ir
 
@@ -105,7 +101,7 @@ def atom_of(nodes: list[ir.Node], name: str | None = None) -> ir.Node | None:
     return None
 
 
-class Gen(TemporalGen, TermGen):
+class Gen(TemporalGen, OpsGen, TermGen):
     """Generates the verdict and witness code of one formula."""
 
     def __init__(self) -> None:
@@ -461,80 +457,6 @@ class Gen(TemporalGen, TermGen):
                 self.emit(f"{out} = {not forall}")
                 self.emit("break")
         return out
-
-    # ------------------------------------------------------------------ aggregates
-    def aggregate_val(self, node: ir.Aggregate, env: Env, pos: str) -> Val:
-        op = node.op
-        if op == "count":
-            n = self.tmp("n")
-            self.emit(f"{n} = 0")
-            with self.loop(node.domain, env, pos, ordered=False):
-                self.emit(f"{n} += 1")
-            return Val("2", n, "0.0", frozenset({I}))
-        assert node.var is not None and node.body is not None
-        if op == "distinct":
-            return self.distinct(node, env, pos)
-        acc = self.triple("0", "0", "0.0", {"sum": frozenset({I, F}), "avg": frozenset({U, F})}.get(
-            op, NUMS))
-        n = self.tmp("n")
-        self.emit(f"{n} = 0")
-        with self.loop(node.domain, env, pos, ordered=True) as (x, kind):
-            inner = self.bind(env, node.var, kind, x, [node.body])
-            v = self.val(node.body, inner, pos)
-            with self.block(f"if {v.t} == 2 or {v.t} == 3:"):
-                if op in ("sum", "avg"):
-                    with self.block(f"if {n} == 0:"):
-                        self.emit(f"{acc.t} = 2")
-                    with self.block(f"if {acc.t} == 2 and {v.t} == 2:"):
-                        self.emit(f"{acc.i} = {acc.i} + {v.i}")
-                    with self.block("else:"):
-                        left = f"({acc.f} if {acc.t} == 3 else float({acc.i}))"
-                        right = f"({v.f} if {v.t} == 3 else float({v.i}))"
-                        self.emit(f"{acc.f} = {left} + {right}")
-                        self.emit(f"{acc.t} = 3")
-                else:
-                    sign = "< 0" if op == "min" else "== 1"
-                    better = (f"{n} == 0 or cmp_num({v.t}, {v.i}, {v.f}, "
-                              f"{acc.t}, {acc.i}, {acc.f}) {sign}")
-                    with self.block(f"if {better}:"):
-                        self.emit(f"{acc.t} = {v.t}")
-                        self.emit(f"{acc.i} = {v.i}")
-                        self.emit(f"{acc.f} = {v.f}")
-                self.emit(f"{n} += 1")
-        if op == "sum":
-            with self.block(f"if {n} == 0:"):
-                self.emit(f"{acc.t} = 2")
-        if op == "avg":
-            with self.block(f"if {n} > 0:"):
-                self.emit(f"{acc.f} = ({acc.f} if {acc.t} == 3 else float({acc.i})) / {n}")
-                self.emit(f"{acc.t} = 3")
-        return acc
-
-    def distinct(self, node: ir.Aggregate, env: Env, pos: str) -> Val:
-        assert node.var is not None and node.body is not None
-        count, k1 = self.tmp("n"), self.tmp("n")
-        self.emit(f"{count} = 0")
-        self.emit(f"{k1} = 0")
-        with self.loop(node.domain, env, pos, ordered=False) as (x, kind):
-            v = self.val(node.body, self.bind(env, node.var, kind, x, [node.body]), pos)
-            with self.block(f"if {v.t} != 0:"):
-                dup, k2 = self.tmp("c"), self.tmp("n")
-                self.emit(f"{dup} = False")
-                self.emit(f"{k2} = 0")
-                with self.loop(node.domain, env, pos, ordered=False) as (y, _):
-                    with self.block(f"if {k2} >= {k1}:"):
-                        self.emit("break")
-                    w = self.val(node.body, self.bind(env, node.var, kind, y, [node.body]), pos)
-                    same = self.compare("==", v, w, None, None)
-                    with self.block(f"if {w.t} != 0 and {same}:"):
-                        self.emit(f"{dup} = True")
-                        self.emit("break")
-                    self.emit(f"{k2} += 1")
-                with self.block(f"if not {dup}:"):
-                    self.emit(f"{count} += 1")
-            self.emit(f"{k1} += 1")
-        return Val("2", count, "0.0", frozenset({I}))
-
 
 _FORMULAS = (
     ir.Compare, ir.Match, ir.InList, ir.Member, ir.Has, ir.HappensBefore, ir.Not, ir.And,

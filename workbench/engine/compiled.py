@@ -22,7 +22,13 @@ from workbench.engine import reference
 from workbench.engine.base import PropertyResult, TimelinePoint, Witness
 from workbench.engine.codegen import Generated, generate
 from workbench.engine.codegen_terms import Unsupported
-from workbench.engine.plan import TableIndex, materialize, table_args, table_index
+from workbench.engine.plan import (
+    TableIndex,
+    materialize,
+    release_memory,
+    table_args,
+    table_index,
+)
 from workbench.lang import ir
 from workbench.traces.model import SpanTable
 
@@ -186,6 +192,7 @@ def check_properties(
     for p in preps:
         out.append(p if isinstance(p, Exception) else
                    finish(runner, p, next(holds), values, timings, max_witnesses))
+    release_memory()
     return out
 
 

@@ -281,28 +281,6 @@ def lookup_float(keys: Any, vals: Any, lo: int, hi: int, x: float, nan_code: int
     return -1
 
 
-def strv(t: int, i: int, f: float, true_code: int, false_code: int, nki: Any, nvi: Any,
-         ilo: int, ihi: int, nkf: Any, nvf: Any, flo: int, fhi: int, nan_code: int,
-         it: Any, objstr: int, e_name: Any) -> tuple:
-    """``str(x)`` (the reference's ``_to_text``) as ``(tag, code)``: ints and floats through
-    their domain's sorted text tables, lists/dicts through row ``objstr`` of ``it``, events by
-    name. (Tables are passed whole with a row index: an array view would cost reference
-    counting on every call.)"""
-    if t == 4:
-        return 4, i
-    if t == 1:
-        return 4, (true_code if i == 1 else false_code)
-    if t == 2:
-        return 4, lookup_int(nki, nvi, ilo, ihi, i)
-    if t == 3:
-        return 4, lookup_float(nkf, nvf, flo, fhi, f, nan_code)
-    if t == 5 or t == 6:
-        return 4, np.int64(it[objstr, i])
-    if t == 7:
-        return 4, e_name[i]
-    return 0, 0
-
-
 def is_anc(parent: Any, depth: Any, a: int, x: int) -> bool:
     """Whether ``a`` is in ``ancestors(x)`` (``depth[x]`` counts them, cycles included)."""
     p = parent[x]
@@ -368,7 +346,6 @@ HELPERS: dict[str, Callable[..., Any]] = {
         luhn_int,
         lookup_int,
         lookup_float,
-        strv,
         is_anc,
         next_anc,
         linked_has,
@@ -392,7 +369,6 @@ _ORDER = (
     "luhn_int",
     "lookup_int",
     "lookup_float",
-    "strv",
     "is_anc",
     "next_anc",
     "linked_has",

@@ -22,168 +22,26 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from workbench.engine.codegen_terms import Sites
+from workbench.engine.plan_sites import (
+    _EMPTY_I,
+    DomValues,
+    ExtStrings,
+    SiteIndex,
+    _hex16,
+    materialize,
+)
 from workbench.traces.model import (
-    ATTR_ARRAY,
-    ATTR_BOOL,
-    ATTR_BYTES,
-    ATTR_FLOAT,
-    ATTR_INT,
-    ATTR_KVLIST,
-    ATTR_STR,
     KIND_NAMES,
     STATUS_NAMES,
-    AttrColumns,
     SpanTable,
-    StringTable,
 )
 
 
-class ExtStrings:
-    """The table's string dictionary plus derived strings (codes continue after the table's).
-
-    Besides single strings, whole blocks of 16-character texts (hex ids: a million of them on
-    a million-span table) can be added at once (:meth:`add_block`): they are kept as one
-    sorted ``S16`` array and decoded only when a predicate has to read them.
-    """
-
-    def __init__(self, base: StringTable) -> None:
-        self.base = base
-        self.n0 = len(base)
-        self.extra: dict[int, str] = {}
-        self.index: dict[str, int] = {}
-        self.blocks: list[tuple[int, np.ndarray]] = []  # (first code, sorted unique S16 texts)
-        self.size = self.n0
-
-    def lookup(self, text: str) -> int:
-        code = self.base.lookup(text)
-        if 0 <= code < self.n0:
-            return code
-        found = self.index.get(text, -1)
-        if found < 0 and len(text) == 16 and self.blocks:
-            try:
-                key = np.frombuffer(text.encode("ascii"), dtype="S16")
-            except UnicodeEncodeError:
-                return -1
-            for first, texts in self.blocks:
-                at = int(np.searchsorted(texts, key[0]))
-                if at < texts.shape[0] and texts[at] == key[0]:
-                    return first + at
-        return found
-
-    def code(self, text: str) -> int:
-        code = self.lookup(text)
-        if code < 0:
-            code = self.index[text] = self.size
-            self.extra[code] = text
-            self.size += 1
-        return code
-
-    def add_block(self, texts: np.ndarray) -> np.ndarray:
-        """Codes of ``texts`` (unique ``S16`` values, sorted), adding those not known yet."""
-        codes = np.full(texts.shape[0], -1, dtype=np.int64)
-        known = [(t.encode("ascii"), c) for t, c in self.base._index.items()
-                 if len(t) == 16 and t.isascii()]
-        known += [(t.encode("ascii"), c) for t, c in self.index.items()
-                  if len(t) == 16 and t.isascii()]
-        if known:
-            keys = np.asarray([k for k, _ in known], dtype="S16")
-            vals = np.asarray([c for _, c in known], dtype=np.int64)
-            order = np.argsort(keys)
-            keys, vals = keys[order], vals[order]
-            at = np.minimum(np.searchsorted(keys, texts), keys.shape[0] - 1)
-            hit = keys[at] == texts
-            codes[hit] = vals[at[hit]]
-        for first, block in self.blocks:
-            at = np.minimum(np.searchsorted(block, texts), block.shape[0] - 1)
-            hit = (codes < 0) & (block[at] == texts)
-            codes[hit] = first + at[hit]
-        new = np.nonzero(codes < 0)[0]
-        if new.size:
-            self.blocks.append((self.size, texts[new]))
-            codes[new] = self.size + np.arange(new.shape[0])
-            self.size += int(new.shape[0])
-        return codes
-
-    def __getitem__(self, code: int) -> str:
-        if code < self.n0:
-            return self.base[code]
-        found = self.extra.get(code)
-        if found is not None:
-            return found
-        for first, block in self.blocks:
-            if first <= code < first + block.shape[0]:
-                return bytes(block[code - first]).decode("ascii")
-        raise KeyError(code)
-
-    def __len__(self) -> int:
-        return self.size
-
-    def texts(self, codes: np.ndarray) -> list[str]:
-        """The texts of many codes (blocks are decoded in bulk)."""
-        out: list[str] = [""] * codes.shape[0]
-        rest = np.ones(codes.shape[0], dtype=np.bool_)
-        for first, block in self.blocks:
-            inside = (codes >= first) & (codes < first + block.shape[0])
-            where = np.nonzero(inside)[0]
-            if where.size:
-                decoded = block[codes[where] - first].astype("U16").tolist()
-                for k, text in zip(where.tolist(), decoded, strict=True):
-                    out[k] = text
-                rest &= ~inside
-        for k in np.nonzero(rest)[0].tolist():
-            out[k] = self[int(codes[k])]
-        return out
-
-
-@dataclass
-class DomValues:
-    """The values a domain can take: string codes, ints, floats, list/dict codes, bools, events."""
-
-    strs: np.ndarray
-    ints: np.ndarray
-    floats: np.ndarray
-    objs: np.ndarray
-    bools: bool = False
-    events: bool = False
-
-
-_EMPTY_I = np.zeros(0, dtype=np.int64)
-_EMPTY_F = np.zeros(0, dtype=np.float64)
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-
-def _dom(strs: Any = _EMPTY_I, ints: Any = _EMPTY_I, floats: Any = _EMPTY_F,
-         objs: Any = _EMPTY_I, bools: bool = False, events: bool = False) -> DomValues:
-    return DomValues(np.unique(np.asarray(strs, dtype=np.int64)),
-                     np.unique(np.asarray(ints, dtype=np.int64)),
-                     np.unique(np.asarray(floats, dtype=np.float64)),
-                     np.unique(np.asarray(objs, dtype=np.int64)), bools, events)
-
-
-def _hex16(values: np.ndarray) -> np.ndarray:
-    """Lowercase 16-digit hex text of uint64 values, as an ``S16`` array."""
-    raw = values.astype(">u8").view(np.uint8).reshape(-1, 8)
-    chars = np.empty((raw.shape[0], 16), dtype=np.uint8)
-    chars[:, 0::2] = _HEX[raw >> 4]
-    chars[:, 1::2] = _HEX[raw & 15]
-    return chars.reshape(-1).view("S16")
-
-
-def _canon(text: str) -> str:
-    return "".join(c for c in text.lower() if c.isalnum())
-
-
-_MAPS: dict[str, Callable[[str], str]] = {"lower": str.lower, "upper": str.upper, "canon": _canon}
-
-
-class TableIndex:
+class TableIndex(SiteIndex):
     """Derived structure of one table, computed lazily and kept while the table lives."""
 
     def __init__(self, table: SpanTable) -> None:
@@ -205,6 +63,7 @@ class TableIndex:
                 return
             getattr(self, f"_build_{what}")()
             self.built.add(what)
+            release_memory()
 
     def _build_base(self) -> None:
         self.arrays["kindc"] = np.asarray([self.strings.code(k) for k in KIND_NAMES], np.int32)
@@ -323,151 +182,6 @@ class TableIndex:
             codes[row] = self.strings.code(text)
         return codes
 
-    # ------------------------------------------------------------------ domains
-    def dom(self, desc: tuple[Any, ...]) -> DomValues:
-        """The values of a domain descriptor (see :mod:`workbench.engine.codegen_terms`)."""
-        with self.lock:
-            found = self.doms.get(desc)
-            if found is None:
-                found = self.doms[desc] = self._dom(desc)
-            return found
-
-    def _dom(self, desc: tuple[Any, ...]) -> DomValues:
-        t, kind = self.table, desc[0]
-        if kind == "const_s":
-            return _dom(strs=[self.strings.code(desc[1])])
-        if kind == "const_i":
-            return _dom(ints=[desc[1]])
-        if kind == "const_f":
-            return _dom(floats=[desc[1]])
-        if kind == "bool":
-            return _dom(bools=True)
-        if kind == "event" or kind == "ev_name":
-            return _dom(strs=t.event_name, events=kind == "event")
-        if kind == "field":
-            name = desc[1]
-            if name in ("kind", "status"):
-                self.need("base")
-                return _dom(strs=self.arrays["kindc" if name == "kind" else "statc"])
-            if name in ("span_id", "parent_id", "trace_id"):
-                self.need("ids")
-                return _dom(strs=self.arrays[{"span_id": "sid", "parent_id": "pid",
-                                              "trace_id": "tid"}[name]])
-            column = {"status_message": "status_message", "trace_state": "trace_state"}.get(
-                name, name)
-            return _dom(strs=getattr(t, column))
-        if kind == "attr":
-            cols = {"span": t.attrs, "resource": t.resource_attrs, "event": t.event_attrs}[desc[1]]
-            return self._attr_dom(cols, desc[2])
-        if kind == "fn":
-            inner = self.dom(desc[2])
-            if desc[1] == "str":
-                return self._str_dom(inner)
-            _, mapped = self.map_site(desc[1], inner)
-            return _dom(strs=mapped)
-        return _dom()
-
-    def _attr_dom(self, cols: AttrColumns, key: str) -> DomValues:
-        code = self.strings.lookup(key)
-        if code < 0:
-            return _dom()
-        sel = np.nonzero(cols.key == code)[0]
-        typ = cols.type[sel]
-        s = (typ == ATTR_STR) | (typ == ATTR_BYTES)
-        o = (typ == ATTR_ARRAY) | (typ == ATTR_KVLIST)
-        return _dom(strs=cols.sval[sel[s]], ints=cols.ival[sel[typ == ATTR_INT]],
-                    floats=cols.fval[sel[typ == ATTR_FLOAT]], objs=cols.sval[sel[o]],
-                    bools=bool((typ == ATTR_BOOL).any()))
-
-    def _str_dom(self, inner: DomValues) -> DomValues:
-        texts = [self.strings.code(str(int(v))) for v in inner.ints]
-        texts += [self.strings.code(str(float(v))) for v in inner.floats]
-        texts += [self.obj_tables()[2][int(c)] for c in inner.objs]
-        if inner.bools:
-            texts += [self.strings.code("true"), self.strings.code("false")]
-        return _dom(strs=np.concatenate([inner.strs, np.asarray(texts, dtype=np.int64)]))
-
-    # ------------------------------------------------------------------ string sites
-    def cached(self, key: Any, build: Callable[[], tuple[np.ndarray, np.ndarray]]
-               ) -> tuple[np.ndarray, np.ndarray]:
-        with self.lock:
-            found = self.site_cache.get(key)
-            if found is None:
-                found = self.site_cache[key] = build()
-            return found
-
-    def pred_site(self, what: str, arg: Any, dom: DomValues) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, bools) of a string predicate over the domain's strings.
-
-        Results are kept per predicate as sorted (code, result) arrays, so a string shared by
-        several domains (a span id is also a parent id) is tested once, and a predicate on a
-        small domain costs memory for that domain only.
-        """
-        from workbench.engine.reference import _luhn, _regex
-
-        with self.lock:
-            codes, vals = self.preds.get((what, arg), (_EMPTY_I, np.zeros(0, np.bool_)))
-            at = np.minimum(np.searchsorted(codes, dom.strs), max(0, codes.shape[0] - 1))
-            found = (codes[at] == dom.strs) if codes.size else np.zeros(dom.strs.shape, bool)
-            todo = dom.strs[~found]
-            if todo.size:
-                test = _regex(arg).search if what == "re" else _luhn
-                new = np.empty(todo.shape[0], dtype=np.bool_)
-                for k in range(0, todo.shape[0], 65536):  # bounded batches of Python strings
-                    part = self.strings.texts(todo[k:k + 65536])
-                    new[k:k + len(part)] = [bool(test(x)) for x in part]
-                codes = np.concatenate([codes, todo])
-                vals = np.concatenate([vals, new])
-                order = np.argsort(codes, kind="stable")
-                codes, vals = codes[order], vals[order]
-                self.preds[(what, arg)] = (codes, vals)
-                at = np.searchsorted(codes, dom.strs)
-            return dom.strs, vals[at]
-
-    def map_site(self, fn: str, dom: DomValues) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, result codes) of ``lower``/``upper``/``canon``/``len`` over the domain."""
-        def build() -> tuple[np.ndarray, np.ndarray]:
-            s = self.strings
-            if fn == "len":
-                vals = [len(s[int(c)]) for c in dom.strs]
-            else:
-                f = _MAPS[fn]
-                vals = [s.code(f(s[int(c)])) for c in dom.strs]
-            return dom.strs, np.asarray(vals, dtype=np.int64)
-
-        return self.cached((fn, dom.strs.tobytes()), build)
-
-    def obj_tables(self) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
-        """For every list/dict attribute value code: equivalence class, length, ``str`` code."""
-        with self.lock:
-            found = getattr(self, "_obj", None)
-            if found is not None:
-                return found
-            import json
-
-            codes: set[int] = set()
-            for cols in (self.table.attrs, self.table.resource_attrs, self.table.event_attrs):
-                o = (cols.type == ATTR_ARRAY) | (cols.type == ATTR_KVLIST)
-                codes.update(int(c) for c in np.unique(cols.sval[o]))
-            cls: dict[int, int] = {}
-            length: dict[int, int] = {}
-            text: dict[int, int] = {}
-            reps: list[Any] = []
-            for c in sorted(codes):
-                value = json.loads(self.strings[c])
-                for n, rep in enumerate(reps):
-                    if type(rep) is type(value) and rep == value:
-                        cls[c] = n
-                        break
-                else:
-                    cls[c] = len(reps)
-                    reps.append(value)
-                length[c] = len(value)
-                text[c] = self.strings.code(str(value))
-            self._obj = (cls, length, text)
-            return self._obj
-
-
 _INDEXES: dict[int, tuple[weakref.ref[SpanTable], TableIndex]] = {}
 _INDEX_LOCK = threading.Lock()
 
@@ -482,6 +196,28 @@ def table_index(table: SpanTable) -> TableIndex:
         key = id(table)
         _INDEXES[key] = (weakref.ref(table, lambda _r, k=key: _forget(k)), index)
         return index
+
+
+_TRIM: Any = None
+
+
+def release_memory() -> None:
+    """Return freed heap memory to the operating system (glibc's ``malloc_trim``).
+
+    Building indexes frees large temporaries (sort permutations, millions of short-lived
+    Python strings); glibc keeps such memory mapped unless asked, which would count against
+    the checker's footprint for the rest of the process. A no-op elsewhere.
+    """
+    global _TRIM
+    if _TRIM is None:
+        try:
+            import ctypes
+
+            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
 
 
 def _forget(key: int) -> None:
@@ -535,93 +271,6 @@ def table_args(index: TableIndex, needs: set[str]) -> dict[str, np.ndarray]:
             for name in names:
                 out[name] = np.zeros(1, dtype=_DUMMY_DTYPES[name])
     return {k: np.ascontiguousarray(v) for k, v in out.items()}
-
-
-def materialize(sites: Sites, index: TableIndex) -> dict[str, np.ndarray]:
-    """Resolve ``sites`` against ``index``'s table: KI, KF, BT, IT, KM, NKI, NVI, NKF, NVF."""
-    s = index.strings
-    if "ids" in sites.needs:
-        index.need("ids")
-    bool_parts = []
-    for desc in sites.bool_sites:
-        dom = index.dom(desc[1])
-        bool_parts.append(index.pred_site("re", desc[2], dom) if desc[0] == "re"
-                          else index.pred_site("luhn", None, dom))
-    int_parts: list[tuple[np.ndarray, np.ndarray]] = []
-    for desc in sites.int_sites:
-        if desc[0] == "len":
-            int_parts.append(index.map_site("len", index.dom(desc[1])))
-        elif desc[0] == "map":
-            int_parts.append(index.map_site(desc[1], index.dom(desc[2])))
-        elif desc[0] == "rank":
-            codes = np.unique(np.concatenate(
-                [index.dom(d).strs for d in sites.rank_doms] or [_EMPTY_I]))
-            order = sorted(range(codes.shape[0]), key=lambda n: s[int(codes[n])])
-            ranks = np.empty(codes.shape[0], dtype=np.int64)
-            ranks[order] = np.arange(codes.shape[0])
-            int_parts.append((codes, ranks))
-        else:
-            table = index.obj_tables()[("objcls", "objlen", "objstr").index(desc[0])]
-            int_parts.append((np.asarray(list(table), np.int64),
-                              np.asarray(list(table.values()), np.int64)))
-    nki, nvi, ioffs = _number_tables(index, sites.istr, "ints", lambda v: str(int(v)))
-    nkf, nvf, foffs = _number_tables(index, sites.fstr, "floats", lambda v: str(float(v)))
-    ki = np.zeros(max(1, len(sites.ki)), dtype=np.int64)
-    for n, desc in enumerate(sites.ki):
-        kind = desc[0]
-        if kind == "int":
-            ki[n] = desc[1]
-        elif kind == "str":
-            ki[n] = s.code(desc[1])
-        elif kind == "key":
-            ki[n] = s.lookup(desc[1])
-        else:
-            offs = ioffs if kind.startswith("istr") else foffs
-            ki[n] = offs[desc[1]][0 if kind.endswith("_lo") else 1]
-    ns = len(s)  # every code a kernel may meet exists now
-    bt = np.zeros((max(1, len(bool_parts)), (ns + 7) // 8), dtype=np.uint8)
-    for row, (codes, vals) in enumerate(bool_parts):
-        on = codes[vals]
-        np.bitwise_or.at(bt[row], on >> 3, (1 << (on & 7)).astype(np.uint8))
-    it = np.zeros((max(1, len(int_parts)), ns), dtype=np.int32)
-    for row, (codes, vals) in enumerate(int_parts):
-        it[row, codes] = vals
-    width = 1
-    if "km" in sites.needs:
-        index.need("km")
-        width = max(1, *(index.arrays[f"{p}_kcodes"].shape[0] for p in ("a", "r", "ea")))
-    km = np.zeros((3, width), dtype=np.int16)
-    for row, store in enumerate(("span", "resource", "event")):
-        prefix = ("a", "r", "ea")[row]
-        for slot, key in enumerate(sites.km_keys.get(store, []), start=1):
-            code = s.lookup(key)
-            kcodes = index.arrays[f"{prefix}_kcodes"]
-            at = int(np.searchsorted(kcodes, code))
-            if code >= 0 and at < kcodes.shape[0] and kcodes[at] == code:
-                km[row, at] = slot
-    kf = np.asarray(sites.kf or [0.0], dtype=np.float64)
-    return {"KI": ki, "KF": kf, "BT": bt, "IT": it, "KM": km, "NKI": nki, "NVI": nvi,
-            "NKF": nkf, "NVF": nvf}
-
-
-def _number_tables(index: TableIndex, doms: list[Any], attr: str, text: Callable[[Any], str]
-                   ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
-    keys: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    offs: list[tuple[int, int]] = []
-    n = 0
-    for desc in doms:
-        values = getattr(index.dom(desc), attr)
-        if attr == "floats":
-            values = values[~np.isnan(values)]
-        keys.append(values)
-        vals.append(np.asarray([index.strings.code(text(v)) for v in values], dtype=np.int32))
-        offs.append((n, n + values.shape[0]))
-        n += values.shape[0]
-    dtype = np.int64 if attr == "ints" else np.float64
-    k = np.concatenate(keys).astype(dtype) if keys else np.zeros(1, dtype)
-    v = np.concatenate(vals) if vals else np.zeros(1, np.int32)
-    return (k if k.size else np.zeros(1, dtype)), (v if v.size else np.zeros(1, np.int32)), offs
 
 
 _EULER: Any = None

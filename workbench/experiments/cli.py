@@ -111,7 +111,26 @@ def run(file: str, runs: str = "runs", *, run_id: str | None = None, step: bool 
 
 def show(ref: str = "latest", runs: str = "runs", *, listing: bool = False,
          fmt: str = "text", stdout: TextIO | None = None) -> int:
-    """Print a recorded run (its summary table, datasets, plots) or the list of runs."""
+    """Print a recorded run (summary table, datasets, plots) or the list of runs.
+
+    Parameters
+    ----------
+    ref
+        A run id, a unique prefix, ``latest`` or ``latest:NAME``.
+    runs
+        The runs folder.
+    listing
+        List every run instead.
+    fmt
+        ``"text"`` or ``"json"``.
+    stdout
+        The stream (default ``sys.stdout``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from workbench.experiments import store
     from workbench.experiments.runner import render_summary
 

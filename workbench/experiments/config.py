@@ -118,7 +118,25 @@ def _resolve(path: str, base: Path) -> str:
 
 
 def parse_config(text: str, source: str = "<experiment>") -> ExperimentConfig:
-    """Parse and validate experiment TOML (paths resolved against ``source``'s folder)."""
+    """Parse and validate an experiment.
+
+    Parameters
+    ----------
+    text
+        The TOML text.
+    source
+        Its file name; relative paths are resolved against its folder (then the current
+        directory).
+
+    Returns
+    -------
+    ExperimentConfig
+
+    Raises
+    ------
+    ConfigError
+        A syntax error, a missing or unknown key, a file that does not exist.
+    """
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

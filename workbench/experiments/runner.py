@@ -25,7 +25,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -67,7 +67,7 @@ class Instance:
 
 def environment(source: str | Path | None = None) -> dict[str, Any]:
     """Python, platform, package versions and the git state of ``source``'s checkout."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in _PACKAGES:
         try:
             versions[name] = metadata.version(name)
@@ -129,7 +129,7 @@ class Run:
         self.results: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ driver
-    def stages(self) -> Iterator[Stage]:
+    def stages(self) -> Generator[Stage, None, None]:
         """Run the stages one by one, yielding after each."""
         started = time.perf_counter()
         self.dir.mkdir(parents=True)
@@ -231,8 +231,8 @@ class Run:
         counts: dict[str, dict[str, int]] = {}
         for b in self.config.backends:
             per: dict[str, int] = {}
-            for p in plan.values():
-                per[p[b]] = per.get(p[b], 0) + 1
+            for chosen in plan.values():
+                per[chosen[b]] = per.get(chosen[b], 0) + 1
             counts[b] = per
         warnings = [str(w) for w in lint_spec(spec)]
         lines = [f"{len(spec.properties)} properties from {', '.join(self.config.specs)}",
@@ -266,7 +266,7 @@ class Run:
     def _agreement(self) -> list[dict[str, Any]]:
         import numpy as np
 
-        out = []
+        out: list[dict[str, Any]] = []
         if len(self.config.backends) < 2:
             return out
         for inst in self.instances:
@@ -289,10 +289,12 @@ class Run:
                 ev = evaluate(self.checks[(inst.key, b)], inst.labels)
                 self.evaluations[(inst.key, b)] = ev
                 rec = [m.recall for m in ev.classes if m.recall is not None and m.claims]
+                fps = ev.false_positives
+                explained = sum(h.explanation.startswith("explained") for h in fps)
                 lines.append(f"{inst.key:<20} {b:<10} {len(ev.injections)} injections, "
                              f"class recall min {min(rec) if rec else float('nan'):.2f}, "
-                             f"{len(ev.false_negatives)} FN, {len(ev.false_positives)} FP "
-                             f"witnesses ({sum(h.explanation.startswith('explained') for h in ev.false_positives)} explained)")
+                             f"{len(ev.false_negatives)} FN, {len(fps)} FP witnesses "
+                             f"({explained} explained)")
         if not lines:
             lines.append("no labelled dataset: nothing to evaluate")
         return Stage("evaluate", "\n".join(lines))

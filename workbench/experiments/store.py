@@ -73,7 +73,16 @@ def connect(root: str | Path) -> sqlite3.Connection:
 
 
 def start_run(con: sqlite3.Connection, row: dict[str, Any]) -> None:
-    """Insert a run (status ``running``)."""
+    """Insert a run with status ``running``.
+
+    Parameters
+    ----------
+    con
+        The index (:func:`connect`).
+    row
+        ``id``, ``experiment``, ``config_sha256``, ``started``, ``git_commit``,
+        ``git_dirty``, ``otlspec_version``, ``path``.
+    """
     con.execute("INSERT INTO runs (id, experiment, config_sha256, started, git_commit, "
                 "git_dirty, otlspec_version, status, path) VALUES (:id, :experiment, "
                 ":config_sha256, :started, :git_commit, :git_dirty, :otlspec_version, "
@@ -83,14 +92,32 @@ def start_run(con: sqlite3.Connection, row: dict[str, Any]) -> None:
 
 def finish_run(con: sqlite3.Connection, run_id: str, finished: str, seconds: float,
                status: str = "ok") -> None:
-    """Close a run."""
+    """Close a run.
+
+    Parameters
+    ----------
+    con
+        The index.
+    run_id, finished, seconds, status
+        The run, its end time (ISO 8601), duration and final status (``ok``/``failed``).
+    """
     con.execute("UPDATE runs SET finished = ?, seconds = ?, status = ? WHERE id = ?",
                 (finished, seconds, status, run_id))
     con.commit()
 
 
 def add_metrics(con: sqlite3.Connection, run_id: str, rows: Iterable[dict[str, Any]]) -> None:
-    """Insert metric rows (keys: :data:`METRIC_COLUMNS`; missing ones are NULL)."""
+    """Insert metric rows.
+
+    Parameters
+    ----------
+    con
+        The index.
+    run_id
+        The run.
+    rows
+        Mappings with the keys of :data:`METRIC_COLUMNS` (missing ones are NULL).
+    """
     cols = ", ".join(METRIC_COLUMNS)
     marks = ", ".join(f":{c}" for c in METRIC_COLUMNS)
     con.executemany(f"INSERT OR REPLACE INTO metrics (run_id, {cols}) VALUES (:run_id, {marks})",
@@ -99,7 +126,20 @@ def add_metrics(con: sqlite3.Connection, run_id: str, rows: Iterable[dict[str, A
 
 
 def runs(root: str | Path, experiment: str | None = None) -> list[dict[str, Any]]:
-    """Runs, newest first (optionally of one experiment)."""
+    """The recorded runs, newest first.
+
+    Parameters
+    ----------
+    root
+        The runs folder.
+    experiment
+        Only the runs of this experiment.
+
+    Returns
+    -------
+    list[dict]
+        Rows of the ``runs`` table.
+    """
     con = connect(root)
     try:
         q = "SELECT * FROM runs"
@@ -113,7 +153,21 @@ def runs(root: str | Path, experiment: str | None = None) -> list[dict[str, Any]
 
 
 def metrics(root: str | Path, run_id: str, scope: str | None = None) -> list[dict[str, Any]]:
-    """The metric rows of a run, in a stable order."""
+    """The metric rows of a run, in a stable order.
+
+    Parameters
+    ----------
+    root
+        The runs folder.
+    run_id
+        The run.
+    scope
+        Only ``class``, ``property`` or ``check`` rows.
+
+    Returns
+    -------
+    list[dict]
+    """
     con = connect(root)
     try:
         q = "SELECT * FROM metrics WHERE run_id = ?"
@@ -128,7 +182,24 @@ def metrics(root: str | Path, run_id: str, scope: str | None = None) -> list[dic
 
 
 def resolve(root: str | Path, ref: str) -> str:
-    """A run id from ``ref``: an id, a unique id prefix, ``latest`` or ``latest:NAME``."""
+    """A run id from a reference.
+
+    Parameters
+    ----------
+    root
+        The runs folder.
+    ref
+        An id, a unique id prefix, ``latest`` or ``latest:NAME``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    LookupError
+        No run, or several, match.
+    """
     if ref == "latest" or ref.startswith("latest:"):
         found = runs(root, ref.partition(":")[2] or None)
         if not found:

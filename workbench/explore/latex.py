@@ -9,7 +9,9 @@ subclasses that know how to print themselves. :func:`to_latex` is ``sympy.latex`
 With ``faithful=True`` (the default) connectives keep the order they were written in (sympy's
 own ``And``/``Or`` sort their arguments); with ``faithful=False`` they are sympy's ``And``,
 ``Or``, ``Not`` and ``Implies``, so quantifier-free parts can be manipulated with
-``sympy.simplify_logic`` and friends.
+``sympy.simplify_logic`` and friends. sympy's logic is two-valued: it turns ``not a < b`` into
+``a >= b``, which the language does not (both are false when ``a`` is undefined), so use that
+mode for algebra on defined values only.
 """
 
 from __future__ import annotations
@@ -315,7 +317,20 @@ class _Builder:
 
 
 def to_sympy(node: ir.Node, faithful: bool = True) -> sympy.Basic:
-    """The formula (or term) ``node`` as a sympy object (see the module docstring)."""
+    """A formula (or term) as a sympy object.
+
+    Parameters
+    ----------
+    node
+        A property, a formula or a term of the IR.
+    faithful
+        Keep connectives in written order (printing classes); ``False``: sympy's ``And``,
+        ``Or``, ``Not`` and ``Implies`` (see the module docstring).
+
+    Returns
+    -------
+    sympy.Basic
+    """
     b = _Builder(faithful)
     if isinstance(node, ir.Property):
         node = node.formula
@@ -326,7 +341,17 @@ def to_sympy(node: ir.Node, faithful: bool = True) -> sympy.Basic:
 
 
 def to_latex(node: ir.Node, faithful: bool = True) -> str:
-    """``sympy.latex`` of :func:`to_sympy` (without ``$`` delimiters)."""
+    """LaTeX of a formula: ``sympy.latex`` of :func:`to_sympy`, without ``$`` delimiters.
+
+    Parameters
+    ----------
+    node, faithful
+        As for :func:`to_sympy`.
+
+    Returns
+    -------
+    str
+    """
     return latex(to_sympy(node, faithful))
 
 

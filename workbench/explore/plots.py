@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.engine.base import CheckResult
+from workbench.engine.base import CheckResult, Witness
 from workbench.traces.model import SpanTable
 
 _SEVERITY_COLOR = {"error": "#c0392b", "warning": "#e67e22", "info": "#3498db"}
@@ -52,8 +52,20 @@ def _axes(ax: Any, size: tuple[float, float]) -> Any:
 
 
 def span_order(table: SpanTable, trace: int) -> list[int]:
-    """Rows of a trace in depth-first order (children by start); orphans and cycle members
-    follow their own subtrees in row order."""
+    """Rows of a trace in depth-first order (children by start).
+
+    Parameters
+    ----------
+    table
+        The span table.
+    trace
+        The trace index.
+
+    Returns
+    -------
+    list[int]
+        Rows of the trace; orphans and parent-cycle members follow their own subtrees.
+    """
     rows = list(table.trace_rows(trace))
     kids: dict[int, list[int]] = defaultdict(list)
     for r in rows:
@@ -84,16 +96,33 @@ def span_order(table: SpanTable, trace: int) -> list[int]:
 
 def violations_in_trace(result: CheckResult | None, trace: int,
                         prop: str | None = None) -> list[tuple[str, str, list[int], Any]]:
-    """(property, severity, bound rows, witness) for every witness of a trace."""
+    """The violations of one trace.
+
+    Parameters
+    ----------
+    result
+        A check result (``None`` gives no violations).
+    trace
+        The trace index.
+    prop
+        Only this property.
+
+    Returns
+    -------
+    list[tuple[str, str, list[int], Witness | None]]
+        ``(property, severity, bound rows, witness)`` per witness (``None`` for a trace-level
+        failure without witnesses).
+    """
     if result is None:
         return []
-    out = []
+    out: list[tuple[str, str, list[int], Any]] = []
     for res in result.results:
         if prop is not None and res.name != prop:
             continue
         if bool(res.holds[trace]):
             continue
-        for w in res.witnesses.get(trace, []) or [None]:
+        found: list[Witness | None] = list(res.witnesses.get(trace, [])) or [None]
+        for w in found:
             rows = [] if w is None else [ref.row for _, ref in w.bindings]
             out.append((res.name, res.prop.severity, rows, w))
     return out
@@ -185,8 +214,24 @@ def waterfall(traces: Any, trace: int = 0, results: Any = None, prop: str | None
 
 def trace_graph(traces: Any, trace: int = 0, results: Any = None, prop: str | None = None,
                 ax: Any = None) -> Any:
-    """The trace as a graph (networkx): parent edges solid, links dashed, nodes coloured by
-    service, violating spans outlined in their severity's colour. Layered by depth."""
+    """The trace as a graph (networkx), layered by depth.
+
+    Parameters
+    ----------
+    traces, trace
+        The traces and the trace index.
+    results
+        A check result; violating spans are outlined in their severity's colour.
+    prop
+        Only this property's violations.
+    ax
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Parent edges solid, links dashed, nodes coloured by service.
+    """
     import networkx as nx
 
     from workbench.traces.graph import trace_graph as build
@@ -234,7 +279,21 @@ def trace_graph(traces: Any, trace: int = 0, results: Any = None, prop: str | No
 
 
 def violations_by_property(results: Any, ax: Any = None, top: int = 25) -> Any:
-    """Failing traces per property (bars coloured by severity)."""
+    """Failing traces per property, as bars coloured by severity.
+
+    Parameters
+    ----------
+    results
+        A check result.
+    ax
+        Axes to draw on.
+    top
+        The properties with the most failing traces shown.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     result = _result(results)
     assert result is not None
     rows = sorted(((r.n_failed, r.name, r.prop.severity) for r in result.results
@@ -250,7 +309,21 @@ def violations_by_property(results: Any, ax: Any = None, top: int = 25) -> Any:
 
 
 def violations_by_service(results: Any, ax: Any = None, top: int = 12) -> Any:
-    """Violating spans per service, stacked by property (the ``top`` services)."""
+    """Violating spans per service, stacked by property.
+
+    Parameters
+    ----------
+    results
+        A check result (spans bound by witnesses are counted).
+    ax
+        Axes to draw on.
+    top
+        The services with the most violating spans shown.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     result = _result(results)
     assert result is not None
     counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -278,7 +351,23 @@ def violations_by_service(results: Any, ax: Any = None, top: int = 12) -> Any:
 
 def latency_distribution(traces: Any, by: str = "service", ax: Any = None,
                          top: int = 8) -> Any:
-    """Span durations (ms, log scale) per service or per span kind, as box plots."""
+    """Span durations (ms, log scale) as box plots.
+
+    Parameters
+    ----------
+    traces
+        Traces or a span table.
+    by
+        ``"service"`` or ``"kind"``.
+    ax
+        Axes to draw on.
+    top
+        The groups with the most spans shown.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     table = _table(traces)
     groups: dict[str, list[float]] = defaultdict(list)
     for r in range(table.n_spans):
@@ -303,8 +392,22 @@ def latency_distribution(traces: Any, by: str = "service", ax: Any = None,
 
 
 def precision_recall(evaluation: Any, level: str = "class", ax: Any = None) -> Any:
-    """Precision and recall per fault class (or property) of a
-    :class:`~workbench.datasets.evaluation.Evaluation`; missing values are left blank."""
+    """Precision and recall bars of an evaluation.
+
+    Parameters
+    ----------
+    evaluation
+        A :class:`~workbench.datasets.evaluation.Evaluation`.
+    level
+        ``"class"`` (per fault class) or ``"property"``.
+    ax
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Undefined values (no injection, no alarm) are left blank.
+    """
     rows = [r for r in evaluation.table(level)
             if r["injections"] or r["alarms_true"] or r["alarms_false"]]
     ax = _axes(ax, (9, 0.35 * max(len(rows), 1) + 1.5))

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from workbench.engine.base import CheckResult, PropertyResult
+from workbench.engine.base import CheckResult, PropertyResult, Witness
 from workbench.explore.latex import Math
 from workbench.lang import ir
 from workbench.traces.model import SpanTable
@@ -154,8 +154,20 @@ class MathList:
 
 
 def spec(text_or_path: str | Path | Sequence[str | Path], name: str = "notebook") -> Spec:
-    """A spec from inline text (anything containing ``property``), a path, ``"stdlib"``, or
-    a list of paths (loaded together)."""
+    """A spec for a notebook.
+
+    Parameters
+    ----------
+    text_or_path
+        Inline spec text (anything containing ``property`` or a newline), a path,
+        ``"stdlib"``/``"stdlib.NAME"``, or a list of those (loaded together).
+    name
+        The source name of inline text (in error messages).
+
+    Returns
+    -------
+    Spec
+    """
     from workbench.lang import load_spec, load_specs, parse_spec
 
     if isinstance(text_or_path, list | tuple):
@@ -192,8 +204,8 @@ class PropertyView:
         """One dict per witness: trace, bound spans, message, timeline position."""
         out = []
         for t in self.result.failed_traces:
-            ws = self.result.witnesses.get(t, [])
-            for w in ws or [None]:
+            ws: list[Witness | None] = list(self.result.witnesses.get(t, [])) or [None]
+            for w in ws:
                 out.append({
                     "property": self.name, "severity": self.result.prop.severity,
                     "trace": t, "trace_id": self.table.trace_id_hex[t],

@@ -23,10 +23,15 @@ T0 = 1_700_000_000_000_000_000  # an arbitrary epoch for toy traces (ns)
 def toy_trace(spans: Sequence[Mapping[str, Any]], trace_id: str = "a" * 32) -> Traces:
     """A trace from short span descriptions, times in milliseconds.
 
-    Each span is a mapping with ``name`` (unique: it also names the parent), and optionally
+    Parameters
+    ----------
+    spans
+        One mapping per span, with ``name`` (unique: it also names the parent), and optionally
     ``parent`` (a name), ``service``, ``kind`` (``"SERVER"``...), ``status``, ``start`` and
     ``end`` (ms; ``end=None``: never ended), ``attributes``, ``events`` (``[(name, ms)]``)
     and ``links`` (names).
+    trace_id
+        The trace id.
 
     Returns
     -------
@@ -73,8 +78,20 @@ def _describe(table: Any, p: Any) -> str:
 
 
 def timeline(traces: Any, trace: int = 0) -> Any:
-    """The timeline of a trace: one row per point (position, time in ms from the first
-    point, what happens there), in the order the temporal operators walk it."""
+    """The timeline of a trace, in the order the temporal operators walk it.
+
+    Parameters
+    ----------
+    traces
+        Traces or a span table.
+    trace
+        The trace index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point: position, time in ms from the first point, what happens there.
+    """
     ctx = _ctx(traces, trace)
     line = ctx.timeline
     t0 = line[0].time if line else 0
@@ -131,13 +148,38 @@ def truth_table(formulas: Mapping[str, str] | Sequence[str], traces: Any, trace:
 def evaluate(formula: str, traces: Any, trace: int = 0,
              spans: Mapping[str, str] | None = None,
              params: Mapping[str, Any] | None = None, position: int = 0) -> bool:
-    """The truth value of one formula at one timeline point (see :func:`truth_table`)."""
+    """The truth value of one formula at one timeline point.
+
+    Parameters
+    ----------
+    formula, traces, trace, spans, params
+        As for :func:`truth_table`.
+    position
+        The timeline position (0: the first point, where a property's verdict is read).
+
+    Returns
+    -------
+    bool
+    """
     frame = truth_table({"value": formula}, traces, trace, spans, params)
     return bool(frame["value"].iloc[position]) if len(frame) else True
 
 
 def hb_matrix(traces: Any, trace: int = 0) -> Any:
-    """The happens-before relation of a trace: ``M.loc[a, b]`` is ``a hb b`` (span names)."""
+    """The happens-before relation of a trace, computed by the reference interpreter.
+
+    Parameters
+    ----------
+    traces
+        Traces or a span table.
+    trace
+        The trace index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by span name both ways: ``M.loc[a, b]`` is ``a hb b``.
+    """
     from workbench.engine.reference import Interpreter
 
     ctx = _ctx(traces, trace)

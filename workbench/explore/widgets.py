@@ -47,7 +47,19 @@ class Explorer:
         self._on_prop()
 
     def traces_for(self, prop: str, service: str = "(any)") -> list[int]:
-        """Failing traces of ``prop`` whose witnesses name a span of ``service``."""
+        """Failing traces of a property whose witnesses name a span of a service.
+
+        Parameters
+        ----------
+        prop
+            The property.
+        service
+            A service name, or ``"(any)"``.
+
+        Returns
+        -------
+        list[int]
+        """
         res = self.result[prop]
         out = []
         for t in res.failed_traces:
@@ -77,7 +89,13 @@ class Explorer:
 
     def select(self, prop: str | None = None, service: str | None = None,
                trace: int | None = None) -> None:
-        """Set the filters programmatically (as a user clicking would)."""
+        """Set the filters programmatically, as a user clicking would.
+
+        Parameters
+        ----------
+        prop, service, trace
+            The property, the service and the trace index to select (``None``: unchanged).
+        """
         if prop is not None:
             self.prop.value = prop
         if service is not None:

@@ -148,6 +148,22 @@ def parse_duration(text: str) -> int | None:
     return int(number) * _UNITS[unit]
 
 
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def jaeger_hex(raw: str, nbytes: int) -> str:
+    """Left-pad a Jaeger id: Jaeger prints ids as unpadded hex numbers (``%x``).
+
+    A span id of up to 16 digits becomes 16 digits; a trace id of up to 16 digits is a 64-bit
+    trace id (16 digits) and a longer one a 128-bit id (32 digits). Non-hex text is returned
+    as is, for the stdlib id properties to judge.
+    """
+    if not raw or not _HEX_DIGITS.issuperset(raw):
+        return raw
+    width = 16 if len(raw) <= 16 else 2 * nbytes
+    return raw.rjust(width, "0") if len(raw) <= width else raw
+
 class _Reader:
     def __init__(self, file: str, builder: TableBuilder) -> None:
         self.file = file
@@ -325,7 +341,7 @@ class _Reader:
                 "error",
             )
             return None
-        return _model_id(raw, nbytes) if model else raw
+        return _model_id(raw, nbytes) if model else jaeger_hex(raw, nbytes)
 
     def references(
         self, span: dict[str, Any], path: str, trace_id: str, model: bool
@@ -353,6 +369,8 @@ class _Reader:
                 continue
             if model:
                 ref_trace, ref_span = _model_id(ref_trace, 16), _model_id(ref_span, 8)
+            else:
+                ref_trace, ref_span = jaeger_hex(ref_trace, 16), jaeger_hex(ref_span, 8)
             ref_type = str(ref.get("refType") or "CHILD_OF").upper()
             if not parent and ref_type == "CHILD_OF" and ref_trace.lower() == trace_id.lower():
                 parent = ref_span

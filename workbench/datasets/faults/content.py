@@ -260,6 +260,23 @@ def semconv_error_long_name(x: Editor) -> Result:
     return [s], [], f"span named with a {len(s.name)}-character statement"
 
 
+def semconv_error_resend_without_failure(x: Editor) -> Result:
+    """``http.request.resend_count`` on a first attempt (an instrumentation that counts
+    attempts from 1): no failed attempt precedes the "retry"."""
+    def failed_before(s: GenSpan) -> bool:
+        return any(o is not s and o.kind == CLIENT and o.name == s.name and o.end is not None
+                   and s.start - 5_000 * MS <= o.end <= s.start
+                   and (o.status == ERROR or int(o.attributes.get(
+                       "http.response.status_code", o.attributes.get("http.status_code", 0))
+                       or 0) >= 300) for o in x.spans)
+    s = x.pick([s for s in x.spans if s.kind == CLIENT and "url.full" in s.attributes
+                and "http.request.resend_count" not in s.attributes and not failed_before(s)])
+    if s is None:
+        return None
+    s.attributes["http.request.resend_count"] = 1
+    return [s], [], f"{s.name} claims to be a resend"
+
+
 def _service_spans(x: Editor) -> dict[str, list[GenSpan]]:
     out: dict[str, list[GenSpan]] = {}
     for s in x.spans:
@@ -345,6 +362,15 @@ def invalid_id_long_trace_id(x: Editor) -> Result:
     x.trace.trace_id = new
     roots = [s for s in x.spans if not s.parent_id] or x.spans[:1]
     return roots, [s for s in x.spans if s not in roots], "a 40-digit trace id"
+
+
+def invalid_id_short_parent_id(x: Editor) -> Result:
+    """A leaf whose parent id lost its first two bytes (12 hex digits): it names no span."""
+    s = x.pick(x.leaves())
+    if s is None:
+        return None
+    s.parent_id = s.parent_id[4:]
+    return [s], [], f"{s.name} names the truncated parent {s.parent_id}"
 
 
 # ------------------------------------------------------------------------------ errors
@@ -483,9 +509,11 @@ VARIANTS = {
     ("semconv_error", "service_name_missing"): semconv_error_service_name_missing,
     ("semconv_error", "service_name_default"): semconv_error_service_name_default,
     ("semconv_error", "service_name_variant"): semconv_error_service_name_variant,
+    ("semconv_error", "resend_without_failure"): semconv_error_resend_without_failure,
     ("invalid_id", "short_span_id"): invalid_id_short_span_id,
     ("invalid_id", "zero_span_id"): invalid_id_zero_span_id,
     ("invalid_id", "long_trace_id"): invalid_id_long_trace_id,
+    ("invalid_id", "short_parent_id"): invalid_id_short_parent_id,
     ("swallowed_error", "error_not_propagated"): swallowed_error_error_not_propagated,
     ("swallowed_error", "exception_without_error"): swallowed_error_exception_without_error,
     ("swallowed_error", "failed_call_dropped"): swallowed_error_failed_call_dropped,

@@ -208,6 +208,26 @@ def broken_propagation_consumer_context(x: Editor) -> Result:
     return [s], [gp], f"{s.name} continued {gp.name}'s context"
 
 
+def broken_propagation_detached_work(x: Editor) -> Result:
+    """Background work keeps the request's context: a synchronous INTERNAL span below the
+    root starts 0.5-3 s after the root ended (the request was answered long before)."""
+    roots = [r for r in x.spans if not r.parent_id and r.end is not None and r.kind == SERVER]
+    if len(roots) != 1:
+        return None
+    root = roots[0]
+    assert root.end is not None
+    parent = x.pick([s for s in x.spans if s.parent_id and x.sync(s) and s.end is not None
+                     and s.kind in (SERVER, INTERNAL)])
+    if parent is None:
+        return None
+    start = root.end + round(x.rng.uniform(0.5, 3.0) * 1000) * MS
+    span = GenSpan(root.trace_id, f"{x.rng.getrandbits(64) or 1:016x}", parent.span_id,
+                   "refresh cache", INTERNAL, start, start + round(x.rng.uniform(1, 20) * MS),
+                   parent.resource, parent.scope, parent.service, flags=parent.flags)
+    x.spans.append(span)
+    return [span], [parent, root], f"{span.name} starts after the request ended"
+
+
 # ------------------------------------------------------------------------------ kinds
 
 
@@ -263,6 +283,7 @@ VARIANTS = {
     ("broken_propagation", "new_root"): broken_propagation_new_root,
     ("broken_propagation", "sampling_decision"): broken_propagation_sampling_decision,
     ("broken_propagation", "consumer_context"): broken_propagation_consumer_context,
+    ("broken_propagation", "detached_work"): broken_propagation_detached_work,
     ("wrong_kind", "server_as_internal"): wrong_kind_server_as_internal,
     ("wrong_kind", "client_as_internal"): wrong_kind_client_as_internal,
     ("wrong_kind", "client_as_server"): wrong_kind_client_as_server,
