@@ -51,7 +51,8 @@ def triple(v: Any) -> tuple[int, int, float]:
 def test_equality_and_order_match_the_reference(a: Any, b: Any) -> None:
     ta, tb = triple(a), triple(b)
     rank = np.arange(3).reshape(1, 3)
-    assert kernel_lib.eqv(*ta, *tb, rank, 0) == ref._equal(a, b)
+    none = np.zeros(1, np.int64)
+    assert kernel_lib.eqv(*ta, *tb, none, none, 0, 0) == ref._equal(a, b)
     for code, op in enumerate(("<", "<=", ">", ">=")):
         assert kernel_lib.ordv(code, *ta, *tb, rank, 0) == ref._order(op, a, b), op
 

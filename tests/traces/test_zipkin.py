@@ -99,7 +99,9 @@ def test_server_id_is_deterministic() -> None:
 
 
 def test_duplicates_other_than_shared_are_kept() -> None:
-    table, diags = load([v2(A, kind="CLIENT"), v2(A, kind="CLIENT"), v2(B, A)])
+    # same id and side but two local services: two spans, not fragments of one
+    other = v2(A, kind="CLIENT", localEndpoint={"serviceName": "other"})
+    table, diags = load([v2(A, kind="CLIENT"), other, v2(B, A)])
     assert table.n_spans == 3
     (diag,) = diags
     assert diag.severity == "warning" and diag.path == "[1]"
@@ -107,8 +109,10 @@ def test_duplicates_other_than_shared_are_kept() -> None:
 
 
 def test_fragment_without_timestamp_borrows_it() -> None:
-    fragment = {"traceId": T, "id": A, "name": "op", "localEndpoint": {"serviceName": "svc"}}
-    table, diags = load([v2(A, timestamp=5_000), fragment])
+    # a server-side fragment of a shared span (not merged with the client half)
+    fragment = {"traceId": T, "id": A, "name": "op", "kind": "SERVER", "shared": True}
+    fragment["localEndpoint"] = {"serviceName": "server"}
+    table, diags = load([v2(A, kind="CLIENT", timestamp=5_000), fragment])
     assert table.start.tolist() == [5_000_000, 5_000_000]
     assert any(d.path == "[1].timestamp" and "[0]" in d.message for d in diags)
 
@@ -207,3 +211,79 @@ def test_v1_batches_and_derived_times() -> None:
     assert (int(table.start[ids[A]]), int(table.end[ids[A]])) == (10_000, 30_000)
     assert (int(table.start[ids[B]]), int(table.end[ids[B]])) == (12_000, 20_000)
     assert table.kind_of(ids[A]) == "SERVER"
+
+
+def test_v2_fragments_of_one_span_are_merged() -> None:
+    timed = v2(A, kind="SERVER", tags={"http.path": "/a", "k": "first"})
+    late = {
+        "traceId": T,
+        "id": A,
+        "localEndpoint": {"serviceName": "svc"},
+        "annotations": [{"timestamp": 1_005, "value": "flushed"}],
+        "tags": {"k": "second", "extra": "x"},
+    }
+    table, diags = load([timed, late, v2(B, A, localEndpoint={"serviceName": "svc"})])
+    assert not diags  # merging fragments is the format's normal behaviour
+    assert table.n_spans == 2
+    row = rows_by_id(table)[A]
+    assert (int(table.start[row]), int(table.end[row])) == (1_000_000, 1_010_000)
+    assert table.kind_of(row) == "SERVER" and table.name_of(row) == "op"
+    assert table.attributes_of(row) == {"http.path": "/a", "k": "first", "extra": "x"}
+    assert [(e.name, e.time) for e in table.events_of(row)] == [("flushed", 1_005_000)]
+    assert int(table.parent[rows_by_id(table)[B]]) == row
+
+
+def test_v2_fragments_take_earliest_start_latest_end_and_dedupe_annotations() -> None:
+    note = [{"timestamp": 1_002, "value": "n"}]
+    first = v2(A, timestamp=1_000, duration=5, annotations=note)
+    second = v2(A, timestamp=998, duration=20, name="", annotations=note)
+    table, diags = load([first, second])
+    assert not diags and table.n_spans == 1
+    assert (int(table.start[0]), int(table.end[0])) == (998_000, 1_018_000)
+    assert table.name_of(0) == "op" and len(table.events_of(0)) == 1
+
+
+def test_v1_fragments_of_one_span_are_merged() -> None:
+    started = {
+        "traceId": T,
+        "id": A,
+        "name": "get",
+        "annotations": [{"timestamp": 10, "value": "sr", "endpoint": v1_endpoint("s")}],
+        "binaryAnnotations": [{"key": "http.path", "value": "/a", "endpoint": v1_endpoint("s")}],
+    }
+    finished = {
+        "traceId": T,
+        "id": A,
+        "annotations": [
+            {"timestamp": 25, "value": "flushed", "endpoint": v1_endpoint("s")},
+            {"timestamp": 30, "value": "ss", "endpoint": v1_endpoint("s")},
+        ],
+        "binaryAnnotations": [{"key": "error", "value": "boom", "endpoint": v1_endpoint("s")}],
+    }
+    table, diags = load([started, finished])
+    assert not diags and table.n_spans == 1
+    assert table.kind_of(0) == "SERVER" and table.name_of(0) == "get"
+    assert (int(table.start[0]), int(table.end[0])) == (10_000, 30_000)
+    assert table.attributes_of(0) == {"http.path": "/a", "error": "boom"}
+    assert [e.name for e in table.events_of(0)] == ["flushed"]
+
+
+def test_shared_halves_are_not_merged_but_their_fragments_are() -> None:
+    client = v2(A, kind="CLIENT", localEndpoint={"serviceName": "front"})
+    server = v2(A, kind="SERVER", shared=True, localEndpoint={"serviceName": "back"})
+    server_note = {  # kind-less fragment logged by the server's service
+        "traceId": T,
+        "id": A,
+        "localEndpoint": {"serviceName": "back"},
+        "annotations": [{"timestamp": 1_004, "value": "wrote"}],
+    }
+    client_tags = {"traceId": T, "id": A, "kind": "CLIENT", "tags": {"c": "1"}}
+    table, diags = load([client, server_note, server, client_tags])
+    assert not diags and table.n_spans == 2
+    ids = rows_by_id(table)
+    c, s = ids[A], ids[server_span_id(A)]
+    assert table.kind_of(c) == "CLIENT" and table.kind_of(s) == "SERVER"
+    assert int(table.parent[s]) == c
+    assert table.attributes_of(c)["c"] == "1"
+    assert [e.name for e in table.events_of(s)] == ["wrote"] and not table.events_of(c)
+    assert table.service_of(s) == "back"

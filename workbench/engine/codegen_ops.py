@@ -79,7 +79,7 @@ class OpsGen:
             ilo, ihi = self.number_table("istr", dom) if I in tags else ("0", "0")
             flo, fhi = self.number_table("fstr", dom) if F in tags else ("0", "0")
             nan = self.sites.k_int(("str", "nan"))
-            objstr = str(self.sites.int_site(("objstr",))) if tags & {L, D} else "0"
+            olo, ohi = self.lookup_table(("objstr",)) if tags & {L, D} else ("0", "0")
             out = Val(self.tmp("t"), self.tmp("i"), "0.0", CALL_TAGS[func])
             self.emit(f"{out.t} = {v.t}")
             self.emit(f"{out.i} = {v.i}")
@@ -87,8 +87,8 @@ class OpsGen:
                 (B, f"{true} if {v.i} == 1 else {false}"),
                 (I, f"lookup_int(NKI, NVI, {ilo}, {ihi}, {v.i})"),
                 (F, f"lookup_float(NKF, NVF, {flo}, {fhi}, {v.f}, {nan})"),
-                (L, f"IT[{objstr}, {v.i}]"),
-                (D, f"IT[{objstr}, {v.i}]"),
+                (L, f"lookup_int(NKI, NVI, {olo}, {ohi}, {v.i})"),
+                (D, f"lookup_int(NKI, NVI, {olo}, {ohi}, {v.i})"),
                 (E, f"e_name[{v.i}]"),
             ]
             for tag, expr in branches:
@@ -107,8 +107,9 @@ class OpsGen:
                 site = self.sites.int_site(("len", dom))
                 cases.append(("4", [f"{out.t} = 2", f"{out.i} = IT[{site}, {v.i}]"]))
             if L in tags or D in tags:
-                objlen = self.sites.int_site(("objlen",))
-                cases += [(str(tag), [f"{out.t} = 2", f"{out.i} = IT[{objlen}, {v.i}]"])
+                olo, ohi = self.lookup_table(("objlen",))
+                cases += [(str(tag), [f"{out.t} = 2",
+                                      f"{out.i} = lookup_int(NKI, NVI, {olo}, {ohi}, {v.i})"])
                           for tag in (L, D)]
         elif func in ("lower", "upper", "canon"):
             if S in tags:
@@ -126,11 +127,22 @@ class OpsGen:
 
     def number_table(self, kind: str, dom: tuple[Any, ...]) -> tuple[str, str]:
         """KI slots bounding the sorted number -> string code table of ``dom``."""
-        items = self.sites.istr if kind == "istr" else self.sites.fstr
-        if dom not in items:
-            items.append(dom)
-        n = items.index(dom)
-        return self.sites.k_int((f"{kind}_lo", n)), self.sites.k_int((f"{kind}_hi", n))
+        if kind == "istr":
+            return self.lookup_table(("istr", dom))
+        if dom not in self.sites.fstr:
+            self.sites.fstr.append(dom)
+        n = self.sites.fstr.index(dom)
+        return self.sites.k_int(("fstr_lo", n)), self.sites.k_int(("fstr_hi", n))
+
+    def lookup_table(self, desc: tuple[Any, ...]) -> tuple[str, str]:
+        """KI slots bounding a sorted int -> int table in ``NKI``/``NVI``: ``("istr", dom)``
+        (an int's text), ``("objstr",)``, ``("objlen",)``, ``("objcls",)`` (a list or dict
+        value's text, length and equality class). Sparse tables: list and dict values are
+        rare, and a dense table over every string code would cost 4 bytes per string."""
+        if desc not in self.sites.istr:
+            self.sites.istr.append(desc)
+        n = self.sites.istr.index(desc)
+        return self.sites.k_int(("istr_lo", n)), self.sites.k_int(("istr_hi", n))
 
     # ------------------------------------------------------------------ comparisons
     def compare(self, op: str, a: Val, b: Val, dom_a: Any, dom_b: Any) -> str:
@@ -150,12 +162,12 @@ class OpsGen:
         guard = " and ".join(f"{v.t} != 0" for v in (a, b) if U in v.tags) or "True"
         with self.block(f"if {guard}:"):
             if op in ("==", "!="):
-                objcls = "0"
+                olo, ohi = "0", "0"
                 if a.tags & {L, D} and b.tags & {L, D}:
-                    objcls = str(self.sites.int_site(("objcls",)))
+                    olo, ohi = self.lookup_table(("objcls",))
                 neg = "not " if op == "!=" else ""
-                self.emit(f"{out} = {neg}eqv({a.t}, {a.i}, {a.f}, {b.t}, {b.i}, {b.f}, IT, "
-                          f"{objcls})")
+                self.emit(f"{out} = {neg}eqv({a.t}, {a.i}, {a.f}, {b.t}, {b.i}, {b.f}, NKI, "
+                          f"NVI, {olo}, {ohi})")
             else:
                 rank = "0"
                 if S in a.tags and S in b.tags:

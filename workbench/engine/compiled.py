@@ -33,6 +33,8 @@ from workbench.lang import ir
 from workbench.traces.model import SpanTable
 
 _GENERATED: dict[ir.Node, Generated | Unsupported] = {}
+#: Failing traces per witness-kernel launch.
+WITNESS_BLOCK = 2048
 
 
 def bind(formula: ir.Node, values: Mapping[str, Any]) -> ir.Node:
@@ -135,18 +137,21 @@ def finish(runner: Runner, prep: Prepared, holds: np.ndarray, values: Mapping[st
            timings: Timings, max_witnesses: int = reference.MAX_WITNESSES) -> PropertyResult:
     """Witnesses of the failing traces, and the result."""
     witnesses: dict[int, list[Witness]] = {}
-    failing = np.nonzero(~holds)[0]
+    failing = np.nonzero(~holds)[0].astype(np.int64)
     if failing.size and max_witnesses > 0:
-        t0 = time.perf_counter()
-        before = runner.compile_seconds
-        wbuf, wcnt = runner.witness(prep.handle, prep.args, failing.astype(np.int64),
-                                    max_witnesses, prep.gen.slots)
-        compiling = runner.compile_seconds - before
-        timings.add("compile", compiling)
-        timings.add("witness", time.perf_counter() - t0 - compiling)
-        t0 = time.perf_counter()
-        witnesses = render(prep.prop, prep.gen, prep.index, values, failing, wbuf, wcnt)
-        timings.add("render", time.perf_counter() - t0)
+        # blocks of failing traces bound the witness buffers (cap records per trace each)
+        for k in range(0, failing.shape[0], WITNESS_BLOCK):
+            block = failing[k:k + WITNESS_BLOCK]
+            t0 = time.perf_counter()
+            before = runner.compile_seconds
+            wbuf, wcnt = runner.witness(prep.handle, prep.args, block, max_witnesses,
+                                        prep.gen.slots)
+            compiling = runner.compile_seconds - before
+            timings.add("compile", compiling)
+            timings.add("witness", time.perf_counter() - t0 - compiling)
+            t0 = time.perf_counter()
+            witnesses.update(render(prep.prop, prep.gen, prep.index, values, block, wbuf, wcnt))
+            timings.add("render", time.perf_counter() - t0)
     elif failing.size:
         witnesses = {int(t): [] for t in failing}
     return PropertyResult(prop=prep.prop, holds=holds, witnesses=witnesses, backend=runner.name,

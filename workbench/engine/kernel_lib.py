@@ -86,9 +86,10 @@ def cmp_num(ta: int, ia: int, fa: float, tb: int, ib: int, fb: float) -> int:
     return -c
 
 
-def eqv(ta: int, ia: int, fa: float, tb: int, ib: int, fb: float, it: Any, objcls: int) -> bool:
-    """The reference's ``_equal`` on two defined values (lists and dicts compare by the class
-    ids in row ``objcls`` of ``it``)."""
+def eqv(ta: int, ia: int, fa: float, tb: int, ib: int, fb: float, nki: Any, nvi: Any,
+        lo: int, hi: int) -> bool:
+    """The reference's ``_equal`` on two defined values (lists and dicts compare by their
+    class ids, looked up in the sorted table ``nki[lo:hi] -> nvi``)."""
     na = ta == 2 or ta == 3
     nb = tb == 2 or tb == 3
     if na and nb:
@@ -98,7 +99,7 @@ def eqv(ta: int, ia: int, fa: float, tb: int, ib: int, fb: float, it: Any, objcl
     if ta != tb:
         return False
     if ta == 5 or ta == 6:
-        return it[objcls, ia] == it[objcls, ib]
+        return lookup_int(nki, nvi, lo, hi, ia) == lookup_int(nki, nvi, lo, hi, ib)
     return ia == ib
 
 
@@ -355,6 +356,7 @@ HELPERS: dict[str, Callable[..., Any]] = {
 
 #: Call graph of the helpers (a helper must be compiled after those it calls).
 _ORDER = (
+    "lookup_int",
     "cmp_if",
     "cmp_num",
     "eqv",
@@ -367,7 +369,6 @@ _ORDER = (
     "attr_get",
     "bit",
     "luhn_int",
-    "lookup_int",
     "lookup_float",
     "is_anc",
     "next_anc",

@@ -352,10 +352,8 @@ def materialize(sites: Sites, index: SiteIndex) -> dict[str, np.ndarray]:
             ranks[order] = np.arange(codes.shape[0])
             int_parts.append((codes, ranks))
         else:
-            table = index.obj_tables()[("objcls", "objlen", "objstr").index(desc[0])]
-            int_parts.append((np.asarray(list(table), np.int64),
-                              np.asarray(list(table.values()), np.int64)))
-    nki, nvi, ioffs = _number_tables(index, sites.istr, "ints", lambda v: str(int(v)))
+            raise ValueError(f"unknown int site {desc!r}")
+    nki, nvi, ioffs = _int_tables(index, sites.istr)
     nkf, nvf, foffs = _number_tables(index, sites.fstr, "floats", lambda v: str(float(v)))
     ki = np.zeros(max(1, len(sites.ki)), dtype=np.int64)
     for n, desc in enumerate(sites.ki):
@@ -393,6 +391,32 @@ def materialize(sites: Sites, index: SiteIndex) -> dict[str, np.ndarray]:
     kf = np.asarray(sites.kf or [0.0], dtype=np.float64)
     return {"KI": ki, "KF": kf, "BT": bt, "IT": it, "KM": km, "NKI": nki, "NVI": nvi,
             "NKF": nkf, "NVF": nvf}
+
+
+def _int_tables(index: SiteIndex, descs: list[Any]
+                ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """The sorted int -> int tables of ``descs`` (see ``OpsGen.lookup_table``), concatenated."""
+    keys: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    offs: list[tuple[int, int]] = []
+    n = 0
+    for desc in descs:
+        if desc[0] == "istr":
+            k = index.dom(desc[1]).ints
+            v = np.asarray([index.strings.code(str(int(x))) for x in k], dtype=np.int64)
+        else:
+            table = index.obj_tables()[("objcls", "objlen", "objstr").index(desc[0])]
+            k = np.asarray(sorted(table), dtype=np.int64)
+            v = np.asarray([table[int(c)] for c in k], dtype=np.int64)
+        keys.append(k)
+        vals.append(v.astype(np.int32))
+        offs.append((n, n + k.shape[0]))
+        n += k.shape[0]
+    kk = np.concatenate(keys).astype(np.int64) if keys else np.zeros(1, np.int64)
+    vv = np.concatenate(vals) if vals else np.zeros(1, np.int32)
+    if not kk.size:
+        kk, vv = np.zeros(1, np.int64), np.zeros(1, np.int32)
+    return kk, vv, offs
 
 
 def _number_tables(index: SiteIndex, doms: list[Any], attr: str, text: Callable[[Any], str]

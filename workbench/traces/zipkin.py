@@ -11,6 +11,12 @@ and latest annotation), their endpoints the service (else the ``lc`` binary anno
 ``binaryAnnotations`` become attributes, and a record holding both ``cs`` and ``sr`` is split
 into its client and server halves.
 
+Fragments: Zipkin reports a span in pieces (a tracer flushes annotations as they happen), so
+records with the same trace and span id, the same side (the same kind, or one without kind; the
+same ``shared`` flag) and the same local service (or one without) are merged first, as Zipkin's
+``Trace.merge`` does (:func:`merge_fragments`): the earliest start, the latest end, the first
+non-empty name, kind and endpoints, the union of tags (first value wins) and of annotations.
+
 Shared spans: when a client and a server record carry the same span id (Zipkin's shared RPC
 span), the client keeps the id and the server half gets a derived one, :func:`server_span_id`;
 its parent becomes the client half, every other span whose parent was the shared id is
@@ -86,6 +92,7 @@ class _Record:
     __slots__ = (
         "attrs",
         "end",
+        "end_guessed",
         "events",
         "id",
         "kind",
@@ -93,10 +100,12 @@ class _Record:
         "name",
         "parent",
         "path",
+        "pending",
         "remote",
         "service",
         "shared",
         "start",
+        "start_guessed",
         "status",
         "timed",
         "trace",
@@ -112,6 +121,10 @@ class _Record:
         self.start = 0
         self.timed = True  # False: no timestamp anywhere in the record
         self.end: int | None = None
+        # start/end taken from plain annotations, not from a timestamp or core annotation
+        self.start_guessed = False
+        self.end_guessed = False
+        self.pending = ""  # warning reported only if the start is still guessed after merging
         self.service = ""
         self.remote = ""
         self.attrs: list[tuple[str, Any]] = []
@@ -153,9 +166,83 @@ def load(obj: Any, file: str, builder: TableBuilder) -> bool:
         for k, span in enumerate(batch):
             path = f"{prefix}[{k}]"
             records.extend(reader.v1(span, path) if v1 else reader.v2(span, path))
+    records, _merged = merge_fragments(records)
+    for rec in records:
+        if rec.pending and rec.start_guessed:
+            reader.report(f"{rec.path}.timestamp", rec.pending)
     reader.resolve_shared(records)
     reader.emit(records)
     return True
+
+
+def _compatible(a: _Record, b: _Record) -> bool:
+    """Whether two records of one span id are fragments of one span (Zipkin's merge rule)."""
+    if a.kind != b.kind and UNSET not in (a.kind, b.kind):
+        return False
+    if a.shared != b.shared and UNSET not in (a.kind, b.kind):
+        return False
+    return a.service == b.service or not a.service or not b.service
+
+
+def _pick(values: list[tuple[int, bool]], latest: bool) -> tuple[int, bool] | None:
+    """The earliest (latest) of ``(time, guessed)`` values, preferring non-guessed ones."""
+    if not values:
+        return None
+    best = [v for v in values if not v[1]] or values
+    return max(best) if latest else min(best)
+
+
+def _absorb(a: _Record, b: _Record) -> None:
+    """Merge fragment ``b`` into ``a`` (``a`` came first in the file)."""
+    starts = [(r.start, r.start_guessed) for r in (a, b) if r.timed]
+    start = _pick(starts, latest=False)
+    if start is not None:
+        a.start, a.start_guessed = start
+        a.timed = True
+        if not a.start_guessed:
+            a.pending = ""
+    ends = [(r.end, r.end_guessed) for r in (a, b) if r.end is not None]
+    end = _pick(ends, latest=True)
+    if end is not None:
+        a.end, a.end_guessed = end
+    if not a.pending and a.start_guessed:
+        a.pending = b.pending
+    a.name = a.name or b.name
+    a.parent = a.parent or b.parent
+    if a.kind == UNSET and b.kind != UNSET:
+        a.kind, a.shared = b.kind, b.shared
+    a.service = a.service or b.service
+    a.remote = a.remote or b.remote
+    keys = {k for k, _v in a.attrs}
+    a.attrs.extend((k, v) for k, v in b.attrs if k not in keys)
+    if not a.status and b.status:
+        a.status, a.message = b.status, b.message
+    seen = {(name, time) for name, time, _a in a.events}
+    a.events.extend(e for e in b.events if (e[0], e[1]) not in seen)
+    a.events.sort(key=lambda e: e[1])
+
+
+def merge_fragments(records: list[_Record]) -> tuple[list[_Record], int]:
+    """Merge the records that are fragments of one span; return the rest and how many merged.
+
+    A record joins the first earlier record of its trace and span id that is compatible with it
+    (:func:`_compatible`), preferring one of the same local service; CLIENT and SERVER halves
+    of a shared span never merge (they differ in kind).
+    """
+    kept: list[_Record] = []
+    groups: dict[tuple[str, str], list[_Record]] = {}
+    merged = 0
+    for rec in records:
+        group = groups.setdefault((rec.trace, rec.id), [])
+        fits = [r for r in group if _compatible(r, rec)]
+        target = next((r for r in fits if r.service == rec.service), fits[0] if fits else None)
+        if target is None:
+            group.append(rec)
+            kept.append(rec)
+        else:
+            _absorb(target, rec)
+            merged += 1
+    return kept, merged
 
 
 class _Reader:
@@ -265,7 +352,8 @@ class _Reader:
         if start is None:
             if annotations:
                 start = min(t for _v, t, _e in annotations)
-                self.report(f"{path}.timestamp", "missing timestamp; using the first annotation")
+                rec.start_guessed = True
+                rec.pending = "missing timestamp; using the first annotation"
             else:
                 start = 0
                 rec.timed = False
@@ -340,14 +428,17 @@ class _Reader:
                     finish = timestamp + duration
             if begin is None and annotations:
                 begin = min(t for _v, t, _e in annotations)
+                rec.start_guessed = True
                 if finish is None and len(annotations) > 1:
                     finish = max(t for _v, t, _e in annotations)
+                    rec.end_guessed = True
             if begin is None:
                 begin = 0
                 rec.timed = False
             rec.start = begin
             rec.end = finish
-            rec.shared = kind == SERVER and n > 0
+            # v1 has no shared flag (Zipkin infers one from an absent timestamp, which fragments
+            # lack too): left False, so fragments of one side and service always merge
             records.append(rec)
         # attributes, events and remote endpoints go to the half whose service logged them
         by_service = {r.service: r for r in reversed(records)}
