@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.engine.differential import real_files, same, stdlib
-from workbench.engine import check, chain, explain_backend
+from workbench.engine import chain, check, explain_backend
 from workbench.errors import BackendError
 from workbench.lang import ir
 from workbench.lang.ir import HappensBefore, Property, Quant, Spans, Var

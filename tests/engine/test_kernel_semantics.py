@@ -20,8 +20,29 @@ from workbench.engine import reference as ref
 from workbench.engine.codegen_terms import B, F, I, S, U
 from workbench.lang import ir
 from workbench.lang.ir import (
-    Aggregate, And, Arith, Attr, Call, Compare, Const, EndOf, EventOf, Field, HappensBefore,
-    Implies, Interval, Member, Not, Property, Quant, Rel, Spans, StartOf, Temporal, Type, Var,
+    Aggregate,
+    And,
+    Arith,
+    Attr,
+    Call,
+    Compare,
+    Const,
+    EndOf,
+    EventOf,
+    Field,
+    HappensBefore,
+    Implies,
+    Interval,
+    Member,
+    Not,
+    Property,
+    Quant,
+    Rel,
+    Spans,
+    StartOf,
+    Temporal,
+    Type,
+    Var,
 )
 from workbench.traces.builder import TableBuilder
 from workbench.traces.model import SpanTable
@@ -162,7 +183,8 @@ def test_str_of_attribute_numbers_lists_and_nan() -> None:
     check(Quant("forall", "s", Spans(), None,
                 Compare("==", Aggregate("distinct", Spans(), "r", Attr(R_, "v")),
                         Const(7, Type.INT))), t)
-    check(Quant("forall", "s", Spans(), None, Compare(">", Call("len", (v,)), Const(1, Type.INT))), t)
+    longer = Compare(">", Call("len", (v,)), Const(1, Type.INT))
+    check(Quant("forall", "s", Spans(), None, longer), t)
 
 
 def test_sum_order_and_min_type() -> None:

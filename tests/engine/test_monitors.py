@@ -31,7 +31,8 @@ from workbench.traces.model import SpanTable
 reelay = pytest.importorskip("reelay")
 rtamt = pytest.importorskip("rtamt")
 
-Formula = tuple[Any, ...]  # ("p",) ("not", f) ("and", f, g) ("once", a, b, f) ("since", a, b, f, g)...
+#: ("p",), ("not", f), ("and", f, g), ("once", lo, hi, f), ("since", lo, hi, f, g)...
+Formula = tuple[Any, ...]
 
 
 def _interval(draw: st.DrawFn, unbounded: bool) -> tuple[int, int | None]:

@@ -115,7 +115,7 @@ class _Templates:
     def server(
         self, spans: list[_Span], svc: str, op: str, start: int, parent: int, depth: int
     ) -> int:
-        ops, downstream, store = TOPOLOGY[svc]
+        _, downstream, store = TOPOLOGY[svc]
         kind = 2
         me = len(spans)
         span = _Span(op, kind, svc, start, start, parent)
@@ -321,7 +321,7 @@ def _flatten(templates: list[list[_Span]], strings: StringTable, services: dict[
         )
     }
     pool: list[int] = []
-    attr_counts, ev_counts, ev_names, ev_times, ev_attr_counts = [], [], [], [], []
+    attr_counts, ev_counts, ev_names, ev_times = [], [], [], []
     link_counts, link_target = [], []
     offsets = [0]
     for spans in templates:
