@@ -85,7 +85,7 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
         help="override a spec param, e.g. --param skew=10ms",
     )
     c.add_argument("--fail-on", choices=("error", "warning", "info"), default="error")
-    c.add_argument("--backend", default="auto", help="auto | reference")
+    c.add_argument("--backend", default="auto", help="auto | cupy | numba | reference")
     c.add_argument(
         "--property",
         action="append",
@@ -336,8 +336,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     except KeyError:
         names = ", ".join(sorted(p.name for p in spec.properties))
         raise UsageError(f"no property {args.property!r}; known: {names}") from None
-    from workbench.engine import available_backends
+    from workbench.engine import explain_backend
 
+    backend, reason = explain_backend(prop, args.backend)
     where = spec.positions.get(prop.name)
     info = {
         "name": prop.name,
@@ -346,8 +347,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         "tags": list(prop.tags),
         "doc": prop.doc,
         "canonical": print_formula(prop.formula),
-        "backend": available_backends()[0],
-        "backend_reason": "the reference interpreter evaluates every IR node",
+        "backend": backend,
+        "backend_reason": reason,
     }
     print(f"{prop.name}  ({prop.severity}; tags: {', '.join(prop.tags) or '-'})")
     if info["defined_at"]:
