@@ -210,12 +210,8 @@ def run_check(
         return EXIT_ERROR
     diagnostics: list[Diagnostic] = list(table.diagnostics)
     err_console = Console(stderr=True)
-    show_progress = (
-        (progress
-        and err_console.is_terminal
-        and fmt != "text")
-        or (progress and err_console.is_terminal and table.n_spans > 50_000)
-    )
+    # A transient bar on stderr: long runs, and the first run that compiles the kernels.
+    show_progress = progress and err_console.is_terminal
     if show_progress:
         from rich.progress import Progress
 
