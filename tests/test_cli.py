@@ -42,7 +42,7 @@ def test_exit_codes_follow_fail_on(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_param_override_changes_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
+    _, out, _ = run(
         capsys, "check", str(TIMING), str(SKEWED), "--format", "json", "--fail-on", "warning"
     )
     report = json.loads(out)

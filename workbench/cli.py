@@ -191,9 +191,8 @@ def run_check(
 
     from workbench.engine import check
     from workbench.errors import TraceInputError
-    from workbench.report import render
-
     from workbench.lang import bind_params, param_overrides
+    from workbench.report import render
 
     spec = _load_specs(spec_args)
     overrides = _parse_params(spec, params)

@@ -8,8 +8,8 @@ number of present points before it (:meth:`Timeline.pos`), defined once per poin
 Happens-before is reachability in the edge graph of ``TraceContext._hb_edges``: start -> end
 of each span, parent start -> child start, child end -> parent end unless either is a
 PRODUCER or CONSUMER, link target start -> linking span start, and end of a sibling ->
-start of a later sibling that has an end (``end < start``). Reachability is computed by repeated squaring
-(``ceil(log2(2n))`` rounds), each round defined by fresh Boolean variables.
+start of a later sibling that has an end (``end < start``). Reachability is computed by
+repeated squaring (``ceil(log2(2n))`` rounds), each round defined by fresh Boolean variables.
 """
 
 from __future__ import annotations
