@@ -167,8 +167,9 @@ def check(
     table:
         The traces.
     params:
-        Typed parameter values overriding the defaults (see :func:`workbench.lang.bind_params`
-        for parsing ``--param`` text).
+        Overrides of the spec's params, as ``--param`` text (``{"skew": "10ms"}``) or typed
+        values (``{"skew": 10_000_000}``, durations in ns). They are bound with
+        :func:`workbench.lang.bind_params`, so interval bounds written with a param follow too.
     backend:
         ``"auto"`` (the fastest available), ``"cupy"``, ``"numba"`` or ``"reference"``. A
         property outside a backend's fragment runs on the next one down; its
@@ -196,7 +197,8 @@ def check(
         unknown = wanted - {p.name for p in spec.properties}
         if unknown:
             raise BackendError(f"no such property: {', '.join(sorted(unknown))}")
-    values = reference.param_values(spec, params)
+    spec = bind(spec, params)
+    values = reference.param_values(spec)
     timings = Timings()
     started = time.perf_counter()
     todo = [p for p in spec.properties if wanted is None or p.name in wanted]
@@ -238,6 +240,20 @@ def check(
     timings.add("total", time.perf_counter() - started)
     return CheckResult(spec=spec, table=table, results=results, params=values,
                        timings=dict(timings.values))
+
+
+def bind(spec: ir.Spec, params: Mapping[str, Any] | None) -> ir.Spec:
+    """Bind ``params`` (text or typed values) and every let/param of ``spec`` to constants."""
+    from workbench.lang import bind_params, print_formula
+
+    types = {p.name: p.default.type for p in spec.params}
+    overrides: dict[str, str] = {}
+    for name, value in (params or {}).items():
+        if isinstance(value, str) or name not in types:
+            overrides[name] = str(value)  # unknown names are reported by bind_params
+        else:
+            overrides[name] = print_formula(ir.Const(value, types[name]))
+    return bind_params(spec, overrides)
 
 
 __all__ = [
