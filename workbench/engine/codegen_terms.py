@@ -14,7 +14,7 @@ reads the table. The operand's possible values are described by a *domain* (``('
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -443,16 +443,13 @@ def _term_vars(node: ir.Node) -> set[str] | None:
     return out if walk(node) else None
 
 
-def term_uses(node: ir.Node, name: str) -> list[ir.Node]:
-    """Occurrences of binder-free calls and attribute reads on variable ``name`` in ``node``
-    (not where shadowed)."""
-    out: list[ir.Node] = []
+def _visit_unshadowed(node: ir.Node, name: str, visit: Callable[[ir.Node], bool]) -> None:
+    """Call ``visit`` on every node of ``node`` where variable ``name`` is not shadowed by a
+    binder; ``visit`` returns True to stop descending below the node it was given."""
 
     def walk(n: ir.Node) -> None:
-        if isinstance(n, ir.Call | ir.Attr):
-            names = _term_vars(n)
-            if names == {name}:
-                out.append(n)
+        if visit(n):
+            return
         if isinstance(n, ir.Quant):
             walk(n.domain)
             if n.var != name:
@@ -476,6 +473,19 @@ def term_uses(node: ir.Node, name: str) -> list[ir.Node]:
             walk(child)
 
     walk(node)
+
+
+def term_uses(node: ir.Node, name: str) -> list[ir.Node]:
+    """Occurrences of binder-free calls and attribute reads on variable ``name`` in ``node``
+    (not where shadowed)."""
+    out: list[ir.Node] = []
+
+    def visit(n: ir.Node) -> bool:
+        if isinstance(n, ir.Call | ir.Attr) and _term_vars(n) == {name}:
+            out.append(n)
+        return False
+
+    _visit_unshadowed(node, name, visit)
     return out
 
 
@@ -483,36 +493,16 @@ def attr_uses(node: ir.Node, name: str, kind: str) -> list[tuple[str, str]]:
     """(store, key) of the attributes of variable ``name`` read in ``node`` (not where shadowed)."""
     out: list[tuple[str, str]] = []
 
-    def walk(n: ir.Node) -> None:
-        if isinstance(n, ir.Attr):
-            if n.base.name == name:
-                store = "event" if kind == "event" else (
-                    "resource" if n.scope == "resource" else "span"
-                )
-                if (store, n.key) not in out:
-                    out.append((store, n.key))
-            return
-        if isinstance(n, ir.Quant):
-            walk(n.domain)
-            if n.var != name:
-                if n.guard is not None:
-                    walk(n.guard)
-                walk(n.body)
-            return
-        if isinstance(n, ir.Comprehension):
-            walk(n.domain)
-            if n.var != name:
-                walk(n.guard)
-            return
-        if isinstance(n, ir.Aggregate):
-            walk(n.domain)
-            if n.var != name and n.body is not None:
-                walk(n.body)
-            return
-        if isinstance(n, ir.Template):
-            return
-        for child in n.children():
-            walk(child)
+    def visit(n: ir.Node) -> bool:
+        if not isinstance(n, ir.Attr):
+            return False
+        if n.base.name == name:
+            store = "event" if kind == "event" else (
+                "resource" if n.scope == "resource" else "span"
+            )
+            if (store, n.key) not in out:
+                out.append((store, n.key))
+        return True
 
-    walk(node)
+    _visit_unshadowed(node, name, visit)
     return out

@@ -250,7 +250,7 @@ def luhn_int(i: int) -> bool:
     return 13 <= n and n <= 19 and total % 10 == 0
 
 
-def lookup_int(keys: Any, vals: Any, lo: int, hi: int, x: int) -> int:
+def lookup_int(keys: Any, vals: Any, lo: int, hi: int, x: float) -> int:
     """``vals[k]`` for the ``k`` in ``[lo, hi)`` with ``keys[k] == x`` (sorted keys), else -1."""
     a = lo
     b = hi
@@ -269,17 +269,7 @@ def lookup_float(keys: Any, vals: Any, lo: int, hi: int, x: float, nan_code: int
     """:func:`lookup_int` for float keys; NaN maps to ``nan_code``."""
     if x != x:
         return nan_code
-    a = lo
-    b = hi
-    while a < b:
-        m = (a + b) // 2
-        if keys[m] < x:
-            a = m + 1
-        else:
-            b = m
-    if a < hi and keys[a] == x:
-        return vals[a]
-    return -1
+    return lookup_int(keys, vals, lo, hi, x)
 
 
 def is_anc(parent: Any, depth: Any, a: int, x: int) -> bool:
