@@ -7,6 +7,7 @@ errors (after reporting whatever could still be checked).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -191,14 +192,11 @@ def run_check(
 
     from workbench.engine import check
     from workbench.errors import TraceInputError
-    from workbench.lang import bind_params, param_overrides
     from workbench.report import render
+    from workbench.traces import load_traces
 
     spec = _load_specs(spec_args)
-    overrides = _parse_params(spec, params)
-    values = param_overrides(spec, overrides)  # typed values, for the report
-    spec = bind_params(spec, overrides)  # constants everywhere, interval bounds included
-    from workbench.traces import load_traces
+    overrides = _parse_params(spec, params)  # checked now, before reading any trace
 
     try:
         table = load_traces(list(trace_args), max_bytes=max_bytes)
@@ -211,20 +209,21 @@ def run_check(
     err_console = Console(stderr=True)
     # A transient bar on stderr: long runs, and the first run that compiles the kernels.
     show_progress = progress and err_console.is_terminal
-    if show_progress:
-        from rich.progress import Progress
+    with contextlib.ExitStack() as stack:
+        tick = None
+        if show_progress:
+            from rich.progress import Progress
 
-        with Progress(console=err_console, transient=True) as bar:
+            bar = stack.enter_context(Progress(console=err_console, transient=True))
             task = bar.add_task("checking", total=len(spec.properties))
 
             def tick(name: str) -> None:
                 bar.update(task, advance=1, description=f"checking {name}")
 
-            result = check(
-                spec, table, values, backend=backend, properties=properties, progress=tick
-            )
-    else:
-        result = check(spec, table, values, backend=backend, properties=properties)
+        # the engine binds the overrides (interval bounds too) and reports the typed values
+        result = check(
+            spec, table, overrides, backend=backend, properties=properties, progress=tick
+        )
     report, text = render(
         result,
         fmt,
