@@ -29,7 +29,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import workbench
+from workbench._version import PACKAGE_DIR
 from workbench.errors import SourcePos, SpecImportError, SpecTypeError
 from workbench.lang.ir import Const, Node, Param, Property, Spec, Type
 from workbench.lang.parser import (
@@ -97,7 +97,7 @@ def _virtual(file: str) -> bool:
 def stdlib_dir() -> Path:
     """The standard library: the packaged ``workbench/_specs/stdlib`` if present, else the
     repository's ``specs/stdlib``."""
-    package = Path(workbench.__file__).resolve().parent
+    package = PACKAGE_DIR
     packaged = package / "_specs" / "stdlib"
     return packaged if packaged.is_dir() else package.parent / "specs" / "stdlib"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from workbench import __version__
+from workbench._version import __version__
 from workbench.engine.base import CheckResult
 from workbench.errors import Diagnostic
 
