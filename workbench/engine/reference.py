@@ -4,17 +4,13 @@ This module is a direct, deliberately plain reading of ``docs/language.md``. Eve
 is tested against it, so clarity wins over speed here: one trace at a time, Python objects,
 no precomputed indexes beyond what the definitions name (children, timeline, happens-before).
 
-Values
-------
-* a span is its table row (``int``); an event is an :class:`~workbench.traces.model.EventView`;
-* times and durations are ``int`` nanoseconds (a ``/`` on durations may give a ``float``);
-* enum members are their names (``"CLIENT"``, ``"ERROR"``), ids their lowercase hex text;
-* :data:`UNDEF` is the undefined value (an absent attribute, ``min`` of nothing, ``x / 0``).
+Values (spans are rows, events :class:`~workbench.traces.model.EventView`, times ``int``
+nanoseconds, :data:`~workbench.engine.values.UNDEF` the undefined value) and their equality,
+ordering and built-in functions are defined once, in :mod:`workbench.engine.values`.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,18 +20,17 @@ from typing import Any
 import numpy as np
 
 from workbench.engine.base import CheckResult, PropertyResult, SpanRef, TimelinePoint, Witness
+from workbench.engine.values import (
+    BUILTINS,
+    UNDEF,
+    equal,
+    format_duration,
+    is_number,
+    order,
+    regex,
+)
 from workbench.lang import ir
 from workbench.traces.model import KIND_NAMES, STATUS_NAMES, EventView, SpanTable
-
-
-class _Undef:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<undefined>"
-
-
-UNDEF: Any = _Undef()
 
 #: Witnesses kept per (property, trace); the verdict is always exact.
 MAX_WITNESSES = 50
@@ -191,81 +186,6 @@ class TraceContext:
         return (b, START) in self._reach((a, END))
 
 
-# ------------------------------------------------------------------------- values
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if _is_number(a) and _is_number(b):
-        return bool(a == b)
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if type(a) is not type(b):
-        return False
-    return bool(a == b)
-
-
-def _order(op: str, a: Any, b: Any) -> bool:
-    comparable = (_is_number(a) and _is_number(b)) or (isinstance(a, str) and isinstance(b, str))
-    if not comparable:
-        return False
-    if op == "<":
-        return bool(a < b)
-    if op == "<=":
-        return bool(a <= b)
-    if op == ">":
-        return bool(a > b)
-    return bool(a >= b)
-
-
-def _luhn(value: Any) -> bool:
-    digits = [int(c) for c in str(value) if c in "0123456789"]
-    if not 13 <= len(digits) <= 19:
-        return False
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def _to_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, EventView):
-        return value.name
-    return str(value)
-
-
-_FUNCS: dict[str, Callable[[Any], Any]] = {
-    "len": lambda v: len(v) if isinstance(v, str | list | dict) else UNDEF,
-    "lower": lambda v: v.lower() if isinstance(v, str) else UNDEF,
-    "upper": lambda v: v.upper() if isinstance(v, str) else UNDEF,
-    "abs": lambda v: abs(v) if _is_number(v) else UNDEF,
-    "canon": lambda v: (
-        "".join(c for c in v.lower() if c.isalnum()) if isinstance(v, str) else UNDEF
-    ),
-    "luhn": lambda v: _luhn(v) if isinstance(v, str | int) and not isinstance(v, bool) else False,
-    "str": _to_text,
-}
-
-
-def format_duration(ns: float) -> str:
-    """Render nanoseconds with the largest unit that keeps it readable (``1.5ms``)."""
-    sign = "-" if ns < 0 else ""
-    ns = abs(ns)
-    for unit, size in (("h", 3_600e9), ("m", 60e9), ("s", 1e9), ("ms", 1e6), ("us", 1e3)):
-        if ns >= size:
-            return f"{sign}{ns / size:.6g}{unit}"
-    return f"{sign}{ns:.6g}ns"
-
-
 # ------------------------------------------------------------------------- interpreter
 
 Env = Mapping[str, Any]
@@ -316,12 +236,12 @@ class Interpreter:
 
     def _neg(self, node: ir.Neg, env: Env, pos: int) -> Any:
         v = self.value(node.operand, env, pos)
-        return -v if _is_number(v) else UNDEF
+        return -v if is_number(v) else UNDEF
 
     def _arith(self, node: ir.Arith, env: Env, pos: int) -> Any:
         a = self.value(node.left, env, pos)
         b = self.value(node.right, env, pos)
-        if not (_is_number(a) and _is_number(b)):
+        if not (is_number(a) and is_number(b)):
             return UNDEF
         if node.op == "+":
             return a + b
@@ -336,10 +256,7 @@ class Interpreter:
         return a % b
 
     def _call(self, node: ir.Call, env: Env, pos: int) -> Any:
-        args = [self.value(a, env, pos) for a in node.args]
-        if any(a is UNDEF for a in args):
-            return False if node.func == "luhn" else UNDEF
-        return _FUNCS[node.func](*args)
+        return BUILTINS[node.func](*(self.value(a, env, pos) for a in node.args))
 
     def _aggregate(self, node: ir.Aggregate, env: Env, pos: int) -> Any:
         members = self.members(node.domain, env, pos)
@@ -354,10 +271,10 @@ class Interpreter:
         if node.op == "distinct":
             distinct: list[Any] = []
             for v in values:
-                if not any(_equal(v, d) for d in distinct):
+                if not any(equal(v, d) for d in distinct):
                     distinct.append(v)
             return len(distinct)
-        numbers = [v for v in values if _is_number(v)]
+        numbers = [v for v in values if is_number(v)]
         if node.op == "sum":
             return sum(numbers)
         if not numbers:
@@ -411,20 +328,20 @@ class Interpreter:
         if a is UNDEF or b is UNDEF:
             return False
         if node.op == "==":
-            return _equal(a, b)
+            return equal(a, b)
         if node.op == "!=":
-            return not _equal(a, b)
-        return _order(node.op, a, b)
+            return not equal(a, b)
+        return order(node.op, a, b)
 
     def _match(self, node: ir.Match, env: Env, pos: int) -> bool:
         v = self.value(node.operand, env, pos)
-        return isinstance(v, str) and _regex(node.pattern).search(v) is not None
+        return isinstance(v, str) and regex(node.pattern).search(v) is not None
 
     def _in_list(self, node: ir.InList, env: Env, pos: int) -> bool:
         v = self.value(node.operand, env, pos)
         if v is UNDEF:
             return False
-        return any(_equal(v, item.value) for item in node.items.items)
+        return any(equal(v, item.value) for item in node.items.items)
 
     def _member(self, node: ir.Member, env: Env, pos: int) -> bool:
         return env[node.elem.name] in self.members(node.domain, env, pos)
@@ -531,16 +448,6 @@ class Interpreter:
 
 def _key(value: Any) -> Any:
     return ("event", value.row, value.index) if isinstance(value, EventView) else value
-
-
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _regex(pattern: str) -> re.Pattern[str]:
-    found = _REGEX_CACHE.get(pattern)
-    if found is None:
-        found = _REGEX_CACHE[pattern] = re.compile(pattern)
-    return found
 
 
 def span_field(ctx: TraceContext, row: int, name: str) -> Any:
@@ -743,7 +650,7 @@ def render_value(expr: ir.Node, value: Any, env: Mapping[str, Any]) -> str:
     if isinstance(value, EventView):
         return value.name
     typ = static_type(expr, env)
-    if typ is ir.Type.DURATION and _is_number(value):
+    if typ is ir.Type.DURATION and is_number(value):
         return format_duration(value)
     if isinstance(value, float):
         return f"{value:.6g}"
