@@ -29,7 +29,9 @@ from workbench.engine.plan import (
     table_args,
     table_index,
 )
+from workbench.engine.witness import describe_point, render_message, span_ref
 from workbench.lang import ir
+from workbench.traces.context import Point, TraceContext
 from workbench.traces.model import SpanTable
 
 _GENERATED: dict[ir.Node, Generated | Unsupported] = {}
@@ -244,7 +246,7 @@ def render(
     out: dict[int, list[Witness]] = {}
     arrays = index.arrays
     for q, trace in enumerate(failing.tolist()):
-        ctx = reference.TraceContext(table, trace)
+        ctx = TraceContext(table, trace)
         interp = reference.Interpreter(ctx, values)
         found: list[Witness] = []
         for k in range(min(int(wcnt[q]), wbuf.shape[1])):
@@ -259,8 +261,8 @@ def render(
             if position >= 0 or temporal:
                 local = position - int(arrays["tl_off"][trace]) if position >= 0 else 0
                 point = _point(table, arrays, int(arrays["tl_off"][trace]) + local, local)
-            bindings = tuple((name, reference._ref(table, env[name])) for name, _ in path)
-            message = reference.render_message(interp, prop, env)
+            bindings = tuple((name, span_ref(table, env[name])) for name, _ in path)
+            message = render_message(interp, prop, env)
             found.append(Witness(bindings, message, point))
         out[trace] = found
     return out
@@ -277,8 +279,8 @@ def _point(table: SpanTable, arrays: dict[str, np.ndarray], g: int, local: int) 
     ev = int(arrays["tl_ev"][g])
     k = ev - int(table.event_offsets[row]) if ev >= 0 else 0
     name = table.strings[int(table.event_name[ev])] if ev >= 0 else ""
-    p = reference.Point(int(arrays["tl_time"][g]), phase, row, k, name)
-    return TimelinePoint(local, p.time, reference._describe_point(table, p))
+    p = Point(int(arrays["tl_time"][g]), phase, row, k, name)
+    return TimelinePoint(local, p.time, describe_point(table, p))
 
 
 def balanced_chunks(toff: np.ndarray, n_traces: int, parts: int) -> list[tuple[int, int]]:

@@ -13,180 +13,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from workbench.engine.base import CheckResult, PropertyResult, SpanRef, TimelinePoint, Witness
+from workbench.engine.base import CheckResult, PropertyResult, TimelinePoint, Witness
 from workbench.engine.values import (
     BUILTINS,
     UNDEF,
     equal,
-    format_duration,
     is_number,
     order,
     regex,
 )
+from workbench.engine.witness import (
+    describe_point,
+    explain,
+    render_message,
+    span_ref,
+)
 from workbench.lang import ir
+from workbench.traces.context import END, EVENT, START, Point, TraceContext
 from workbench.traces.model import KIND_NAMES, STATUS_NAMES, EventView, SpanTable
 
 #: Witnesses kept per (property, trace); the verdict is always exact.
 MAX_WITNESSES = 50
-
-START, EVENT, END = 0, 1, 2
-_PHASE_NAMES = {START: "start", EVENT: "event", END: "end"}
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """A timeline point: ``(time, phase, row, k)`` with ``k`` the event index (0 otherwise)."""
-
-    time: int
-    phase: int
-    row: int
-    k: int
-    name: str = ""  # event name for EVENT points
-
-
-class TraceContext:
-    """One trace of a table, with the derived structure the semantics talks about."""
-
-    def __init__(self, table: SpanTable, trace: int) -> None:
-        self.table = table
-        self.trace = trace
-        self.rows = list(table.trace_rows(trace))
-
-    # --------------------------------------------------------------------- structure
-    @cached_property
-    def children(self) -> dict[int, list[int]]:
-        out: dict[int, list[int]] = {r: [] for r in self.rows}
-        for r in self.rows:
-            p = int(self.table.parent[r])
-            if p >= 0:
-                out[p].append(r)
-        return out
-
-    def parent(self, row: int) -> list[int]:
-        p = int(self.table.parent[row])
-        return [p] if p >= 0 else []
-
-    def ancestors(self, row: int) -> list[int]:
-        """Spans reached by following parent pointers one or more steps.
-
-        ``row`` itself is among them when it lies on a parent cycle.
-        """
-        out: list[int] = []
-        seen: set[int] = set()
-        p = int(self.table.parent[row])
-        while p >= 0 and p not in seen:
-            seen.add(p)
-            out.append(p)
-            p = int(self.table.parent[p])
-        return out
-
-    def descendants(self, row: int) -> list[int]:
-        out: list[int] = []
-        seen: set[int] = set()
-        stack = list(reversed(self.children[row]))
-        while stack:
-            r = stack.pop()
-            if r in seen:
-                continue
-            seen.add(r)
-            out.append(r)
-            stack.extend(reversed(self.children[r]))
-        return out
-
-    def siblings(self, row: int) -> list[int]:
-        p = int(self.table.parent[row])
-        if p < 0:
-            return []
-        return [c for c in self.children[p] if c != row]
-
-    def linked(self, row: int) -> list[int]:
-        lo, hi = int(self.table.link_offsets[row]), int(self.table.link_offsets[row + 1])
-        out: list[int] = []
-        for j in range(lo, hi):
-            target = int(self.table.link_row[j])
-            if (
-                target >= 0
-                and int(self.table.trace_index[target]) == self.trace
-                and target not in out
-            ):
-                out.append(target)
-        return out
-
-    def events(self, row: int) -> list[EventView]:
-        return self.table.events_of(row)
-
-    def is_root(self, row: int) -> bool:
-        return int(self.table.parent_id_len[row]) == 0
-
-    # --------------------------------------------------------------------- timeline
-    @cached_property
-    def timeline(self) -> list[Point]:
-        t = self.table
-        points: list[Point] = []
-        for r in self.rows:
-            points.append(Point(int(t.start[r]), START, r, 0))
-            for ev in t.events_of(r):
-                points.append(Point(ev.time, EVENT, r, ev.index, ev.name))
-            if bool(t.has_end[r]):
-                points.append(Point(int(t.end[r]), END, r, 0))
-        points.sort(key=lambda p: (p.time, p.phase, p.row, p.k))
-        return points
-
-    # --------------------------------------------------------------------- happens-before
-    @cached_property
-    def _hb_edges(self) -> dict[tuple[int, int], list[tuple[int, int]]]:
-        """Edges between points ``(row, START|END)`` as defined in the manual."""
-        t = self.table
-        edges: dict[tuple[int, int], list[tuple[int, int]]] = {}
-
-        def add(a: tuple[int, int], b: tuple[int, int]) -> None:
-            edges.setdefault(a, []).append(b)
-
-        asynchronous = {KIND_NAMES.index("PRODUCER"), KIND_NAMES.index("CONSUMER")}
-        for r in self.rows:
-            add((r, START), (r, END))
-            p = int(t.parent[r])
-            if p >= 0:
-                add((p, START), (r, START))
-                if int(t.kind[r]) not in asynchronous and int(t.kind[p]) not in asynchronous:
-                    add((r, END), (p, END))
-            for target in self.linked(r):
-                add((target, START), (r, START))
-        for kids in self.children.values():
-            for a in kids:
-                for b in kids:
-                    if a != b and bool(t.has_end[a]) and int(t.end[a]) < int(t.start[b]):
-                        add((a, END), (b, START))
-        return edges
-
-    def _reach(self, source: tuple[int, int]) -> frozenset[tuple[int, int]]:
-        cache: dict[tuple[int, int], frozenset[tuple[int, int]]] = self.__dict__.setdefault(
-            "_reach_cache", {}
-        )
-        found = cache.get(source)
-        if found is None:
-            seen: set[tuple[int, int]] = set()
-            stack = list(self._hb_edges.get(source, ()))
-            while stack:
-                node = stack.pop()
-                if node in seen:
-                    continue
-                seen.add(node)
-                stack.extend(self._hb_edges.get(node, ()))
-            found = cache[source] = frozenset(seen)
-        return found
-
-    def happens_before(self, a: int, b: int) -> bool:
-        return (b, START) in self._reach((a, END))
-
-
-# ------------------------------------------------------------------------- interpreter
 
 Env = Mapping[str, Any]
 
@@ -550,135 +401,6 @@ CAPABILITIES: dict[type, str] = {
 }
 
 
-# ------------------------------------------------------------------------- witnesses
-
-
-@dataclass
-class _Failure:
-    env: dict[str, Any]
-    order: list[str]
-    position: int | None
-
-
-def explain(
-    interp: Interpreter,
-    node: ir.Node,
-    env: dict[str, Any],
-    order: list[str],
-    pos: int,
-    moved: bool,
-    limit: int,
-) -> list[_Failure]:
-    """The falsifying assignments of a formula that does not hold at ``pos``.
-
-    Descends through leading ``forall`` binders (one failure per falsifying member), through
-    ``always`` (to the first failing position), into the first false conjunct, and through
-    ``not exists``; anything else is reported as one failure at the current bindings.
-    """
-    if isinstance(node, ir.Quant) and node.kind == "forall":
-        out: list[_Failure] = []
-        for m in interp.members(node.domain, env, pos):
-            inner = {**env, node.var: m}
-            if node.guard is not None and not interp.holds(node.guard, inner, pos):
-                continue
-            if not interp.holds(node.body, inner, pos):
-                out.extend(
-                    explain(
-                        interp, node.body, inner, [*order, node.var], pos, moved, limit - len(out)
-                    )
-                )
-                if len(out) >= limit:
-                    break
-        return out
-    if isinstance(node, ir.Not) and isinstance(node.arg, ir.Quant) and node.arg.kind == "exists":
-        q = node.arg
-        as_forall = ir.Quant("forall", q.var, q.domain, q.guard, ir.Not(q.body))
-        return explain(interp, as_forall, env, order, pos, moved, limit)
-    if isinstance(node, ir.Temporal) and node.op in ("always", "historically"):
-        for j in interp.window(pos, node.interval, node.op == "always"):
-            if not interp.holds(node.args[0], env, j):
-                return explain(interp, node.args[0], env, order, j, True, limit)
-    if isinstance(node, ir.And):
-        for arg in node.args:
-            if not interp.holds(arg, env, pos):
-                return explain(interp, arg, env, order, pos, moved, limit)
-    if isinstance(node, ir.Implies) and ir.is_temporal(node.left):
-        # an implication whose trigger is a timeline atom: the failure is at this point
-        return [_Failure(dict(env), order, pos)]
-    return [_Failure(dict(env), order, pos if moved else None)]
-
-
-def _ref(table: SpanTable, value: Any) -> SpanRef:
-    if isinstance(value, EventView):
-        row = value.row
-        summary = table.row_summary(row)
-        return SpanRef(
-            row,
-            summary["trace_id"],
-            summary["span_id"],
-            f"{summary['name']}#event[{value.index}] {value.name}",
-            summary["service"],
-        )
-    summary = table.row_summary(int(value))
-    return SpanRef(
-        int(value), summary["trace_id"], summary["span_id"], summary["name"], summary["service"]
-    )
-
-
-def render_message(interp: Interpreter, prop: ir.Property, env: Mapping[str, Any]) -> str:
-    """Fill the property's message template with the witness's values."""
-    if prop.message is None:
-        return f"property {prop.name} is violated"
-    out: list[str] = []
-    for part in prop.message.parts:
-        if isinstance(part, str):
-            out.append(part)
-            continue
-        try:
-            value = interp.value(part, env, 0)
-        except KeyError:
-            value = UNDEF
-        out.append(render_value(part, value, env))
-    return "".join(out)
-
-
-def render_value(expr: ir.Node, value: Any, env: Mapping[str, Any]) -> str:
-    if value is UNDEF:
-        return "<undefined>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, EventView):
-        return value.name
-    typ = static_type(expr, env)
-    if typ is ir.Type.DURATION and is_number(value):
-        return format_duration(value)
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def static_type(expr: ir.Node, env: Mapping[str, Any]) -> ir.Type | None:
-    """Enough typing to render values: durations are shown with units."""
-    if isinstance(expr, ir.Const | ir.ParamRef):
-        return expr.type
-    if isinstance(expr, ir.Field):
-        subject = env.get(expr.base.name)
-        table = ir.EVENT_FIELDS if isinstance(subject, EventView) else ir.SPAN_FIELDS
-        return table.get(expr.name, (None,))[0]
-    if isinstance(expr, ir.Arith):
-        left, right = static_type(expr.left, env), static_type(expr.right, env)
-        if left is ir.Type.TIME and right is ir.Type.TIME and expr.op == "-":
-            return ir.Type.DURATION
-        if ir.Type.DURATION in (left, right) and expr.op != "/":
-            return ir.Type.TIME if ir.Type.TIME in (left, right) else ir.Type.DURATION
-        return left
-    if isinstance(expr, ir.Neg):
-        return static_type(expr.operand, env)
-    if isinstance(expr, ir.Aggregate) and expr.body is not None and expr.op != "distinct":
-        return static_type(expr.body, {**env, str(expr.var): 0})
-    return None
-
-
 # ------------------------------------------------------------------------- entry points
 
 
@@ -714,9 +436,9 @@ def check_property(
             point = None
             if position is not None and ctx.timeline:
                 p = ctx.timeline[position]
-                what = _describe_point(table, p)
+                what = describe_point(table, p)
                 point = TimelinePoint(position, p.time, what)
-            bindings = tuple((name, _ref(table, failure.env[name])) for name in failure.order)
+            bindings = tuple((name, span_ref(table, failure.env[name])) for name in failure.order)
             message = render_message(interp, prop, failure.env)
             found.append(Witness(bindings, message, point))
         witnesses[trace] = found
@@ -727,13 +449,6 @@ def check_property(
         backend="reference",
         seconds=time.perf_counter() - started,
     )
-
-
-def _describe_point(table: SpanTable, p: Point) -> str:
-    label = f"{table.name_of(p.row)}#{table.span_id_hex(p.row)}"
-    if p.phase == EVENT:
-        return f"event({label}, {p.name!r})"
-    return f"{_PHASE_NAMES[p.phase]}({label})"
 
 
 def check(
