@@ -30,7 +30,7 @@ import numpy as np
 
 from workbench.engine.capabilities import compiled_capabilities
 from workbench.engine.codegen import CODEGEN_VERSION, Generated, render
-from workbench.engine.compiled import balanced_chunks
+from workbench.engine.compiled import CompiledBackend, balanced_chunks
 from workbench.lang import ir
 
 NAME = "numba"
@@ -190,3 +190,7 @@ def runner() -> NumbaRunner:
     if _RUNNER is None:
         _RUNNER = NumbaRunner()
     return _RUNNER
+
+
+#: This module's entry in :data:`workbench.engine.base.REGISTRY`.
+BACKEND = CompiledBackend(NAME, runner, available)

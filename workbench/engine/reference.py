@@ -12,12 +12,19 @@ ordering and built-in functions are defined once, in :mod:`workbench.engine.valu
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from workbench.engine.base import CheckResult, PropertyResult, TimelinePoint, Witness
+from workbench.engine.base import (
+    CheckResult,
+    Outcome,
+    PropertyResult,
+    TimelinePoint,
+    Timings,
+    Witness,
+)
 from workbench.engine.values import (
     BUILTINS,
     UNDEF,
@@ -449,6 +456,38 @@ def check_property(
         backend="reference",
         seconds=time.perf_counter() - started,
     )
+
+
+class ReferenceBackend:
+    """The reference interpreter as a :class:`~workbench.engine.base.Backend`: the last of
+    the chain, it runs every property."""
+
+    name = "reference"
+    note = "the reference interpreter evaluates every IR node"
+    capabilities = CAPABILITIES
+
+    def available(self) -> tuple[bool, str]:
+        return True, "the reference interpreter"
+
+    def unsupported(self, prop: ir.Property, values: Mapping[str, Any]) -> str | None:
+        return None
+
+    def check(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
+              timings: Timings | None = None) -> list[Outcome]:
+        out: list[Outcome] = []
+        for prop in props:
+            t0 = time.perf_counter()
+            out.append(check_property(prop, table, values))
+            if timings is not None:
+                timings.add("reference", time.perf_counter() - t0)
+        return out
+
+    def __repr__(self) -> str:
+        return "<reference backend>"
+
+
+#: This module's entry in :data:`workbench.engine.base.REGISTRY`.
+BACKEND = ReferenceBackend()
 
 
 def check(
