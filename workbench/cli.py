@@ -139,7 +139,16 @@ def repo_root() -> Path | None:
 
 
 def _is_spec(arg: str) -> bool:
-    return arg == "stdlib" or arg.startswith("stdlib.") or arg.endswith(".otlspec")
+    from workbench.lang import is_spec_arg
+
+    return is_spec_arg(arg)
+
+
+def _spec_paths(args: Sequence[str]) -> list[str]:
+    """Spec arguments with directories expanded into their ``*.otlspec`` files."""
+    from workbench.lang import spec_files
+
+    return [str(p) for a in args for p in spec_files(a)]
 
 
 def _load_specs(paths: Sequence[str]) -> Any:
@@ -287,7 +296,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from workbench.lang import lint_spec
 
     status = EXIT_OK
-    for path in args.specs:
+    for path in _lint_paths(args.specs):
         try:
             spec = _load_specs([path])
         except OtlspecError as err:
@@ -301,12 +310,25 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return status
 
 
+def _lint_paths(args: Sequence[str]) -> list[str]:
+    """Lint arguments: ``stdlib[.module]`` as given, directories expanded into their files
+    (an argument that names nothing is kept, so the loop reports it with the others)."""
+    out: list[str] = []
+    for arg in args:
+        try:
+            out += [arg] if arg == "stdlib" or arg.startswith("stdlib.") else _spec_paths([arg])
+        except OtlspecError:
+            out.append(arg)
+    return out
+
+
 def cmd_fmt(args: argparse.Namespace) -> int:
     from workbench.lang import format_source
+    from workbench.lang.parser import read_source
 
     status = EXIT_OK
-    for path in args.specs:
-        text = Path(path).read_text(encoding="utf-8")
+    for path in _spec_paths(args.specs):
+        text = read_source(Path(path), path)
         canonical = format_source(text, path)
         if args.check:
             if canonical != text:

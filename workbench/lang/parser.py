@@ -18,7 +18,13 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
-from workbench.errors import SourcePos, SpecError, SpecSyntaxError, SpecTypeError
+from workbench.errors import (
+    SourcePos,
+    SpecError,
+    SpecFileError,
+    SpecSyntaxError,
+    SpecTypeError,
+)
 from workbench.lang import ir
 from workbench.lang.ir import RELATIONS, Const, Node, Type, Var
 from workbench.lang.printer import duration_ns, enum_const, escape_at, number_const, unescape
@@ -848,6 +854,45 @@ def parse_raw(text: str, start: str, source: Source, positions: PosTable) -> Any
     if start == "expr":
         _check_depth(result, source, positions)
     return result
+
+
+def read_source(path: Path, name: str | None = None) -> str:
+    """The text of a spec file, decoded as UTF-8.
+
+    Raises
+    ------
+    SpecFileError
+        The file is missing or unreadable (``name: error: ...``).
+    SpecSyntaxError
+        The bytes are not UTF-8, at the ``file:line:col`` of the first bad byte.
+    """
+    shown = name if name is not None else str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecFileError(
+            shown,
+            "no such spec file",
+            "give an existing *.otlspec file, a directory of them, or `stdlib` / `stdlib.MODULE`",
+        ) from None
+    except IsADirectoryError:
+        raise SpecFileError(shown, "is a directory, not a spec file") from None
+    except OSError as exc:
+        raise SpecFileError(shown, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
+        end = data.find(b"\n", exc.start)
+        text = data[start : end if end >= 0 else len(data)].decode("utf-8", "replace")
+        raise SpecSyntaxError(
+            f"invalid UTF-8 (byte 0x{data[exc.start]:02x}): spec files are UTF-8 text",
+            SourcePos(shown, line, column),
+            text.replace("\t", " "),
+            "re-save the file as UTF-8",
+        ) from None
 
 
 def parse_file(text: str, file: str = "<string>") -> RawFile:
