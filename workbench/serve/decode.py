@@ -18,6 +18,7 @@ import json
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
@@ -183,6 +184,17 @@ def _bad_id(raw: bytes, n: int) -> bool:
     return len(raw) != n or not any(raw)
 
 
+def invalid_reason(span: Any) -> str:
+    """Why OTLP forbids this span's ids ("" when they are valid)."""
+    if _bad_id(span.trace_id, 16):
+        return "invalid trace_id (expected 16 bytes, not all zero)"
+    if _bad_id(span.span_id, 8):
+        return "invalid span_id (expected 8 bytes, not all zero)"
+    if span.parent_span_id and len(span.parent_span_id) != 8:
+        return "invalid parent_span_id (expected empty or 8 bytes)"
+    return ""
+
+
 def split_request(request: ExportTraceServiceRequest) -> Decoded:
     """Validate every span and group them by trace.
 
@@ -200,14 +212,7 @@ def split_request(request: ExportTraceServiceRequest) -> Decoded:
                    ss.schema_url)
             for sp in ss.spans:
                 total += 1
-                if _bad_id(sp.trace_id, 16):
-                    why = "invalid trace_id (expected 16 bytes, not all zero)"
-                elif _bad_id(sp.span_id, 8):
-                    why = "invalid span_id (expected 8 bytes, not all zero)"
-                elif sp.parent_span_id and len(sp.parent_span_id) != 8:
-                    why = "invalid parent_span_id (expected empty or 8 bytes)"
-                else:
-                    why = ""
+                why = invalid_reason(sp)
                 if why:
                     rejected += 1
                     reasons[why] = reasons.get(why, 0) + 1
