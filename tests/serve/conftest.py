@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -69,3 +76,67 @@ def get_json(port: int, path: str) -> object:
 
     with urllib.request.urlopen(f"http://{LOOPBACK}:{port}{path}", timeout=10) as resp:
         return json.loads(resp.read())
+
+
+# ------------------------------------------------------------------ a private PostgreSQL server
+
+
+def _pg_bin() -> Path | None:
+    """The folder holding initdb and pg_ctl (PATH, then Debian's /usr/lib/postgresql/*/bin)."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (folder / "initdb").exists():
+            return folder
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server of our own (initdb + pg_ctl in a temporary directory) on loopback.
+
+    Skipped when the server binaries are absent (``.ci/postgres`` installs them). As root,
+    the server runs as the ``postgres`` user, since PostgreSQL refuses to run as root.
+    """
+    folder = _pg_bin()
+    if folder is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: run .ci/postgres "
+                    "or apt-get install postgresql")
+    # not under pytest's tmp_path: as root that is mode 700, closed to the postgres user
+    base = Path(tempfile.mkdtemp(prefix="otlspec-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the server")
+        os.chmod(base, 0o755)
+        for p in (base, sock):
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+
+    def run(*args: str) -> None:
+        done = subprocess.run([*prefix, *args], capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()}")
+
+    run(str(folder / "initdb"), "-D", str(data), "-U", "otlspec", "--auth=trust", "-E", "UTF8")
+    run(str(folder / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-t", "60",
+        "-o", f"-p {port} -k {sock} -c listen_addresses={LOOPBACK} -c fsync=off", "start")
+    try:
+        run(str(folder / "createdb"), "-h", LOOPBACK, "-p", str(port), "-U", "otlspec",
+            "otlspec")
+        yield f"postgresql://otlspec@{LOOPBACK}:{port}/otlspec"
+    finally:
+        run(str(folder / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
