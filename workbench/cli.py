@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
 
     _EXTRA_HANDLERS.update(register_datasets(sub))
     _EXTRA_HANDLERS.update(register_experiments(sub))
+    from workbench.serve.cli import register as register_serve
+
+    _EXTRA_HANDLERS.update(register_serve(sub))
     return p
 
 
