@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 from workbench.errors import SourcePos
 
@@ -123,6 +123,8 @@ TemporalOp = Literal[
 ]
 Severity = Literal["error", "warning", "info"]
 
+#: Every temporal operator kind, in the manual's order (the values :class:`Temporal` accepts).
+TEMPORAL_OPS: tuple[str, ...] = get_args(TemporalOp)
 FUTURE_OPS: frozenset[str] = frozenset({"always", "eventually", "next", "wnext", "until"})
 PAST_OPS: frozenset[str] = frozenset({"historically", "once", "previously", "since"})
 BINARY_TEMPORAL: frozenset[str] = frozenset({"until", "since"})
@@ -421,6 +423,15 @@ class Temporal(Node):
     op: TemporalOp
     args: tuple[Node, ...]
     interval: Interval = field(default_factory=Interval)
+
+    def __post_init__(self) -> None:
+        # an unknown op must fail here, not take another operator's branch in a backend
+        if self.op not in TEMPORAL_OPS:
+            raise ValueError(f"unknown temporal operator {self.op!r}; one of "
+                             + ", ".join(TEMPORAL_OPS))
+        arity = 2 if self.op in BINARY_TEMPORAL else 1
+        if len(self.args) != arity:
+            raise ValueError(f"`{self.op}` takes {arity} formula(s), not {len(self.args)}")
 
 
 # --------------------------------------------------------------------------- declarations
