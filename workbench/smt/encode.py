@@ -71,6 +71,9 @@ class Pred(ir.Node):
     timed: bool = False
 
 
+ir.register_node(Pred, ("args",))
+
+
 def node_label(node: ir.Node) -> str:
     """A short human label of an IR node for error messages."""
     try:
