@@ -63,8 +63,35 @@ def parse_param_value(param: ir.Param, text: str) -> Const:
     raise ParamError(f"--param {param.name}={text}: expected {expected}, got a {const.type}")
 
 
-def override_values(spec: Spec, overrides: Mapping[str, str] | None) -> dict[str, Const]:
-    """Parse ``--param`` texts for ``spec`` into constants, checking names and types."""
+_PY_TYPES: dict[Type, tuple[type, ...]] = {
+    Type.DURATION: (int,),
+    Type.INT: (int,),
+    Type.FLOAT: (int, float),
+    Type.BOOL: (bool,),
+    Type.STR: (str,),
+    Type.KIND: (str,),
+    Type.STATUS: (str,),
+}
+
+
+def typed_param_value(param: ir.Param, value: Any) -> Const:
+    """An already-typed override for ``param`` (``10_000_000`` ns for a duration, ``True``...)
+    as a constant of the param's type; text goes through :func:`parse_param_value`."""
+    if isinstance(value, str):
+        return parse_param_value(param, value)
+    if isinstance(value, Const):
+        value = value.value
+    typ = param.default.type
+    ok = _PY_TYPES.get(typ, ())
+    if (isinstance(value, bool) and typ is not Type.BOOL) or not isinstance(value, ok):
+        expected = _EXPECTED.get(typ, str(typ))
+        raise ParamError(f"--param {param.name}={value!r}: expected {expected}")
+    return Const(float(value) if typ is Type.FLOAT else value, typ)
+
+
+def override_values(spec: Spec, overrides: Mapping[str, Any] | None) -> dict[str, Const]:
+    """Read ``--param`` overrides for ``spec`` (text, or already-typed values) into constants,
+    checking names and types."""
     by_name = {p.name: p for p in spec.params}
     values: dict[str, Const] = {}
     for name, text in (overrides or {}).items():
@@ -77,7 +104,7 @@ def override_values(spec: Spec, overrides: Mapping[str, str] | None) -> dict[str
                 f"--param {name}: `{name}` is a `let` constant and cannot be overridden "
                 "(declare it with `param` to allow this)"
             )
-        values[name] = parse_param_value(param, text)
+        values[name] = typed_param_value(param, text)
     return values
 
 
@@ -105,7 +132,7 @@ def param_overrides(spec: Spec, overrides: Mapping[str, str]) -> dict[str, Any]:
     return {name: c.value for name, c in override_values(spec, overrides).items()}
 
 
-def bind_params(spec: Spec, overrides: Mapping[str, str] | None = None) -> Spec:
+def bind_params(spec: Spec, overrides: Mapping[str, Any] | None = None) -> Spec:
     """Apply ``--param`` overrides and substitute every let/param by its value.
 
     Parameters
@@ -113,7 +140,8 @@ def bind_params(spec: Spec, overrides: Mapping[str, str] | None = None) -> Spec:
     spec:
         A typed spec.
     overrides:
-        ``NAME -> VALUE`` text, e.g. ``{"skew": "10ms"}``.
+        ``NAME -> VALUE`` text, e.g. ``{"skew": "10ms"}``, or already-typed values
+        (``{"skew": 10_000_000}``, durations in ns), bound without a round trip through text.
 
     Returns
     -------
@@ -584,7 +612,7 @@ class Pass:
     run: Callable[[Spec], Spec]
 
 
-def bind_pass(overrides: Mapping[str, str] | None = None) -> Pass:
+def bind_pass(overrides: Mapping[str, Any] | None = None) -> Pass:
     """A :class:`Pass` running :func:`bind_params` with ``overrides``."""
     return Pass("bind_params", lambda spec: bind_params(spec, overrides))
 
