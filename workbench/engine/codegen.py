@@ -234,7 +234,7 @@ class Gen(TemporalGen, OpsGen, TermGen):
         if isinstance(node, _ATOMS):
             return self.atom(node, env, pos)
         if isinstance(node, ir.Temporal):
-            return self.temporal(node, env, pos)  # type: ignore[attr-defined]
+            return self.temporal(node, env, pos)
         v = self.val(node, env, pos)
         return f"({v.t} == 1 and {v.i} == 1)"
 

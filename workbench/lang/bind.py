@@ -68,14 +68,14 @@ def typed_param_value(param: ir.Param, value: Any) -> Const:
     as a constant of the param's type; text goes through :func:`parse_param_value`."""
     if isinstance(value, str):
         return parse_param_value(param, value)
-    if isinstance(value, Const):
-        value = value.value
+    raw: Any = value.value if isinstance(value, Const) else value
     typ = param.default.type
     ok = _PY_TYPES.get(typ, ())
-    if (isinstance(value, bool) and typ is not Type.BOOL) or not isinstance(value, ok):
+    if (isinstance(raw, bool) and typ is not Type.BOOL) or not isinstance(raw, ok):
         expected = _EXPECTED.get(typ, str(typ))
-        raise ParamError(f"--param {param.name}={value!r}: expected {expected}")
-    return Const(float(value) if typ is Type.FLOAT else value, typ)
+        raise ParamError(f"--param {param.name}={raw!r}: expected {expected}")
+    checked: bool | int | float | str = raw
+    return Const(float(checked) if typ is Type.FLOAT else checked, typ)
 
 
 def override_values(spec: Spec, overrides: Mapping[str, Any] | None) -> dict[str, Const]:

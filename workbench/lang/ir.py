@@ -548,7 +548,7 @@ def _install_cached_hash(cls: type[Node]) -> None:
 
     def __hash__(self: Node) -> int:
         try:
-            return self._hash  # type: ignore[no-any-return]
+            return self._hash  # type: ignore[attr-defined]
         except AttributeError:
             h = hash((cls, *(getattr(self, n) for n in names)))
             object.__setattr__(self, "_hash", h)
