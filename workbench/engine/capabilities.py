@@ -65,7 +65,8 @@ COMPILED_NODES: dict[type[ir.Node], str] = {
     ir.Spec: "lowered",
 }
 
-#: Why a property using an ``"unsupported"`` node runs elsewhere.
+#: Why a property using an ``"unsupported"`` node (or temporal operator, keyed
+#: ``temporal_key(op)``) runs elsewhere.
 UNSUPPORTED: dict[Any, str] = {
     ir.HappensBefore: "`hb` (happens-before reachability) is not compiled",
 }
@@ -107,7 +108,12 @@ def compiled_capabilities(backend: str = "numba") -> dict[Any, str]:
     implements (:data:`workbench.engine.codegen_temporal.TEMPORAL_SHAPES`)."""
     from workbench.engine.codegen_temporal import TEMPORAL_SHAPES
 
-    return {**COMPILED_NODES, **{temporal_key(op): "compiled" for op in TEMPORAL_SHAPES}}
+    return {
+        **COMPILED_NODES,
+        **{temporal_key(op): "compiled" for op in TEMPORAL_SHAPES},
+        # an operator the kernels do not implement (yet): declared, with its reason
+        **{key: "unsupported" for key in UNSUPPORTED if isinstance(key, tuple)},
+    }
 
 
 def lookup(table: Mapping[Any, str], node: ir.Node) -> str:
