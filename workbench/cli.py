@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("property", metavar="PROPERTY")
     e.add_argument("specs", nargs="*", metavar="SPEC", help="where to look (default: stdlib)")
     e.add_argument("--backend", default="auto")
+    e.add_argument("--dump-ir", metavar="PASS", default=None,
+                   help="show the IR after pass PASS (bind_params, normalize, regroup)")
     _EXTRA_HANDLERS.clear()
     from workbench.smt.cli import register as register_smt
 
@@ -428,6 +430,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     print()
     print("IR:")
     print(_pretty_ir(prop.formula))
+    if args.dump_ir:
+        from workbench.engine.pipeline import dump_ir
+
+        try:
+            lowered = dump_ir(spec, prop.name, args.dump_ir)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        print()
+        print(f"IR after {args.dump_ir}:")
+        print(_pretty_ir(lowered))
     if prop.message is not None:
         print()
         print(

@@ -142,7 +142,8 @@ def check(
     properties:
         Names of the properties to check (all when ``None``).
     progress:
-        Called with each property's name before it is checked.
+        Called with each property's name once its verdicts are final (after its backend's
+        batch, or after the property itself on the reference interpreter).
 
     Returns
     -------
@@ -161,14 +162,16 @@ def check(
         unknown = wanted - {p.name for p in spec.properties}
         if unknown:
             raise BackendError(f"no such property: {', '.join(sorted(unknown))}")
-    spec = bind(spec, params)
-    values = reference.param_values(spec)
+    from workbench.engine.pipeline import check_passes
+    from workbench.lang.passes import run_passes
+
     timings = Timings()
     started = time.perf_counter()
+    spec, passes = run_passes(spec, check_passes(params))
+    for name, seconds in passes:
+        timings.add(f"pass:{name}", seconds)
+    values = reference.param_values(spec)
     todo = [p for p in spec.properties if wanted is None or p.name in wanted]
-    if progress is not None:
-        for prop in todo:
-            progress(prop.name)
     done: dict[str, PropertyResult] = {}
     reasons: dict[str, list[str]] = {p.name: list(notes) for p in todo}
     for i, b in enumerate(backends):
@@ -176,7 +179,17 @@ def check(
         if not left:
             break
         last = i == len(backends) - 1
-        for prop, outcome in zip(left, b.check(left, table, values, timings), strict=True):
+        # the catch-all runs one property at a time, so that progress is reported as it goes
+        batches = [[p] for p in left] if last and progress is not None else [left]
+        outcomes = []
+        for batch in batches:
+            got = b.check(batch, table, values, timings)
+            outcomes.extend(got)
+            if progress is not None:
+                for prop, outcome in zip(batch, got, strict=True):
+                    if isinstance(outcome, PropertyResult):
+                        progress(prop.name)
+        for prop, outcome in zip(left, outcomes, strict=True):
             why = reasons[prop.name]
             if isinstance(outcome, PropertyResult):
                 if last and why:  # the catch-all at the end of the chain
@@ -200,17 +213,11 @@ def check(
 
 
 def bind(spec: ir.Spec, params: Mapping[str, Any] | None) -> ir.Spec:
-    """Bind ``params`` (text or typed values) and every let/param of ``spec`` to constants."""
-    from workbench.lang import bind_params, print_formula
+    """Bind ``params`` (text or typed values) and every let/param of ``spec`` to constants
+    (the ``bind_params`` pass; typed values are bound as they are, not re-parsed)."""
+    from workbench.lang import bind_params
 
-    types = {p.name: p.default.type for p in spec.params}
-    overrides: dict[str, str] = {}
-    for name, value in (params or {}).items():
-        if isinstance(value, str) or name not in types:
-            overrides[name] = str(value)  # unknown names are reported by bind_params
-        else:
-            overrides[name] = print_formula(ir.Const(value, types[name]))
-    return bind_params(spec, overrides)
+    return bind_params(spec, params)
 
 
 __all__ = [
