@@ -329,6 +329,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
+    from workbench.engine.regex import lint_patterns
     from workbench.lang import lint_spec
 
     status = EXIT_OK
@@ -339,7 +340,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
             print(str(err), file=sys.stderr)
             status = EXIT_ERROR
             continue
-        warnings = lint_spec(spec)
+        warnings = [*lint_spec(spec), *lint_patterns(spec)]
         for w in warnings:
             print(f"{w}", file=sys.stderr)
         print(f"{path}: ok, {len(spec.properties)} properties, {len(warnings)} warning(s)")

@@ -14,7 +14,6 @@ Values
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from workbench.engine.base import CheckResult, PropertyResult, SpanRef, TimelinePoint, Witness
+from workbench.engine.regex import Regex, RegexTimeout, compile_regex
 from workbench.lang import ir
+from workbench.lang.walk import postorder
 from workbench.traces.model import KIND_NAMES, STATUS_NAMES, EventView, SpanTable
 
 
@@ -418,7 +419,16 @@ class Interpreter:
 
     def _match(self, node: ir.Match, env: Env, pos: int) -> bool:
         v = self.value(node.operand, env, pos)
-        return isinstance(v, str) and _regex(node.pattern).search(v) is not None
+        try:
+            return isinstance(v, str) and _regex(node.pattern).search(v)
+        except RegexTimeout as err:  # name the span (the property is added by check_property)
+            names = [n for n in postorder(node.operand) if isinstance(n, ir.Var)]
+            row = env.get(names[0].name) if names else None
+            if row is None:
+                raise
+            ref = _ref(self.ctx.table, row)
+            where = f"span {ref.span_id} ({ref.name!r}, trace {ref.trace_id})"
+            raise err.within(span=where) from None
 
     def _in_list(self, node: ir.InList, env: Env, pos: int) -> bool:
         v = self.value(node.operand, env, pos)
@@ -533,14 +543,8 @@ def _key(value: Any) -> Any:
     return ("event", value.row, value.index) if isinstance(value, EventView) else value
 
 
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _regex(pattern: str) -> re.Pattern[str]:
-    found = _REGEX_CACHE.get(pattern)
-    if found is None:
-        found = _REGEX_CACHE[pattern] = re.compile(pattern)
-    return found
+def _regex(pattern: str) -> Regex:
+    return compile_regex(pattern)  # RE2 where it keeps re's meaning, re under a time budget
 
 
 def span_field(ctx: TraceContext, row: int, name: str) -> Any:
@@ -796,11 +800,15 @@ def check_property(
     for trace in range(table.n_traces):
         ctx = TraceContext(table, trace)
         interp = Interpreter(ctx, params)
-        if interp.holds(prop.formula, {}, 0):
-            continue
+        try:
+            if interp.holds(prop.formula, {}, 0):
+                continue
+            failures = list(explain(interp, prop.formula, {}, [], 0, False, max_witnesses))
+        except RegexTimeout as err:
+            raise err.within(prop=prop.name) from None
         holds[trace] = False
         found = []
-        for failure in explain(interp, prop.formula, {}, [], 0, False, max_witnesses):
+        for failure in failures:
             position = failure.position
             if position is None and temporal:
                 position = 0
