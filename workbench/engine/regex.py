@@ -327,44 +327,68 @@ def _bounded_search(compiled: re.Pattern[str], pattern: str, text: str) -> bool:
 # --------------------------------------------------------------------------- lint
 
 
-def _variable(items: Any, found: list[str]) -> bool:
-    """Whether parsed ``items`` hold a repeat of variable count (``+ * ? {m,n}``); notes in
-    ``found`` each such repeat that sits inside another repeat of more than one iteration."""
-    has = False
+_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None))
+_ATOMS = (C.LITERAL, C.NOT_LITERAL, C.IN, C.ANY)
+
+
+def _subs(op: Any, av: Any) -> list[Any]:
+    if op in _REPEATS:
+        return [av[2]]
+    if op is C.BRANCH:
+        return list(av[1])
+    if op is C.SUBPATTERN:
+        return [av[-1]]
+    if op in (C.ASSERT, C.ASSERT_NOT):
+        return [av[1]]
+    if op is getattr(C, "ATOMIC_GROUP", None):
+        return [av]
+    return []
+
+
+def _unbounded(items: Any) -> bool:
+    """Whether ``items`` hold a repeat without an upper bound (``+``, ``*``, ``{m,}``)."""
+    return any(
+        (op in _REPEATS and av[1] is C.MAXREPEAT) or any(_unbounded(s) for s in _subs(op, av))
+        for op, av in items
+    )
+
+
+def _anchored(items: Any) -> bool:
+    """Whether ``items`` must match a character outside any repeat (``[.]`` in
+    ``([.][a-z]+)*``): such a delimiter keeps the iterations of an outer repeat apart."""
     for op, av in items:
-        if op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)):
-            lo, hi, sub = av
-            inner = _variable(sub, found)
-            if inner and (hi is C.MAXREPEAT or hi > 1):
-                found.append("a repeated group whose body repeats too")
-            has = has or inner or lo != hi
-            continue
-        subs: list[Any] = []
-        if op is C.BRANCH:
-            subs = list(av[1])
-        elif op is C.SUBPATTERN:
-            subs = [av[-1]]
-        elif op in (C.ASSERT, C.ASSERT_NOT):
-            subs = [av[1]]
-        elif op is getattr(C, "ATOMIC_GROUP", None):
-            subs = [av]
-        for sub in subs:
-            has = _variable(sub, found) or has
-    return has
+        if op in _ATOMS or (op is C.SUBPATTERN and _anchored(av[-1])):
+            return True
+        if op in _REPEATS and av[0] >= 1 and av[1] is not C.MAXREPEAT and _anchored(av[2]):
+            return True
+    return False
+
+
+def _nested(items: Any, found: list[str]) -> None:
+    """Note each repeat (of more than one iteration) whose body holds an unbounded repeat and
+    no delimiter: its iterations can split a text in exponentially many ways."""
+    for op, av in items:
+        if op in _REPEATS:
+            _lo, hi, sub = av
+            if (hi is C.MAXREPEAT or hi > 1) and _unbounded(sub) and not _anchored(sub):
+                found.append("a repeated group whose body repeats too, with no delimiter")
+        for sub in _subs(op, av):
+            _nested(sub, found)
 
 
 def backtracking_risk(pattern: str) -> str | None:
     """Why ``pattern`` can take exponential time on a backtracking engine, or ``None``.
 
     Flags nested quantifiers (``(a+)+``, ``(a*b?)*``, ``(\\w+\\s?)+``): a repeat whose body
-    can itself match in several ways.
+    holds an unbounded repeat and no character it must match outside it. A heuristic: it
+    misses overlapping delimiters (``(a+a)+``) and alternations (``(a|a)+``).
     """
     try:
         parsed = sre.parse(pattern)
     except (re.error, RecursionError):
         return None
     found: list[str] = []
-    _variable(parsed, found)
+    _nested(parsed, found)
     if not found:
         return None
     return (
