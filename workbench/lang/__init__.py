@@ -217,8 +217,12 @@ class Loader:
             else:
                 paths = sorted(lib.glob("*.otlspec"))
             if rest and not paths[0].is_file():
-                names = [p.stem for p in lib.glob("*.otlspec")]
-                raise fail(f"no stdlib module `{imp.target}`", suggest(rest[-1], names))
+                names = sorted(p.stem for p in lib.glob("*.otlspec"))
+                close = suggest(rest[-1], names)
+                listed = "modules: " + ", ".join(f"stdlib.{n}" for n in names)
+                raise fail(
+                    f"no stdlib module `{imp.target}`", f"{close} {listed}" if close else listed
+                )
         units = []
         for path in paths:
             key = path.resolve()
