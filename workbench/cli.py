@@ -309,7 +309,7 @@ def run_check(
     )
     _emit(text, output)
     if output and fmt != "text":
-        Console(stderr=True).print(f"wrote {fmt} report to {output}")
+        print(f"wrote {fmt} report to {output}", file=sys.stderr)  # never wrapped
     if report["summary"]["input_errors"]:
         return EXIT_ERROR
     return EXIT_VIOLATIONS if report["summary"]["failing_at_or_above_fail_on"] else EXIT_OK

@@ -188,9 +188,11 @@ def check(
         reference interpreter) and ``total``.
     """
     from workbench.engine import reference
+    from workbench.engine.arguments import check_arguments
     from workbench.engine.codegen_terms import Unsupported
     from workbench.engine.compiled import Timings, check_properties
 
+    properties = check_arguments(spec, table, params, backend, properties)
     names, notes = chain(backend)
     wanted = None if properties is None else set(properties)
     if wanted is not None:
