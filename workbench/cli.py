@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import sys
 import traceback
@@ -85,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
 
     _EXTRA_HANDLERS.update(register_datasets(sub))
     _EXTRA_HANDLERS.update(register_experiments(sub))
+    from workbench.serve.cli import register as register_serve
+
+    _EXTRA_HANDLERS.update(register_serve(sub))
     from workbench.cli_help import finish
 
     finish(p)  # every command: defaults, exit codes and an example in --help
@@ -129,8 +133,16 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--verdicts",
         choices=("all", "failed"),
-        default="all",
-        help="list every trace's verdict in json/junit output, or only failures",
+        default="failed",
+        help="json/junit/sarif list only failing traces (default; passing ones are counted), "
+        "or every trace's verdict",
+    )
+    c.add_argument(
+        "--all-verdicts",
+        dest="verdicts",
+        action="store_const",
+        const="all",
+        help="list every (property, trace) verdict, as report schema v1 did (--verdicts all)",
     )
     c.add_argument("--top", type=int, default=20, help="violations shown in text output")
     c.add_argument("--max-bytes", type=int, default=None, help="skip trace files larger than this")
@@ -235,13 +247,12 @@ def _parse_params(spec: Any, items: Sequence[str]) -> dict[str, str]:
     return overrides
 
 
-def _emit(text: str, output: str | None) -> None:
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-        if not text.endswith("\n"):
-            sys.stdout.write("\n")
+class _TextSink(io.BytesIO):
+    """A binary sink for a text-only ``sys.stdout`` (no ``.buffer``): written out on close."""
+
+    def close(self) -> None:
+        sys.stdout.write(self.getvalue().decode("utf-8"))
+        super().close()
 
 
 def run_check(
@@ -254,7 +265,7 @@ def run_check(
     fail_on: str = "error",
     backend: str = "auto",
     properties: Sequence[str] | None = None,
-    verdicts: str = "all",
+    verdicts: str = "failed",
     top: int = 20,
     max_bytes: int | None = None,
     progress: bool = True,
@@ -264,7 +275,7 @@ def run_check(
 
     from workbench.engine import check
     from workbench.errors import TraceInputError
-    from workbench.report import render
+    from workbench.report import write_report
     from workbench.traces import load_traces
 
     spec = _load_specs(spec_args)
@@ -296,18 +307,20 @@ def run_check(
         result = check(
             spec, table, overrides, backend=backend, properties=properties, progress=tick
         )
-    report, text = render(
-        result,
-        fmt,
-        spec_files=list(spec_args),
-        trace_inputs=list(trace_args),
-        diagnostics=diagnostics,
-        fail_on=fail_on,
-        verdicts=verdicts,
-        top=top,
+    options: dict[str, Any] = dict(
+        spec_files=list(spec_args), trace_inputs=list(trace_args), diagnostics=diagnostics,
+        fail_on=fail_on, verdicts=verdicts, top=top,
         color=output is None and Console().is_terminal,
     )
-    _emit(text, output)
+    # the report is encoded as it is written (streamed), never held whole as text
+    with contextlib.ExitStack() as stack:
+        if output:
+            sink = stack.enter_context(open(output, "wb"))
+        else:
+            sys.stdout.flush()
+            sink = getattr(sys.stdout, "buffer", None) or stack.enter_context(_TextSink())
+        report = write_report(result, fmt, sink, **options)
+        sink.flush()
     if output and fmt != "text":
         print(f"wrote {fmt} report to {output}", file=sys.stderr)  # never wrapped
     if report["summary"]["input_errors"]:

@@ -32,7 +32,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import workbench
+from workbench._version import PACKAGE_DIR
 from workbench.errors import (
     ArgumentError,
     SourcePos,
@@ -109,7 +109,7 @@ def _virtual(file: str) -> bool:
 def stdlib_dir() -> Path:
     """The standard library: the packaged ``workbench/_specs/stdlib`` if present, else the
     repository's ``specs/stdlib``."""
-    package = Path(workbench.__file__).resolve().parent
+    package = PACKAGE_DIR
     packaged = package / "_specs" / "stdlib"
     return packaged if packaged.is_dir() else package.parent / "specs" / "stdlib"
 
