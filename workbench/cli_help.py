@@ -51,6 +51,14 @@ EPILOGS: dict[str, tuple[str, str]] = {
         "0 evaluated; 1 recall below --min-recall; 2 an error",
         "otlspec eval stdlib gen/",
     ),
+    "serve": (
+        "0 stopped cleanly (SIGTERM or Ctrl-C, open traces drained); 2 a bad spec or option",
+        "otlspec serve stdlib --store verdicts.db",
+    ),
+    "results": (
+        "0 every stored verdict holds; 1 some trace violates a property; 2 an error",
+        "otlspec results --store verdicts.db",
+    ),
     "experiment": (
         "0 done, or stopped on purpose with q; 1 a run failed; 2 a bad experiment file or "
         "an unknown run",
@@ -71,7 +79,9 @@ class Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsH
     have a default worth naming (not ``None``, not an off switch)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False, [], argparse.SUPPRESS):
+        if action.default in (None, False, [], argparse.SUPPRESS) or (
+            action.help and "default" in action.help
+        ):
             return action.help
         return super()._get_help_string(action)
 
