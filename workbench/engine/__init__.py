@@ -154,8 +154,10 @@ def check(
         reference interpreter) and ``total``.
     """
     from workbench.engine import reference
+    from workbench.engine.arguments import check_arguments
     from workbench.engine.codegen_terms import Unsupported
 
+    properties = check_arguments(spec, table, params, backend, properties)
     backends, notes = backend_chain(backend)
     wanted = None if properties is None else set(properties)
     if wanted is not None:

@@ -25,6 +25,7 @@ from workbench.engine.base import (
     Timings,
     Witness,
 )
+from workbench.engine.regex import RegexTimeout
 from workbench.engine.values import (
     BUILTINS,
     UNDEF,
@@ -40,6 +41,7 @@ from workbench.engine.witness import (
     span_ref,
 )
 from workbench.lang import ir
+from workbench.lang.walk import postorder
 from workbench.traces.context import END, EVENT, START, Point, TraceContext
 from workbench.traces.model import KIND_NAMES, STATUS_NAMES, EventView, SpanTable
 
@@ -193,7 +195,16 @@ class Interpreter:
 
     def _match(self, node: ir.Match, env: Env, pos: int) -> bool:
         v = self.value(node.operand, env, pos)
-        return isinstance(v, str) and regex(node.pattern).search(v) is not None
+        try:
+            return isinstance(v, str) and regex(node.pattern).search(v)
+        except RegexTimeout as err:  # name the span (the property is added by check_property)
+            names = [n for n in postorder(node.operand) if isinstance(n, ir.Var)]
+            row = env.get(names[0].name) if names else None
+            if row is None:
+                raise
+            ref = span_ref(self.ctx.table, row)
+            where = f"span {ref.span_id} ({ref.name!r}, trace {ref.trace_id})"
+            raise err.within(span=where) from None
 
     def _in_list(self, node: ir.InList, env: Env, pos: int) -> bool:
         v = self.value(node.operand, env, pos)
@@ -460,11 +471,15 @@ def check_property(
     for trace in range(table.n_traces):
         ctx = TraceContext(table, trace)
         interp = Interpreter(ctx, params)
-        if interp.holds(prop.formula, {}, 0):
-            continue
+        try:
+            if interp.holds(prop.formula, {}, 0):
+                continue
+            failures = list(explain(interp, prop.formula, {}, [], 0, False, max_witnesses))
+        except RegexTimeout as err:
+            raise err.within(prop=prop.name) from None
         holds[trace] = False
         found = []
-        for failure in explain(interp, prop.formula, {}, [], 0, False, max_witnesses):
+        for failure in failures:
             position = failure.position
             if position is None and temporal:
                 position = 0

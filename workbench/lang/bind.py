@@ -16,6 +16,7 @@ from workbench.errors import ParamError, SpecError
 from workbench.lang import ir
 from workbench.lang.ir import Const, Node, Spec, Type
 from workbench.lang.parser import parse_literal
+from workbench.lang.printer import print_formula
 from workbench.lang.walk import transform
 
 _EXPECTED = {
@@ -44,6 +45,12 @@ def parse_param_value(param: ir.Param, text: str) -> Const:
     except SpecError:
         raise ParamError(f"--param {param.name}={text}: expected {expected}") from None
     if const.type is typ:
+        if typ is Type.DURATION and const.value < 0 <= param.default.value:
+            raise ParamError(
+                f"--param {param.name}={text}: a negative duration (default "
+                f"{print_formula(param.default)}): tolerances and interval bounds would be "
+                "empty or negative; give 0 or more"
+            )
         return const
     if typ is Type.FLOAT and const.type is Type.INT:
         return Const(float(const.value), Type.FLOAT)

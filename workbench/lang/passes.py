@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import math
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -259,7 +258,9 @@ def fold_match(node: Node) -> Node | None:
         and isinstance(node.operand, Const)
         and node.operand.type is Type.STR
     ):
-        return TRUE if re.search(node.pattern, str(node.operand.value)) else FALSE
+        from workbench.engine.regex import search  # linear time where RE2 applies
+
+        return TRUE if search(node.pattern, str(node.operand.value)) else FALSE
     return None
 
 
