@@ -82,7 +82,10 @@ class AttrBuilder:
         if isinstance(value, int):
             if _INT64_MIN <= value <= _INT64_MAX:
                 return ATTR_INT, value, float(value), 0
-            return ATTR_FLOAT, 0, float(value), 0
+            try:
+                return ATTR_FLOAT, 0, float(value), 0
+            except OverflowError:  # beyond float range (10**400): keep its sign
+                return ATTR_FLOAT, 0, math.inf if value > 0 else -math.inf, 0
         if isinstance(value, float):
             return ATTR_FLOAT, 0, value, 0
         if isinstance(value, bytes | bytearray | memoryview):

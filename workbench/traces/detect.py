@@ -51,7 +51,7 @@ from workbench.traces.otlp_repair import (
     locate_resource_spans,
     repair_document,
 )
-from workbench.traces.salvage import damage_offset, salvage_json, sanitize_utf8
+from workbench.traces.salvage import damage_offset, decode_json, salvage_json, sanitize_utf8
 
 #: File name endings a directory source is searched for.
 TRACE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".pb", ".protobuf", ".protobuf-bin", ".bin")
@@ -305,7 +305,7 @@ def _load_into(
         if status != "not-otlp":
             return status == "ok"
     try:
-        obj = msgspec.json.decode(data)
+        obj = decode_json(data)
     except RecursionError:
         diagnostics.append(Diagnostic(name, "", "invalid JSON: nested too deeply", "error"))
         return False
@@ -317,7 +317,7 @@ def _load_into(
         fixed = salvage_json(data, damage_offset(exc, data))
         if fixed is None:
             return False
-        obj = msgspec.json.decode(fixed)
+        obj = decode_json(fixed)
         if classify(obj) == "unknown":
             return False
         before = len(builder)
@@ -466,7 +466,7 @@ def _load_one(
     # the tolerant path, in input order
     batcher.flush()
     try:
-        obj = msgspec.json.decode(data)
+        obj = decode_json(data)
     except _DECODE_ERRORS as exc:
         return (
             _salvage_one(data, exc, batcher, line)

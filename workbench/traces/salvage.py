@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import msgspec
 
@@ -91,6 +93,22 @@ def sanitize_utf8(
     return data.decode("utf-8", "replace").encode("utf-8")
 
 
+def decode_json(data: bytes) -> Any:
+    """Decode any JSON value. msgspec refuses numbers beyond float range (``1e999``) and huge
+    integers although they are valid JSON; those documents are decoded by the standard
+    library instead (``inf`` and big ints, which the readers then judge).
+
+    Raises ``msgspec.DecodeError`` (or RecursionError) when ``data`` is not JSON.
+    """
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.ValidationError as exc:
+        try:
+            return json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise exc from None
+
+
 def damage_offset(exc: Exception, data: bytes) -> int:
     """The byte offset a msgspec decode error names (the end of the data when none)."""
     m = _BYTE_OFFSET.search(str(exc))
@@ -163,7 +181,7 @@ def salvage_json(data: bytes, offset: int) -> bytes | None:
         elif c == b":":
             expect_key = False
     if done >= 0:
-        return data[:done]
+        return _valid(data[:done])
     if not stack:
         return None
     candidates: list[bytes] = []
@@ -175,9 +193,14 @@ def salvage_json(data: bytes, offset: int) -> bytes | None:
         frames = stack[:depth]
         candidates.append(_close(data[: frames[-1].good], frames))
     for text in candidates:
-        try:
-            msgspec.json.decode(text)
-        except (msgspec.DecodeError, RecursionError):
-            continue
-        return text
+        if _valid(text) is not None:
+            return text
     return None
+
+
+def _valid(text: bytes) -> bytes | None:
+    try:
+        decode_json(text)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return text
