@@ -151,3 +151,26 @@ def test_truncated_gzip_keeps_what_was_decompressed() -> None:
     data = gzip.compress(json.dumps(doc(*[span(f"{i:016x}") for i in range(1, 200)])).encode())
     b = load_bytes(data[: len(data) * 3 // 4], "t.json.gz")
     assert any("gzip" in d.message for d in b.diagnostics)
+
+
+# ---------------------------------------------------------------------- fuzzer findings
+
+
+def test_fuzz_integer_beyond_float_range_in_a_tag() -> None:
+    """Found by the Jaeger fuzzer: a process tag of 10**400 raised OverflowError."""
+    trace = json.loads(JAEGER.read_bytes())
+    first = next(iter(trace["processes"].values()))
+    first["tags"] = [{"key": "big", "type": "int64", "value": 10**400}]
+    table = load_bytes(json.dumps(trace).encode(), "j.json").build()
+    assert table.n_spans == 57
+    assert float("inf") in table.resource_attrs.fval.tolist()
+
+
+def test_fuzz_out_of_range_json_number_is_read() -> None:
+    """Found by the Jaeger fuzzer: ``1e999`` (valid JSON) made msgspec raise ValidationError,
+    also from inside the salvage path."""
+    raw = JAEGER.read_bytes().replace(b'"duration": 44000000', b'"duration": 1e999', 1)
+    b = load_bytes(raw, "j.json")
+    assert len(b) == 57
+    assert any(d.path.endswith("duration") for d in b.diagnostics)
+    assert len(load_bytes(raw[: len(raw) // 2], "j.json")) > 0
