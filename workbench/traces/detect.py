@@ -282,8 +282,8 @@ def _load_into(
         if docs is None:
             return False
         if len(docs) != 1:  # length-prefixed records (the Collector's file exporter)
-            read = [_load_into(d, name, format, builder, limit, True) for d in docs]
-            return any(read)
+            loaded = [_load_into(d, name, format, builder, limit, True) for d in docs]
+            return any(loaded)
         data = docs[0]
     elif limit and len(data) > limit:
         diagnostics.append(too_big(name, len(data), limit))
