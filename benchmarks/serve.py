@@ -2,7 +2,7 @@
 
 For each configuration (transport x backend) a fresh ``otlspec serve`` process is started with
 a SQLite store in a temporary directory. Generated traces (``workbench.datasets.generate``, about
-20 spans each, faults included) are cut into export requests of ``--batch`` spans in trace
+20 spans each, optionally with faults) are cut into export requests of ``--batch`` spans in trace
 order, as an SDK's batch processor sends them, and sent by ``--senders`` threads:
 
 * **saturation**: as fast as the server admits them (refusals are retried after the
@@ -49,6 +49,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (  # noqa: 
 from workbench.serve.replay import GrpcSender, assemble, explode, send_http  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "serve.json"
+#: seconds after which a trace whose root never ends is checked anyway (faults remove roots)
+MAX_AGE = 3.0
 
 
 def _port() -> int:
@@ -57,8 +59,8 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def workload(n_traces: int, batch: int,
-             seed: int = 5) -> tuple[list[ExportTraceServiceRequest], int, int]:
+def workload(n_traces: int, batch: int, seed: int = 5,
+             faults: float = 0.0) -> tuple[list[ExportTraceServiceRequest], int, int]:
     """Export requests of ``batch`` spans (traces contiguous), the numbers of spans and
     traces."""
     from workbench.datasets.faults import inject, parse_faults
@@ -67,7 +69,8 @@ def workload(n_traces: int, batch: int,
     from workbench.serve.decode import invalid_reason
 
     ds = generate(traces=n_traces, seed=seed, services=8)
-    inject(ds, parse_faults("all", n_traces, rate=0.2), seed=seed)
+    if faults:
+        inject(ds, parse_faults("all", n_traces, rate=faults), seed=seed)
     request = ExportTraceServiceRequest.FromString(otlp_proto(ds, ds.traces))
     triples = [t for t in explode(request) if not invalid_reason(t[2])]
     n_traces = len({t[2].trace_id for t in triples})  # faults merge and split some traces
@@ -84,7 +87,7 @@ class Served:
             [sys.executable, "-m", "workbench.cli", "serve", "--spec", "stdlib",
              "--grpc-port", str(self.grpc), "--http-port", str(self.http),
              "--ui-port", str(self.api), "--store", os.path.join(folder, "results.db"),
-             "--idle", str(idle), "--backend", backend],
+             "--idle", str(idle), "--max-age", str(MAX_AGE), "--backend", backend],
             cwd=ROOT, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self.peak_rss = 0
         self._stop = threading.Event()
@@ -224,10 +227,13 @@ def main() -> None:
     ap.add_argument("--senders", type=int, default=2)
     ap.add_argument("--idle", type=float, default=0.5)
     ap.add_argument("--quick", action="store_true", help="fewer traces and configurations")
+    ap.add_argument("--faults", type=float, default=0.0,
+                    help="share of traces with injected faults (some lose their root, and "
+                    "wait for --max-age)")
     ap.add_argument("--json", default=str(RESULTS))
     args = ap.parse_args()
     n_traces = 600 if args.quick else args.traces
-    requests, n_spans, n_traces = workload(n_traces, args.batch)
+    requests, n_spans, n_traces = workload(n_traces, args.batch, faults=args.faults)
     configs = [("grpc", "auto"), ("http-protobuf", "auto")]
     if not args.quick:
         configs += [("http-json", "auto"), ("grpc", "reference")]
