@@ -136,6 +136,13 @@ class NumbaRunner:
             before = self.compile_seconds
             self._compile(fn, "verdict", handle.__name__,
                           lambda fn=fn, out=out, args=args: fn(0, 0, out, *args))
+            if sum(getattr(fn, "_cache_misses", {}).values()):
+                # a kernel new to the disk cache: compile its witness kernel too, now, so that
+                # later (warm) runs only read the cache, even when they meet new failures
+                wfn = handle.witness
+                self._compile(wfn, "witness", handle.__name__, lambda wfn=wfn, args=args: wfn(
+                    0, 0, np.zeros(0, np.int64), np.zeros((0, 1, 3), np.int64),
+                    np.zeros(0, np.int64), *args))
             compiling[j] = self.compile_seconds - before
         total = int(toff[n_traces]) if n_traces else 0
         parts = max(self.threads * 4, total // BATCH_SPANS)
