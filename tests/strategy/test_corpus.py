@@ -82,3 +82,28 @@ def test_every_kind_appears_in_a_small_mixed_corpus() -> None:
     variants = {o.variant for o in obs}
     assert {"base", "scale0", "scale10", "drop-conjunct", "add-conjunct"} <= variants
     assert any(v.startswith("budget") for v in variants)
+
+
+def test_the_committed_manifest_regenerates_from_its_seed() -> None:
+    import subprocess
+    import sys
+
+    import z3
+
+    root = Path(__file__).resolve().parents[2]
+    manifest = load_manifest(root / "datasets" / "obligations")
+    if manifest["z3_version"] != z3.get_version_string():
+        pytest.skip(f"manifest made with Z3 {manifest['z3_version']}")
+    cfg = manifest["config"]
+    # a fresh interpreter, as `otlspec strategy corpus` is: the smt encoder orders some
+    # arguments by Z3 term ids, which depend on what the process built before
+    code = ("from workbench.strategy.corpus import Config, generate\n"
+            f"obs, _ = generate(Config(seed={cfg['seed']}, bounds={tuple(cfg['bounds'])}, "
+            f"variant_bounds={tuple(cfg['variant_bounds'])}, limit=12))\n"
+            "print(' '.join(o.meta()['sha256'] for o in obs))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, timeout=240, check=True).stdout.split()
+    assert out == [m["sha256"] for m in manifest["obligations"][:12]]
+    assert manifest["count"] >= 1000
+    assert {m["kind"] for m in manifest["obligations"]} == {
+        "consistency", "vacuity", "redundancy", "implication", "theorem", "repair"}

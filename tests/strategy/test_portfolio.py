@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import z3
 
 from tests.strategy.conftest import FEW
@@ -94,3 +95,16 @@ def test_disagreement_is_detected() -> None:
                  "c": Run("c", "unknown", 9, 0.0)})
     assert lab.disagreement and lab.answers == {"sat", "unsat"}
     assert Label.from_json(lab.to_json()).disagreement
+
+
+@pytest.mark.slow
+def test_the_whole_portfolio_agrees_on_a_mixed_corpus(tmp_path: Path) -> None:
+    from workbench.strategy.corpus import Config, generate
+    from workbench.strategy.portfolio import names
+
+    obs, _ = generate(Config(seed=2, bounds=(3,), variant_bounds=(3,), modules=("timing",),
+                             implication_pairs=2))
+    labels = label_corpus(obs[::3], names(), tmp_path / "l.jsonl.gz", timeout=5.0)
+    assert len(labels) == len(obs[::3]) >= 10
+    assert not [lab.id for lab in labels if lab.disagreement]
+    assert all(lab.runs["default"].solved for lab in labels)

@@ -139,9 +139,9 @@ def scale_thresholds(node: ir.Node, factor: float) -> ir.Node:
 
     def fn(n: ir.Node) -> ir.Node:
         if isinstance(n, ir.Interval) and not n.unbounded:
-            return ir.Interval(scale(n.lo), None if n.hi is None else scale(n.hi))
+            return ir.Interval(int(scale(n.lo)), None if n.hi is None else int(scale(n.hi)))
         if isinstance(n, ir.Compare):
-            parts = {}
+            parts: dict[str, Any] = {}
             for side in ("left", "right"):
                 c = getattr(n, side)
                 if (isinstance(c, ir.Const) and not isinstance(c.value, bool)
@@ -331,9 +331,12 @@ def _repairs(b: _Builder, root: Path) -> None:
     for t in traces[:40]:
         services = sorted({table.service_of(r) for r in table.trace_rows(t)})
         offset = {s: z3.Int(f"offset[{s}]") for s in services}
+
+        def shift(row: int, o: dict[str, z3.ArithRef] = offset) -> z3.ArithRef:
+            return o[table.service_of(row)]
+
         try:
-            terms = concrete_trace(table, t, usage, domain,
-                                   shift=lambda r, o=offset: o[table.service_of(r)])
+            terms = concrete_trace(table, t, usage, domain, shift=shift)
             enc = Encoder(terms, params)
             goals = [lift(enc.formula(p.formula)) for p in props]
         except Exception as err:

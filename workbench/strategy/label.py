@@ -128,7 +128,7 @@ class Labeller:
 
     def _start(self) -> None:
         # fork: a spawned worker would re-import the caller's __main__ (stdin, notebooks)
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        ctx: Any = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         parent, child = ctx.Pipe()
         self._proc = ctx.Process(target=_worker, args=(child, self.niceness), daemon=True)
         self._proc.start()
