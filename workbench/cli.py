@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
 
     _EXTRA_HANDLERS.update(register_datasets(sub))
     _EXTRA_HANDLERS.update(register_experiments(sub))
+    from workbench.strategy.cli import register as register_strategy
+
+    _EXTRA_HANDLERS.update(register_strategy(sub))
     from workbench.serve.cli import register as register_serve
 
     _EXTRA_HANDLERS.update(register_serve(sub))
