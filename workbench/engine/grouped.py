@@ -32,7 +32,9 @@ from typing import Any
 import numpy as np
 
 from workbench.engine import reference
+from workbench.engine import values as values_lib
 from workbench.engine.base import PropertyResult, Witness
+from workbench.engine.witness import span_ref
 from workbench.lang import ir
 from workbench.traces.model import SpanTable
 
@@ -146,7 +148,7 @@ def _result(prop: ir.Property, table: SpanTable, values: Mapping[str, Any], star
         interp = reference.Interpreter(reference.TraceContext(table, trace), values)
         found = []
         for env in envs:
-            bindings = tuple((name, reference._ref(table, env[name])) for name in order)
+            bindings = tuple((name, span_ref(table, env[name])) for name in order)
             found.append(Witness(bindings, reference.render_message(interp, prop, env), None))
         witnesses[trace] = found
     return PropertyResult(prop=prop, holds=holds, witnesses=witnesses, backend="reference",
@@ -197,10 +199,10 @@ def _check_count_eq(prop: ir.Property, table: SpanTable, values: Mapping[str, An
 
 def _compare(op: str, a: Any, b: Any) -> bool:
     if op == "==":
-        return reference._equal(a, b)
+        return values_lib.equal(a, b)
     if op == "!=":
-        return not reference._equal(a, b)
-    return reference._order(op, a, b)
+        return not values_lib.equal(a, b)
+    return values_lib.order(op, a, b)
 
 
 def _reference_trace(prop: ir.Property, interp: reference.Interpreter, cap: int
@@ -251,7 +253,7 @@ def _check_pairs(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
                 continue
             # the b's of this a, in row order: members of the group with a larger X
             js = sorted(j for xv, members in group.items()
-                        if reference._order("<", x, xs[members[0]]) for j in members)
+                        if values_lib.order("<", x, xs[members[0]]) for j in members)
             for j in js:
                 if len(bad) >= cap:
                     break
