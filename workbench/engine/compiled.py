@@ -108,6 +108,8 @@ class Prepared:
     args: tuple[np.ndarray, ...]
     index: TableIndex
     started: float
+    #: This property's own seconds so far: preparation, its share of the verdict pass, witnesses.
+    seconds: float = 0.0
 
 
 def prepare(runner: Runner, prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
@@ -122,12 +124,13 @@ def prepare(runner: Runner, prop: ir.Property, table: SpanTable, values: Mapping
     index = table_index(table)
     args = _args(gen, index)
     timings.add("index", time.perf_counter() - t0)
-    return Prepared(prop, gen, handle, args, index, started)
+    return Prepared(prop, gen, handle, args, index, started, time.perf_counter() - started)
 
 
 def finish(runner: Runner, prep: Prepared, holds: np.ndarray, values: Mapping[str, Any],
            timings: Timings, max_witnesses: int = reference.MAX_WITNESSES) -> PropertyResult:
     """Witnesses of the failing traces, and the result."""
+    started = time.perf_counter()
     witnesses: dict[int, list[Witness]] = {}
     failing = np.nonzero(~holds)[0].astype(np.int64)
     if failing.size and max_witnesses > 0:
@@ -146,8 +149,9 @@ def finish(runner: Runner, prep: Prepared, holds: np.ndarray, values: Mapping[st
             timings.add("render", time.perf_counter() - t0)
     elif failing.size:
         witnesses = {int(t): [] for t in failing}
+    prep.seconds += time.perf_counter() - started
     return PropertyResult(prop=prep.prop, holds=holds, witnesses=witnesses, backend=runner.name,
-                          seconds=time.perf_counter() - prep.started)
+                          seconds=prep.seconds)
 
 
 def check_property(
@@ -199,9 +203,18 @@ def _verdicts(runner: Runner, preps: list[Prepared], table: SpanTable, timings: 
     before = runner.compile_seconds
     holds = runner.verdicts([(p.handle, p.args) for p in preps], table.n_traces,
                             table.trace_offsets)
+    wall = time.perf_counter() - t0
     compiling = runner.compile_seconds - before
     timings.add("compile", compiling)
-    timings.add("check", time.perf_counter() - t0 - compiling)
+    timings.add("check", wall - compiling)
+    # each property's share of the batched pass: the runner's per-job times (kernel time,
+    # summed over threads, and compilation) scaled to the wall time of the pass
+    own = getattr(runner, "job_seconds", None)
+    if own is None or len(own) != len(preps) or sum(own) <= 0:
+        own = [1.0] * len(preps)
+    scale = wall / sum(own)
+    for prep, sec in zip(preps, own, strict=True):
+        prep.seconds += sec * scale
     return holds
 
 

@@ -121,6 +121,7 @@ class CudaRunner:
         import time
 
         outs = []
+        self.job_seconds: list[float] = []
         for handle, args in jobs:
             dev = self._to_device(args)
             out = self.cuda.to_device(np.ones(n_traces, dtype=np.bool_))
@@ -131,6 +132,9 @@ class CudaRunner:
                 self.cuda.synchronize()
                 self.compile_seconds += time.perf_counter() - t0
                 handle._otlspec_warm = True
+            elif not self.simulate:
+                self.cuda.synchronize()  # so that each job's time is its own
+            self.job_seconds.append(time.perf_counter() - t0)
             outs.append(out)
         return [np.asarray(o.copy_to_host(), dtype=np.bool_) for o in outs]
 
