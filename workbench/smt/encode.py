@@ -74,6 +74,11 @@ class Pred(ir.Node):
 ir.register_node(Pred, ("args",))
 
 
+def _to_real(t: Any) -> Any:
+    """``t`` as a Real term (a sum of float values already is one; ``ToReal`` wants an Int)."""
+    return z3.ToReal(t) if t.is_int() else t
+
+
 def node_label(node: ir.Node) -> str:
     """A short human label of an IR node for error messages."""
     try:
@@ -521,7 +526,7 @@ class Encoder:
             k = count([c for c, _ in nums])
             if not is_sym(s) and not is_sym(k):
                 return SVal.const(s / k if k else UNDEF)
-            return SVal.num(z3.ToReal(lift(s)) / z3.ToReal(lift(k)), some)
+            return SVal.num(_to_real(lift(s)) / _to_real(lift(k)), some)
         better = "<" if node.op == "min" else ">"
         acc: Num = 0
         have: Bool = False
