@@ -174,3 +174,16 @@ def test_fuzz_out_of_range_json_number_is_read() -> None:
     assert len(b) == 57
     assert any(d.path.endswith("duration") for d in b.diagnostics)
     assert len(load_bytes(raw[: len(raw) // 2], "j.json")) > 0
+
+
+def test_truncated_otlp_protobuf_keeps_the_complete_spans() -> None:
+    from tests.traces.util import json_to_proto
+
+    two = doc(*[span(f"{i:016x}") for i in range(1, 6)])["resourceSpans"]
+    two += doc(*[span(f"{i:016x}") for i in range(6, 11)], service="b")["resourceSpans"]
+    raw = json_to_proto({"resourceSpans": two})
+    kept = [len(load_bytes(raw[:cut], "t.pb")) for cut in range(60, len(raw), 7)]
+    assert kept == sorted(kept) and kept[-1] == 9
+    b = load_bytes(raw[:-5], "t.pb")
+    assert _ids(b) == [f"{i:016x}" for i in range(1, 10)]
+    assert "the 9 complete spans before the damage read" in b.diagnostics[0].message
