@@ -208,6 +208,7 @@ def check(
             progress(prop.name)
     done: dict[str, PropertyResult] = {}
     reasons: dict[str, list[str]] = {p.name: list(notes) for p in todo}
+    by_reference: set[str] = set()
     # shapes whose literal evaluation is quadratic run by hashing on every backend
     first = names[0] if names else "reference"
     for prop in todo:
@@ -220,8 +221,25 @@ def check(
             res.reason = "; ".join([*reasons[prop.name],
                                     f"{first}: {shape[0]}, linear in the trace's size"])
             done[prop.name] = res
+    if backend == "auto" and "numba" in names:
+        # small inputs never wait for a compiler: the cost model of engine/cost.py
+        from workbench.engine.compiled import bind as bind_values
+        from workbench.engine.compiled import generated
+        from workbench.engine.cost import prefer_reference
+
+        for prop in todo:
+            if prop.name in done:
+                continue
+            try:
+                gen = generated(bind_values(prop.formula, values))
+            except Unsupported:
+                continue
+            use_ref, why = prefer_reference(gen, table.n_spans)
+            if use_ref:
+                reasons[prop.name].append(why)
+                by_reference.add(prop.name)
     for name in names:
-        left = [p for p in todo if p.name not in done]
+        left = [p for p in todo if p.name not in done and p.name not in by_reference]
         if name == "reference" or not left:
             break
         # all properties of a backend run together: one pass over the table (see
@@ -244,7 +262,9 @@ def check(
             result = reference.check_property(prop, table, values)
             timings.add("reference", time.perf_counter() - t0)
             why = reasons[prop.name]
-            if why:
+            if prop.name in by_reference:
+                result.reason = "; ".join(why)
+            elif why:
                 why[-1] += " -> reference"
                 result.reason = "; ".join(why)
             else:
