@@ -1,7 +1,8 @@
 """The ``otlspec`` command line: argument parsing and wiring, no logic of its own.
 
 Exit codes: 0 nothing violated at or above ``--fail-on``; 1 violations; 2 usage, spec or input
-errors (after reporting whatever could still be checked).
+errors (after reporting whatever could still be checked); 3 an internal error, i.e. a bug in
+otlspec (one line on stderr; ``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import io
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,10 @@ from typing import Any
 from workbench import __version__
 from workbench.errors import Diagnostic, OtlspecError
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR, EXIT_BUG = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+#: Where users report internal errors (printed with exit status 3).
+BUG_REPORT = "the otlspec issue tracker, with the command line and its --debug output"
 FORMATS = ("text", "json", "sarif", "junit")
 
 
@@ -32,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Check temporal and causal properties of OpenTelemetry traces.",
     )
     p.add_argument("--version", action="version", version=f"otlspec {__version__}")
+    p.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser(
@@ -68,7 +74,13 @@ def _parser() -> argparse.ArgumentParser:
 
     _EXTRA_HANDLERS.update(register_datasets(sub))
     _EXTRA_HANDLERS.update(register_experiments(sub))
+    from workbench.serve.cli import register as register_serve
+
+    _EXTRA_HANDLERS.update(register_serve(sub))
     return p
+
+
+_DEBUG_HELP = "on an internal error (exit 3) print the Python traceback (also after COMMAND)"
 
 
 #: Handlers of commands registered by other packages (``prove``, ``fix``).
@@ -115,6 +127,13 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``otlspec`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --debug is global but may also follow the command: take it out wherever it stands
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    debug = "--debug" in head
+    if debug:
+        argv.remove("--debug")
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -136,6 +155,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_OK
+    except KeyboardInterrupt:
+        print("otlspec: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # anything else is a bug: one line, the traceback behind --debug
+        if debug:
+            traceback.print_exc()
+        print(internal_error_line(exc, debug), file=sys.stderr)
+        return EXIT_BUG
+
+
+def internal_error_line(exc: BaseException, debug: bool = False) -> str:
+    """The one line printed for an unexpected exception (exit status 3)."""
+    what = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+    if len(what) > 200:
+        what = what[:197] + "..."
+    more = "" if debug else "; rerun with --debug for the traceback"
+    return (
+        f"otlspec: internal error (a bug in otlspec): {what}; "
+        f"please report it to {BUG_REPORT}{more}"
+    )
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -148,7 +187,16 @@ def repo_root() -> Path | None:
 
 
 def _is_spec(arg: str) -> bool:
-    return arg == "stdlib" or arg.startswith("stdlib.") or arg.endswith(".otlspec")
+    from workbench.lang import is_spec_arg
+
+    return is_spec_arg(arg)
+
+
+def _spec_paths(args: Sequence[str]) -> list[str]:
+    """Spec arguments with directories expanded into their ``*.otlspec`` files."""
+    from workbench.lang import spec_files
+
+    return [str(p) for a in args for p in spec_files(a)]
 
 
 def _load_specs(paths: Sequence[str]) -> Any:
@@ -297,7 +345,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from workbench.lang import lint_spec
 
     status = EXIT_OK
-    for path in args.specs:
+    for path in _lint_paths(args.specs):
         try:
             spec = _load_specs([path])
         except OtlspecError as err:
@@ -311,12 +359,25 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return status
 
 
+def _lint_paths(args: Sequence[str]) -> list[str]:
+    """Lint arguments: ``stdlib[.module]`` as given, directories expanded into their files
+    (an argument that names nothing is kept, so the loop reports it with the others)."""
+    out: list[str] = []
+    for arg in args:
+        try:
+            out += [arg] if arg == "stdlib" or arg.startswith("stdlib.") else _spec_paths([arg])
+        except OtlspecError:
+            out.append(arg)
+    return out
+
+
 def cmd_fmt(args: argparse.Namespace) -> int:
     from workbench.lang import format_source
+    from workbench.lang.parser import read_source
 
     status = EXIT_OK
-    for path in args.specs:
-        text = Path(path).read_text(encoding="utf-8")
+    for path in _spec_paths(args.specs):
+        text = read_source(Path(path), path)
         canonical = format_source(text, path)
         if args.check:
             if canonical != text:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
 from workbench.engine import reference
-from workbench.engine.base import PropertyResult, TimelinePoint, Witness
+from workbench.engine.base import Outcome, PropertyResult, TimelinePoint, Timings, Witness
 from workbench.engine.codegen import Generated, generate
 from workbench.engine.codegen_terms import Unsupported
 from workbench.engine.plan import (
@@ -29,7 +29,9 @@ from workbench.engine.plan import (
     table_args,
     table_index,
 )
+from workbench.engine.witness import describe_point, render_message, span_ref
 from workbench.lang import ir
+from workbench.traces.context import Point, TraceContext
 from workbench.traces.model import SpanTable
 
 _GENERATED: dict[ir.Node, Generated | Unsupported] = {}
@@ -94,16 +96,6 @@ class Runner(Protocol):
     def witness(self, handle: Any, args: tuple[np.ndarray, ...], traces: np.ndarray,
                 cap: int, slots: int) -> tuple[np.ndarray, np.ndarray]:
         """Witness records ``(wbuf[q, k, :], wcnt[q])`` of the failing ``traces``."""
-
-
-@dataclass
-class Timings:
-    """Seconds spent per phase, summed over properties."""
-
-    values: dict[str, float] = field(default_factory=dict)
-
-    def add(self, key: str, seconds: float) -> None:
-        self.values[key] = self.values.get(key, 0.0) + seconds
 
 
 @dataclass
@@ -183,7 +175,7 @@ def check_properties(
     values: Mapping[str, Any],
     timings: Timings,
     max_witnesses: int = reference.MAX_WITNESSES,
-) -> list[PropertyResult | Exception]:
+) -> list[Outcome]:
     """Check several properties in one pass over the table (see :meth:`Runner.verdicts`).
 
     Returns, per property, its result or the exception that kept it from running here
@@ -197,7 +189,7 @@ def check_properties(
             preps.append(err)
     ready = [p for p in preps if isinstance(p, Prepared)]
     holds = iter(_verdicts(runner, ready, table, timings)) if ready else iter(())
-    out: list[PropertyResult | Exception] = []
+    out: list[Outcome] = []
     for p in preps:
         out.append(p if isinstance(p, Exception) else
                    finish(runner, p, next(holds), values, timings, max_witnesses))
@@ -257,7 +249,7 @@ def render(
     out: dict[int, list[Witness]] = {}
     arrays = index.arrays
     for q, trace in enumerate(failing.tolist()):
-        ctx = reference.TraceContext(table, trace)
+        ctx = TraceContext(table, trace)
         interp = reference.Interpreter(ctx, values)
         found: list[Witness] = []
         for k in range(min(int(wcnt[q]), wbuf.shape[1])):
@@ -272,8 +264,8 @@ def render(
             if position >= 0 or temporal:
                 local = position - int(arrays["tl_off"][trace]) if position >= 0 else 0
                 point = _point(table, arrays, int(arrays["tl_off"][trace]) + local, local)
-            bindings = tuple((name, reference._ref(table, env[name])) for name, _ in path)
-            message = reference.render_message(interp, prop, env)
+            bindings = tuple((name, span_ref(table, env[name])) for name, _ in path)
+            message = render_message(interp, prop, env)
             found.append(Witness(bindings, message, point))
         out[trace] = found
     return out
@@ -290,8 +282,8 @@ def _point(table: SpanTable, arrays: dict[str, np.ndarray], g: int, local: int) 
     ev = int(arrays["tl_ev"][g])
     k = ev - int(table.event_offsets[row]) if ev >= 0 else 0
     name = table.strings[int(table.event_name[ev])] if ev >= 0 else ""
-    p = reference.Point(int(arrays["tl_time"][g]), phase, row, k, name)
-    return TimelinePoint(local, p.time, reference._describe_point(table, p))
+    p = Point(int(arrays["tl_time"][g]), phase, row, k, name)
+    return TimelinePoint(local, p.time, describe_point(table, p))
 
 
 def balanced_chunks(toff: np.ndarray, n_traces: int, parts: int) -> list[tuple[int, int]]:
@@ -303,3 +295,44 @@ def balanced_chunks(toff: np.ndarray, n_traces: int, parts: int) -> list[tuple[i
     cuts = np.unique(np.concatenate([[0], np.searchsorted(toff[: n_traces + 1], marks[1:-1]),
                                      [n_traces]]))
     return [(int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+class CompiledBackend:
+    """A backend running the compiled plan through a :class:`Runner` (numba CPU, CUDA GPU).
+
+    Parameters
+    ----------
+    name:
+        The backend's name.
+    runner:
+        Returns the process-wide runner (called on first use, so that importing a backend
+        module loads no compiler).
+    probe:
+        Whether the backend can run here, and why (see :meth:`available`).
+    """
+
+    note = "compiled"
+
+    def __init__(self, name: str, runner: Callable[[], Runner],
+                 probe: Callable[[], tuple[bool, str]]) -> None:
+        from workbench.engine.capabilities import compiled_capabilities
+
+        self.name = name
+        self._runner = runner
+        self._probe = probe
+        self.capabilities = compiled_capabilities(name)
+
+    def available(self) -> tuple[bool, str]:
+        return self._probe()
+
+    def unsupported(self, prop: ir.Property, values: Mapping[str, Any]) -> str | None:
+        return unsupported_reason(prop, values)
+
+    def check(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
+              timings: Timings | None = None) -> list[Outcome]:
+        # all properties run together: one pass over the table (see NumbaRunner.verdicts)
+        return check_properties(self._runner(), list(props), table, values,
+                                timings if timings is not None else Timings())
+
+    def __repr__(self) -> str:
+        return f"<{self.name} backend>"

@@ -27,6 +27,7 @@ import numpy as np
 
 from workbench.engine.capabilities import compiled_capabilities
 from workbench.engine.codegen import Generated
+from workbench.engine.compiled import CompiledBackend
 from workbench.lang import ir
 
 NAME = "cupy"
@@ -158,3 +159,16 @@ def runner(simulate: bool | None = None) -> CudaRunner:
     if found is None:
         found = _RUNNERS[simulate] = CudaRunner(simulate)
     return found
+
+
+def _device_runner() -> CudaRunner:
+    return runner(simulate=False)
+
+
+def _device_available() -> tuple[bool, str]:
+    return available(simulate=False)
+
+
+#: This module's entry in :data:`workbench.engine.base.REGISTRY` (a real device, never the
+#: simulator).
+BACKEND = CompiledBackend(NAME, _device_runner, _device_available)

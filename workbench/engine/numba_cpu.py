@@ -30,7 +30,7 @@ import numpy as np
 
 from workbench.engine.capabilities import compiled_capabilities
 from workbench.engine.codegen import CODEGEN_VERSION, Generated, render
-from workbench.engine.compiled import balanced_chunks
+from workbench.engine.compiled import CompiledBackend, balanced_chunks
 from workbench.lang import ir
 
 NAME = "numba"
@@ -226,3 +226,7 @@ def is_cached(gen: Generated, target: str = "cpu") -> bool:
     if name in sys.modules:
         return True
     return any((cache_dir() / "__pycache__").glob(f"{name}.verdict-*.nbi"))
+
+
+#: This module's entry in :data:`workbench.engine.base.REGISTRY`.
+BACKEND = CompiledBackend(NAME, runner, available)

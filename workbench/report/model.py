@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench import __version__
+from workbench._version import __version__
 from workbench.engine.base import CheckResult, PropertyResult
 from workbench.errors import Diagnostic
 from workbench.traces.model import SpanTable
