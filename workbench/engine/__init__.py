@@ -177,8 +177,9 @@ def check(
     todo = [p for p in spec.properties if wanted is None or p.name in wanted]
     done: dict[str, PropertyResult] = {}
     reasons: dict[str, list[str]] = {p.name: list(notes) for p in todo}
+    names = [b.name for b in backends]
+    first = names[0] if names else "reference"
     # shapes whose literal evaluation is quadratic run by hashing on every backend
-    first = backends[0].name if backends else "reference"
     for prop in todo:
         shape = grouped.match(prop.formula)
         if shape is not None:
@@ -191,11 +192,31 @@ def check(
             done[prop.name] = res
             if progress is not None:
                 progress(prop.name)
+    by_reference: set[str] = set()
+    if backend == "auto" and "numba" in names and names[-1] == "reference":
+        # small inputs never wait for a compiler: the cost model of engine/cost.py
+        from workbench.engine.compiled import bind as bind_values
+        from workbench.engine.compiled import generated
+        from workbench.engine.cost import prefer_reference
+
+        for prop in todo:
+            if prop.name in done:
+                continue
+            try:
+                gen = generated(bind_values(prop.formula, values))
+            except Unsupported:
+                continue
+            use_ref, why_ref = prefer_reference(gen, table.n_spans)
+            if use_ref:
+                reasons[prop.name].append(why_ref)
+                by_reference.add(prop.name)
     for i, b in enumerate(backends):
-        left = [p for p in todo if p.name not in done]
-        if not left:
-            break
         last = i == len(backends) - 1
+        left = [p for p in todo if p.name not in done and (last or p.name not in by_reference)]
+        if not left:
+            if not by_reference:
+                break
+            continue
         # the catch-all runs one property at a time, so that progress is reported as it goes
         batches = [[p] for p in left] if last and progress is not None else [left]
         outcomes = []
@@ -209,7 +230,9 @@ def check(
         for prop, outcome in zip(left, outcomes, strict=True):
             why = reasons[prop.name]
             if isinstance(outcome, PropertyResult):
-                if last and why:  # the catch-all at the end of the chain
+                if prop.name in by_reference:
+                    outcome.reason = "; ".join(why)
+                elif last and why:  # the catch-all at the end of the chain
                     why[-1] += f" -> {b.name}"
                     outcome.reason = "; ".join(why)
                 else:

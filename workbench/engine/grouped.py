@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 
 from workbench.engine import reference
-from workbench.engine import values as values_lib
 from workbench.engine.base import PropertyResult, Witness
-from workbench.engine.witness import span_ref
+from workbench.engine.values import UNDEF, equal, order
+from workbench.engine.witness import explain, render_message, span_ref
 from workbench.lang import ir
 from workbench.traces.model import SpanTable
 
@@ -139,7 +139,7 @@ def match(formula: ir.Node) -> tuple[str, Evaluator] | None:
 
 
 def _result(prop: ir.Property, table: SpanTable, values: Mapping[str, Any], started: float,
-            failures: dict[int, list[dict[str, Any]]], order: list[str]) -> PropertyResult:
+            failures: dict[int, list[dict[str, Any]]], names: list[str]) -> PropertyResult:
     """Verdicts and reference-rendered witnesses from the falsifying environments."""
     holds = np.ones(table.n_traces, dtype=np.bool_)
     witnesses: dict[int, list[Witness]] = {}
@@ -148,8 +148,8 @@ def _result(prop: ir.Property, table: SpanTable, values: Mapping[str, Any], star
         interp = reference.Interpreter(reference.TraceContext(table, trace), values)
         found = []
         for env in envs:
-            bindings = tuple((name, span_ref(table, env[name])) for name in order)
-            found.append(Witness(bindings, reference.render_message(interp, prop, env), None))
+            bindings = tuple((name, span_ref(table, env[name])) for name in names)
+            found.append(Witness(bindings, render_message(interp, prop, env), None))
         witnesses[trace] = found
     return PropertyResult(prop=prop, holds=holds, witnesses=witnesses, backend="reference",
                           seconds=time.perf_counter() - started)
@@ -172,7 +172,7 @@ def _check_count_eq(prop: ir.Property, table: SpanTable, values: Mapping[str, An
     assert found is not None
     s, guard, key, op, const = found
     cap = max(limit, 1)  # the reference keeps one witness even at limit 0
-    undef = reference.UNDEF
+    undef = UNDEF
     failures: dict[int, list[dict[str, Any]]] = {}
     for trace in range(table.n_traces):
         interp = reference.Interpreter(reference.TraceContext(table, trace), values)
@@ -199,10 +199,10 @@ def _check_count_eq(prop: ir.Property, table: SpanTable, values: Mapping[str, An
 
 def _compare(op: str, a: Any, b: Any) -> bool:
     if op == "==":
-        return values_lib.equal(a, b)
+        return equal(a, b)
     if op == "!=":
-        return not values_lib.equal(a, b)
-    return values_lib.order(op, a, b)
+        return not equal(a, b)
+    return order(op, a, b)
 
 
 def _reference_trace(prop: ir.Property, interp: reference.Interpreter, cap: int
@@ -210,7 +210,7 @@ def _reference_trace(prop: ir.Property, interp: reference.Interpreter, cap: int
     """The reference's own falsifying environments on one trace (``None`` when it holds)."""
     if interp.holds(prop.formula, {}, 0):
         return None
-    return [f.env for f in reference.explain(interp, prop.formula, {}, [], 0, False, cap)]
+    return [f.env for f in explain(interp, prop.formula, {}, [], 0, False, cap)]
 
 
 def _check_pairs(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
@@ -220,7 +220,7 @@ def _check_pairs(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
     assert found is not None
     a, b, xterm, yterm = found
     cap = max(limit, 1)
-    undef = reference.UNDEF
+    undef = UNDEF
     failures: dict[int, list[dict[str, Any]]] = {}
     for trace in range(table.n_traces):
         interp = reference.Interpreter(reference.TraceContext(table, trace), values)
@@ -253,7 +253,7 @@ def _check_pairs(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
                 continue
             # the b's of this a, in row order: members of the group with a larger X
             js = sorted(j for xv, members in group.items()
-                        if values_lib.order("<", x, xs[members[0]]) for j in members)
+                        if order("<", x, xs[members[0]]) for j in members)
             for j in js:
                 if len(bad) >= cap:
                     break

@@ -210,5 +210,23 @@ def runner() -> NumbaRunner:
     return _RUNNER
 
 
+def module_name(gen: Generated, target: str = "cpu") -> str:
+    """The name (and file stem) of ``gen``'s kernel module, as :func:`load_module` writes it."""
+    from workbench.engine import kernel_lib
+
+    text = render(gen, target)
+    lib = hashlib.sha256(Path(kernel_lib.__file__).read_bytes()).hexdigest()[:8]
+    digest = hashlib.sha256((text + lib + CODEGEN_VERSION).encode()).hexdigest()[:24]
+    return f"otlspec_k_{target}_{digest}"
+
+
+def is_cached(gen: Generated, target: str = "cpu") -> bool:
+    """Whether the verdict kernel of ``gen`` is in numba's disk cache (or loaded already)."""
+    name = module_name(gen, target)
+    if name in sys.modules:
+        return True
+    return any((cache_dir() / "__pycache__").glob(f"{name}.verdict-*.nbi"))
+
+
 #: This module's entry in :data:`workbench.engine.base.REGISTRY`.
 BACKEND = CompiledBackend(NAME, runner, available)
