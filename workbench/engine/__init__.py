@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from workbench.engine.base import (
     REGISTRY,
     Backend,
@@ -179,8 +181,11 @@ def check(
     reasons: dict[str, list[str]] = {p.name: list(notes) for p in todo}
     names = [b.name for b in backends]
     first = names[0] if names else "reference"
-    # shapes whose literal evaluation is quadratic run by hashing on every backend
-    for prop in todo:
+    # shapes whose literal evaluation is quadratic run by hashing; a compiled kernel's nested
+    # loop is faster on small traces, so they do so there only when some trace is large
+    largest = int(np.diff(table.trace_offsets).max()) if table.n_traces else 0
+    use_grouped = first == "reference" or largest >= grouped.MIN_SPANS_COMPILED
+    for prop in todo if use_grouped else ():
         shape = grouped.match(prop.formula)
         if shape is not None:
             t0 = time.perf_counter()

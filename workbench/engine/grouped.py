@@ -19,7 +19,9 @@ recognizes the shapes on the bound IR and evaluates them by hashing:
 Values are computed with the reference interpreter's own functions (one evaluation of ``K``,
 ``X``, ``Y`` per span), and witnesses are rendered with its message renderer, so verdicts and
 witnesses are those of the reference (``tests/engine/test_grouped.py`` checks them against
-the nested loops). Every backend dispatches these shapes here (see :func:`match`).
+the nested loops). Every backend dispatches these shapes here (see :func:`match`): the
+reference always, the compiled backends when some trace has :data:`MIN_SPANS_COMPILED` spans
+or more (below that their nested loops are faster than hashing in Python).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ from workbench.engine.values import UNDEF, equal, order
 from workbench.engine.witness import explain, render_message, span_ref
 from workbench.lang import ir
 from workbench.traces.model import SpanTable
+
+#: Largest trace (spans) from which a compiled backend uses these evaluators: below it, the
+#: kernels' nested loops (a few ns per pair) beat hashing in Python (~15 us per span)
+MIN_SPANS_COMPILED = 2048
 
 #: The evaluator of a recognized shape: (property, table, params, witness limit) -> result.
 Evaluator = Callable[[ir.Property, SpanTable, Mapping[str, Any], int], PropertyResult]
