@@ -15,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from workbench import __version__
 from workbench.errors import Diagnostic, OtlspecError
@@ -319,6 +319,7 @@ def run_check(
     )
     # the report is encoded as it is written (streamed), never held whole as text
     with contextlib.ExitStack() as stack:
+        sink: IO[bytes]
         if output:
             sink = stack.enter_context(open(output, "wb"))
         else:

@@ -59,16 +59,16 @@ class OpsGen:
         dom = self.dom(arg, env)
         tags = v.tags
         if func == "luhn":
-            out = self.tmp("c")
-            self.emit(f"{out} = False")
+            flag = self.tmp("c")
+            self.emit(f"{flag} = False")
             if S in tags:
                 site = self.sites.bool_site(("luhn", dom))
                 with self.block(f"if {v.t} == 4:"):
-                    self.emit(f"{out} = bit(BT, {site}, {v.i})")
+                    self.emit(f"{flag} = bit(BT, {site}, {v.i})")
             if I in tags:
                 with self.block(f"if {v.t} == 2:"):
-                    self.emit(f"{out} = luhn_int({v.i})")
-            return Val("1", f"(1 if {out} else 0)", "0.0", frozenset({B}))
+                    self.emit(f"{flag} = luhn_int({v.i})")
+            return Val("1", f"(1 if {flag} else 0)", "0.0", frozenset({B}))
         if func == "str":
             if not finite_numbers(dom) and tags & {I, F}:
                 raise Unsupported(
@@ -116,10 +116,10 @@ class OpsGen:
                 site = self.sites.int_site(("map", func, dom))
                 cases.append(("4", [f"{out.t} = 4", f"{out.i} = IT[{site}, {v.i}]"]))
         first = True
-        for tag, lines in cases:
-            if int(tag) not in tags:
+        for code, lines in cases:
+            if int(code) not in tags:
                 continue
-            with self.block(f"{'if' if first else 'elif'} {v.t} == {tag}:"):
+            with self.block(f"{'if' if first else 'elif'} {v.t} == {code}:"):
                 for line in lines:
                     self.emit(line)
             first = False

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.lang import ir
 
@@ -144,14 +144,21 @@ class TermGen:
     sites: Sites
     lines: list[str]
     depth: int
+    counter: int
+
+    if TYPE_CHECKING:  # provided by OpsGen and Gen
+
+        def call_val(self, node: ir.Call, env: Env, pos: str) -> Val: ...
+        def aggregate_val(self, node: ir.Aggregate, env: Env, pos: str) -> Val: ...
+        def cond(self, node: ir.Node, env: Env, pos: str) -> str: ...
 
     # ------------------------------------------------------------------ emission
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
 
     def tmp(self, prefix: str = "v") -> str:
-        self.counter += 1  # type: ignore[attr-defined]
-        return f"{prefix}{self.counter}"  # type: ignore[attr-defined]
+        self.counter += 1
+        return f"{prefix}{self.counter}"
 
     @contextmanager
     def block(self, header: str) -> Iterator[None]:
@@ -280,9 +287,9 @@ class TermGen:
         if isinstance(node, ir.Call):
             return self.call_val(node, env, pos)
         if isinstance(node, ir.Aggregate):
-            return self.aggregate_val(node, env, pos)  # type: ignore[attr-defined]
+            return self.aggregate_val(node, env, pos)
         if self.is_formula(node):
-            c = self.cond(node, env, pos)  # type: ignore[attr-defined]
+            c = self.cond(node, env, pos)
             return Val("1", f"(1 if {c} else 0)", "0.0", frozenset({B}))
         raise Unsupported(f"{type(node).__name__} is not a value")
 

@@ -66,7 +66,10 @@ def _pure(node: ir.Node) -> bool:
 def _rename(node: ir.Node, old: str, new: str) -> ir.Node:
     from workbench.lang.walk import transform
 
-    return transform(node, {ir.Var: lambda v: ir.Var(new) if v.name == old else None})
+    def rename(v: ir.Node) -> ir.Node | None:
+        return ir.Var(new) if isinstance(v, ir.Var) and v.name == old else None
+
+    return transform(node, {ir.Var: rename})
 
 
 def _same_term(left: ir.Node, right: ir.Node, x: str, s: str) -> bool:

@@ -194,7 +194,11 @@ def table_index(table: SpanTable) -> TableIndex:
             return found[1]
         index = TableIndex(table)
         key = id(table)
-        _INDEXES[key] = (weakref.ref(table, lambda _r, k=key: _forget(k)), index)
+
+        def on_collected(_r: weakref.ref[SpanTable], k: int = key) -> None:
+            _forget(k)
+
+        _INDEXES[key] = (weakref.ref(table, on_collected), index)
         return index
 
 

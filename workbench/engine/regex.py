@@ -31,8 +31,8 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from re import _constants as C  # type: ignore[attr-defined]
-from re import _parser as sre  # type: ignore[attr-defined]
+from re import _constants as C
+from re import _parser as sre
 from typing import Any
 
 from workbench.errors import BackendError

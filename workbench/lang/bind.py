@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from workbench.errors import ParamError, SpecError
 from workbench.lang import ir
@@ -45,7 +45,7 @@ def parse_param_value(param: ir.Param, text: str) -> Const:
     except SpecError:
         raise ParamError(f"--param {param.name}={text}: expected {expected}") from None
     if const.type is typ:
-        if typ is Type.DURATION and const.value < 0 <= param.default.value:
+        if typ is Type.DURATION and cast(int, const.value) < 0 <= cast(int, param.default.value):
             raise ParamError(
                 f"--param {param.name}={text}: a negative duration (default "
                 f"{print_formula(param.default)}): tolerances and interval bounds would be "
@@ -81,7 +81,7 @@ def typed_param_value(param: ir.Param, value: Any) -> Const:
     if (isinstance(raw, bool) and typ is not Type.BOOL) or not isinstance(raw, ok):
         expected = _EXPECTED.get(typ, str(typ))
         raise ParamError(f"--param {param.name}={raw!r}: expected {expected}")
-    checked: bool | int | float | str = raw
+    checked = cast("bool | int | float | str", raw)
     return Const(float(checked) if typ is Type.FLOAT else checked, typ)
 
 

@@ -176,18 +176,18 @@ class Encoder:
         if isinstance(node, ir.And):
             out: list[Bool] = []
             for a in node.args:
-                v = self.holds(a, env, pt)
-                if v is False:
+                h = self.holds(a, env, pt)
+                if h is False:
                     return False
-                out.append(v)
+                out.append(h)
             return band(*out)
         if isinstance(node, ir.Or):
             out = []
             for a in node.args:
-                v = self.holds(a, env, pt)
-                if v is True:
+                h = self.holds(a, env, pt)
+                if h is True:
                     return True
-                out.append(v)
+                out.append(h)
             return bor(*out)
         if isinstance(node, ir.Implies):
             left = self.holds(node.left, env, pt)

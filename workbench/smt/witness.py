@@ -67,7 +67,7 @@ def extract(model: z3.ModelRef, terms: TraceTerms) -> list[SpanRecord]:
                 ev_attrs = [(k, _decode(model, v, terms)) for k, v in sorted(ev.attrs.items())]
                 events.append((_decode(model, ev.name, terms), int(py_value(model, ev.time)),
                                [(k, v) for k, v in ev_attrs if v is not None]))
-        links = []
+        links: list[tuple[str, str, list[tuple[str, Any]]]] = []
         for l_act, target in sp.links:
             if py_value(model, l_act):
                 j = py_value(model, target)

@@ -74,7 +74,7 @@ class _Span:
     status_message: str = ""
     has_end: bool = True
     attrs: list[tuple[str, Any, int]] = field(default_factory=list)  # (key, value, pool)
-    events: list[tuple[str, int, list[tuple[str, Any]]]] = field(default_factory=list)
+    events: list[tuple[str, int, list[tuple[str, Any, int]]]] = field(default_factory=list)
     links: list[int] = field(default_factory=list)  # template-local span index
 
 
@@ -514,7 +514,11 @@ def synth_table(n_spans: int, seed: int = 0, templates: int = 300) -> SpanTable:
         link_row=link_row.astype(np.int64),
         link_attrs=AttrColumns(
             np.zeros(int(l_off[-1]) + 1, np.int64),
-            *(np.zeros(0, d) for d in (np.int32, np.int8, np.int64, np.float64, np.int32)),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int8),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.float64),
+            np.zeros(0, np.int32),
         ),
         link_trace_state=np.zeros(int(l_off[-1]), np.int32),
         link_flags=np.zeros(int(l_off[-1]), np.uint32),
