@@ -121,6 +121,17 @@ def _f(x: float) -> Any:
     return "nan" if x != x else float(x)
 
 
+def _nan_safe(value: Any) -> Any:
+    """``value`` with every float NaN replaced by ``"nan"`` (NaN != NaN would fail equal tables)."""
+    if isinstance(value, float):
+        return _f(value)
+    if isinstance(value, dict):
+        return {k: _nan_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_nan_safe(v) for v in value)
+    return value
+
+
 def table_view(table: SpanTable, ignore: tuple[str, ...] = ("source",)) -> dict[str, Any]:
     """Every column of ``table`` in a form that compares across loads (codes -> text)."""
     out: dict[str, Any] = {}
@@ -131,7 +142,7 @@ def table_view(table: SpanTable, ignore: tuple[str, ...] = ("source",)) -> dict[
             continue
         value = getattr(table, name)
         if name == "resource":
-            out[name] = [table.resource_of(r) for r in range(table.n_spans)]
+            out[name] = [_nan_safe(table.resource_of(r)) for r in range(table.n_spans)]
         elif name == "resource_attrs":
             continue  # compared through "resource" (resource numbering may differ)
         elif isinstance(value, AttrColumns):
