@@ -16,7 +16,7 @@ from workbench.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "stdlib"
-SCHEMA = json.loads((ROOT / "docs" / "schemas" / "check-report-v1.json").read_text())
+SCHEMA = json.loads((ROOT / "docs" / "schemas" / "check-report-v2.json").read_text())
 TIMING = ROOT / "specs" / "stdlib" / "timing.otlspec"
 SKEWED = DATA / "child_starts_after_parent" / "fail.json"
 CLEAN = DATA / "child_starts_after_parent" / "pass.json"
@@ -81,7 +81,7 @@ def test_json_report_follows_the_schema(capsys: pytest.CaptureFixture[str]) -> N
     _, out, _ = run(capsys, "check", "stdlib", str(SKEWED), "--format", "json")
     report = json.loads(out)
     jsonschema.validate(report, SCHEMA)
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     assert report["input"]["spans"] > 0
     prop = next(p for p in report["properties"] if p["name"] == "child_starts_after_parent")
     (trace,) = prop["traces"]

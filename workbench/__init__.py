@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from workbench._version import __version__
 
 _EXPORTS = {
     "load_traces": ("workbench.traces", "load_traces"),

@@ -1,15 +1,18 @@
 """The ``otlspec`` command line: argument parsing and wiring, no logic of its own.
 
 Exit codes: 0 nothing violated at or above ``--fail-on``; 1 violations; 2 usage, spec or input
-errors (after reporting whatever could still be checked).
+errors (after reporting whatever could still be checked); 3 an internal error, i.e. a bug in
+otlspec (one line on stderr; ``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,10 @@ from typing import Any
 from workbench import __version__
 from workbench.errors import Diagnostic, OtlspecError
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR, EXIT_BUG = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+#: Where users report internal errors (printed with exit status 3).
+BUG_REPORT = "the otlspec issue tracker, with the command line and its --debug output"
 FORMATS = ("text", "json", "sarif", "junit")
 
 
@@ -31,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Check temporal and causal properties of OpenTelemetry traces.",
     )
     p.add_argument("--version", action="version", version=f"otlspec {__version__}")
+    p.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser(
@@ -67,7 +74,13 @@ def _parser() -> argparse.ArgumentParser:
 
     _EXTRA_HANDLERS.update(register_datasets(sub))
     _EXTRA_HANDLERS.update(register_experiments(sub))
+    from workbench.serve.cli import register as register_serve
+
+    _EXTRA_HANDLERS.update(register_serve(sub))
     return p
+
+
+_DEBUG_HELP = "on an internal error (exit 3) print the Python traceback (also after COMMAND)"
 
 
 #: Handlers of commands registered by other packages (``prove``, ``fix``).
@@ -97,8 +110,16 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--verdicts",
         choices=("all", "failed"),
-        default="all",
-        help="list every trace's verdict in json/junit output, or only failures",
+        default="failed",
+        help="json/junit/sarif list only failing traces (default; passing ones are counted), "
+        "or every trace's verdict",
+    )
+    c.add_argument(
+        "--all-verdicts",
+        dest="verdicts",
+        action="store_const",
+        const="all",
+        help="list every (property, trace) verdict, as report schema v1 did (--verdicts all)",
     )
     c.add_argument("--top", type=int, default=20, help="violations shown in text output")
     c.add_argument("--max-bytes", type=int, default=None, help="skip trace files larger than this")
@@ -109,6 +130,13 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``otlspec`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --debug is global but may also follow the command: take it out wherever it stands
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    debug = "--debug" in head
+    if debug:
+        argv.remove("--debug")
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -130,6 +158,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_OK
+    except KeyboardInterrupt:
+        print("otlspec: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # anything else is a bug: one line, the traceback behind --debug
+        if debug:
+            traceback.print_exc()
+        print(internal_error_line(exc, debug), file=sys.stderr)
+        return EXIT_BUG
+
+
+def internal_error_line(exc: BaseException, debug: bool = False) -> str:
+    """The one line printed for an unexpected exception (exit status 3)."""
+    what = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+    if len(what) > 200:
+        what = what[:197] + "..."
+    more = "" if debug else "; rerun with --debug for the traceback"
+    return (
+        f"otlspec: internal error (a bug in otlspec): {what}; "
+        f"please report it to {BUG_REPORT}{more}"
+    )
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -142,7 +190,16 @@ def repo_root() -> Path | None:
 
 
 def _is_spec(arg: str) -> bool:
-    return arg == "stdlib" or arg.startswith("stdlib.") or arg.endswith(".otlspec")
+    from workbench.lang import is_spec_arg
+
+    return is_spec_arg(arg)
+
+
+def _spec_paths(args: Sequence[str]) -> list[str]:
+    """Spec arguments with directories expanded into their ``*.otlspec`` files."""
+    from workbench.lang import spec_files
+
+    return [str(p) for a in args for p in spec_files(a)]
 
 
 def _load_specs(paths: Sequence[str]) -> Any:
@@ -166,13 +223,12 @@ def _parse_params(spec: Any, items: Sequence[str]) -> dict[str, str]:
     return overrides
 
 
-def _emit(text: str, output: str | None) -> None:
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-        if not text.endswith("\n"):
-            sys.stdout.write("\n")
+class _TextSink(io.BytesIO):
+    """A binary sink for a text-only ``sys.stdout`` (no ``.buffer``): written out on close."""
+
+    def close(self) -> None:
+        sys.stdout.write(self.getvalue().decode("utf-8"))
+        super().close()
 
 
 def run_check(
@@ -185,7 +241,7 @@ def run_check(
     fail_on: str = "error",
     backend: str = "auto",
     properties: Sequence[str] | None = None,
-    verdicts: str = "all",
+    verdicts: str = "failed",
     top: int = 20,
     max_bytes: int | None = None,
     progress: bool = True,
@@ -244,23 +300,25 @@ def run_check(
 def _report(result: Any, fmt: str, spec_args: Sequence[str], trace_args: Sequence[str],
             diagnostics: list[Diagnostic], fail_on: str, verdicts: str, top: int,
             output: str | None) -> int:
-    """Render and write the report; returns the exit code."""
+    """Write the report (streamed); returns the exit code."""
     from rich.console import Console
 
-    from workbench.report import render
+    from workbench.report import write_report
 
-    report, text = render(
-        result,
-        fmt,
-        spec_files=list(spec_args),
-        trace_inputs=list(trace_args),
-        diagnostics=diagnostics,
-        fail_on=fail_on,
-        verdicts=verdicts,
-        top=top,
+    options: dict[str, Any] = dict(
+        spec_files=list(spec_args), trace_inputs=list(trace_args), diagnostics=diagnostics,
+        fail_on=fail_on, verdicts=verdicts, top=top,
         color=output is None and Console().is_terminal,
     )
-    _emit(text, output)
+    # the report is encoded as it is written (streamed), never held whole as text
+    with contextlib.ExitStack() as stack:
+        if output:
+            sink = stack.enter_context(open(output, "wb"))
+        else:
+            sys.stdout.flush()
+            sink = getattr(sys.stdout, "buffer", None) or stack.enter_context(_TextSink())
+        report = write_report(result, fmt, sink, **options)
+        sink.flush()
     if output and fmt != "text":
         Console(stderr=True).print(f"wrote {fmt} report to {output}")
     if report["summary"]["input_errors"]:
@@ -314,7 +372,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from workbench.lang import lint_spec
 
     status = EXIT_OK
-    for path in args.specs:
+    for path in _lint_paths(args.specs):
         try:
             spec = _load_specs([path])
         except OtlspecError as err:
@@ -328,12 +386,25 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return status
 
 
+def _lint_paths(args: Sequence[str]) -> list[str]:
+    """Lint arguments: ``stdlib[.module]`` as given, directories expanded into their files
+    (an argument that names nothing is kept, so the loop reports it with the others)."""
+    out: list[str] = []
+    for arg in args:
+        try:
+            out += [arg] if arg == "stdlib" or arg.startswith("stdlib.") else _spec_paths([arg])
+        except OtlspecError:
+            out.append(arg)
+    return out
+
+
 def cmd_fmt(args: argparse.Namespace) -> int:
     from workbench.lang import format_source
+    from workbench.lang.parser import read_source
 
     status = EXIT_OK
-    for path in args.specs:
-        text = Path(path).read_text(encoding="utf-8")
+    for path in _spec_paths(args.specs):
+        text = read_source(Path(path), path)
         canonical = format_source(text, path)
         if args.check:
             if canonical != text:

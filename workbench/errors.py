@@ -90,6 +90,23 @@ class SpecImportError(SpecError):
     kind = "import error"
 
 
+class SpecFileError(SpecError):
+    """A spec file (or directory) that cannot be read: missing, unreadable, empty directory.
+
+    Rendered as ``PATH: error: MESSAGE`` with an optional hint.
+    """
+
+    def __init__(self, path: str, message: str, hint: str | None = None) -> None:
+        self.path = path
+        super().__init__(message, None, None, hint)
+
+    def render(self) -> str:
+        out = f"{self.path}: {self.kind}: {self.message}"
+        if self.hint:
+            out += f"\n  hint: {self.hint}"
+        return out
+
+
 class ParamError(OtlspecError):
     """A ``--param NAME=VALUE`` override names no param or has the wrong type."""
 

@@ -126,8 +126,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _split(inputs: Sequence[str]) -> tuple[list[str], str]:
-    specs = [a for a in inputs if a == "stdlib" or a.startswith("stdlib.")
-             or a.endswith(".otlspec")]
+    from workbench.lang import is_spec_arg
+
+    specs = [a for a in inputs if is_spec_arg(a)]
     rest = [a for a in inputs if a not in specs]
     if not specs:
         raise OtlspecError("otlspec eval: no spec given (a *.otlspec file or 'stdlib')")

@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from workbench import __version__
+from workbench._version import __version__
 from workbench.datasets.model import Dataset, GenSpan, GenTrace
 from workbench.traces.builder import TableBuilder
 from workbench.traces.model import SpanTable

@@ -84,10 +84,10 @@ def dashboard_link(client: Any) -> str | None:
 
 class MergedTable:
     """What the report reads of a table (``n_traces``, ``n_spans``, ``trace_id_hex`` and the
-    sources of each trace), rebuilt from the shards without gathering their spans.
+    source files of each trace), rebuilt from the shards without gathering their spans.
 
-    ``trace_rows(t)`` and ``source`` index the per-trace list of source files (not span rows),
-    which is all :func:`workbench.report.model.trace_sources` reads.
+    ``source`` and ``trace_index`` hold one entry per (trace, source file) pair, in row order,
+    rather than one per span: that is all :class:`workbench.report.model.TraceSources` reads.
     """
 
     def __init__(self, trace_ids: list[str], n_spans: int, sources: list[list[str]]) -> None:
@@ -96,9 +96,10 @@ class MergedTable:
         self.trace_id_hex = trace_ids
         self._n_spans = n_spans
         self.strings = StringTable()
-        counts = [len(s) for s in sources]
+        counts = np.asarray([len(s) for s in sources], dtype=np.int64)
         self._offsets = np.zeros(len(sources) + 1, dtype=np.int64)
         np.cumsum(counts, out=self._offsets[1:])
+        self.trace_index = np.repeat(np.arange(len(sources), dtype=np.int32), counts)
         self.source = np.asarray(
             self.strings.codes([name for names in sources for name in names]), dtype=np.int32)
         self.diagnostics: list[Diagnostic] = []
@@ -109,9 +110,10 @@ class MergedTable:
 
     @property
     def n_spans(self) -> int:
-        return self._n_spans
+        return self._n_spans if self.source.shape[0] else 0
 
     def trace_rows(self, trace: int) -> range:
+        """The (trace, source) entries of ``trace`` (not span rows)."""
         return range(int(self._offsets[trace]), int(self._offsets[trace + 1]))
 
 

@@ -23,38 +23,26 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from workbench.engine.base import CheckResult, PropertyResult, SpanRef, TimelinePoint, Witness
+from workbench.engine.base import (
+    REGISTRY,
+    Backend,
+    CheckResult,
+    PropertyResult,
+    SpanRef,
+    TimelinePoint,
+    Timings,
+    Witness,
+    backend_chain,
+    backend_status,
+    get_backend,
+)
 from workbench.errors import BackendError
 from workbench.lang import ir
 from workbench.traces.model import SpanTable
 
-#: Backends known to this build, fastest first. ``auto`` takes the first available one.
-BACKENDS: tuple[str, ...] = ("cupy", "numba", "reference")
-
-_STATUS: dict[str, tuple[bool, str]] = {}
-
-
-def backend_status(name: str) -> tuple[bool, str]:
-    """Whether backend ``name`` can run here, and a one-line explanation (cached)."""
-    found = _STATUS.get(name)
-    if found is None:
-        if name == "reference":
-            found = (True, "the reference interpreter")
-        elif name == "numba":
-            from workbench.engine import numba_cpu
-
-            found = numba_cpu.available()
-        elif name == "cupy":
-            try:
-                from workbench.engine import cupy_gpu
-
-                found = cupy_gpu.available()
-            except Exception as err:  # pragma: no cover - environment dependent
-                found = (False, f"GPU backend unusable ({err})")
-        else:
-            raise BackendError(f"unknown backend {name!r}; available: auto, {', '.join(BACKENDS)}")
-        _STATUS[name] = found
-    return found
+#: Backends known to this build, fastest first (the keys of
+#: :data:`~workbench.engine.base.REGISTRY`).
+BACKENDS: tuple[str, ...] = tuple(REGISTRY)
 
 
 def available_backends() -> list[str]:
@@ -63,23 +51,10 @@ def available_backends() -> list[str]:
 
 
 def chain(backend: str = "auto") -> tuple[list[str], list[str]]:
-    """The backends a property may run on, in order, and notes on the ones skipped.
-
-    ``cupy`` falls back to ``numba``, which falls back to ``reference``; ``auto`` starts at the
-    fastest available backend.
-    """
-    if backend not in ("auto", *BACKENDS):
-        raise BackendError(f"unknown backend {backend!r}; available: auto, {', '.join(BACKENDS)}")
-    start = 0 if backend == "auto" else BACKENDS.index(backend)
-    names: list[str] = []
-    notes: list[str] = []
-    for name in BACKENDS[start:]:
-        ok, why = backend_status(name)
-        if ok:
-            names.append(name)
-        elif backend != "auto" or name != "cupy":
-            notes.append(f"{name}: {why}")
-    return names, notes
+    """The names of the backends a property may run on, in order, and notes on the ones
+    skipped (see :func:`~workbench.engine.base.backend_chain`)."""
+    backends, notes = backend_chain(backend)
+    return [b.name for b in backends], notes
 
 
 def _placeholders(prop: ir.Property) -> dict[str, Any]:
@@ -123,30 +98,20 @@ def explain_backend(
         The backend name and the reason, e.g. ``("reference", "numba: `hb` (happens-before
         reachability) is not compiled -> reference")``.
     """
-    from workbench.engine.compiled import unsupported_reason
-
-    names, notes = chain(backend)
+    backends, notes = backend_chain(backend)
     values = {**_placeholders(prop), **(params or {})}
     reasons = list(notes)
-    for name in names:
-        if name == "reference":
-            break
-        why = unsupported_reason(prop, values)
-        if why is None:
-            return name, "; ".join([*reasons, f"{name}: compiled ({backend_status(name)[1]})"])
-        reasons.append(f"{name}: {why}")
-    tail = reasons[-1] + " -> reference" if reasons else "reference: requested"
-    return "reference", "; ".join([*reasons[:-1], tail]) if reasons else tail
-
-
-def _runner(name: str) -> Any:
-    if name == "numba":
-        from workbench.engine import numba_cpu
-
-        return numba_cpu.runner()
-    from workbench.engine import cupy_gpu
-
-    return cupy_gpu.runner(simulate=False)
+    for i, b in enumerate(backends):
+        why = b.unsupported(prop, values)
+        if why is not None:
+            reasons.append(f"{b.name}: {why}")
+            continue
+        if i < len(backends) - 1:
+            return b.name, "; ".join([*reasons, f"{b.name}: {b.note} ({b.available()[1]})"])
+        if not reasons:
+            return b.name, f"{b.name}: requested"
+        return b.name, "; ".join([*reasons[:-1], reasons[-1] + f" -> {b.name}"])
+    raise BackendError(f"no backend runs {prop.name}: {'; '.join(reasons)}")
 
 
 def check(
@@ -189,9 +154,8 @@ def check(
     """
     from workbench.engine import reference
     from workbench.engine.codegen_terms import Unsupported
-    from workbench.engine.compiled import Timings, check_properties
 
-    names, notes = chain(backend)
+    backends, notes = backend_chain(backend)
     wanted = None if properties is None else set(properties)
     if wanted is not None:
         unknown = wanted - {p.name for p in spec.properties}
@@ -207,36 +171,29 @@ def check(
             progress(prop.name)
     done: dict[str, PropertyResult] = {}
     reasons: dict[str, list[str]] = {p.name: list(notes) for p in todo}
-    for name in names:
+    for i, b in enumerate(backends):
         left = [p for p in todo if p.name not in done]
-        if name == "reference" or not left:
+        if not left:
             break
-        # all properties of a backend run together: one pass over the table (see
-        # NumbaRunner.verdicts); the ones it cannot run go on down the chain
-        outcomes = check_properties(_runner(name), left, table, values, timings)
-        for prop, outcome in zip(left, outcomes, strict=True):
+        last = i == len(backends) - 1
+        for prop, outcome in zip(left, b.check(left, table, values, timings), strict=True):
+            why = reasons[prop.name]
             if isinstance(outcome, PropertyResult):
-                outcome.reason = "; ".join([*reasons[prop.name], f"{name}: compiled"])
+                if last and why:  # the catch-all at the end of the chain
+                    why[-1] += f" -> {b.name}"
+                    outcome.reason = "; ".join(why)
+                else:
+                    outcome.reason = "; ".join([*why, f"{b.name}: {b.note}"])
                 done[prop.name] = outcome
             elif isinstance(outcome, Unsupported):
-                reasons[prop.name].append(f"{name}: {outcome}")
+                why.append(f"{b.name}: {outcome}")
             else:
-                reasons[prop.name].append(
-                    f"{name}: failed ({type(outcome).__name__}: {outcome})")
-    results: list[PropertyResult] = []
-    for prop in todo:
-        result = done.get(prop.name)
-        if result is None:
-            t0 = time.perf_counter()
-            result = reference.check_property(prop, table, values)
-            timings.add("reference", time.perf_counter() - t0)
-            why = reasons[prop.name]
-            if why:
-                why[-1] += " -> reference"
-                result.reason = "; ".join(why)
-            else:
-                result.reason = "reference: the reference interpreter evaluates every IR node"
-        results.append(result)
+                why.append(f"{b.name}: failed ({type(outcome).__name__}: {outcome})")
+    missing = [p.name for p in todo if p.name not in done]
+    if missing:
+        raise BackendError(f"no backend ran {', '.join(missing)}: "
+                           + "; ".join(reasons[missing[0]]))
+    results = [done[p.name] for p in todo]
     timings.add("total", time.perf_counter() - started)
     return CheckResult(spec=spec, table=table, results=results, params=values,
                        timings=dict(timings.values))
@@ -258,14 +215,18 @@ def bind(spec: ir.Spec, params: Mapping[str, Any] | None) -> ir.Spec:
 
 __all__ = [
     "BACKENDS",
+    "REGISTRY",
+    "Backend",
     "CheckResult",
     "PropertyResult",
     "SpanRef",
     "TimelinePoint",
     "Witness",
     "available_backends",
+    "backend_chain",
     "backend_status",
     "chain",
     "check",
     "explain_backend",
+    "get_backend",
 ]

@@ -1,18 +1,23 @@
-"""What every checking backend returns, and the backend protocol.
+"""What every checking backend returns, the backend protocol, and the backend registry.
 
-A backend takes a bound spec (no :class:`~workbench.lang.ir.ParamRef` left) and a
-:class:`~workbench.traces.model.SpanTable` and returns one :class:`PropertyResult` per
-property: a verdict per trace and, for each violated trace, the witnesses.
+A backend (:class:`Backend`) takes bound properties (no :class:`~workbench.lang.ir.ParamRef`
+left) and a :class:`~workbench.traces.model.SpanTable` and returns one :class:`PropertyResult`
+per property: a verdict per trace and, for each violated trace, the witnesses.
+:data:`REGISTRY` lists the backends, fastest first; :func:`backend_chain` is the fallback
+chain that :func:`workbench.engine.check` and :func:`workbench.engine.explain_backend` walk.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from workbench.errors import BackendError
 from workbench.lang import ir
 from workbench.traces.model import SpanTable
 
@@ -120,9 +125,146 @@ class CheckResult:
         return all(bool(r.holds.all()) for r in self.results)
 
 
+@dataclass
+class Timings:
+    """Seconds spent per phase, summed over properties."""
+
+    values: dict[str, float] = field(default_factory=dict)
+
+    def add(self, key: str, seconds: float) -> None:
+        self.values[key] = self.values.get(key, 0.0) + seconds
+
+
+#: What a backend's :meth:`Backend.check` returns per property: its result, or the exception
+#: that kept it from running there (the property then goes on down the chain).
+Outcome: TypeAlias = "PropertyResult | Exception"
+
+
+@runtime_checkable
 class Backend(Protocol):
-    """A checking backend."""
+    """A checking backend: a capability table first, code second.
+
+    Attributes
+    ----------
+    name:
+        The name used by ``--backend`` and in :attr:`PropertyResult.backend`.
+    note:
+        What running a property here means, for :attr:`PropertyResult.reason`
+        (``"compiled"``).
+    capabilities:
+        How every IR node class (and every temporal operator kind) is handled:
+        ``"compiled"``, ``"lowered"``, ``"interpreted"`` or ``"unsupported"``; its keys are
+        exactly :func:`workbench.engine.capabilities.capability_keys` (a test checks it).
+    """
 
     name: str
+    note: str
+    capabilities: Mapping[Any, str]
 
-    def check(self, spec: ir.Spec, table: SpanTable) -> CheckResult: ...
+    def available(self) -> tuple[bool, str]:
+        """Whether the backend can run here, and a one-line reason (the device, or why not)."""
+        ...
+
+    def unsupported(self, prop: ir.Property, values: Mapping[str, Any]) -> str | None:
+        """Why ``prop`` (with parameters ``values``) is outside this backend's fragment, or
+        ``None`` when it runs here."""
+        ...
+
+    def check(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
+              timings: Timings | None = None) -> list[Outcome]:
+        """Check ``props`` on ``table``; per property its result or the exception that kept
+        it from running here (:class:`~workbench.engine.codegen_terms.Unsupported`...)."""
+        ...
+
+
+class UnavailableBackend:
+    """A registered backend whose module cannot be imported here (a missing dependency)."""
+
+    note = "unavailable"
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        self.capabilities: dict[Any, str] = {}
+
+    def available(self) -> tuple[bool, str]:
+        return False, self.reason
+
+    def unsupported(self, prop: ir.Property, values: Mapping[str, Any]) -> str | None:
+        return self.reason
+
+    def check(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
+              timings: Timings | None = None) -> list[Outcome]:
+        return [BackendError(f"{self.name}: {self.reason}") for _ in props]
+
+
+#: Backends known to this build, fastest first: name -> the module whose ``BACKEND`` object
+#: implements :class:`Backend`. A property runs on the first backend, from the requested one
+#: down, whose fragment contains it; the last one must run every property. Adding a backend is
+#: one module plus one line here.
+REGISTRY: dict[str, str] = {
+    "cupy": "workbench.engine.cupy_gpu",
+    "numba": "workbench.engine.numba_cpu",
+    "reference": "workbench.engine.reference",
+}
+
+_LOADED: dict[str, Backend] = {}
+_STATUS: dict[str, tuple[bool, str]] = {}
+
+
+def get_backend(name: str) -> Backend:
+    """The backend object registered as ``name`` (imported on first use).
+
+    Raises
+    ------
+    BackendError
+        When no backend of that name is registered.
+    """
+    found = _LOADED.get(name)
+    if found is None:
+        module = REGISTRY.get(name)
+        if module is None:
+            raise BackendError(
+                f"unknown backend {name!r}; available: auto, {', '.join(REGISTRY)}")
+        try:
+            found = importlib.import_module(module).BACKEND
+        except Exception as err:  # pragma: no cover - environment dependent
+            found = UnavailableBackend(name, f"{name} backend unusable ({err})")
+        _LOADED[name] = found
+    return found
+
+
+def backend_status(name: str) -> tuple[bool, str]:
+    """Whether backend ``name`` can run here, and a one-line explanation (cached)."""
+    found = _STATUS.get(name)
+    if found is None:
+        try:
+            found = get_backend(name).available()
+        except BackendError:
+            raise
+        except Exception as err:  # pragma: no cover - environment dependent
+            found = (False, f"{name} backend unusable ({err})")
+        _STATUS[name] = found
+    return found
+
+
+def backend_chain(backend: str = "auto") -> tuple[list[Backend], list[str]]:
+    """The backends a property may run on, in order, and notes on the ones skipped.
+
+    Each backend falls back to the next one registered (``cupy`` -> ``numba`` ->
+    ``reference``); ``auto`` starts at the fastest available one and does not mention the
+    fastest one being unavailable (no GPU is the normal case).
+    """
+    names = list(REGISTRY)
+    if backend != "auto" and backend not in REGISTRY:
+        raise BackendError(f"unknown backend {backend!r}; available: auto, {', '.join(names)}")
+    start = 0 if backend == "auto" else names.index(backend)
+    out: list[Backend] = []
+    notes: list[str] = []
+    for name in names[start:]:
+        ok, why = backend_status(name)
+        if ok:
+            out.append(get_backend(name))
+        elif backend != "auto" or name != names[0]:
+            notes.append(f"{name}: {why}")
+    return out, notes

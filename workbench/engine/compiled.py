@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
 from workbench.engine import reference
-from workbench.engine.base import PropertyResult, TimelinePoint, Witness
+from workbench.engine.base import Outcome, PropertyResult, TimelinePoint, Timings, Witness
 from workbench.engine.codegen import Generated, generate
 from workbench.engine.codegen_terms import Unsupported
 from workbench.engine.plan import (
@@ -29,7 +29,9 @@ from workbench.engine.plan import (
     table_args,
     table_index,
 )
+from workbench.engine.witness import describe_point, render_message, span_ref
 from workbench.lang import ir
+from workbench.traces.context import Point, TraceContext
 from workbench.traces.model import SpanTable
 
 _GENERATED: dict[ir.Node, Generated | Unsupported] = {}
@@ -97,16 +99,6 @@ class Runner(Protocol):
 
 
 @dataclass
-class Timings:
-    """Seconds spent per phase, summed over properties."""
-
-    values: dict[str, float] = field(default_factory=dict)
-
-    def add(self, key: str, seconds: float) -> None:
-        self.values[key] = self.values.get(key, 0.0) + seconds
-
-
-@dataclass
 class Prepared:
     """A property ready to run: its kernel module and its arguments on one table."""
 
@@ -116,6 +108,8 @@ class Prepared:
     args: tuple[np.ndarray, ...]
     index: TableIndex
     started: float
+    #: This property's own seconds so far: preparation, its share of the verdict pass, witnesses.
+    seconds: float = 0.0
 
 
 def prepare(runner: Runner, prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
@@ -130,12 +124,13 @@ def prepare(runner: Runner, prop: ir.Property, table: SpanTable, values: Mapping
     index = table_index(table)
     args = _args(gen, index)
     timings.add("index", time.perf_counter() - t0)
-    return Prepared(prop, gen, handle, args, index, started)
+    return Prepared(prop, gen, handle, args, index, started, time.perf_counter() - started)
 
 
 def finish(runner: Runner, prep: Prepared, holds: np.ndarray, values: Mapping[str, Any],
            timings: Timings, max_witnesses: int = reference.MAX_WITNESSES) -> PropertyResult:
     """Witnesses of the failing traces, and the result."""
+    started = time.perf_counter()
     witnesses: dict[int, list[Witness]] = {}
     failing = np.nonzero(~holds)[0].astype(np.int64)
     if failing.size and max_witnesses > 0:
@@ -154,8 +149,9 @@ def finish(runner: Runner, prep: Prepared, holds: np.ndarray, values: Mapping[st
             timings.add("render", time.perf_counter() - t0)
     elif failing.size:
         witnesses = {int(t): [] for t in failing}
+    prep.seconds += time.perf_counter() - started
     return PropertyResult(prop=prep.prop, holds=holds, witnesses=witnesses, backend=runner.name,
-                          seconds=time.perf_counter() - prep.started)
+                          seconds=prep.seconds)
 
 
 def check_property(
@@ -179,7 +175,7 @@ def check_properties(
     values: Mapping[str, Any],
     timings: Timings,
     max_witnesses: int = reference.MAX_WITNESSES,
-) -> list[PropertyResult | Exception]:
+) -> list[Outcome]:
     """Check several properties in one pass over the table (see :meth:`Runner.verdicts`).
 
     Returns, per property, its result or the exception that kept it from running here
@@ -193,7 +189,7 @@ def check_properties(
             preps.append(err)
     ready = [p for p in preps if isinstance(p, Prepared)]
     holds = iter(_verdicts(runner, ready, table, timings)) if ready else iter(())
-    out: list[PropertyResult | Exception] = []
+    out: list[Outcome] = []
     for p in preps:
         out.append(p if isinstance(p, Exception) else
                    finish(runner, p, next(holds), values, timings, max_witnesses))
@@ -207,9 +203,18 @@ def _verdicts(runner: Runner, preps: list[Prepared], table: SpanTable, timings: 
     before = runner.compile_seconds
     holds = runner.verdicts([(p.handle, p.args) for p in preps], table.n_traces,
                             table.trace_offsets)
+    wall = time.perf_counter() - t0
     compiling = runner.compile_seconds - before
     timings.add("compile", compiling)
-    timings.add("check", time.perf_counter() - t0 - compiling)
+    timings.add("check", wall - compiling)
+    # each property's share of the batched pass: the runner's per-job times (kernel time,
+    # summed over threads, and compilation) scaled to the wall time of the pass
+    own = getattr(runner, "job_seconds", None)
+    if own is None or len(own) != len(preps) or sum(own) <= 0:
+        own = [1.0] * len(preps)
+    scale = wall / sum(own)
+    for prep, sec in zip(preps, own, strict=True):
+        prep.seconds += sec * scale
     return holds
 
 
@@ -244,7 +249,7 @@ def render(
     out: dict[int, list[Witness]] = {}
     arrays = index.arrays
     for q, trace in enumerate(failing.tolist()):
-        ctx = reference.TraceContext(table, trace)
+        ctx = TraceContext(table, trace)
         interp = reference.Interpreter(ctx, values)
         found: list[Witness] = []
         for k in range(min(int(wcnt[q]), wbuf.shape[1])):
@@ -259,8 +264,8 @@ def render(
             if position >= 0 or temporal:
                 local = position - int(arrays["tl_off"][trace]) if position >= 0 else 0
                 point = _point(table, arrays, int(arrays["tl_off"][trace]) + local, local)
-            bindings = tuple((name, reference._ref(table, env[name])) for name, _ in path)
-            message = reference.render_message(interp, prop, env)
+            bindings = tuple((name, span_ref(table, env[name])) for name, _ in path)
+            message = render_message(interp, prop, env)
             found.append(Witness(bindings, message, point))
         out[trace] = found
     return out
@@ -277,8 +282,8 @@ def _point(table: SpanTable, arrays: dict[str, np.ndarray], g: int, local: int) 
     ev = int(arrays["tl_ev"][g])
     k = ev - int(table.event_offsets[row]) if ev >= 0 else 0
     name = table.strings[int(table.event_name[ev])] if ev >= 0 else ""
-    p = reference.Point(int(arrays["tl_time"][g]), phase, row, k, name)
-    return TimelinePoint(local, p.time, reference._describe_point(table, p))
+    p = Point(int(arrays["tl_time"][g]), phase, row, k, name)
+    return TimelinePoint(local, p.time, describe_point(table, p))
 
 
 def balanced_chunks(toff: np.ndarray, n_traces: int, parts: int) -> list[tuple[int, int]]:
@@ -290,3 +295,44 @@ def balanced_chunks(toff: np.ndarray, n_traces: int, parts: int) -> list[tuple[i
     cuts = np.unique(np.concatenate([[0], np.searchsorted(toff[: n_traces + 1], marks[1:-1]),
                                      [n_traces]]))
     return [(int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+class CompiledBackend:
+    """A backend running the compiled plan through a :class:`Runner` (numba CPU, CUDA GPU).
+
+    Parameters
+    ----------
+    name:
+        The backend's name.
+    runner:
+        Returns the process-wide runner (called on first use, so that importing a backend
+        module loads no compiler).
+    probe:
+        Whether the backend can run here, and why (see :meth:`available`).
+    """
+
+    note = "compiled"
+
+    def __init__(self, name: str, runner: Callable[[], Runner],
+                 probe: Callable[[], tuple[bool, str]]) -> None:
+        from workbench.engine.capabilities import compiled_capabilities
+
+        self.name = name
+        self._runner = runner
+        self._probe = probe
+        self.capabilities = compiled_capabilities(name)
+
+    def available(self) -> tuple[bool, str]:
+        return self._probe()
+
+    def unsupported(self, prop: ir.Property, values: Mapping[str, Any]) -> str | None:
+        return unsupported_reason(prop, values)
+
+    def check(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
+              timings: Timings | None = None) -> list[Outcome]:
+        # all properties run together: one pass over the table (see NumbaRunner.verdicts)
+        return check_properties(self._runner(), list(props), table, values,
+                                timings if timings is not None else Timings())
+
+    def __repr__(self) -> str:
+        return f"<{self.name} backend>"

@@ -27,6 +27,7 @@ import numpy as np
 
 from workbench.engine.capabilities import compiled_capabilities
 from workbench.engine.codegen import Generated
+from workbench.engine.compiled import CompiledBackend
 from workbench.lang import ir
 
 NAME = "cupy"
@@ -120,6 +121,7 @@ class CudaRunner:
         import time
 
         outs = []
+        self.job_seconds: list[float] = []
         for handle, args in jobs:
             dev = self._to_device(args)
             out = self.cuda.to_device(np.ones(n_traces, dtype=np.bool_))
@@ -130,6 +132,9 @@ class CudaRunner:
                 self.cuda.synchronize()
                 self.compile_seconds += time.perf_counter() - t0
                 handle._otlspec_warm = True
+            elif not self.simulate:
+                self.cuda.synchronize()  # so that each job's time is its own
+            self.job_seconds.append(time.perf_counter() - t0)
             outs.append(out)
         return [np.asarray(o.copy_to_host(), dtype=np.bool_) for o in outs]
 
@@ -154,3 +159,16 @@ def runner(simulate: bool | None = None) -> CudaRunner:
     if found is None:
         found = _RUNNERS[simulate] = CudaRunner(simulate)
     return found
+
+
+def _device_runner() -> CudaRunner:
+    return runner(simulate=False)
+
+
+def _device_available() -> tuple[bool, str]:
+    return available(simulate=False)
+
+
+#: This module's entry in :data:`workbench.engine.base.REGISTRY` (a real device, never the
+#: simulator).
+BACKEND = CompiledBackend(NAME, _device_runner, _device_available)

@@ -30,7 +30,7 @@ import numpy as np
 
 from workbench.engine.capabilities import compiled_capabilities
 from workbench.engine.codegen import CODEGEN_VERSION, Generated, render
-from workbench.engine.compiled import balanced_chunks
+from workbench.engine.compiled import CompiledBackend, balanced_chunks
 from workbench.lang import ir
 
 NAME = "numba"
@@ -100,6 +100,7 @@ class NumbaRunner:
         self._lock = threading.Lock()
         self._warm: set[tuple[str, str]] = set()
         self.compile_seconds = 0.0
+        self.job_seconds: list[float] = []
 
     def pool(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -129,24 +130,34 @@ class NumbaRunner:
         whole table streaming through the cache once per property.
         """
         outs = [np.ones(n_traces, dtype=np.bool_) for _ in jobs]
-        for (handle, args), out in zip(jobs, outs, strict=True):
+        compiling = np.zeros(len(jobs))
+        for j, ((handle, args), out) in enumerate(zip(jobs, outs, strict=True)):
             fn = handle.verdict
+            before = self.compile_seconds
             self._compile(fn, "verdict", handle.__name__,
                           lambda fn=fn, out=out, args=args: fn(0, 0, out, *args))
+            compiling[j] = self.compile_seconds - before
         total = int(toff[n_traces]) if n_traces else 0
         parts = max(self.threads * 4, total // BATCH_SPANS)
         chunks = balanced_chunks(toff, n_traces, parts)
+        # seconds of each job on each chunk (one row per chunk, so threads never share a cell)
+        spent = np.zeros((len(chunks), len(jobs)))
 
-        def work(a: int, b: int) -> None:
-            for (handle, args), out in zip(jobs, outs, strict=True):
+        def work(c: int, a: int, b: int) -> None:
+            row = spent[c]
+            for j, ((handle, args), out) in enumerate(zip(jobs, outs, strict=True)):
+                t0 = time.perf_counter()
                 handle.verdict(a, b, out, *args)
+                row[j] = time.perf_counter() - t0
 
         if self.threads == 1 or total < 20_000 or len(chunks) <= 1:
-            for a, b in chunks:
-                work(a, b)
+            for c, (a, b) in enumerate(chunks):
+                work(c, a, b)
         else:
-            for f in [self.pool().submit(work, a, b) for a, b in chunks]:
+            for f in [self.pool().submit(work, c, a, b) for c, (a, b) in enumerate(chunks)]:
                 f.result()
+        #: per job: compilation plus kernel seconds summed over threads (read by the driver)
+        self.job_seconds = (spent.sum(axis=0) + compiling).tolist()
         return outs
 
     def witness(self, handle: ModuleType, args: tuple[np.ndarray, ...], traces: np.ndarray,
@@ -190,3 +201,7 @@ def runner() -> NumbaRunner:
     if _RUNNER is None:
         _RUNNER = NumbaRunner()
     return _RUNNER
+
+
+#: This module's entry in :data:`workbench.engine.base.REGISTRY`.
+BACKEND = CompiledBackend(NAME, runner, available)

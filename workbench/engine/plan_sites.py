@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from workbench.engine.codegen_terms import Sites
+from workbench.engine.values import TEXT_MAPS, luhn, regex
 from workbench.traces.model import (
     ATTR_ARRAY,
     ATTR_BOOL,
@@ -162,11 +163,7 @@ def _hex16(values: np.ndarray) -> np.ndarray:
     return chars.reshape(-1).view("S16")
 
 
-def _canon(text: str) -> str:
-    return "".join(c for c in text.lower() if c.isalnum())
-
-
-_MAPS: dict[str, Callable[[str], str]] = {"lower": str.lower, "upper": str.upper, "canon": _canon}
+_MAPS: dict[str, Callable[[str], str]] = TEXT_MAPS
 
 
 class SiteIndex:
@@ -263,15 +260,13 @@ class SiteIndex:
         several domains (a span id is also a parent id) is tested once, and a predicate on a
         small domain costs memory for that domain only.
         """
-        from workbench.engine.reference import _luhn, _regex
-
         with self.lock:
             codes, vals = self.preds.get((what, arg), (_EMPTY_I, np.zeros(0, np.bool_)))
             at = np.minimum(np.searchsorted(codes, dom.strs), max(0, codes.shape[0] - 1))
             found = (codes[at] == dom.strs) if codes.size else np.zeros(dom.strs.shape, bool)
             todo = dom.strs[~found]
             if todo.size:
-                test = _regex(arg).search if what == "re" else _luhn
+                test = regex(arg).search if what == "re" else luhn
                 new = np.empty(todo.shape[0], dtype=np.bool_)
                 for k in range(0, todo.shape[0], 65536):  # bounded batches of Python strings
                     part = self.strings.texts(todo[k:k + 65536])

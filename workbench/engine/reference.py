@@ -4,269 +4,47 @@ This module is a direct, deliberately plain reading of ``docs/language.md``. Eve
 is tested against it, so clarity wins over speed here: one trace at a time, Python objects,
 no precomputed indexes beyond what the definitions name (children, timeline, happens-before).
 
-Values
-------
-* a span is its table row (``int``); an event is an :class:`~workbench.traces.model.EventView`;
-* times and durations are ``int`` nanoseconds (a ``/`` on durations may give a ``float``);
-* enum members are their names (``"CLIENT"``, ``"ERROR"``), ids their lowercase hex text;
-* :data:`UNDEF` is the undefined value (an absent attribute, ``min`` of nothing, ``x / 0``).
+Values (spans are rows, events :class:`~workbench.traces.model.EventView`, times ``int``
+nanoseconds, :data:`~workbench.engine.values.UNDEF` the undefined value) and their equality,
+ordering and built-in functions are defined once, in :mod:`workbench.engine.values`.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from workbench.engine.base import CheckResult, PropertyResult, SpanRef, TimelinePoint, Witness
+from workbench.engine.base import (
+    CheckResult,
+    Outcome,
+    PropertyResult,
+    TimelinePoint,
+    Timings,
+    Witness,
+)
+from workbench.engine.values import (
+    BUILTINS,
+    UNDEF,
+    equal,
+    is_number,
+    order,
+    regex,
+)
+from workbench.engine.witness import (
+    describe_point,
+    explain,
+    render_message,
+    span_ref,
+)
 from workbench.lang import ir
+from workbench.traces.context import END, EVENT, START, Point, TraceContext
 from workbench.traces.model import KIND_NAMES, STATUS_NAMES, EventView, SpanTable
-
-
-class _Undef:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<undefined>"
-
-
-UNDEF: Any = _Undef()
 
 #: Witnesses kept per (property, trace); the verdict is always exact.
 MAX_WITNESSES = 50
-
-START, EVENT, END = 0, 1, 2
-_PHASE_NAMES = {START: "start", EVENT: "event", END: "end"}
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """A timeline point: ``(time, phase, row, k)`` with ``k`` the event index (0 otherwise)."""
-
-    time: int
-    phase: int
-    row: int
-    k: int
-    name: str = ""  # event name for EVENT points
-
-
-class TraceContext:
-    """One trace of a table, with the derived structure the semantics talks about."""
-
-    def __init__(self, table: SpanTable, trace: int) -> None:
-        self.table = table
-        self.trace = trace
-        self.rows = list(table.trace_rows(trace))
-
-    # --------------------------------------------------------------------- structure
-    @cached_property
-    def children(self) -> dict[int, list[int]]:
-        out: dict[int, list[int]] = {r: [] for r in self.rows}
-        for r in self.rows:
-            p = int(self.table.parent[r])
-            if p >= 0:
-                out[p].append(r)
-        return out
-
-    def parent(self, row: int) -> list[int]:
-        p = int(self.table.parent[row])
-        return [p] if p >= 0 else []
-
-    def ancestors(self, row: int) -> list[int]:
-        """Spans reached by following parent pointers one or more steps.
-
-        ``row`` itself is among them when it lies on a parent cycle.
-        """
-        out: list[int] = []
-        seen: set[int] = set()
-        p = int(self.table.parent[row])
-        while p >= 0 and p not in seen:
-            seen.add(p)
-            out.append(p)
-            p = int(self.table.parent[p])
-        return out
-
-    def descendants(self, row: int) -> list[int]:
-        out: list[int] = []
-        seen: set[int] = set()
-        stack = list(reversed(self.children[row]))
-        while stack:
-            r = stack.pop()
-            if r in seen:
-                continue
-            seen.add(r)
-            out.append(r)
-            stack.extend(reversed(self.children[r]))
-        return out
-
-    def siblings(self, row: int) -> list[int]:
-        p = int(self.table.parent[row])
-        if p < 0:
-            return []
-        return [c for c in self.children[p] if c != row]
-
-    def linked(self, row: int) -> list[int]:
-        lo, hi = int(self.table.link_offsets[row]), int(self.table.link_offsets[row + 1])
-        out: list[int] = []
-        for j in range(lo, hi):
-            target = int(self.table.link_row[j])
-            if (
-                target >= 0
-                and int(self.table.trace_index[target]) == self.trace
-                and target not in out
-            ):
-                out.append(target)
-        return out
-
-    def events(self, row: int) -> list[EventView]:
-        return self.table.events_of(row)
-
-    def is_root(self, row: int) -> bool:
-        return int(self.table.parent_id_len[row]) == 0
-
-    # --------------------------------------------------------------------- timeline
-    @cached_property
-    def timeline(self) -> list[Point]:
-        t = self.table
-        points: list[Point] = []
-        for r in self.rows:
-            points.append(Point(int(t.start[r]), START, r, 0))
-            for ev in t.events_of(r):
-                points.append(Point(ev.time, EVENT, r, ev.index, ev.name))
-            if bool(t.has_end[r]):
-                points.append(Point(int(t.end[r]), END, r, 0))
-        points.sort(key=lambda p: (p.time, p.phase, p.row, p.k))
-        return points
-
-    # --------------------------------------------------------------------- happens-before
-    @cached_property
-    def _hb_edges(self) -> dict[tuple[int, int], list[tuple[int, int]]]:
-        """Edges between points ``(row, START|END)`` as defined in the manual."""
-        t = self.table
-        edges: dict[tuple[int, int], list[tuple[int, int]]] = {}
-
-        def add(a: tuple[int, int], b: tuple[int, int]) -> None:
-            edges.setdefault(a, []).append(b)
-
-        asynchronous = {KIND_NAMES.index("PRODUCER"), KIND_NAMES.index("CONSUMER")}
-        for r in self.rows:
-            add((r, START), (r, END))
-            p = int(t.parent[r])
-            if p >= 0:
-                add((p, START), (r, START))
-                if int(t.kind[r]) not in asynchronous and int(t.kind[p]) not in asynchronous:
-                    add((r, END), (p, END))
-            for target in self.linked(r):
-                add((target, START), (r, START))
-        for kids in self.children.values():
-            for a in kids:
-                for b in kids:
-                    if a != b and bool(t.has_end[a]) and int(t.end[a]) < int(t.start[b]):
-                        add((a, END), (b, START))
-        return edges
-
-    def _reach(self, source: tuple[int, int]) -> frozenset[tuple[int, int]]:
-        cache: dict[tuple[int, int], frozenset[tuple[int, int]]] = self.__dict__.setdefault(
-            "_reach_cache", {}
-        )
-        found = cache.get(source)
-        if found is None:
-            seen: set[tuple[int, int]] = set()
-            stack = list(self._hb_edges.get(source, ()))
-            while stack:
-                node = stack.pop()
-                if node in seen:
-                    continue
-                seen.add(node)
-                stack.extend(self._hb_edges.get(node, ()))
-            found = cache[source] = frozenset(seen)
-        return found
-
-    def happens_before(self, a: int, b: int) -> bool:
-        return (b, START) in self._reach((a, END))
-
-
-# ------------------------------------------------------------------------- values
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if _is_number(a) and _is_number(b):
-        return bool(a == b)
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if type(a) is not type(b):
-        return False
-    return bool(a == b)
-
-
-def _order(op: str, a: Any, b: Any) -> bool:
-    comparable = (_is_number(a) and _is_number(b)) or (isinstance(a, str) and isinstance(b, str))
-    if not comparable:
-        return False
-    if op == "<":
-        return bool(a < b)
-    if op == "<=":
-        return bool(a <= b)
-    if op == ">":
-        return bool(a > b)
-    return bool(a >= b)
-
-
-def _luhn(value: Any) -> bool:
-    digits = [int(c) for c in str(value) if c in "0123456789"]
-    if not 13 <= len(digits) <= 19:
-        return False
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def _to_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, EventView):
-        return value.name
-    return str(value)
-
-
-_FUNCS: dict[str, Callable[[Any], Any]] = {
-    "len": lambda v: len(v) if isinstance(v, str | list | dict) else UNDEF,
-    "lower": lambda v: v.lower() if isinstance(v, str) else UNDEF,
-    "upper": lambda v: v.upper() if isinstance(v, str) else UNDEF,
-    "abs": lambda v: abs(v) if _is_number(v) else UNDEF,
-    "canon": lambda v: (
-        "".join(c for c in v.lower() if c.isalnum()) if isinstance(v, str) else UNDEF
-    ),
-    "luhn": lambda v: _luhn(v) if isinstance(v, str | int) and not isinstance(v, bool) else False,
-    "str": _to_text,
-}
-
-
-def format_duration(ns: float) -> str:
-    """Render nanoseconds with the largest unit that keeps it readable (``1.5ms``)."""
-    sign = "-" if ns < 0 else ""
-    ns = abs(ns)
-    for unit, size in (("h", 3_600e9), ("m", 60e9), ("s", 1e9), ("ms", 1e6), ("us", 1e3)):
-        if ns >= size:
-            return f"{sign}{ns / size:.6g}{unit}"
-    return f"{sign}{ns:.6g}ns"
-
-
-# ------------------------------------------------------------------------- interpreter
 
 Env = Mapping[str, Any]
 
@@ -316,12 +94,12 @@ class Interpreter:
 
     def _neg(self, node: ir.Neg, env: Env, pos: int) -> Any:
         v = self.value(node.operand, env, pos)
-        return -v if _is_number(v) else UNDEF
+        return -v if is_number(v) else UNDEF
 
     def _arith(self, node: ir.Arith, env: Env, pos: int) -> Any:
         a = self.value(node.left, env, pos)
         b = self.value(node.right, env, pos)
-        if not (_is_number(a) and _is_number(b)):
+        if not (is_number(a) and is_number(b)):
             return UNDEF
         if node.op == "+":
             return a + b
@@ -336,10 +114,7 @@ class Interpreter:
         return a % b
 
     def _call(self, node: ir.Call, env: Env, pos: int) -> Any:
-        args = [self.value(a, env, pos) for a in node.args]
-        if any(a is UNDEF for a in args):
-            return False if node.func == "luhn" else UNDEF
-        return _FUNCS[node.func](*args)
+        return BUILTINS[node.func](*(self.value(a, env, pos) for a in node.args))
 
     def _aggregate(self, node: ir.Aggregate, env: Env, pos: int) -> Any:
         members = self.members(node.domain, env, pos)
@@ -354,10 +129,10 @@ class Interpreter:
         if node.op == "distinct":
             distinct: list[Any] = []
             for v in values:
-                if not any(_equal(v, d) for d in distinct):
+                if not any(equal(v, d) for d in distinct):
                     distinct.append(v)
             return len(distinct)
-        numbers = [v for v in values if _is_number(v)]
+        numbers = [v for v in values if is_number(v)]
         if node.op == "sum":
             return sum(numbers)
         if not numbers:
@@ -411,20 +186,20 @@ class Interpreter:
         if a is UNDEF or b is UNDEF:
             return False
         if node.op == "==":
-            return _equal(a, b)
+            return equal(a, b)
         if node.op == "!=":
-            return not _equal(a, b)
-        return _order(node.op, a, b)
+            return not equal(a, b)
+        return order(node.op, a, b)
 
     def _match(self, node: ir.Match, env: Env, pos: int) -> bool:
         v = self.value(node.operand, env, pos)
-        return isinstance(v, str) and _regex(node.pattern).search(v) is not None
+        return isinstance(v, str) and regex(node.pattern).search(v) is not None
 
     def _in_list(self, node: ir.InList, env: Env, pos: int) -> bool:
         v = self.value(node.operand, env, pos)
         if v is UNDEF:
             return False
-        return any(_equal(v, item.value) for item in node.items.items)
+        return any(equal(v, item.value) for item in node.items.items)
 
     def _member(self, node: ir.Member, env: Env, pos: int) -> bool:
         return env[node.elem.name] in self.members(node.domain, env, pos)
@@ -533,16 +308,6 @@ def _key(value: Any) -> Any:
     return ("event", value.row, value.index) if isinstance(value, EventView) else value
 
 
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _regex(pattern: str) -> re.Pattern[str]:
-    found = _REGEX_CACHE.get(pattern)
-    if found is None:
-        found = _REGEX_CACHE[pattern] = re.compile(pattern)
-    return found
-
-
 def span_field(ctx: TraceContext, row: int, name: str) -> Any:
     """The value of span field ``name`` on ``row`` (see ``ir.SPAN_FIELDS``)."""
     t = ctx.table
@@ -643,135 +408,6 @@ CAPABILITIES: dict[type, str] = {
 }
 
 
-# ------------------------------------------------------------------------- witnesses
-
-
-@dataclass
-class _Failure:
-    env: dict[str, Any]
-    order: list[str]
-    position: int | None
-
-
-def explain(
-    interp: Interpreter,
-    node: ir.Node,
-    env: dict[str, Any],
-    order: list[str],
-    pos: int,
-    moved: bool,
-    limit: int,
-) -> list[_Failure]:
-    """The falsifying assignments of a formula that does not hold at ``pos``.
-
-    Descends through leading ``forall`` binders (one failure per falsifying member), through
-    ``always`` (to the first failing position), into the first false conjunct, and through
-    ``not exists``; anything else is reported as one failure at the current bindings.
-    """
-    if isinstance(node, ir.Quant) and node.kind == "forall":
-        out: list[_Failure] = []
-        for m in interp.members(node.domain, env, pos):
-            inner = {**env, node.var: m}
-            if node.guard is not None and not interp.holds(node.guard, inner, pos):
-                continue
-            if not interp.holds(node.body, inner, pos):
-                out.extend(
-                    explain(
-                        interp, node.body, inner, [*order, node.var], pos, moved, limit - len(out)
-                    )
-                )
-                if len(out) >= limit:
-                    break
-        return out
-    if isinstance(node, ir.Not) and isinstance(node.arg, ir.Quant) and node.arg.kind == "exists":
-        q = node.arg
-        as_forall = ir.Quant("forall", q.var, q.domain, q.guard, ir.Not(q.body))
-        return explain(interp, as_forall, env, order, pos, moved, limit)
-    if isinstance(node, ir.Temporal) and node.op in ("always", "historically"):
-        for j in interp.window(pos, node.interval, node.op == "always"):
-            if not interp.holds(node.args[0], env, j):
-                return explain(interp, node.args[0], env, order, j, True, limit)
-    if isinstance(node, ir.And):
-        for arg in node.args:
-            if not interp.holds(arg, env, pos):
-                return explain(interp, arg, env, order, pos, moved, limit)
-    if isinstance(node, ir.Implies) and ir.is_temporal(node.left):
-        # an implication whose trigger is a timeline atom: the failure is at this point
-        return [_Failure(dict(env), order, pos)]
-    return [_Failure(dict(env), order, pos if moved else None)]
-
-
-def _ref(table: SpanTable, value: Any) -> SpanRef:
-    if isinstance(value, EventView):
-        row = value.row
-        summary = table.row_summary(row)
-        return SpanRef(
-            row,
-            summary["trace_id"],
-            summary["span_id"],
-            f"{summary['name']}#event[{value.index}] {value.name}",
-            summary["service"],
-        )
-    summary = table.row_summary(int(value))
-    return SpanRef(
-        int(value), summary["trace_id"], summary["span_id"], summary["name"], summary["service"]
-    )
-
-
-def render_message(interp: Interpreter, prop: ir.Property, env: Mapping[str, Any]) -> str:
-    """Fill the property's message template with the witness's values."""
-    if prop.message is None:
-        return f"property {prop.name} is violated"
-    out: list[str] = []
-    for part in prop.message.parts:
-        if isinstance(part, str):
-            out.append(part)
-            continue
-        try:
-            value = interp.value(part, env, 0)
-        except KeyError:
-            value = UNDEF
-        out.append(render_value(part, value, env))
-    return "".join(out)
-
-
-def render_value(expr: ir.Node, value: Any, env: Mapping[str, Any]) -> str:
-    if value is UNDEF:
-        return "<undefined>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, EventView):
-        return value.name
-    typ = static_type(expr, env)
-    if typ is ir.Type.DURATION and _is_number(value):
-        return format_duration(value)
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def static_type(expr: ir.Node, env: Mapping[str, Any]) -> ir.Type | None:
-    """Enough typing to render values: durations are shown with units."""
-    if isinstance(expr, ir.Const | ir.ParamRef):
-        return expr.type
-    if isinstance(expr, ir.Field):
-        subject = env.get(expr.base.name)
-        table = ir.EVENT_FIELDS if isinstance(subject, EventView) else ir.SPAN_FIELDS
-        return table.get(expr.name, (None,))[0]
-    if isinstance(expr, ir.Arith):
-        left, right = static_type(expr.left, env), static_type(expr.right, env)
-        if left is ir.Type.TIME and right is ir.Type.TIME and expr.op == "-":
-            return ir.Type.DURATION
-        if ir.Type.DURATION in (left, right) and expr.op != "/":
-            return ir.Type.TIME if ir.Type.TIME in (left, right) else ir.Type.DURATION
-        return left
-    if isinstance(expr, ir.Neg):
-        return static_type(expr.operand, env)
-    if isinstance(expr, ir.Aggregate) and expr.body is not None and expr.op != "distinct":
-        return static_type(expr.body, {**env, str(expr.var): 0})
-    return None
-
-
 # ------------------------------------------------------------------------- entry points
 
 
@@ -807,9 +443,9 @@ def check_property(
             point = None
             if position is not None and ctx.timeline:
                 p = ctx.timeline[position]
-                what = _describe_point(table, p)
+                what = describe_point(table, p)
                 point = TimelinePoint(position, p.time, what)
-            bindings = tuple((name, _ref(table, failure.env[name])) for name in failure.order)
+            bindings = tuple((name, span_ref(table, failure.env[name])) for name in failure.order)
             message = render_message(interp, prop, failure.env)
             found.append(Witness(bindings, message, point))
         witnesses[trace] = found
@@ -822,11 +458,36 @@ def check_property(
     )
 
 
-def _describe_point(table: SpanTable, p: Point) -> str:
-    label = f"{table.name_of(p.row)}#{table.span_id_hex(p.row)}"
-    if p.phase == EVENT:
-        return f"event({label}, {p.name!r})"
-    return f"{_PHASE_NAMES[p.phase]}({label})"
+class ReferenceBackend:
+    """The reference interpreter as a :class:`~workbench.engine.base.Backend`: the last of
+    the chain, it runs every property."""
+
+    name = "reference"
+    note = "the reference interpreter evaluates every IR node"
+    capabilities = CAPABILITIES
+
+    def available(self) -> tuple[bool, str]:
+        return True, "the reference interpreter"
+
+    def unsupported(self, prop: ir.Property, values: Mapping[str, Any]) -> str | None:
+        return None
+
+    def check(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
+              timings: Timings | None = None) -> list[Outcome]:
+        out: list[Outcome] = []
+        for prop in props:
+            t0 = time.perf_counter()
+            out.append(check_property(prop, table, values))
+            if timings is not None:
+                timings.add("reference", time.perf_counter() - t0)
+        return out
+
+    def __repr__(self) -> str:
+        return "<reference backend>"
+
+
+#: This module's entry in :data:`workbench.engine.base.REGISTRY`.
+BACKEND = ReferenceBackend()
 
 
 def check(

@@ -31,7 +31,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from workbench import __version__
+from workbench._version import __version__
 from workbench.experiments import store
 from workbench.experiments.config import DatasetConfig, ExperimentConfig
 

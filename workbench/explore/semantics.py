@@ -62,7 +62,7 @@ def toy_trace(spans: Sequence[Mapping[str, Any]], trace_id: str = "a" * 32) -> T
 
 
 def _ctx(traces: Any, trace: int) -> Any:
-    from workbench.engine.reference import TraceContext
+    from workbench.traces.context import TraceContext
 
     table = traces.table if hasattr(traces, "table") else traces
     return TraceContext(table, trace)

@@ -3,7 +3,10 @@
 Public API
 ----------
 ``parse_spec(text, file)``, ``load_spec(path)``, ``load_specs(paths)``
-    Spec text / files -> a typed :class:`~workbench.lang.ir.Spec` (imports resolved).
+    Spec text / files / directories -> a typed :class:`~workbench.lang.ir.Spec` (imports
+    resolved).
+``is_spec_arg(arg)``, ``spec_files(arg)``
+    Command-line spec arguments: does it name specs, and which files.
 ``parse_formula(text, variables, params)``
     One typed formula or expression.
 ``print_formula(node)``, ``print_spec(spec)``
@@ -29,8 +32,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-import workbench
-from workbench.errors import SourcePos, SpecImportError, SpecTypeError
+from workbench._version import PACKAGE_DIR
+from workbench.errors import SourcePos, SpecFileError, SpecImportError, SpecTypeError
 from workbench.lang.ir import Const, Node, Param, Property, Spec, Type
 from workbench.lang.parser import (
     PosTable,
@@ -40,6 +43,7 @@ from workbench.lang.parser import (
     keywords,
     parse_file,
     parse_raw,
+    read_source,
 )
 from workbench.lang.passes import (
     RULES,
@@ -67,6 +71,7 @@ __all__ = [
     "check_formula",
     "format_source",
     "free_vars",
+    "is_spec_arg",
     "keywords",
     "lint_spec",
     "load_spec",
@@ -81,6 +86,7 @@ __all__ = [
     "print_property",
     "print_spec",
     "run_passes",
+    "spec_files",
     "stdlib_dir",
     "transform",
     "type_of",
@@ -97,7 +103,7 @@ def _virtual(file: str) -> bool:
 def stdlib_dir() -> Path:
     """The standard library: the packaged ``workbench/_specs/stdlib`` if present, else the
     repository's ``specs/stdlib``."""
-    package = Path(workbench.__file__).resolve().parent
+    package = PACKAGE_DIR
     packaged = package / "_specs" / "stdlib"
     return packaged if packaged.is_dir() else package.parent / "specs" / "stdlib"
 
@@ -187,7 +193,7 @@ class Loader:
         """Load a file by path (cached)."""
         key = path.resolve()
         if key not in self.cache:
-            self.cache[key] = self.load_text(key.read_text(encoding="utf-8"), str(path))
+            self.cache[key] = self.load_text(read_source(key, str(path)), str(path))
         return self.cache[key]
 
     def _import(self, imp: RawImport, raw: RawFile, here: Path | None) -> list[_Unit]:
@@ -276,11 +282,51 @@ def _is_stdlib(arg: str) -> bool:
     return (arg == "stdlib" or arg.startswith("stdlib.")) and not arg.endswith(".otlspec")
 
 
+def is_spec_arg(arg: str | PathLike[str]) -> bool:
+    """Whether a command-line argument names specs rather than traces.
+
+    ``stdlib``, ``stdlib.MODULE``, a path ending in ``.otlspec`` (existing or not, so that a
+    missing spec file is reported as one) or a directory holding ``*.otlspec`` files. A
+    ``#name,...`` property selector after it is ignored.
+    """
+    text = str(arg).partition("#")[0]
+    if _is_stdlib(text) or text.endswith(".otlspec"):
+        return True
+    path = Path(text)
+    return path.is_dir() and any(path.glob("*.otlspec"))
+
+
+def spec_files(arg: str | PathLike[str]) -> list[Path]:
+    """The spec files a path argument names: itself, or a directory's ``*.otlspec`` files.
+
+    A directory is read non-recursively, in name order (``specs/`` does not pull in
+    ``specs/examples/``).
+
+    Raises
+    ------
+    SpecFileError
+        The path does not exist, or the directory holds no ``*.otlspec`` file.
+    """
+    path = Path(arg)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.otlspec") if p.is_file())
+        if not files:
+            raise SpecFileError(
+                str(arg),
+                "directory holds no *.otlspec file",
+                "spec directories are read non-recursively",
+            )
+        return files
+    if not path.exists():
+        read_source(path, str(arg))  # raises the "no such spec file" error
+    return [path]
+
+
 def _units(loader: Loader, arg: str | PathLike[str]) -> list[_Unit]:
-    """The files that a path or a ``stdlib[.module]`` argument names."""
+    """The files that a path, a directory or a ``stdlib[.module]`` argument names."""
     if isinstance(arg, str) and _is_stdlib(arg):
         return loader.load_text(f"import {arg}\n", f"<{arg}>").deps
-    return [loader.load_path(Path(arg))]
+    return [loader.load_path(p) for p in spec_files(arg)]
 
 
 def _merged(loader: Loader, units: list[_Unit], name: str, imports: tuple[str, ...]) -> Spec:
@@ -295,13 +341,21 @@ def load_spec(path: str | PathLike[str]) -> Spec:
     Parameters
     ----------
     path:
-        A ``.otlspec`` file; ``"stdlib"`` for the whole standard library or
-        ``"stdlib.NAME"`` for one of its files.
+        A ``.otlspec`` file, a directory of them (read non-recursively, in name order);
+        ``"stdlib"`` for the whole standard library or ``"stdlib.NAME"`` for one of its files.
 
     Returns
     -------
     Spec
-        As :func:`parse_spec`; the name defaults to the file stem.
+        As :func:`parse_spec`; the name defaults to the file stem (to the path for several
+        files).
+
+    Raises
+    ------
+    SpecFileError
+        A missing or unreadable file, or a directory without ``*.otlspec`` files.
+    SpecSyntaxError, SpecTypeError, SpecImportError
+        As :func:`parse_spec` (invalid UTF-8 is a syntax error at its ``file:line:col``).
     """
     loader = Loader()
     units = _units(loader, path)
@@ -316,7 +370,7 @@ def load_specs(paths: Iterable[str | PathLike[str]]) -> Spec:
     Parameters
     ----------
     paths:
-        Files, or ``"stdlib"`` / ``"stdlib.NAME"``.
+        Files, directories of ``*.otlspec`` files, or ``"stdlib"`` / ``"stdlib.NAME"``.
 
     Returns
     -------

@@ -15,13 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedInput, UnexpectedToken
 
-from workbench.errors import SourcePos, SpecError, SpecSyntaxError, SpecTypeError
+from workbench.errors import (
+    SourcePos,
+    SpecError,
+    SpecFileError,
+    SpecSyntaxError,
+    SpecTypeError,
+)
 from workbench.lang import ir
 from workbench.lang.ir import RELATIONS, Const, Node, Type, Var
 from workbench.lang.printer import duration_ns, enum_const, escape_at, number_const, unescape
+from workbench.lang.walk import child_fields, postorder
 
 GRAMMAR_FILE = Path(__file__).with_name("grammar.lark")
 
@@ -50,6 +57,10 @@ FUNCTIONS: tuple[str, ...] = (
     *SCALAR_FUNCTIONS,
 )
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+#: How deeply a formula may nest (after ``and``/``or`` chains are flattened and parentheses
+#: dropped). The type checker, the passes and the backends recurse on the IR; past this depth
+#: the parser reports a located error instead of letting them hit Python's recursion limit.
+MAX_DEPTH = 200
 _NO_INTERVAL = frozenset({"next", "wnext", "previously"})
 
 
@@ -242,16 +253,37 @@ def _flat(node: Node, cls: type[ir.And] | type[ir.Or]) -> tuple[Node, ...]:
     return node.args if isinstance(node, cls) else (node,)
 
 
-@v_args(meta=True)
-class _Builder(Transformer[Token, Any]):
-    """Parse tree -> raw IR. One method per grammar rule / alias (see grammar.lark)."""
+class _Builder:
+    """Parse tree -> raw IR. One method per grammar rule / alias (see grammar.lark), called
+    as ``method(meta, children)`` with the children already built.
+
+    :meth:`transform` walks the tree with an explicit stack, not by recursion, so a flat chain
+    of thousands of ``and``s or hundreds of nested parentheses builds without a RecursionError.
+    """
 
     def __init__(self, source: Source, positions: PosTable) -> None:
-        super().__init__(visit_tokens=False)
         self.src = source
         self.positions = positions
         self.parens: set[int] = set()  # nodes written in parentheses
         self.literals: set[int] = set()  # numeric constants written as one token
+
+    def transform(self, tree: Tree[Token]) -> Any:
+        """Build ``tree`` bottom-up, left to right (the order a recursive transformer takes)."""
+        order: list[Tree[Token]] = []
+        todo = [tree]
+        while todo:  # pre-order, last child first: reversed, it is a left-to-right post-order
+            node = todo.pop()
+            order.append(node)
+            todo.extend(c for c in node.children if isinstance(c, Tree))
+        built: dict[int, Any] = {}
+        for node in reversed(order):
+            children = [built.pop(id(c)) if isinstance(c, Tree) else c for c in node.children]
+            callback = getattr(self, str(node.data), None)
+            if callback is None:  # every rule has one (tests/lang checks); keep the tree else
+                built[id(node)] = Tree(node.data, children, node.meta)
+            else:
+                built[id(node)] = callback(node.meta, children)
+        return built[id(tree)]
 
     # ---- helpers
     def _at(self, node: Node, where: Any, anchor: Any = None) -> Node:
@@ -360,6 +392,7 @@ class _Builder(Transformer[Token, Any]):
         return ("tags", values, self.src.pos(meta))
 
     def check(self, meta: Any, ch: list[Node]) -> tuple[str, Node, SourcePos]:
+        _check_depth(ch[0], self.src, self.positions)
         return ("check", ch[0], self.src.pos(meta))
 
     def doc(self, meta: Any, ch: list[Token]) -> tuple[str, str, SourcePos]:
@@ -670,6 +703,33 @@ class _Builder(Transformer[Token, Any]):
         return value
 
 
+def _kids(node: Node) -> list[Node]:
+    kids: list[Node] = []
+    for name in child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, Node):
+            kids.append(value)
+        elif isinstance(value, tuple):
+            kids += [v for v in value if isinstance(v, Node)]
+    return kids
+
+
+def _check_depth(root: Node, source: Source, positions: PosTable) -> None:
+    """Raise a located error when ``root`` nests deeper than :data:`MAX_DEPTH` (iteratively)."""
+    depth: dict[int, int] = {}
+    for node in postorder(root):
+        d = 1 + max((depth[id(c)] for c in _kids(node)), default=0)
+        depth[id(node)] = d
+        if d > MAX_DEPTH:
+            raise source.error(
+                SpecSyntaxError,
+                f"formula nested more than {MAX_DEPTH} levels deep",
+                positions.span(node) or positions.span(root),
+                "split it into several properties, or write long conjunctions and disjunctions "
+                "as flat `and`/`or` chains (those do not nest)",
+            )
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -790,12 +850,49 @@ def parse_raw(text: str, start: str, source: Source, positions: PosTable) -> Any
         tree = lark_parser().parse(text, start=start)
     except UnexpectedInput as exc:
         raise syntax_error(exc, text, source) from None
+    result = _Builder(source, positions).transform(tree)
+    if start == "expr":
+        _check_depth(result, source, positions)
+    return result
+
+
+def read_source(path: Path, name: str | None = None) -> str:
+    """The text of a spec file, decoded as UTF-8.
+
+    Raises
+    ------
+    SpecFileError
+        The file is missing or unreadable (``name: error: ...``).
+    SpecSyntaxError
+        The bytes are not UTF-8, at the ``file:line:col`` of the first bad byte.
+    """
+    shown = name if name is not None else str(path)
     try:
-        return _Builder(source, positions).transform(tree)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, SpecError):
-            raise exc.orig_exc from None
-        raise
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecFileError(
+            shown,
+            "no such spec file",
+            "give an existing *.otlspec file, a directory of them, or `stdlib` / `stdlib.MODULE`",
+        ) from None
+    except IsADirectoryError:
+        raise SpecFileError(shown, "is a directory, not a spec file") from None
+    except OSError as exc:
+        raise SpecFileError(shown, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
+        end = data.find(b"\n", exc.start)
+        text = data[start : end if end >= 0 else len(data)].decode("utf-8", "replace")
+        raise SpecSyntaxError(
+            f"invalid UTF-8 (byte 0x{data[exc.start]:02x}): spec files are UTF-8 text",
+            SourcePos(shown, line, column),
+            text.replace("\t", " "),
+            "re-save the file as UTF-8",
+        ) from None
 
 
 def parse_file(text: str, file: str = "<string>") -> RawFile:

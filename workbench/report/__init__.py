@@ -1,9 +1,13 @@
-"""Report writers: text (rich), JSON (versioned schema), SARIF 2.1.0 and JUnit XML."""
+"""Report writers: text (rich), JSON (versioned schema, v2), SARIF 2.1.0 and JUnit XML.
+
+:func:`write_report` streams a report to a binary file (what the CLI does); :func:`render`
+returns it as text. Both list failing (property, trace) pairs with their witnesses and count
+the passing ones; ``verdicts="all"`` lists every verdict (``--all-verdicts``).
+"""
 
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +16,7 @@ from workbench.errors import Diagnostic
 from workbench.report.junit import to_junit
 from workbench.report.model import SCHEMA, SCHEMA_VERSION, build_report
 from workbench.report.sarif import to_sarif
+from workbench.report.stream import write_json, write_report
 
 
 def render(
@@ -22,33 +27,34 @@ def render(
     trace_inputs: Sequence[str] = (),
     diagnostics: Sequence[Diagnostic] = (),
     fail_on: str = "error",
-    verdicts: str = "all",
+    verdicts: str = "failed",
     top: int = 20,
     color: bool = False,
 ) -> tuple[dict[str, Any], str]:
-    """Build the report and render it as ``fmt``; returns (report data, text)."""
-    report = build_report(
+    """Build the report and render it as ``fmt``; returns (report head or data, text)."""
+    buffer = io.BytesIO()
+    report = write_report(
         result,
+        fmt,
+        buffer,
         spec_files=spec_files,
         trace_inputs=trace_inputs,
         diagnostics=diagnostics,
         fail_on=fail_on,
-        verdicts="failed" if fmt == "text" else verdicts,
+        verdicts=verdicts,
+        top=top,
+        color=color,
     )
-    if fmt == "json":
-        return report, json.dumps(report, indent=2)
-    if fmt == "sarif":
-        return report, json.dumps(to_sarif(report), indent=2)
-    if fmt == "junit":
-        return report, to_junit(report)
-    from rich.console import Console
-
-    from workbench.report.text import render_text
-
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, width=120, highlight=False)
-    render_text(report, console, top=top)
-    return report, buffer.getvalue()
+    return report, buffer.getvalue().decode("utf-8")
 
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "build_report", "render", "to_junit", "to_sarif"]
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "build_report",
+    "render",
+    "to_junit",
+    "to_sarif",
+    "write_json",
+    "write_report",
+]

@@ -1,4 +1,10 @@
-"""JUnit XML output for CI test reporters: one test suite per property, one test case per trace."""
+"""JUnit XML output for CI test reporters: one test suite per property.
+
+Each failing trace is a test case with a ``<failure>``; the passing traces are one test case
+that counts them (``N passing traces``), unless the report lists every verdict
+(``--all-verdicts``), when each trace is its own test case as in schema v1. A suite's
+``tests`` attribute is always the number of traces.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,9 @@ def to_junit(report: dict[str, Any]) -> str:
     root = ET.Element("testsuites", name="otlspec")
     total_tests = total_failures = 0
     for prop in report["properties"]:
-        tests = len(prop["traces"])
-        failures = sum(1 for t in prop["traces"] if t["verdict"] == "fail")
+        listed = len(prop["traces"])
+        tests = prop["passed"] + prop["failed"]
+        failures = prop["failed"]
         total_tests += tests
         total_failures += failures
         suite = ET.SubElement(
@@ -50,6 +57,14 @@ def to_junit(report: dict[str, Any]) -> str:
                     where = f" at {w['position']['what']}" if w.get("position") else ""
                     lines.append(f"{w['message']}{where}" + (f" [{spans}]" if spans else ""))
                 failure.text = "\n".join(lines)
+        passing_unlisted = tests - listed
+        if passing_unlisted > 0:
+            ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"otlspec.{prop['name']}",
+                name=f"{passing_unlisted} passing traces",
+            )
     root.set("tests", str(total_tests))
     root.set("failures", str(total_failures))
     root.set("errors", "0")

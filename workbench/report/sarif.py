@@ -7,6 +7,7 @@ came from, with the violating span as a logical location (``trace_id/span_id``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,10 @@ def _uri(path: str) -> str:
         return p.resolve().as_uri()
 
 
-def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
-    """Convert a JSON report (see :func:`workbench.report.model.build_report`) to a SARIF log."""
+def sarif_rules(properties: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One SARIF rule per property entry of a report."""
     rules: list[dict[str, Any]] = []
-    index: dict[str, int] = {}
-    for prop in report["properties"]:
-        index[prop["name"]] = len(rules)
+    for prop in properties:
         doc = prop["doc"] or prop["name"]
         rules.append(
             {
@@ -43,42 +42,49 @@ def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
                 "properties": {"tags": prop["tags"], "source": prop["source"]},
             }
         )
-    results = []
-    for prop in report["properties"]:
-        for trace in prop["traces"]:
-            if trace["verdict"] != "fail":
-                continue
-            uri = _uri(trace["sources"][0] if trace["sources"] else "")
-            witnesses = trace.get("witnesses") or [
-                {"bindings": {}, "message": prop["name"], "position": None}
-            ]
-            for w in witnesses:
-                logical = [
-                    {
-                        "name": ref["name"],
-                        "fullyQualifiedName": f"{ref['trace_id']}/{ref['span_id']}",
-                        "kind": "object",
-                    }
-                    for ref in w["bindings"].values()
-                ] or [{"fullyQualifiedName": trace["trace_id"], "kind": "object"}]
-                fingerprint = hashlib.sha256(
-                    (prop["name"] + trace["trace_id"] + w["message"]).encode()
-                ).hexdigest()
-                result: dict[str, Any] = {
-                    "ruleId": prop["name"],
-                    "ruleIndex": index[prop["name"]],
-                    "level": LEVELS[prop["severity"]],
-                    "message": {"text": w["message"]},
-                    "locations": [
-                        {
-                            "physicalLocation": {"artifactLocation": {"uri": uri}},
-                            "logicalLocations": logical,
-                        }
-                    ],
-                    "partialFingerprints": {"otlspecViolation/v1": fingerprint},
-                    "properties": {"trace_id": trace["trace_id"], "position": w["position"]},
+    return rules
+
+
+def sarif_results(prop: dict[str, Any], rule_index: int) -> Iterator[dict[str, Any]]:
+    """The SARIF results of one property entry: one per witness of each failing trace."""
+    for trace in prop["traces"]:
+        if trace["verdict"] != "fail":
+            continue
+        uri = _uri(trace["sources"][0] if trace["sources"] else "")
+        witnesses = trace.get("witnesses") or [
+            {"bindings": {}, "message": prop["name"], "position": None}
+        ]
+        for w in witnesses:
+            logical = [
+                {
+                    "name": ref["name"],
+                    "fullyQualifiedName": f"{ref['trace_id']}/{ref['span_id']}",
+                    "kind": "object",
                 }
-                results.append(result)
+                for ref in w["bindings"].values()
+            ] or [{"fullyQualifiedName": trace["trace_id"], "kind": "object"}]
+            fingerprint = hashlib.sha256(
+                (prop["name"] + trace["trace_id"] + w["message"]).encode()
+            ).hexdigest()
+            yield {
+                "ruleId": prop["name"],
+                "ruleIndex": rule_index,
+                "level": LEVELS[prop["severity"]],
+                "message": {"text": w["message"]},
+                "locations": [
+                    {
+                        "physicalLocation": {"artifactLocation": {"uri": uri}},
+                        "logicalLocations": logical,
+                    }
+                ],
+                "partialFingerprints": {"otlspecViolation/v1": fingerprint},
+                "properties": {"trace_id": trace["trace_id"], "position": w["position"]},
+            }
+
+
+def sarif_log(report: dict[str, Any], rules: list[dict[str, Any]],
+              results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The SARIF log around ``rules`` and ``results``; ``results`` is the last key written."""
     failing = report["summary"]["failing_at_or_above_fail_on"]
     return {
         "$schema": SARIF_SCHEMA,
@@ -100,37 +106,43 @@ def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
                         if report["summary"]["input_errors"]
                         else (1 if failing else 0),
                         "toolExecutionNotifications": [
-                            {
-                                "level": "error" if d["severity"] == "error" else "warning",
-                                "message": {
-                                    "text": f"{d['path']}: {d['message']}"
-                                    if d["path"]
-                                    else d["message"]
-                                },
-                                "locations": [
-                                    {
-                                        "physicalLocation": {
-                                            "artifactLocation": {"uri": _uri(d["file"])},
-                                            **(
-                                                {
-                                                    "region": {
-                                                        "startLine": d["line"],
-                                                        "startColumn": d["column"] or 1,
-                                                    }
-                                                }
-                                                if d["line"]
-                                                else {}
-                                            ),
-                                        }
-                                    }
-                                ],
-                            }
-                            for d in report["input"]["diagnostics"]
+                            _notification(d) for d in report["input"]["diagnostics"]
                         ],
                     }
                 ],
-                "results": results,
                 "properties": {"severityRank": SEVERITY_RANK},
+                "results": results,
             }
         ],
     }
+
+
+def _notification(d: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "level": "error" if d["severity"] == "error" else "warning",
+        "message": {"text": f"{d['path']}: {d['message']}" if d["path"] else d["message"]},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(d["file"])},
+                    **(
+                        {"region": {"startLine": d["line"], "startColumn": d["column"] or 1}}
+                        if d["line"]
+                        else {}
+                    ),
+                }
+            }
+        ],
+    }
+
+
+def to_sarif(report: dict[str, Any]) -> dict[str, Any]:
+    """Convert a JSON report (see :func:`workbench.report.model.build_report`) to a SARIF log.
+
+    Only failing traces make results, so the log is as large as the violations, whatever
+    the report's ``verdicts`` setting.
+    """
+    results = [
+        r for i, prop in enumerate(report["properties"]) for r in sarif_results(prop, i)
+    ]
+    return sarif_log(report, sarif_rules(report["properties"]), results)

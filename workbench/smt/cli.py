@@ -4,8 +4,8 @@
 handlers. Exit codes: 0 proved / satisfiable as asked, 1 refuted / counterexample / conflict
 found, 2 errors and unknown results.
 
-Spec arguments are files (``a.otlspec``), the standard library (``stdlib``, ``stdlib.timing``),
-optionally followed by ``#name,name`` to select properties:
+Spec arguments are files (``a.otlspec``), directories of them, the standard library
+(``stdlib``, ``stdlib.timing``), optionally followed by ``#name,name`` to select properties:
 ``stdlib.timing#child_ends_within_parent``.
 """
 
@@ -256,8 +256,9 @@ def _theorem(args: argparse.Namespace) -> int:
 
 
 def _is_spec_arg(arg: str) -> bool:
-    source = arg.partition("#")[0]
-    return source == "stdlib" or source.startswith("stdlib.") or source.endswith(".otlspec")
+    from workbench.lang import is_spec_arg
+
+    return is_spec_arg(arg)
 
 
 def cmd_fix(args: argparse.Namespace) -> int:

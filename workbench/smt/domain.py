@@ -28,7 +28,7 @@ from typing import Any
 
 import z3
 
-from workbench.engine.reference import _FUNCS, _to_text
+from workbench.engine.values import TEXT_MAPS, to_text
 from workbench.lang import ir
 from workbench.smt.terms import Bool, Num, bor, ite
 
@@ -281,11 +281,11 @@ class ValueDomain:
                 if isinstance(c, int) and 0 <= c <= 4096:
                     pool.add("x" * c)
         if "str" in funcs:
-            pool.update(_to_text(v) for v in self.numbers)
+            pool.update(to_text(v) for v in self.numbers)
             pool.update(("true", "false"))
         closers = [f for f in ("lower", "upper", "canon") if f in funcs]
         for _ in range(4):
-            new = {_FUNCS[f](s) for f in closers for s in pool} - pool
+            new = {TEXT_MAPS[f](s) for f in closers for s in pool} - pool
             if not new:
                 break
             pool |= new

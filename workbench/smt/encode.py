@@ -21,7 +21,7 @@ from typing import Any
 
 import z3
 
-from workbench.engine.reference import UNDEF, _is_number
+from workbench.engine.values import UNDEF, is_number
 from workbench.lang import ir
 from workbench.smt.model import TraceTerms
 from workbench.smt.terms import (
@@ -400,7 +400,7 @@ class Encoder:
         if isinstance(node, ir.Neg):
             v = self.value(node.operand, env, pt)
             if v.kind == "py":
-                return SVal.const(-v.py if _is_number(v.py) else UNDEF)
+                return SVal.const(-v.py if is_number(v.py) else UNDEF)
             f = facets(v, self.dom)
             return SVal.num(-lift(f.num) if is_sym(f.num) else -f.num, band(v.defined, f.is_num))
         if isinstance(node, ir.Arith):
@@ -462,7 +462,7 @@ class Encoder:
         op = node.op
         if a.kind == "py" and b.kind == "py":
             x, y = a.py, b.py
-            if not (_is_number(x) and _is_number(y)):
+            if not (is_number(x) and is_number(y)):
                 return SVal.const(UNDEF)
             if op == "+":
                 return SVal.const(x + y)

@@ -24,11 +24,12 @@ from typing import Any
 
 import z3
 
-from workbench.engine.reference import UNDEF, TraceContext
+from workbench.engine.values import UNDEF
 from workbench.lang import ir
 from workbench.smt.domain import Usage, ValueDomain
 from workbench.smt.terms import Bool, Num, add, band, bor, count, ite, lift
 from workbench.smt.values import SVal
+from workbench.traces.context import TraceContext
 from workbench.traces.model import KIND_NAMES, STATUS_NAMES, SpanTable
 
 #: Earliest and latest timestamps of a symbolic trace (ns since the epoch).

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.engine.reference import _FUNCS, UNDEF, _equal, _is_number, _order, _to_text
+from workbench.engine import values as pv
+from workbench.engine.values import BUILTINS, UNDEF, is_number, to_text
 from workbench.smt.domain import ValueDomain, in_codes
 from workbench.smt.terms import (
     Bool,
@@ -93,7 +94,7 @@ def facets(v: SVal, dom: ValueDomain) -> Facets:
     """The :class:`Facets` of a defined value."""
     if v.kind == "py":
         x = v.py
-        return Facets(_is_number(x), x if _is_number(x) else 0, isinstance(x, str),
+        return Facets(is_number(x), x if is_number(x) else 0, isinstance(x, str),
                       x if isinstance(x, str) else "", isinstance(x, bool),
                       x if isinstance(x, bool) else False)
     if v.kind == "num":
@@ -104,7 +105,7 @@ def facets(v: SVal, dom: ValueDomain) -> Facets:
         return Facets(False, 0, False, "", True, v.term)
     code = v.term
     nums = list(dom.number_codes())
-    num = dom.value_table(code, lambda x: x if _is_number(x) else 0, nums) if nums else 0
+    num = dom.value_table(code, lambda x: x if is_number(x) else 0, nums) if nums else 0
     return Facets(
         is_num=band(code >= dom.n_str, code < dom.false_code),
         num=num,
@@ -127,7 +128,7 @@ def _str_code(x: Any, dom: ValueDomain) -> Any:
 def str_cmp(op: str, a: Any, b: Any, dom: ValueDomain) -> Bool:
     """Compare two strings (Python strings or codes)."""
     if isinstance(a, str) and isinstance(b, str):
-        return _order(op, a, b) if op not in ("==", "!=") else (a == b) == (op == "==")
+        return pv.order(op, a, b) if op not in ("==", "!=") else (a == b) == (op == "==")
     ca, cb = _str_code(a, dom), _str_code(b, dom)
     if ca is None or cb is None:
         # a concrete string outside the domain never equals a symbolic one; order by rank
@@ -142,9 +143,9 @@ def str_cmp(op: str, a: Any, b: Any, dom: ValueDomain) -> Bool:
 
 
 def equal(a: SVal, b: SVal, dom: ValueDomain) -> Bool:
-    """The reference's ``_equal`` on two defined values."""
+    """The value library's :func:`~workbench.engine.values.equal` on two defined values."""
     if a.kind == "py" and b.kind == "py":
-        return _equal(a.py, b.py)
+        return pv.equal(a.py, b.py)
     fa, fb = facets(a, dom), facets(b, dom)
     return bor(
         band(fa.is_num, fb.is_num, num_eq(fa.num, fb.num)),
@@ -154,9 +155,9 @@ def equal(a: SVal, b: SVal, dom: ValueDomain) -> Bool:
 
 
 def order(op: str, a: SVal, b: SVal, dom: ValueDomain) -> Bool:
-    """The reference's ``_order`` on two defined values."""
+    """The value library's :func:`~workbench.engine.values.order` on two defined values."""
     if a.kind == "py" and b.kind == "py":
-        return _order(op, a.py, b.py)
+        return pv.order(op, a.py, b.py)
     fa, fb = facets(a, dom), facets(b, dom)
     return bor(
         band(fa.is_num, fb.is_num, num_cmp(op, fa.num, fb.num)),
@@ -188,13 +189,13 @@ def truthy(v: SVal, dom: ValueDomain) -> Bool:
 
 def call(func: str, arg: SVal, dom: ValueDomain) -> SVal:
     """A scalar built-in (``len lower upper abs canon luhn str``) on one value."""
-    if func not in _FUNCS:
+    if func not in BUILTINS:
         raise EncodingError(f"function {func}() is not supported by the Z3 encoding")
     if arg.kind == "py":
         if arg.py is UNDEF:
-            return SVal.const(False if func == "luhn" else UNDEF)
-        return SVal.const(_FUNCS[func](arg.py))
-    fn = _FUNCS[func]
+            return SVal.const(BUILTINS[func].on_undefined)
+        return SVal.const(BUILTINS[func](arg.py))
+    fn = BUILTINS[func].impl
     if arg.kind == "num":
         if func == "abs":
             t = arg.term
@@ -217,10 +218,10 @@ def call(func: str, arg: SVal, dom: ValueDomain) -> SVal:
     if func == "luhn":
         return SVal.boolean(band(arg.defined, dom.value_table(code, _luhn_any, codes)))
     if func == "str":
-        texts = {c: _to_text(dom.decode(c)) for c in codes}
+        texts = {c: to_text(dom.decode(c)) for c in codes}
         if not all(dom.has(t) for t in texts.values()):
             raise EncodingError("str() of an attribute needs the text of every domain value")
-        return SVal.string(dom.value_table(code, lambda x: dom.code(_to_text(x)), codes), dom,
+        return SVal.string(dom.value_table(code, lambda x: dom.code(to_text(x)), codes), dom,
                            arg.defined)
     if func == "abs":
         f = facets(arg, dom)
@@ -233,7 +234,7 @@ def call(func: str, arg: SVal, dom: ValueDomain) -> SVal:
 
 
 def _luhn_any(x: Any) -> bool:
-    return x is not None and bool(_FUNCS["luhn"](x))
+    return x is not None and bool(BUILTINS["luhn"](x))
 
 
 def _str_call(func: str, fn: Any, code: Any, defined: Bool, dom: ValueDomain,

@@ -4,16 +4,19 @@ Formats are recognised by content, never by file name:
 
 ==================  ==========================================================================
 ``otlp-json``       ``{"resourceSpans": ...}``, the Jaeger v3 ``{"result": {...}}`` wrapper,
-                    and JSON lines of either (the Collector's file exporter)
+                    Grafana Tempo's ``{"batches": [...]}`` (v1) and ``{"trace": {...}}`` (v2),
+                    and JSON lines of any of them (the Collector's file exporter)
 ``otlp-proto``      binary ``ExportTraceServiceRequest`` / ``TracesData``
 ``jaeger``          query API ``{"data": [trace, ...]}``, one ``{traceID, spans, processes}``
-                    trace, or api_v2 model JSON (``spans[].traceId`` base64, ``process``)
+                    trace, or api_v2 model JSON (``spans[].traceId`` base64, ``process``),
+                    also with proto field names in ``{"batch": ...}`` objects (or a list)
 ``zipkin``          Zipkin v2 or v1 JSON span lists (and lists of v1 batches)
 ==================  ==========================================================================
 
-Everything that goes wrong is a :class:`~workbench.errors.Diagnostic` on the table; only when
-nothing at all could be read does :func:`load_traces` raise
-:class:`~workbench.errors.TraceInputError`.
+Compression (gzip, zstd) is recognised by magic bytes and length-prefixed record files are
+split (:mod:`workbench.traces.container`). Everything that goes wrong is a
+:class:`~workbench.errors.Diagnostic` on the table; only when nothing at all could be read does
+:func:`load_traces` raise :class:`~workbench.errors.TraceInputError`.
 """
 
 from __future__ import annotations
@@ -23,20 +26,30 @@ import glob
 import os
 import re
 import sys
-import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import msgspec
-from msgspec import UnsetType
 
 from workbench.errors import Diagnostic, TraceInputError
 from workbench.traces import jaeger, otlp_json, zipkin
 from workbench.traces.builder import TableBuilder
+from workbench.traces.container import (
+    COMPRESSED_SUFFIXES,
+    is_compressed,
+    size_limit,
+    too_big,
+    unpack,
+)
 from workbench.traces.model import SpanTable
-from workbench.traces.otlp_repair import Repairer, decode_error_diagnostic, repair_document
+from workbench.traces.otlp_repair import (
+    Repairer,
+    decode_error_diagnostic,
+    locate_resource_spans,
+    repair_document,
+)
 
 #: File name endings a directory source is searched for.
 TRACE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".pb", ".protobuf", ".protobuf-bin", ".bin")
@@ -95,7 +108,8 @@ def load_traces(
     format
         One of :data:`FORMATS`; ``"auto"`` recognises each source by its content.
     max_bytes
-        Per-source size limit; a larger source is skipped with an error diagnostic.
+        Per-source size limit in bytes, also after decompression; a larger source is skipped
+        with an error diagnostic. None: ``$OTLSPEC_MAX_BYTES`` or 4 GiB; 0: no limit.
 
     Returns
     -------
@@ -116,10 +130,11 @@ def load_traces(
         sources = [sources]
     builder = TableBuilder()
     read_any = False
+    limit = size_limit(max_bytes)
     with gc_paused():
         for source in sources:
-            for name, data in _expand(source, max_bytes, builder.diagnostics):
-                if _load_into(data, name, format, builder, max_bytes):
+            for name, data in _expand(source, limit, builder.diagnostics):
+                if _load_into(data, name, format, builder, limit):
                     read_any = True
         errors = any(d.severity == "error" for d in builder.diagnostics)
         if not read_any or (len(builder) == 0 and errors):
@@ -134,19 +149,24 @@ def load_bytes(
     name: str,
     format: str = "auto",
     builder: TableBuilder | None = None,
+    *,
+    max_bytes: int | None = None,
 ) -> TableBuilder:
     """Decode one in-memory source and append its spans to ``builder``.
 
     Parameters
     ----------
     data
-        The raw bytes (JSON text, JSON lines, or binary protobuf; gzip is unpacked).
+        The raw bytes (JSON text, JSON lines, or binary protobuf; gzip and zstd are
+        unpacked, length-prefixed records split).
     name
         The name diagnostics and the ``source`` column use (usually the file path).
     format
         One of :data:`FORMATS`.
     builder
         The builder to append to; a new one when None.
+    max_bytes
+        Size limit after decompression (see :func:`load_traces`).
 
     Returns
     -------
@@ -156,7 +176,7 @@ def load_bytes(
     _check_format(format)
     builder = TableBuilder() if builder is None else builder
     with gc_paused():
-        _load_into(data, name, format, builder, None)
+        _load_into(data, name, format, builder, size_limit(max_bytes))
     return builder
 
 
@@ -170,7 +190,9 @@ def detect_format(data: bytes) -> str:
     if m is None:
         return "empty"
     if data[m.start() : m.start() + 1] in (b"{", b"[") and not _BINARY.search(data, 0, 512):
-        return "otlp-json" if data.find(b'"resourceSpans"') >= 0 else "json"
+        if data.find(b'"resourceSpans"') >= 0 or data.find(b'"batches"') >= 0:
+            return "otlp-json"
+        return "json"
     return "otlp-proto"
 
 
@@ -182,55 +204,55 @@ def _check_format(format: str) -> None:
         raise ValueError(f"unknown trace format {format!r}; expected one of {', '.join(FORMATS)}")
 
 
+def is_trace_file_name(name: str) -> bool:
+    """Whether a directory search picks this file: a :data:`TRACE_SUFFIXES` ending, possibly
+    followed by a compression ending (``spans.json.gz``, ``export.pb.zst``)."""
+    low = name.lower()
+    for suffix in COMPRESSED_SUFFIXES:
+        if low.endswith(suffix):
+            low = low[: -len(suffix)]
+            break
+    return low.endswith(TRACE_SUFFIXES)
+
+
 def _expand(
-    source: Source, max_bytes: int | None, diagnostics: list[Diagnostic]
+    source: Source, limit: int, diagnostics: list[Diagnostic]
 ) -> Iterator[tuple[str, bytes]]:
     """``(name, bytes)`` of every file a source names; problems become diagnostics."""
     text = os.fspath(source)
     if text == "-":
-        data = (
-            sys.stdin.buffer.read() if max_bytes is None else sys.stdin.buffer.read(max_bytes + 1)
-        )
-        if max_bytes is not None and len(data) > max_bytes:
-            diagnostics.append(_too_big(STDIN, len(data), max_bytes, exact=False))
+        data = sys.stdin.buffer.read(limit + 1) if limit else sys.stdin.buffer.read()
+        if limit and len(data) > limit:
+            diagnostics.append(too_big(STDIN, None, limit))
             return
         yield STDIN, data
         return
     path = Path(text)
     if path.is_dir():
-        files = sorted(
-            p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(TRACE_SUFFIXES)
-        )
+        files = sorted(p for p in path.rglob("*") if p.is_file() and is_trace_file_name(p.name))
         if not files:
             diagnostics.append(Diagnostic(text, "", "directory holds no trace files", "error"))
         for file in files:
-            yield from _read(str(file), max_bytes, diagnostics)
+            yield from _read(str(file), limit, diagnostics)
         return
     if path.exists():
-        yield from _read(text, max_bytes, diagnostics)
+        yield from _read(text, limit, diagnostics)
         return
     if _GLOB.search(text):
         matches = sorted(glob.glob(text, recursive=True))
         if not matches:
             diagnostics.append(Diagnostic(text, "", "no file matches this pattern", "error"))
         for match in matches:
-            yield from _expand(match, max_bytes, diagnostics)
+            yield from _expand(match, limit, diagnostics)
         return
     diagnostics.append(Diagnostic(text, "", "no such file or directory", "error"))
 
 
-def _too_big(name: str, size: int, limit: int, exact: bool = True) -> Diagnostic:
-    what = f"{size} bytes" if exact else f"more than {limit} bytes"
-    return Diagnostic(name, "", f"input is {what}, over max_bytes={limit}; skipped", "error")
-
-
-def _read(
-    name: str, max_bytes: int | None, diagnostics: list[Diagnostic]
-) -> Iterator[tuple[str, bytes]]:
+def _read(name: str, limit: int, diagnostics: list[Diagnostic]) -> Iterator[tuple[str, bytes]]:
     try:
         size = os.path.getsize(name)
-        if max_bytes is not None and size > max_bytes:
-            diagnostics.append(_too_big(name, size, max_bytes))
+        if limit and size > limit:
+            diagnostics.append(too_big(name, size, limit))
             return
         with open(name, "rb") as fh:
             data = fh.read()
@@ -243,32 +265,27 @@ def _read(
 # ---------------------------------------------------------------------- dispatch
 
 
-def _gunzip(
-    data: bytes, name: str, max_bytes: int | None, diagnostics: list[Diagnostic]
-) -> bytes | None:
-    limit = max_bytes if max_bytes is not None else 0
-    try:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = inflater.decompress(data, limit + 1 if limit else 0)
-    except zlib.error as exc:
-        diagnostics.append(Diagnostic(name, "", f"invalid gzip data: {exc}", "error"))
-        return None
-    if limit and (len(out) > limit or inflater.unconsumed_tail):
-        diagnostics.append(_too_big(name, len(out), limit, exact=False))
-        return None
-    return out
-
-
 def _load_into(
-    data: bytes, name: str, format: str, builder: TableBuilder, max_bytes: int | None
+    data: bytes,
+    name: str,
+    format: str,
+    builder: TableBuilder,
+    limit: int,
+    unpacked: bool = False,
 ) -> bool:
     """Decode one source into ``builder``; True when it was read as trace input."""
     diagnostics = builder.diagnostics
-    if data[:2] == b"\x1f\x8b":
-        unpacked = _gunzip(data, name, max_bytes, diagnostics)
-        if unpacked is None:
+    if not unpacked and (is_compressed(data) or data[:1] == b"\x00"):
+        docs = unpack(data, name, limit, diagnostics)
+        if docs is None:
             return False
-        data = unpacked
+        if len(docs) != 1:  # length-prefixed records (the Collector's file exporter)
+            read = [_load_into(d, name, format, builder, limit, True) for d in docs]
+            return any(read)
+        data = docs[0]
+    elif limit and len(data) > limit:
+        diagnostics.append(too_big(name, len(data), limit))
+        return False
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     if format == "otlp-proto":
@@ -306,6 +323,8 @@ def classify(obj: Any) -> str:
     """The format of a decoded JSON value: ``otlp-json``, ``jaeger``, ``zipkin``,
     ``otlp-metrics``, ``otlp-logs``, ``otlp-profiles`` or ``unknown``."""
     if isinstance(obj, dict):
+        if locate_resource_spans(obj) is not None:
+            return "otlp-json"
         result = obj.get("result")
         inner: dict[str, Any] = result if isinstance(result, dict) else obj
         for key, kind in (
@@ -384,14 +403,11 @@ def _load_one(data: bytes, batcher: otlp_json.SpanBatcher, line: int | None) -> 
         b.diagnostics.append(_invalid(exc, data, batcher.file, line))
         return "invalid"
     if doc is not None:
-        if not isinstance(doc.resourceSpans, UnsetType):
-            found, prefix = doc.resourceSpans, ""
-        elif doc.result is not None and not isinstance(doc.result.resourceSpans, UnsetType):
-            found, prefix = doc.result.resourceSpans, "result."
-        else:
+        found = otlp_json.lazy_resource_spans(doc)
+        if found is None:
             return "not-otlp"
         try:
-            batcher.add(found, prefix, line)
+            batcher.add(found[0], found[1], line)
             return "ok"
         except otlp_json.Fallback:
             pass

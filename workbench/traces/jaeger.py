@@ -4,9 +4,14 @@ Accepted shapes: ``{"data": [trace, ...]}`` (query API), a single trace
 ``{"traceID", "spans", "processes"}``, a list of traces, and the api_v2 model
 ``{"spans": [...]}`` / ``{"result": {"spans": [...]}}`` whose spans carry base64 ``traceId`` /
 ``spanId``, RFC 3339 ``startTime``, ``"0.0012s"`` durations, ``vType``-typed tags and an inline
-``process``.
+``process``. The api_v2 model is also read with its original (proto) field names, as collectors,
+agents and APM servers exchange it: ``{"batch": {"spans": [...], "process": {...}}}`` or a list
+of such objects, with ``trace_id``, ``span_id``, ``operation_name``, ``start_time``,
+``duration`` (``"0.019s"`` or integer nanoseconds), ``v_type``/``v_str``/``v_bool``/...
 
-Mapping: times are microseconds (UI model) and become nanoseconds; the first ``CHILD_OF``
+Mapping: UI-model times are microseconds and become nanoseconds; api_v2 times are RFC 3339
+and its durations protobuf durations or (Go's ``time.Duration``) integer nanoseconds. Tag types
+and reference types follow their enum, given by name or by number. The first ``CHILD_OF``
 reference into the span's own trace is the parent and every other reference becomes a link
 (attribute ``opentracing.ref_type``); a process is a resource (``serviceName`` ->
 ``service.name``, process tags -> resource attributes); tags keep their types; ``span.kind``
@@ -19,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -36,8 +41,16 @@ _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_00
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$")
 
 
+def _is_batch_wrapper(obj: Any) -> bool:
+    return isinstance(obj, dict) and isinstance(obj.get("batch"), dict)
+
+
 def recognizes(obj: Any) -> bool:
     """Whether a decoded JSON value has one of the Jaeger shapes."""
+    if _is_batch_wrapper(obj):
+        return True
+    if isinstance(obj, list) and obj and all(_is_batch_wrapper(b) for b in obj[:3]):
+        return True
     if isinstance(obj, dict):
         data = obj.get("data")
         if isinstance(data, list) and (not data or _is_trace(data[0])):
@@ -67,7 +80,7 @@ def _is_model_batch(obj: dict[str, Any]) -> bool:
         isinstance(spans, list)
         and bool(spans)
         and isinstance(spans[0], dict)
-        and ("spanId" in spans[0] or "operationName" in spans[0])
+        and any(k in spans[0] for k in ("spanId", "operationName", "span_id", "operation_name"))
     )
 
 
@@ -89,9 +102,14 @@ def load(obj: Any, file: str, builder: TableBuilder) -> bool:
         True (the input was recognised; unreadable records are diagnostics).
     """
     reader = _Reader(file, builder)
-    if isinstance(obj, list):
+    if _is_batch_wrapper(obj):
+        reader.trace(obj["batch"], "batch")
+    elif isinstance(obj, list):
         for i, trace in enumerate(obj):
-            reader.trace(trace, f"[{i}]")
+            if _is_batch_wrapper(trace):
+                reader.trace(trace["batch"], f"[{i}].batch")
+            else:
+                reader.trace(trace, f"[{i}]")
     elif isinstance(obj.get("data"), list):
         for i, trace in enumerate(obj["data"]):
             reader.trace(trace, f"data[{i}]")
@@ -148,7 +166,6 @@ def parse_duration(text: str) -> int | None:
     return int(number) * _UNITS[unit]
 
 
-
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
@@ -163,6 +180,43 @@ def jaeger_hex(raw: str, nbytes: int) -> str:
         return raw
     width = 16 if len(raw) <= 16 else 2 * nbytes
     return raw.rjust(width, "0") if len(raw) <= width else raw
+
+
+class _Names(NamedTuple):
+    """The field names of one Jaeger JSON dialect."""
+
+    trace_id: str
+    span_id: str
+    operation: str
+    start: str
+    process_id: str
+    service: str
+    ref_type: str
+    #: base64 ids and integer durations in nanoseconds (api_v2) rather than hex and microseconds
+    model: bool
+
+
+_UI = _Names("traceID", "spanID", "operationName", "startTime", "processID", "serviceName",
+             "refType", False)  # fmt: skip
+_CAMEL = _Names("traceId", "spanId", "operationName", "startTime", "processId", "serviceName",
+                "refType", True)  # fmt: skip
+_SNAKE = _Names("trace_id", "span_id", "operation_name", "start_time", "process_id",
+                "service_name", "ref_type", True)  # fmt: skip
+
+
+def _dialect(span: dict[str, Any]) -> _Names:
+    if "spanID" in span:
+        return _UI
+    if "spanId" in span:
+        return _CAMEL
+    if "span_id" in span or "operation_name" in span or "trace_id" in span:
+        return _SNAKE
+    return _UI
+
+
+#: api_v2 ``SpanRefType`` by number
+_REF_TYPES = {0: "CHILD_OF", 1: "FOLLOWS_FROM"}
+
 
 class _Reader:
     def __init__(self, file: str, builder: TableBuilder) -> None:
@@ -191,11 +245,15 @@ class _Reader:
                 f"{dot}processes", f"expected an object, got {type_name(processes)}; field ignored"
             )
             processes = None
+        batch_process = trace.get("process")  # api_v2 Batch: one process for all its spans
         default = trace.get("traceID")
         for k, span in enumerate(spans):
             if isinstance(span, dict) and "traceID" not in span and isinstance(default, str):
                 span = {**span, "traceID": default}  # the trace object names it once
-            self.span(span, f"{dot}spans[{k}]", processes or {}, f"{dot}processes")
+            self.span(
+                span, f"{dot}spans[{k}]", processes or {}, f"{dot}processes",
+                batch_process, f"{dot}process",
+            )  # fmt: skip
 
     # ------------------------------------------------------------------ values
     def resource(self, process: Any, path: str) -> int:
@@ -205,15 +263,18 @@ class _Reader:
             return found
         items: list[tuple[str, Any]] = []
         if isinstance(process, dict):
-            service = process.get("serviceName")
+            field = "serviceName" if "serviceName" in process else "service_name"
+            service = process.get(field)
             if isinstance(service, str):
                 items.append(("service.name", service))
             elif service is not None:
                 self.report(
-                    f"{path}.serviceName",
+                    f"{path}.{field}",
                     f"expected a string, got {type_name(service)}; field ignored",
                 )
             items.extend(self.tags(process.get("tags"), f"{path}.tags"))
+        elif process is not None:
+            self.report(path, f"expected an object, got {type_name(process)}; field ignored")
         found = self.resources[key] = self.builder.add_resource(items)
         return found
 
@@ -239,59 +300,76 @@ class _Reader:
                 self.report(f"{where}.value", f"{exc}; tag dropped")
         return out
 
-    def time(self, span: dict[str, Any], key: str, path: str) -> int | None:
+    def time(self, span: dict[str, Any], key: str, path: str, nanos: bool = False) -> int | None:
+        """Nanoseconds of a time field: RFC 3339 or protobuf-duration text, or an integer in
+        microseconds (in nanoseconds when ``nanos``: api_v2 durations are Go durations)."""
         raw = span.get(key)
         if raw is None:
             return None
         ns: int | None = None
+        duration = key == "duration"
         if isinstance(raw, str):
-            ns = parse_duration(raw) if key == "duration" else parse_timestamp(raw)
+            ns = parse_duration(raw) if duration else parse_timestamp(raw)
         if ns is None:
-            micros = _micros(raw)
-            ns = None if micros is None else micros * 1000
+            number = _micros(raw)
+            if number is not None:
+                ns = number if nanos else number * 1000
         if ns is None or not -TIME_LIMIT <= ns <= TIME_LIMIT:
-            got = type_name(raw) if ns is None else f"{raw} (out of range)"
-            self.report(
-                f"{path}.{key}", f"expected microseconds as an integer, got {got}; field ignored"
+            unit = "nanoseconds" if nanos else "microseconds"
+            expected = (
+                f'a duration ("0.019s" or {unit} as an integer)'
+                if duration
+                else f"an RFC 3339 time or {unit} as an integer"
             )
+            got = type_name(raw) if ns is None else f"{raw} (out of range)"
+            self.report(f"{path}.{key}", f"expected {expected}, got {got}; field ignored")
             return None
         return ns
 
     # ------------------------------------------------------------------ spans
-    def span(self, span: Any, path: str, processes: dict[str, Any], proc_path: str) -> None:
+    def span(
+        self,
+        span: Any,
+        path: str,
+        processes: dict[str, Any],
+        proc_path: str,
+        batch_process: Any = None,
+        batch_path: str = "",
+    ) -> None:
         if not isinstance(span, dict):
             self.report(path, f"expected an object, got {type_name(span)}; span dropped", "error")
             return
-        model = "spanId" in span and "spanID" not in span
-        trace_id = self.ident(span, "traceId" if model else "traceID", path, 16, model)
-        span_id = self.ident(span, "spanId" if model else "spanID", path, 8, model)
+        n = _dialect(span)
+        trace_id = self.ident(span, n.trace_id, path, 16, n.model)
+        span_id = self.ident(span, n.span_id, path, 8, n.model)
         if trace_id is None or span_id is None:
             return
-        name = span.get("operationName", "")
+        name = span.get(n.operation, "")
         if not isinstance(name, str):
             self.report(
-                f"{path}.operationName", f"expected a string, got {type_name(name)}; field ignored"
+                f"{path}.{n.operation}", f"expected a string, got {type_name(name)}; field ignored"
             )
             name = ""
-        start = self.time(span, "startTime", path)
+        start = self.time(span, n.start, path)
         if start is None:
-            self.report(f"{path}.startTime", "missing start time; using 0")
+            self.report(f"{path}.{n.start}", "missing start time; using 0")
             start = 0
-        duration = self.time(span, "duration", path)
+        duration = self.time(span, "duration", path, nanos=n.model)
 
-        parent, links = self.references(span, path, trace_id, model)
-        if "process" in span:
+        parent, links = self.references(span, path, trace_id, n)
+        pid = span.get(n.process_id, span.get("processID"))
+        if span.get("process") is not None:
             resource = self.resource(span["process"], f"{path}.process")
+        elif isinstance(pid, str) and pid in processes:
+            resource = self.resource(processes[pid], f"{proc_path}.{pid}")
+        elif batch_process is not None:
+            resource = self.resource(batch_process, batch_path)
         else:
-            pid = span.get("processID")
-            if isinstance(pid, str) and pid in processes:
-                resource = self.resource(processes[pid], f"{proc_path}.{pid}")
-            else:
-                if pid is not None or processes:
-                    self.report(
-                        f"{path}.processID", f"no process {pid!r} in the trace; service unknown"
-                    )
-                resource = self.resource(None, path)
+            if pid is not None or processes:
+                self.report(
+                    f"{path}.{n.process_id}", f"no process {pid!r} in the trace; service unknown"
+                )
+            resource = self.resource(None, path)
 
         attributes = self.tags(span.get("tags"), f"{path}.tags")
         kind = status = 0
@@ -344,7 +422,7 @@ class _Reader:
         return _model_id(raw, nbytes) if model else jaeger_hex(raw, nbytes)
 
     def references(
-        self, span: dict[str, Any], path: str, trace_id: str, model: bool
+        self, span: dict[str, Any], path: str, trace_id: str, n: _Names
     ) -> tuple[str, list[tuple[str, str, list[tuple[str, Any]]]]]:
         refs = span.get("references")
         parent = ""
@@ -356,22 +434,25 @@ class _Reader:
                 f"{path}.references", f"expected a list, got {type_name(refs)}; field ignored"
             )
             refs = []
-        t_key, s_key = ("traceId", "spanId") if model else ("traceID", "spanID")
         for i, ref in enumerate(refs):
             where = f"{path}.references[{i}]"
             if not isinstance(ref, dict):
                 self.report(where, f"expected an object, got {type_name(ref)}; reference dropped")
                 continue
-            ref_trace = ref.get(t_key, trace_id)
-            ref_span = ref.get(s_key)
+            ref_trace = ref.get(n.trace_id, trace_id)
+            ref_span = ref.get(n.span_id)
             if not isinstance(ref_span, str) or not ref_span or not isinstance(ref_trace, str):
                 self.report(where, "reference without a span id; reference dropped")
                 continue
-            if model:
+            if n.model:
                 ref_trace, ref_span = _model_id(ref_trace, 16), _model_id(ref_span, 8)
             else:
                 ref_trace, ref_span = jaeger_hex(ref_trace, 16), jaeger_hex(ref_span, 8)
-            ref_type = str(ref.get("refType") or "CHILD_OF").upper()
+            raw_type = ref.get(n.ref_type)
+            if isinstance(raw_type, int) and not isinstance(raw_type, bool):
+                ref_type = _REF_TYPES.get(raw_type, str(raw_type))
+            else:
+                ref_type = str(raw_type or "CHILD_OF").upper()
             if not parent and ref_type == "CHILD_OF" and ref_trace.lower() == trace_id.lower():
                 parent = ref_span
             else:
@@ -418,21 +499,56 @@ def _model_id(text: str, nbytes: int) -> str:
     return raw.hex() if raw else text
 
 
+#: api_v2 ``ValueType`` by number, and the value field of each type (camelCase, snake_case)
+_VALUE_TYPES = {0: "string", 1: "bool", 2: "int64", 3: "float64", 4: "binary"}
+_VALUE_FIELDS = {
+    "string": ("vStr", "v_str"),
+    "bool": ("vBool", "v_bool"),
+    "int64": ("vInt64", "v_int64"),
+    "float64": ("vFloat64", "v_float64"),
+    "binary": ("vBinary", "v_binary"),
+}
+_DEFAULTS: dict[str, Any] = {"string": "", "bool": False, "int64": 0, "float64": 0.0, "binary": ""}
+
+
+def _model_tag(tag: dict[str, Any]) -> tuple[str, Any]:
+    """Type name and raw value of an api_v2 tag (``vType``/``v_type`` and its value field).
+
+    proto3 JSON omits default values: no type means STRING, and a missing value field the
+    type's zero value. A tag without a type but with exactly one other value field (a writer
+    that dropped the type) is read by that field rather than as an empty string.
+    """
+    raw_type = tag.get("vType", tag.get("v_type"))
+    if raw_type is None:
+        present = [t for t, names in _VALUE_FIELDS.items() if any(f in tag for f in names)]
+        kind = present[0] if len(present) == 1 else "string"
+    elif isinstance(raw_type, int) and not isinstance(raw_type, bool):
+        if raw_type not in _VALUE_TYPES:
+            raise ValueError(f"unknown value type {raw_type} (expected 0-4)")
+        kind = _VALUE_TYPES[raw_type]
+    elif isinstance(raw_type, str):
+        kind = raw_type.lower()
+        if kind not in _VALUE_FIELDS:
+            raise ValueError(f"unknown value type {raw_type!r}")
+    else:
+        raise ValueError(f"expected a value type name or number, got {type_name(raw_type)}")
+    camel, snake = _VALUE_FIELDS[kind]
+    value = tag.get(camel, tag.get(snake, _DEFAULTS[kind]))
+    return kind, value
+
+
+def _is_model_tag(tag: dict[str, Any]) -> bool:
+    return (
+        "vType" in tag
+        or "v_type" in tag
+        or any(k.startswith("v") and (k[1:2].isupper() or k[1:2] == "_") for k in tag)
+    )
+
+
 def _tag_value(tag: dict[str, Any]) -> Any:
     """Typed value of a Jaeger tag (UI ``type``/``value`` or api_v2 ``vType``/``v*``)."""
-    if "vType" in tag or any(k.startswith("v") and k[1:2].isupper() for k in tag):
-        kind = str(tag.get("vType") or "STRING").lower()
-        field = {
-            "string": "vStr",
-            "bool": "vBool",
-            "int64": "vInt64",
-            "float64": "vFloat64",
-            "binary": "vBinary",
-        }.get(kind, "vStr")
-        default: Any = {"vStr": "", "vBool": False, "vInt64": 0, "vFloat64": 0.0, "vBinary": ""}[
-            field
-        ]
-        value = tag.get(field, default)
+    if _is_model_tag(tag):
+        kind, value = _model_tag(tag)
     else:
         kind = str(tag.get("type") or "string").lower()
         value = tag.get("value")

@@ -163,10 +163,13 @@ class ResourceSpans(_Msg, frozen=True, gc=False):
 
 
 class TracesDocument(_Msg, frozen=True, gc=False):
-    """``ExportTraceServiceRequest`` / ``TracesData``, optionally inside ``{"result": ...}``."""
+    """``ExportTraceServiceRequest`` / ``TracesData`` (or Tempo's ``batches``), optionally
+    inside ``{"result": ...}`` (Jaeger v3) or ``{"trace": ...}`` (Tempo v2)."""
 
     resourceSpans: list[ResourceSpans] | UnsetType = UNSET
+    batches: list[ResourceSpans] | UnsetType = UNSET
     result: TracesDocument | None = None
+    trace: TracesDocument | None = None
 
 
 #: the typed decoder of a whole document (the loaders decode spans in batches instead)
@@ -473,7 +476,22 @@ class _LazyDocument(_Msg, frozen=True, gc=False):
     """A document whose spans stay raw JSON (zero-copy slices) until their batch is decoded."""
 
     resourceSpans: list[_LazyResourceSpans] | UnsetType = UNSET
+    batches: list[_LazyResourceSpans] | UnsetType = UNSET
     result: _LazyDocument | None = None
+    trace: _LazyDocument | None = None
+
+
+def lazy_resource_spans(doc: _LazyDocument) -> tuple[list[_LazyResourceSpans], str] | None:
+    """The ResourceSpans of a lazily decoded document and the path of their list
+    (``resourceSpans``, ``batches``, ``result.resourceSpans``, ``trace.resourceSpans``...)."""
+    for inner, prefix in ((doc, ""), (doc.result, "result."), (doc.trace, "trace.")):
+        if inner is None:
+            continue
+        if not isinstance(inner.resourceSpans, UnsetType):
+            return inner.resourceSpans, f"{prefix}resourceSpans"
+        if not isinstance(inner.batches, UnsetType):
+            return inner.batches, f"{prefix}batches"
+    return None
 
 
 LAZY_DECODER = msgspec.json.Decoder(_LazyDocument, strict=False)
@@ -500,7 +518,9 @@ class SpanBatcher:
         self.scopes: list[int] = []
         self.where: list[tuple[str, int, int | None]] = []  # (spans path, index, line)
 
-    def add(self, resource_spans: list[_LazyResourceSpans], prefix: str, line: int | None) -> None:
+    def add(
+        self, resource_spans: list[_LazyResourceSpans], list_path: str, line: int | None
+    ) -> None:
         """Queue the spans of a lazily decoded document (resources are added right away).
 
         Raises :class:`Fallback`, having queued nothing, when a resource attribute needs the
@@ -521,7 +541,7 @@ class SpanBatcher:
             for field, scope, raws in groups:
                 j = counters[field] = counters.get(field, -1) + 1
                 n = len(raws)
-                path = f"{prefix}resourceSpans[{i}].{field}[{j}].spans"
+                path = f"{list_path}[{i}].{field}[{j}].spans"
                 self.raws.extend(raws)
                 self.res.extend([r] * n)
                 self.scopes.extend([b.strings.code(scope.name)] * n)

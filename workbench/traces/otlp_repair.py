@@ -236,19 +236,21 @@ class Repairer:
             ),
         )
 
-    def resource_spans(self, obj: Any, prefix: str) -> list[ResourceSpans]:
-        """Every readable ResourceSpans of a decoded document (``obj`` has resourceSpans)."""
-        items = obj.get("resourceSpans")
+    def resource_spans(
+        self, obj: Any, prefix: str, key: str = "resourceSpans"
+    ) -> list[ResourceSpans]:
+        """Every readable ResourceSpans of a decoded document (``obj[key]`` holds them)."""
+        items = obj.get(key)
         if not isinstance(items, list):
             self.report(
-                f"{prefix}resourceSpans",
+                f"{prefix}{key}",
                 f"expected a list, got {type_name(items)}; nothing read",
                 "error",
             )
             return []
         out = []
         for i, rs in enumerate(items):
-            path = f"{prefix}resourceSpans[{i}]"
+            path = f"{prefix}{key}[{i}]"
             if not isinstance(rs, dict):
                 self.report(path, f"expected an object, got {type_name(rs)}; skipped", "error")
                 continue
@@ -345,21 +347,43 @@ def decode_error_diagnostic(
     return Diagnostic(file, "", f"{prefix}: {text}", "error", line, column)
 
 
+#: wrappers around an OTLP document: Jaeger v3 ``{"result": ...}``, Tempo v2 ``{"trace": ...}``
+WRAPPERS = ("result", "trace")
+#: keys of the ResourceSpans list: OTLP's own, and Tempo v1's ``{"batches": [...]}``
+RESOURCE_SPANS_KEYS = ("resourceSpans", "batches")
+
+
+def locate_resource_spans(obj: Any) -> tuple[dict[str, Any], str, str] | None:
+    """``(container, path prefix, key)`` of the ResourceSpans list of a decoded OTLP document
+    (possibly inside one wrapper of :data:`WRAPPERS`), or None when it has none."""
+    candidates = [(obj, "")]
+    if isinstance(obj, dict):
+        candidates += [(obj.get(w), f"{w}.") for w in WRAPPERS]
+    for container, prefix in candidates:
+        if not isinstance(container, dict):
+            continue
+        if "resourceSpans" in container:
+            return container, prefix, "resourceSpans"
+        batches = container.get("batches")
+        if isinstance(batches, list) and all(isinstance(b, dict) for b in batches[:3]):
+            return container, prefix, "batches"
+    return None
+
+
 def repair_document(obj: Any, repairer: Repairer) -> tuple[str, list[ResourceSpans] | None]:
     """Convert a decoded OTLP/JSON document record by record: ``("ok", resource spans)``,
-    ``("not-otlp", None)`` without ``resourceSpans``, ``("invalid", None)`` when it is not a
+    ``("not-otlp", None)`` without resource spans, ``("invalid", None)`` when they are not a
     list (diagnostic added)."""
-    container, prefix = obj, ""
-    if isinstance(obj, dict) and "resourceSpans" not in obj and isinstance(obj.get("result"), dict):
-        container, prefix = obj["result"], "result."
-    if not isinstance(container, dict) or "resourceSpans" not in container:
+    found = locate_resource_spans(obj)
+    if found is None:
         return "not-otlp", None
-    items = container["resourceSpans"]
+    container, prefix, key = found
+    items = container[key]
     if not isinstance(items, list):
         repairer.report(
-            f"{prefix}resourceSpans",
+            f"{prefix}{key}",
             f"expected a list, got {type_name(items)}; nothing read",
             "error",
         )
         return "invalid", None
-    return "ok", repairer.resource_spans(container, prefix)
+    return "ok", repairer.resource_spans(container, prefix, key)

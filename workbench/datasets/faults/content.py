@@ -22,6 +22,7 @@ from workbench.datasets.model import (
     UNSET,
     GenSpan,
 )
+from workbench.engine.values import luhn_check_digit
 
 MS = 1_000_000
 
@@ -30,15 +31,8 @@ MS = 1_000_000
 
 
 def _luhn_number(rng: random.Random) -> str:
-    digits = [4] + [rng.randint(0, 9) for _ in range(14)]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return "".join(map(str, digits)) + str((10 - total % 10) % 10)
+    digits = "".join(map(str, [4] + [rng.randint(0, 9) for _ in range(14)]))
+    return digits + luhn_check_digit(digits)
 
 
 def _ssn(rng: random.Random) -> str:

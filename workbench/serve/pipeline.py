@@ -1,0 +1,304 @@
+"""Receivers -> bounded queue -> assembler -> checker -> store and alerts.
+
+The receivers call :meth:`Pipeline.offer`, which only admits or refuses a decoded request
+(refusals are retryable: the exporter backs off and sends again, nothing is lost). Two threads
+consume: the *assembler* joins pieces into traces and completes them (:mod:`.assembly`); the
+*checker* checks completed traces in batches with the batch engine
+(:func:`workbench.engine.check` on a span table decoded by :mod:`workbench.traces.otlp_proto`,
+the same decoder ``otlspec check`` uses), then stores the verdicts and raises alerts. Every span
+dropped after admission is counted by reason and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from workbench.lang import ir
+from workbench.serve.assembly import Assembler, Completed
+from workbench.serve.config import ServeConfig
+from workbench.serve.decode import Decoded, Piece, split_request
+from workbench.serve.metrics import Metrics
+from workbench.serve.store import Store, TraceRecord, VerdictRecord
+
+log = logging.getLogger("otlspec.serve")
+
+#: Witnesses kept per (trace, property) in the store.
+MAX_WITNESSES = 20
+#: Spans checked together at most (several completed traces share one engine call).
+BATCH_SPANS = 50_000
+
+
+class Overloaded(Exception):
+    """The request is refused for now; ``retry_after`` seconds is the back-off asked."""
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(f"server overloaded ({reason}); retry after {retry_after} s")
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass(slots=True)
+class _Flush:
+    done: threading.Event
+
+
+def pieces_of(payload: bytes) -> list[Piece]:
+    """The pieces of a stored payload (one trace's spans)."""
+    return split_request(ExportTraceServiceRequest.FromString(payload)).pieces
+
+
+class Pipeline:
+    """The consumers behind the receivers. ``start`` them, ``offer`` requests, ``stop``."""
+
+    def __init__(
+        self,
+        config: ServeConfig,
+        spec: ir.Spec,
+        store: Store,
+        metrics: Metrics | None = None,
+        on_verdicts: Callable[[list[TraceRecord]], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.spec = spec
+        self.store = store
+        self.metrics = metrics or Metrics()
+        self.on_verdicts = on_verdicts
+        self.clock = clock
+        self.severity = {p.name: p.severity for p in spec.properties}
+        self.inbox: queue.Queue[Any] = queue.Queue()
+        self.outbox: queue.Queue[Any] = queue.Queue()
+        self.queued_spans = 0
+        self.queued_bytes = 0
+        self._lock = threading.Lock()
+        self.assembler = Assembler(
+            idle=config.idle,
+            max_age=config.max_age,
+            max_spans_per_trace=config.max_spans_per_trace,
+            max_open_traces=config.max_open_traces,
+            retain=config.retain,
+            reload=self._reload,
+            on_drop=self._dropped,
+        )
+        self._threads: list[threading.Thread] = []
+        self.ready = threading.Event()
+        self.stopped = False
+        m = self.metrics
+        m.gauges["otlspec_open_traces"] = lambda: self.assembler.n_open
+        m.gauges["otlspec_queue_depth_spans"] = lambda: self.queued_spans
+        m.gauges["otlspec_check_queue_depth_traces"] = lambda: self.outbox.qsize()
+        m.gauges["otlspec_held_bytes"] = lambda: self.assembler.held_bytes + self.queued_bytes
+
+    # ------------------------------------------------------------------ admission
+    def offer(self, decoded: Decoded) -> None:
+        """Admit the valid spans of a request, or raise :class:`Overloaded`."""
+        n = decoded.n_spans - decoded.rejected
+        nbytes = sum(p.nbytes for p in decoded.pieces)
+        c = self.config
+        with self._lock:
+            if self.stopped:
+                reason = "shutting_down"
+            elif self.queued_spans and self.queued_spans + n > c.max_queue_spans:
+                reason = "queue_full"
+            elif self.assembler.held_bytes + self.queued_bytes + nbytes > c.max_memory_bytes:
+                reason = "memory_limit"
+            else:
+                reason = ""
+                self.queued_spans += n
+                self.queued_bytes += nbytes
+        if reason:
+            self.metrics.inc(self.metrics.refused, reason)
+            raise Overloaded(reason, c.retry_after_s)
+        m = self.metrics
+        with m.lock:
+            m.spans_received += decoded.n_spans
+            m.spans_rejected += decoded.rejected
+            m.spans_accepted += n
+        if decoded.pieces:
+            self.inbox.put((decoded.pieces, n, nbytes))
+
+    def _dropped(self, reason: str, n: int) -> None:
+        self.metrics.inc(self.metrics.dropped, reason, n)
+        log.warning("dropped %d span(s): %s", n, reason)
+
+    def _reload(self, trace_id: str) -> tuple[list[Piece], int] | None:
+        found = self.store.payload(trace_id)
+        if found is None:
+            return None
+        payload, revision = found
+        return pieces_of(payload), revision
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Resume the traces left open at the last shutdown, warm the engine, start threads."""
+        now = self.clock()
+        resumed = 0
+        for _trace_id, payload, revision in self.store.open_traces():
+            for piece in pieces_of(payload):
+                self.assembler.add(piece, now)
+            resumed += 1
+            trace = self.assembler.open.get(bytes.fromhex(_trace_id))
+            if trace is not None:
+                trace.revision = revision
+        if resumed:
+            log.info("resumed %d open trace(s) from the store", resumed)
+        for target, name in ((self._assemble, "assembler"), (self._check_loop, "checker")):
+            t = threading.Thread(target=target, name=f"otlspec-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def flush(self, timeout: float = 60.0) -> bool:
+        """Complete every open trace now and wait until all verdicts are stored."""
+        done = threading.Event()
+        self.inbox.put(_Flush(done))
+        return done.wait(timeout)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Drain: admit nothing more, check the traces whose root has ended, persist the others
+        open (a restart resumes them), and stop the threads."""
+        with self._lock:
+            self.stopped = True
+        self.inbox.put(None)
+        for t in self._threads:
+            t.join(timeout)
+        self._threads.clear()
+
+    # ------------------------------------------------------------------ assembler thread
+    def _assemble(self) -> None:
+        a = self.assembler
+        tick = max(0.005, min(0.1, self.config.idle / 4))
+        next_scan = self.clock() + tick
+        while True:
+            try:
+                item = self.inbox.get(timeout=max(0.0, next_scan - self.clock()))
+            except queue.Empty:
+                item = ()
+            now = self.clock()
+            if item is None:
+                self._drain(now)
+                return
+            if isinstance(item, _Flush):
+                for done in a.complete_all(now, "flush"):
+                    self.outbox.put(done)
+                self.outbox.put(item)
+            elif item:
+                pieces, n, nbytes = item
+                for piece in pieces:
+                    for done in a.add(piece, now):
+                        self.outbox.put(done)
+                with self._lock:
+                    self.queued_spans -= n
+                    self.queued_bytes -= nbytes
+            if now >= next_scan:
+                for done in a.due(now):
+                    self.outbox.put(done)
+                next_scan = now + tick
+
+    def _drain(self, now: float) -> None:
+        a = self.assembler
+        keep_open = [t for t in a.open.values() if not t.root_ended]
+        for trace in keep_open:
+            a.open.pop(trace.trace_id)
+            a.by_age.pop(trace.trace_id)
+        for done in a.complete_all(now, "drain"):
+            self.outbox.put(done)
+        if keep_open:
+            self.store.save([
+                TraceRecord(t.trace_id.hex(), t.revision, t.n_spans, time.time(), t.payload(),
+                            state="open")
+                for t in keep_open
+            ])
+            log.info("persisted %d open trace(s) for the next start", len(keep_open))
+        self.outbox.put(None)
+
+    # ------------------------------------------------------------------ checker thread
+    def _check_loop(self) -> None:
+        while True:
+            item = self.outbox.get()
+            if item is None:
+                return
+            if isinstance(item, _Flush):
+                item.done.set()
+                continue
+            batch = {item.trace_id: item}
+            n = item.n_spans
+            pending: list[Any] = []
+            while n < BATCH_SPANS:
+                try:
+                    more = self.outbox.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None or isinstance(more, _Flush):
+                    pending.append(more)
+                    break
+                batch[more.trace_id] = more  # a later revision supersedes an earlier one
+                n += more.n_spans
+            try:
+                self._check(list(batch.values()))
+            except Exception:  # never lose the thread: count, log, keep serving
+                log.exception("checking %d trace(s) failed", len(batch))
+                self.metrics.inc(self.metrics.dropped, "check_error",
+                                 sum(d.n_spans for d in batch.values()))
+            for p in pending:
+                if p is None:
+                    return
+                p.done.set()
+
+    def _check(self, batch: list[Completed]) -> None:
+        from workbench.engine import check
+        from workbench.traces import otlp_proto
+        from workbench.traces.builder import TableBuilder
+
+        builder = TableBuilder()
+        otlp_proto.load(b"".join(d.payload for d in batch), "otlp", builder)
+        table = builder.build()
+        result = check(self.spec, table, self.config.params or None, backend=self.config.backend)
+        by_id = {d.trace_id: d for d in batch}
+        wall = time.time()
+        records: dict[int, TraceRecord] = {}
+        for t in range(table.n_traces):
+            d = by_id.get(table.trace_id_hex[t])
+            if d is None:  # cannot happen: every span of the payload has a valid trace id
+                continue
+            rows = table.trace_rows(t)
+            roots = [r for r in rows if int(table.parent_id_len[r]) == 0]
+            services = sorted({table.service_of(r) for r in rows} - {""})
+            records[t] = TraceRecord(
+                d.trace_id, d.revision, d.n_spans,
+                wall - (self.clock() - d.first_seen), d.payload,
+                completed_at=wall - (self.clock() - d.completed_at), checked_at=wall,
+                reason=d.reason, root_name=table.name_of(roots[0]) if roots else "",
+                services=",".join(services),
+            )
+        for res in result.results:
+            severity = self.severity.get(res.name, res.prop.severity)
+            for t, rec in records.items():
+                holds = bool(res.holds[t])
+                witnesses = [] if holds else res.witnesses.get(t, [])[:MAX_WITNESSES]
+                rec.verdicts.append(VerdictRecord(
+                    res.name, severity, holds, witnesses[0].message if witnesses else "",
+                    [w.to_json() for w in witnesses]))
+        stored = list(records.values())
+        self.store.save(stored)
+        done_at = self.clock()
+        m = self.metrics
+        with m.lock:
+            for d in batch:
+                m.deep.observe(done_at - d.completed_at)
+            m.traces_checked += len(stored)
+            m.revisions += sum(r.revision > 1 for r in stored)
+            for rec in stored:
+                for v in rec.verdicts:
+                    if not v.holds:
+                        key = (v.property, v.severity)
+                        m.violations[key] = m.violations.get(key, 0) + 1
+        if self.on_verdicts is not None:
+            self.on_verdicts(stored)

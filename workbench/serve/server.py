@@ -1,0 +1,141 @@
+"""The app factory: :func:`create_server` turns a :class:`ServeConfig` into a running server.
+
+No globals: tests start as many servers as they like on ephemeral ports (port 0).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from workbench.lang import ir
+from workbench.serve.alerts import Alerter
+from workbench.serve.config import ServeConfig
+from workbench.serve.metrics import Metrics
+from workbench.serve.pipeline import Pipeline
+from workbench.serve.store import Store, open_store
+
+log = logging.getLogger("otlspec.serve")
+
+
+class Server:
+    """Receivers, pipeline, store and API of one ``otlspec serve``.
+
+    Use as a context manager or call :meth:`start` and :meth:`stop`. After :meth:`start`,
+    ``grpc_port``, ``http_port`` and ``api_port`` hold the bound ports (None when off).
+    """
+
+    def __init__(self, config: ServeConfig, spec: ir.Spec, store: Store | None = None) -> None:
+        self.config = config
+        self.spec = spec
+        self.store = store if store is not None else open_store(config.store)
+        self._own_store = store is None
+        self.metrics = Metrics()
+        self.alerter = Alerter(config, self.metrics) if config.alerts else None
+        self.pipeline = Pipeline(config, spec, self.store, self.metrics,
+                                 on_verdicts=self.alerter.notify if self.alerter else None)
+        self.grpc_port: int | None = None
+        self.http_port: int | None = None
+        self.api_port: int | None = None
+        self._grpc: Any = None
+        self._http: Any = None
+        self._api: Any = None
+        self.started_at = time.time()
+        self._stopped = threading.Event()
+
+    def ready(self) -> bool:
+        return self.pipeline.ready.is_set() and not self.pipeline.stopped
+
+    def live(self) -> dict[str, Any]:
+        m = self.metrics
+        return {
+            "uptime_s": round(time.time() - self.started_at, 3),
+            "open_traces": self.pipeline.assembler.n_open,
+            "spans_received": m.spans_received,
+            "spans_rejected": m.spans_rejected,
+            "traces_checked": m.traces_checked,
+            "dropped": dict(m.dropped),
+            "refused": dict(m.refused),
+            "deep_path_p50_s": m.deep.quantile(0.5),
+            "deep_path_p99_s": m.deep.quantile(0.99),
+        }
+
+    def warm_up(self) -> None:
+        """Compile (or load the cached) kernels once, so the first trace is not slow."""
+        from opentelemetry.proto.trace.v1 import trace_pb2
+
+        from workbench.serve.decode import pieces_request
+
+        span = trace_pb2.Span(trace_id=b"\x01" * 16, span_id=b"\x01" * 8, name="warm-up",
+                              start_time_unix_nano=1, end_time_unix_nano=2)
+        payload = pieces_request([((b"", "", b"", ""), [span.SerializeToString()])])
+        from workbench.engine import check
+        from workbench.traces import otlp_proto
+        from workbench.traces.builder import TableBuilder
+
+        b = TableBuilder()
+        otlp_proto.load(payload, "warm-up", b)
+        check(self.spec, b.build(), self.config.params or None, backend=self.config.backend)
+
+    def start(self, *, warm: bool = True) -> Server:
+        from workbench.serve.receivers import start_grpc, start_http
+
+        c = self.config
+        if warm:
+            self.warm_up()
+        self.pipeline.start()
+        if c.grpc_port is not None:
+            self._grpc, self.grpc_port = start_grpc(self.pipeline, c.host, c.grpc_port,
+                                                    c.max_body_bytes, c.grpc_workers)
+        if c.http_port is not None:
+            self._http, self.http_port = start_http(self.pipeline, c.host, c.http_port,
+                                                    c.max_body_bytes)
+        if c.api_port is not None:
+            from workbench.serve.api import start_api
+
+            self._api, self.api_port = start_api(self.store, self.metrics, self.ready, self.live,
+                                                 c.host, c.api_port)
+        self.pipeline.ready.set()
+        return self
+
+    def flush(self, timeout: float = 60.0) -> bool:
+        """Complete every open trace and wait until its verdicts are stored."""
+        return self.pipeline.flush(timeout)
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Stop receiving, drain the pipeline (see :meth:`Pipeline.stop`), close the store."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        self.pipeline.ready.clear()
+        if self._grpc is not None:
+            self._grpc.stop(grace).wait(grace + 1)
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        self.pipeline.stop()
+        if self.alerter is not None:
+            self.alerter.close()
+        if self._api is not None:
+            self._api.shutdown()
+            self._api.server_close()
+        if self._own_store:
+            self.store.close()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def create_server(config: ServeConfig, spec: ir.Spec | None = None,
+                  store: Store | None = None) -> Server:
+    """A server for ``config`` (not started). ``spec`` defaults to loading ``config.specs``."""
+    if spec is None:
+        from workbench.lang import load_specs
+
+        spec = load_specs(list(config.specs))
+    return Server(config, spec, store)
