@@ -3,8 +3,12 @@
 Generates a realistic workload (trees up to 10 levels deep with fan-out, ~10 attributes of mixed
 types per span, some events and links), renders it as OTLP JSON, OTLP protobuf, Jaeger JSON and
 Zipkin v2 JSON, and times ``load_bytes(...)`` + ``TableBuilder.build()`` for each (median of
-``--runs`` runs, one process). A "naive" row shows ``json.loads`` plus a dict walk into the same
-builder, the baseline the msgspec fast path is measured against.
+``--runs`` runs). A "naive" row shows ``json.loads`` plus a dict walk into the same builder.
+Decode-only baselines bound what a reader can reach: ``msgspec typed`` (the whole OTLP document
+into msgspec Structs), ``msgspec Raw`` (the document with every span left as ``msgspec.Raw``),
+``msgspec generic`` (plain dicts/lists) and ``orjson`` (when installed). Each row runs in a
+forked child, so its peak RSS (``ru_maxrss``) is its own; ``extra MB`` is the peak above the
+child's RSS at the start (the input bytes are already resident).
 
 Usage::
 
@@ -19,8 +23,10 @@ import argparse
 import base64
 import gc
 import json
+import multiprocessing
 import platform
 import random
+import resource
 import statistics
 import sys
 import time
@@ -370,18 +376,68 @@ def naive_load(data: bytes, name: str) -> TableBuilder:
 # ---------------------------------------------------------------------- timing
 
 
-def _time(load: Callable[[], TableBuilder], runs: int) -> tuple[float, int]:
+def _time(load: Callable[[], Any], runs: int) -> tuple[float, int]:
     times = []
     spans = 0
     for _ in range(runs):
         gc.collect()
         start = time.perf_counter()
         with gc_paused():
-            table = load().build()
+            out = load()
+            if isinstance(out, TableBuilder):
+                out = out.build().n_spans
         times.append(time.perf_counter() - start)
-        spans = table.n_spans
-        del table
+        spans = int(out)
+        del out
     return statistics.median(times), spans
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 1e6
+
+
+_JOBS: dict[str, tuple[bytes, Callable[[bytes], Any]]] = {}
+
+
+def _child(name: str, runs: int) -> tuple[float, int, float, float]:
+    data, loader = _JOBS[name]
+    before = _rss_mb()
+    seconds, spans = _time(lambda: loader(data), runs)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # KiB on Linux
+    return seconds, spans, peak, max(0.0, peak - before)
+
+
+def _measure(name: str, runs: int) -> tuple[float, int, float, float]:
+    """Time one job in a forked child (its own peak RSS); in-process where fork is missing."""
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:
+        return _child(name, runs)
+    with ctx.Pool(1, maxtasksperchild=1) as pool:
+        return pool.apply(_child, (name, runs))
+
+
+def _count_otlp_typed(data: bytes) -> int:
+    from workbench.traces.otlp_json import DOCUMENT_DECODER
+
+    doc = DOCUMENT_DECODER.decode(data)
+    return sum(len(ss.spans) for rs in doc.resourceSpans for ss in rs.scopeSpans)  # type: ignore[union-attr]
+
+
+def _count_otlp_raw(data: bytes) -> int:
+    from workbench.traces.otlp_json import LAZY_DECODER
+
+    doc = LAZY_DECODER.decode(data)
+    return sum(len(ss.spans) for rs in doc.resourceSpans for ss in rs.scopeSpans)  # type: ignore[union-attr]
+
+
+def _count_generic(decode: Callable[[bytes], Any]) -> Callable[[bytes], int]:
+    def count(data: bytes) -> int:
+        obj = decode(data)
+        return sum(len(ss["spans"]) for rs in obj["resourceSpans"] for ss in rs["scopeSpans"])
+
+    return count
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -396,17 +452,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generating {n} spans ...", file=sys.stderr)
     traces = generate(n)
     otlp = to_otlp_json(traces)
-    payloads = {
+    payloads: dict[str, tuple[bytes, Callable[[bytes], Any]]] = {
         "otlp-json": (otlp, lambda d: load_bytes(d, "bench.json", "otlp-json")),
         "otlp-proto": (to_otlp_proto(otlp), lambda d: load_bytes(d, "bench.pb", "otlp-proto")),
         "jaeger": (to_jaeger(traces), lambda d: load_bytes(d, "bench.jaeger.json", "jaeger")),
         "zipkin-v2": (to_zipkin(traces), lambda d: load_bytes(d, "bench.zipkin.json", "zipkin")),
         "naive (json.loads)": (otlp, lambda d: naive_load(d, "bench.json")),
+        "decode: msgspec typed": (otlp, _count_otlp_typed),
+        "decode: msgspec Raw": (otlp, _count_otlp_raw),
+        "decode: msgspec generic": (otlp, _count_generic(msgspec.json.decode)),
     }
+    try:
+        import orjson
+
+        payloads["decode: orjson"] = (otlp, _count_generic(orjson.loads))
+    except ImportError:
+        print("orjson not installed: no orjson baseline", file=sys.stderr)
+    _JOBS.update(payloads)
     rows = []
-    for fmt, (data, loader) in payloads.items():
+    for fmt, (data, _loader) in payloads.items():
         print(f"timing {fmt} ...", file=sys.stderr)
-        seconds, spans = _time(lambda data=data, loader=loader: loader(data), runs)
+        seconds, spans, peak, extra = _measure(fmt, runs)
         rows.append(
             {
                 "format": fmt,
@@ -415,19 +481,22 @@ def main(argv: list[str] | None = None) -> int:
                 "median_s": seconds,
                 "spans_per_s": spans / seconds,
                 "mb_per_s": len(data) / 1e6 / seconds,
+                "peak_rss_mb": peak,
+                "extra_rss_mb": extra,
             }
         )
     base = rows[0]["median_s"]
     for row in rows:
         row["ratio_vs_otlp_json"] = row["median_s"] / base
-    header = f"{'format':<20}{'spans':>9}{'MB':>9}{'median s':>10}{'spans/s':>11}{'MB/s':>8}"
-    print(header + f"{'x OTLP JSON':>13}")
+    header = f"{'format':<25}{'spans':>9}{'MB':>8}{'median s':>10}{'spans/s':>12}{'MB/s':>8}"
+    print(header + f"{'x OTLP JSON':>12}{'peak MB':>9}{'extra MB':>10}")
     for r in rows:
         print(
-            f"{r['format']:<20}{r['spans']:>9}{r['mb']:>9.1f}{r['median_s']:>10.3f}"
-            f"{r['spans_per_s']:>11,.0f}{r['mb_per_s']:>8.1f}{r['ratio_vs_otlp_json']:>13.2f}"
+            f"{r['format']:<25}{r['spans']:>9}{r['mb']:>8.1f}{r['median_s']:>10.3f}"
+            f"{r['spans_per_s']:>12,.0f}{r['mb_per_s']:>8.1f}{r['ratio_vs_otlp_json']:>12.2f}"
+            f"{r['peak_rss_mb']:>9.0f}{r['extra_rss_mb']:>10.0f}"
         )
-    naive = rows[-1]["median_s"]
+    naive = next(r["median_s"] for r in rows if r["format"].startswith("naive"))
     print(f"msgspec fast path is {naive / base:.1f}x faster than json.loads + dict walk")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(

@@ -56,7 +56,7 @@ def run_once(
     t0 = time.perf_counter()
     result = check(spec, table, backend=backend)
     phases["check_total"] = time.perf_counter() - t0
-    for key in ENGINE_PHASES:
+    for key in (*ENGINE_PHASES, "grouped"):
         phases[key] = result.timings.get(key, 0.0)
     t0 = time.perf_counter()
     write = getattr(report_mod, "write_report", None)
@@ -86,7 +86,7 @@ def table_rows(run: dict[str, Any]) -> list[tuple[str, float, str]]:
     n = run["spans"]
     rows = []
     for key in ("load", "index", "compile", "check", "witness", "render", "reference",
-                "report"):
+                "grouped", "report"):
         sec = run["phases"][key]
         rows.append((key, sec, f"{n / sec:,.0f}" if sec > 1e-3 and key != "compile" else "-"))
     rows.append((f"end to end ({run['format']})", run["end_to_end"],

@@ -147,5 +147,10 @@ class TraceInputError(OtlspecError):
         super().__init__("\n".join(str(d) for d in diagnostics) or "no trace input")
 
 
+class ArgumentError(OtlspecError, TypeError):
+    """A public API function got an argument of the wrong type or value (the message names
+    the argument and what it takes). A ``TypeError`` too, as Python callers expect."""
+
+
 class BackendError(OtlspecError):
     """A backend cannot compile or run a property."""

@@ -30,15 +30,15 @@ def _untimed(rep: dict[str, Any]) -> dict[str, Any]:
 
 def _single(spec: Any, inputs: list[str]) -> dict[str, Any]:
     table = load_traces(inputs)
-    rep = build_report(check(spec, table), trace_inputs=inputs, diagnostics=table.diagnostics,
-                       verdicts="all")
+    rep = build_report(check(spec, table, backend="numba"), trace_inputs=inputs,
+                       diagnostics=table.diagnostics, verdicts="all")
     return _untimed(rep)
 
 
 def _distributed(client: Any, spec: Any, inputs: list[str], **kw: Any) -> dict[str, Any]:
     from workbench.distributed import check_distributed
 
-    result, diags = check_distributed(client, spec, inputs, **kw)
+    result, diags = check_distributed(client, spec, inputs, backend="numba", **kw)
     rep = build_report(result, trace_inputs=inputs, diagnostics=diags, verdicts="all")
     return _untimed(rep)
 
@@ -58,7 +58,7 @@ def test_two_workers_equal_single_process_on_parquet(client: Any, generated: Pat
     spec = load_specs(["stdlib"])
     table = load_traces([str(generated)])
     write_parquet(table, tmp_path / "pq", partitions=5)
-    single = build_report(check(spec, table), trace_inputs=[str(tmp_path / "pq")],
+    single = build_report(check(spec, table, backend="numba"), trace_inputs=[str(tmp_path / "pq")],
                           diagnostics=table.diagnostics, verdicts="all")
     _untimed(single)
     assert _distributed(client, spec, [str(tmp_path / "pq")]) == single
@@ -67,7 +67,7 @@ def test_two_workers_equal_single_process_on_parquet(client: Any, generated: Pat
 def test_cli_workers_two_equals_single_process_on_real(tmp_path: Path) -> None:
     """``otlspec check --workers 2`` writes the same JSON report as the plain run."""
     args = ["check", "stdlib", str(REAL), "--format", "json", "--no-progress",
-            "--verdicts", "all"]
+            "--verdicts", "all", "--backend", "numba"]
     one, two = tmp_path / "one.json", tmp_path / "two.json"
     code_one = main([*args, "-o", str(one)])
     code_two = main([*args, "--workers", "2", "-o", str(two)])
@@ -84,7 +84,7 @@ def test_params_and_property_selection(client: Any, generated: Path) -> None:
     inputs = [str(generated)]
     table = load_traces(inputs)
     names = [p.name for p in spec.properties][:3]
-    expected = build_report(check(spec, table, {"skew": "1ms"}, properties=names),
+    expected = build_report(check(spec, table, {"skew": "1ms"}, properties=names, backend="numba"),
                             trace_inputs=inputs, diagnostics=table.diagnostics, verdicts="all")
     _untimed(expected)
     got = _distributed(client, spec, inputs, params={"skew": "1ms"}, properties=names)
@@ -111,7 +111,7 @@ def test_malformed_partition_is_reported_and_the_rest_checked(client: Any, gener
     assert len(errors) == 1 and f"part={bad}" in errors[0]["path"]
     assert got["summary"]["input_errors"] >= 1
     assert got["input"]["traces"] == rest.n_traces
-    want = build_report(check(spec, rest), verdicts="all")
+    want = build_report(check(spec, rest, backend="numba"), verdicts="all")
     verdicts = {(p["name"], t["trace_id"]): t["verdict"]
                 for p in want["properties"] for t in p["traces"]}
     assert {(p["name"], t["trace_id"]): t["verdict"]
@@ -148,7 +148,8 @@ def test_killed_worker_is_replaced_and_report_identical(generated: Path) -> None
                 os.kill(victim, signal.SIGKILL)
                 killed.append(victim)
 
-        result, diags = check_distributed(c, spec, inputs, progress=on_progress)
+        result, diags = check_distributed(c, spec, inputs, backend="numba",
+                                          progress=on_progress)
         assert killed
         assert victim not in c.run(os.getpid).values()  # the nanny started a fresh worker
     rep = build_report(result, trace_inputs=inputs, diagnostics=diags, verdicts="all")

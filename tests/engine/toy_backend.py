@@ -8,10 +8,12 @@ from typing import Any
 
 from workbench.engine import reference
 from workbench.engine.base import Outcome, Timings
-from workbench.engine.capabilities import all_node_classes
+from workbench.engine.capabilities import capability_keys, lookup, temporal_key
 from workbench.lang import ir
 from workbench.lang.walk import postorder
 from workbench.traces.model import SpanTable
+
+UNHANDLED = (ir.HappensBefore, temporal_key("since"))
 
 
 class ToyBackend:
@@ -22,8 +24,7 @@ class ToyBackend:
 
     def __init__(self) -> None:
         self.capabilities: dict[Any, str] = {
-            key: ("unsupported" if key is ir.HappensBefore else "interpreted")
-            for key in all_node_classes()
+            key: "unsupported" if key in UNHANDLED else "interpreted" for key in capability_keys()
         }
         self.calls: list[list[str]] = []
 
@@ -32,7 +33,7 @@ class ToyBackend:
 
     def unsupported(self, prop: ir.Property, values: Mapping[str, Any]) -> str | None:
         for node in postorder(prop.formula):
-            if self.capabilities[type(node)] == "unsupported":
+            if lookup(self.capabilities, node) == "unsupported":
                 return f"`{type(node).__name__}` is not handled by the toy"
         return None
 

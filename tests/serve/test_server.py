@@ -139,3 +139,15 @@ def test_alerts_webhook_and_log_deduplicated(stdlib_spec, caplog) -> None:  # ty
     finally:
         srv.stop()
         hook.shutdown()
+
+
+def test_trace_the_decoder_cannot_read_is_stored_without_verdicts(server) -> None:  # type: ignore[no-untyped-def]
+    """A span with a start time past int64 is dropped by the batch decoder too (with a
+    diagnostic); the trace is still recorded, so nothing accepted disappears silently."""
+    trace = os.urandom(16)
+    spans = [dict(trace_id=trace, span_id=os.urandom(8), name="far future",
+                  start_time_unix_nano=2**63 + 5, end_time_unix_nano=2**63 + 10)]
+    assert send_http(server.http_port, span_request(spans))[0] == 200
+    assert server.flush(60)
+    stored = server.store.trace(trace.hex())
+    assert stored is not None and stored["n_spans"] == 1 and stored["verdicts"] == []

@@ -89,3 +89,12 @@ def test_cli_exit_codes(tmp_path: Path, examples: Path) -> None:
                  str(examples / "containment.otlspec")]) == 1
     assert main(["prove", "vacuous", str(examples / "vacuous.otlspec")]) == 1
     assert main(["prove", "consistent", "nope.otlspec"]) == 2
+
+
+def test_avg_of_float_values_encodes() -> None:
+    """Regression (found by test_generated_formulas_witnesses_agree): ``avg`` over float
+    values summed to a Real term, which ``z3.ToReal`` rejected."""
+    avg = ir.Aggregate("avg", ir.Spans(), "s", ir.Const(0.0, ir.Type.FLOAT))
+    spec = ir.Spec("g", "", (), (ir.Property(
+        "p", ir.Compare("==", avg, ir.Const(0, ir.Type.INT))),))
+    assert consistent(spec, options=Options(spans=2, timeout=20)).status == "sat"

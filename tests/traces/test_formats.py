@@ -243,3 +243,17 @@ def test_size_limit_default_and_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_copied_real_file_still_reads(tmp_path: Path) -> None:
     shutil.copy(GENAI, tmp_path / "x.ndjson")  # a suffix that promises lines: content decides
     assert load_traces(tmp_path).n_spans == 57
+
+
+# ---------------------------------------------------------------------- docs/formats.md
+
+
+def _doc_examples() -> list[str]:
+    text = (ROOT / "docs" / "formats.md").read_text()
+    return [block.split("```", 1)[0] for block in text.split("```json\n")[1:]]
+
+
+@pytest.mark.parametrize("example", _doc_examples())
+def test_every_example_in_the_formats_doc_loads_cleanly(example: str) -> None:
+    table = load_bytes(example.encode(), "example.json").build()
+    assert table.n_spans >= 1 and table.diagnostics == []

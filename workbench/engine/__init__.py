@@ -142,7 +142,8 @@ def check(
     properties:
         Names of the properties to check (all when ``None``).
     progress:
-        Called with each property's name before it is checked.
+        Called with each property's name once its verdicts are final (after its backend's
+        batch, or after the property itself on the reference interpreter).
 
     Returns
     -------
@@ -150,36 +151,88 @@ def check(
         ``timings`` has ``check`` (kernel time), ``compile`` (JIT compilation or cache
         loading), ``index`` (per-table indexes and string tables), ``witness`` and ``render``
         (witness kernels and message rendering), ``reference`` (properties that ran on the
-        reference interpreter) and ``total``.
+        reference interpreter), ``grouped`` (the quadratic shapes evaluated by hashing, see
+        :mod:`workbench.engine.grouped`) and ``total``.
     """
-    from workbench.engine import reference
+    from workbench.engine import grouped, reference
+    from workbench.engine.arguments import check_arguments
     from workbench.engine.codegen_terms import Unsupported
 
+    properties = check_arguments(spec, table, params, backend, properties)
     backends, notes = backend_chain(backend)
     wanted = None if properties is None else set(properties)
     if wanted is not None:
         unknown = wanted - {p.name for p in spec.properties}
         if unknown:
             raise BackendError(f"no such property: {', '.join(sorted(unknown))}")
-    spec = bind(spec, params)
-    values = reference.param_values(spec)
+    from workbench.engine.pipeline import check_passes
+    from workbench.lang.passes import run_passes
+
     timings = Timings()
     started = time.perf_counter()
+    spec, passes = run_passes(spec, check_passes(params))
+    for name, seconds in passes:
+        timings.add(f"pass:{name}", seconds)
+    values = reference.param_values(spec)
     todo = [p for p in spec.properties if wanted is None or p.name in wanted]
-    if progress is not None:
-        for prop in todo:
-            progress(prop.name)
     done: dict[str, PropertyResult] = {}
     reasons: dict[str, list[str]] = {p.name: list(notes) for p in todo}
+    names = [b.name for b in backends]
+    first = names[0] if names else "reference"
+    # shapes whose literal evaluation is quadratic run by hashing on every backend
+    for prop in todo:
+        shape = grouped.match(prop.formula)
+        if shape is not None:
+            t0 = time.perf_counter()
+            res = shape[1](prop, table, values, reference.MAX_WITNESSES)
+            timings.add("grouped", time.perf_counter() - t0)
+            res.backend = first
+            res.reason = "; ".join([*reasons[prop.name],
+                                    f"{first}: {shape[0]}, linear in the trace's size"])
+            done[prop.name] = res
+            if progress is not None:
+                progress(prop.name)
+    by_reference: set[str] = set()
+    if backend == "auto" and "numba" in names and names[-1] == "reference":
+        # small inputs never wait for a compiler: the cost model of engine/cost.py
+        from workbench.engine.compiled import bind as bind_values
+        from workbench.engine.compiled import generated
+        from workbench.engine.cost import prefer_reference
+
+        for prop in todo:
+            if prop.name in done:
+                continue
+            try:
+                gen = generated(bind_values(prop.formula, values))
+            except Unsupported:
+                continue
+            use_ref, why_ref = prefer_reference(gen, table.n_spans)
+            if use_ref:
+                reasons[prop.name].append(why_ref)
+                by_reference.add(prop.name)
     for i, b in enumerate(backends):
-        left = [p for p in todo if p.name not in done]
-        if not left:
-            break
         last = i == len(backends) - 1
-        for prop, outcome in zip(left, b.check(left, table, values, timings), strict=True):
+        left = [p for p in todo if p.name not in done and (last or p.name not in by_reference)]
+        if not left:
+            if not by_reference:
+                break
+            continue
+        # the catch-all runs one property at a time, so that progress is reported as it goes
+        batches = [[p] for p in left] if last and progress is not None else [left]
+        outcomes = []
+        for batch in batches:
+            got = b.check(batch, table, values, timings)
+            outcomes.extend(got)
+            if progress is not None:
+                for prop, outcome in zip(batch, got, strict=True):
+                    if isinstance(outcome, PropertyResult):
+                        progress(prop.name)
+        for prop, outcome in zip(left, outcomes, strict=True):
             why = reasons[prop.name]
             if isinstance(outcome, PropertyResult):
-                if last and why:  # the catch-all at the end of the chain
+                if prop.name in by_reference:
+                    outcome.reason = "; ".join(why)
+                elif last and why:  # the catch-all at the end of the chain
                     why[-1] += f" -> {b.name}"
                     outcome.reason = "; ".join(why)
                 else:
@@ -200,17 +253,11 @@ def check(
 
 
 def bind(spec: ir.Spec, params: Mapping[str, Any] | None) -> ir.Spec:
-    """Bind ``params`` (text or typed values) and every let/param of ``spec`` to constants."""
-    from workbench.lang import bind_params, print_formula
+    """Bind ``params`` (text or typed values) and every let/param of ``spec`` to constants
+    (the ``bind_params`` pass; typed values are bound as they are, not re-parsed)."""
+    from workbench.lang import bind_params
 
-    types = {p.name: p.default.type for p in spec.params}
-    overrides: dict[str, str] = {}
-    for name, value in (params or {}).items():
-        if isinstance(value, str) or name not in types:
-            overrides[name] = str(value)  # unknown names are reported by bind_params
-        else:
-            overrides[name] = print_formula(ir.Const(value, types[name]))
-    return bind_params(spec, overrides)
+    return bind_params(spec, params)
 
 
 __all__ = [

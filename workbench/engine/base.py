@@ -185,7 +185,7 @@ class UnavailableBackend:
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
-        self.capabilities: dict[Any, str] = {}
+        self.capabilities: Mapping[Any, str] = {}
 
     def available(self) -> tuple[bool, str]:
         return False, self.reason
@@ -226,11 +226,12 @@ def get_backend(name: str) -> Backend:
         if module is None:
             raise BackendError(
                 f"unknown backend {name!r}; available: auto, {', '.join(REGISTRY)}")
+        loaded: Backend
         try:
-            found = importlib.import_module(module).BACKEND
+            loaded = importlib.import_module(module).BACKEND
         except Exception as err:  # pragma: no cover - environment dependent
-            found = UnavailableBackend(name, f"{name} backend unusable ({err})")
-        _LOADED[name] = found
+            loaded = UnavailableBackend(name, f"{name} backend unusable ({err})")
+        _LOADED[name] = found = loaded
     return found
 
 

@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from workbench.engine.codegen_ops import OpsGen
 from workbench.engine.codegen_temporal import TemporalGen, check_depth
@@ -233,9 +234,7 @@ class Gen(TemporalGen, OpsGen, TermGen):
         if isinstance(node, _ATOMS):
             return self.atom(node, env, pos)
         if isinstance(node, ir.Temporal):
-            return self.temporal(node, env, pos)  # type: ignore[attr-defined]
-        if isinstance(node, ir.HappensBefore):
-            raise Unsupported("`hb` (happens-before reachability) is not compiled")
+            return self.temporal(node, env, pos)
         v = self.val(node, env, pos)
         return f"({v.t} == 1 and {v.i} == 1)"
 
@@ -499,6 +498,9 @@ def _signature(lead: str) -> str:
     return f"{lead}, " + ", ".join(ARG_NAMES)
 
 
+_TABLE: dict[Any, str] = {}  # the compiled capability table (filled on first use)
+
+
 def generate(formula: ir.Node) -> Generated:
     """Generate the kernel source of a (parameter-free) formula.
 
@@ -507,6 +509,11 @@ def generate(formula: ir.Node) -> Generated:
     Unsupported
         When the formula uses a construct outside the compiled fragment.
     """
+    from workbench.engine.capabilities import compiled_capabilities, gate
+
+    if not _TABLE:
+        _TABLE.update(compiled_capabilities())
+    gate(_TABLE, formula)  # the table decides what compiles; nothing falls through below
     formula = regroup(formula)
     g = Gen()
     g.depth = 2

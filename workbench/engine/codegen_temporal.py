@@ -27,6 +27,23 @@ from workbench.lang import ir
 
 _ATOMS = (ir.StartOf, ir.EndOf, ir.EventOf)
 
+#: How each temporal operator is compiled: ``(shape, future, flag)``. ``"step"`` (one
+#: position on; ``flag`` is the value off the end of the timeline), ``"window"`` (a scan of
+#: the interval; ``flag``: universal) or ``"until"`` (``until``/``since``). The compiled
+#: backends' capability tables list exactly these operators, so an operator missing here
+#: fails ``tests/engine/test_capabilities.py`` instead of taking another operator's code.
+TEMPORAL_SHAPES: dict[str, tuple[str, bool, bool]] = {
+    "always": ("window", True, True),
+    "eventually": ("window", True, False),
+    "next": ("step", True, False),
+    "wnext": ("step", True, True),
+    "until": ("until", True, False),
+    "historically": ("window", False, True),
+    "once": ("window", False, False),
+    "previously": ("step", False, False),
+    "since": ("until", False, False),
+}
+
 
 def _conjuncts(node: ir.Node) -> list[ir.Node]:
     if isinstance(node, ir.And):
@@ -58,24 +75,22 @@ class TemporalGen:
     # ------------------------------------------------------------------ operators
     def temporal(self, node: ir.Temporal, env: Env, pos: str) -> str:
         self.sites.needs.add("timeline")
-        op = node.op
+        shape, future, flag = TEMPORAL_SHAPES[node.op]
         out = self.tmp("c")
-        if op in ("next", "wnext", "previously"):
+        if shape == "step":  # next / wnext / previously: ``flag`` is the value off the end
             nxt = self.tmp("p")
-            if op == "previously":
-                self.emit(f"{out} = False")
-                test, step = f"{pos} > tlo", f"{pos} - 1"
-            else:
-                self.emit(f"{out} = {op == 'wnext'}")
+            self.emit(f"{out} = {flag}")
+            if future:
                 test, step = f"{pos} + 1 < thi", f"{pos} + 1"
+            else:
+                test, step = f"{pos} > tlo", f"{pos} - 1"
             with self.block(f"if {test}:"):
                 self.emit(f"{nxt} = {step}")
                 self.emit(f"{out} = {self.cond(node.args[0], env, nxt)}")
             return out
-        future = op in ("always", "eventually", "until")
-        if op in ("until", "since"):
+        if shape == "until":
             return self.until(node, env, pos, future, out)
-        universal = op in ("always", "historically")
+        universal = flag  # shape "window": always / historically, or eventually / once
         self.emit(f"{out} = {universal}")
         trig = self.trigger(node.args[0], env, universal)
         with self.window(pos, node.interval, future, trig, env) as j:
@@ -187,8 +202,8 @@ class TemporalGen:
             as_forall = ir.Quant("forall", q.var, q.domain, q.guard, ir.Not(q.body))
             self.explain(as_forall, env, order, pos, moved)
             return
-        if isinstance(node, ir.Temporal) and node.op in ("always", "historically"):
-            future = node.op == "always"
+        if isinstance(node, ir.Temporal) and TEMPORAL_SHAPES[node.op][0::2] == ("window", True):
+            future = TEMPORAL_SHAPES[node.op][1]  # always / historically: the first failure
             found = self.tmp("w")
             self.emit(f"{found} = -1")
             trig = self.trigger(node.args[0], env, True)

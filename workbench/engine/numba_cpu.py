@@ -136,6 +136,13 @@ class NumbaRunner:
             before = self.compile_seconds
             self._compile(fn, "verdict", handle.__name__,
                           lambda fn=fn, out=out, args=args: fn(0, 0, out, *args))
+            if sum(getattr(fn, "_cache_misses", {}).values()):
+                # a kernel new to the disk cache: compile its witness kernel too, now, so that
+                # later (warm) runs only read the cache, even when they meet new failures
+                wfn = handle.witness
+                self._compile(wfn, "witness", handle.__name__, lambda wfn=wfn, args=args: wfn(
+                    0, 0, np.zeros(0, np.int64), np.zeros((0, 1, 3), np.int64),
+                    np.zeros(0, np.int64), *args))
             compiling[j] = self.compile_seconds - before
         total = int(toff[n_traces]) if n_traces else 0
         parts = max(self.threads * 4, total // BATCH_SPANS)
@@ -201,6 +208,24 @@ def runner() -> NumbaRunner:
     if _RUNNER is None:
         _RUNNER = NumbaRunner()
     return _RUNNER
+
+
+def module_name(gen: Generated, target: str = "cpu") -> str:
+    """The name (and file stem) of ``gen``'s kernel module, as :func:`load_module` writes it."""
+    from workbench.engine import kernel_lib
+
+    text = render(gen, target)
+    lib = hashlib.sha256(Path(kernel_lib.__file__).read_bytes()).hexdigest()[:8]
+    digest = hashlib.sha256((text + lib + CODEGEN_VERSION).encode()).hexdigest()[:24]
+    return f"otlspec_k_{target}_{digest}"
+
+
+def is_cached(gen: Generated, target: str = "cpu") -> bool:
+    """Whether the verdict kernel of ``gen`` is in numba's disk cache (or loaded already)."""
+    name = module_name(gen, target)
+    if name in sys.modules:
+        return True
+    return any((cache_dir() / "__pycache__").glob(f"{name}.verdict-*.nbi"))
 
 
 #: This module's entry in :data:`workbench.engine.base.REGISTRY`.

@@ -25,6 +25,7 @@ from workbench.engine.base import (
     Timings,
     Witness,
 )
+from workbench.engine.regex import RegexTimeout
 from workbench.engine.values import (
     BUILTINS,
     UNDEF,
@@ -40,6 +41,7 @@ from workbench.engine.witness import (
     span_ref,
 )
 from workbench.lang import ir
+from workbench.lang.walk import postorder
 from workbench.traces.context import END, EVENT, START, Point, TraceContext
 from workbench.traces.model import KIND_NAMES, STATUS_NAMES, EventView, SpanTable
 
@@ -193,7 +195,16 @@ class Interpreter:
 
     def _match(self, node: ir.Match, env: Env, pos: int) -> bool:
         v = self.value(node.operand, env, pos)
-        return isinstance(v, str) and regex(node.pattern).search(v) is not None
+        try:
+            return isinstance(v, str) and regex(node.pattern).search(v)
+        except RegexTimeout as err:  # name the span (the property is added by check_property)
+            names = [n for n in postorder(node.operand) if isinstance(n, ir.Var)]
+            row = env.get(names[0].name) if names else None
+            if row is None:
+                raise
+            ref = span_ref(self.ctx.table, row)
+            where = f"span {ref.span_id} ({ref.name!r}, trace {ref.trace_id})"
+            raise err.within(span=where) from None
 
     def _in_list(self, node: ir.InList, env: Env, pos: int) -> bool:
         v = self.value(node.operand, env, pos)
@@ -275,28 +286,38 @@ class Interpreter:
         return found
 
     def _temporal_uncached(self, node: ir.Temporal, env: Env, pos: int) -> bool:
-        n = len(self.ctx.timeline)
-        op, iv = node.op, node.interval
-        if op == "next":
-            return pos + 1 < n and self.holds(node.args[0], env, pos + 1)
-        if op == "wnext":
-            return pos + 1 >= n or self.holds(node.args[0], env, pos + 1)
-        if op == "previously":
-            return pos > 0 and self.holds(node.args[0], env, pos - 1)
-        if n == 0:
-            return op in ("always", "historically")
-        if op in ("eventually", "once"):
-            return any(
-                self.holds(node.args[0], env, j) for j in self.window(pos, iv, op == "eventually")
-            )
-        if op in ("always", "historically"):
-            return all(
-                self.holds(node.args[0], env, j) for j in self.window(pos, iv, op == "always")
-            )
-        # until / since: psi at some j in the window, phi in between (pos included for until)
+        return _TEMPORAL[node.op](self, node, env, pos)
+
+    def _next(self, node: ir.Temporal, env: Env, pos: int) -> bool:
+        return pos + 1 < len(self.ctx.timeline) and self.holds(node.args[0], env, pos + 1)
+
+    def _wnext(self, node: ir.Temporal, env: Env, pos: int) -> bool:
+        return pos + 1 >= len(self.ctx.timeline) or self.holds(node.args[0], env, pos + 1)
+
+    def _previously(self, node: ir.Temporal, env: Env, pos: int) -> bool:
+        return pos > 0 and self.holds(node.args[0], env, pos - 1)
+
+    def _some(self, node: ir.Temporal, env: Env, pos: int, future: bool) -> bool:
+        """``eventually`` / ``once``: the argument holds somewhere in the window."""
+        if not self.ctx.timeline:
+            return False
+        return any(self.holds(node.args[0], env, j)
+                   for j in self.window(pos, node.interval, future))
+
+    def _every(self, node: ir.Temporal, env: Env, pos: int, future: bool) -> bool:
+        """``always`` / ``historically``: the argument holds everywhere in the window."""
+        if not self.ctx.timeline:
+            return True
+        return all(self.holds(node.args[0], env, j)
+                   for j in self.window(pos, node.interval, future))
+
+    def _until(self, node: ir.Temporal, env: Env, pos: int, future: bool) -> bool:
+        """``until`` / ``since``: psi at some j in the window, phi in between (pos included
+        for until)."""
+        if not self.ctx.timeline:
+            return False
         phi, psi = node.args
-        future = op == "until"
-        for j in self.window(pos, iv, future):
+        for j in self.window(pos, node.interval, future):
             if self.holds(psi, env, j):
                 between = range(pos, j) if future else range(j + 1, pos + 1)
                 if all(self.holds(phi, env, k) for k in between):
@@ -389,8 +410,21 @@ _HOLDS_DISPATCH: dict[type, Callable[..., bool]] = {
 
 _FORMULA_TYPES = tuple(_HOLDS_DISPATCH)
 
+#: One rule per temporal operator (an unknown one is a KeyError, never another's branch).
+_TEMPORAL: dict[str, Callable[[Interpreter, ir.Temporal, Env, int], bool]] = {
+    "always": lambda i, n, e, p: i._every(n, e, p, True),
+    "eventually": lambda i, n, e, p: i._some(n, e, p, True),
+    "next": Interpreter._next,
+    "wnext": Interpreter._wnext,
+    "until": lambda i, n, e, p: i._until(n, e, p, True),
+    "historically": lambda i, n, e, p: i._every(n, e, p, False),
+    "once": lambda i, n, e, p: i._some(n, e, p, False),
+    "previously": Interpreter._previously,
+    "since": lambda i, n, e, p: i._until(n, e, p, False),
+}
+
 #: The reference backend's coverage table: every IR node it evaluates (all of them).
-CAPABILITIES: dict[type, str] = {
+CAPABILITIES: dict[Any, str] = {
     **{cls: "interpreted" for cls in _VALUE_DISPATCH},
     **{cls: "interpreted" for cls in _HOLDS_DISPATCH},
     **{
@@ -403,8 +437,13 @@ CAPABILITIES: dict[type, str] = {
             ir.Comprehension,
             ir.ListLit,
             ir.Interval,
+            ir.Template,
+            ir.Property,
+            ir.Param,
+            ir.Spec,
         )
     },
+    **{("temporal", op): "interpreted" for op in _TEMPORAL},
 }
 
 
@@ -432,11 +471,15 @@ def check_property(
     for trace in range(table.n_traces):
         ctx = TraceContext(table, trace)
         interp = Interpreter(ctx, params)
-        if interp.holds(prop.formula, {}, 0):
-            continue
+        try:
+            if interp.holds(prop.formula, {}, 0):
+                continue
+            failures = list(explain(interp, prop.formula, {}, [], 0, False, max_witnesses))
+        except RegexTimeout as err:
+            raise err.within(prop=prop.name) from None
         holds[trace] = False
         found = []
-        for failure in explain(interp, prop.formula, {}, [], 0, False, max_witnesses):
+        for failure in failures:
             position = failure.position
             if position is None and temporal:
                 position = 0

@@ -15,11 +15,11 @@ Values
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.engine.regex import Regex, compile_regex
 from workbench.lang.ir import Type
 from workbench.traces.model import EventView
 
@@ -116,15 +116,11 @@ def luhn_check_digit(digits: str) -> str:
     return str((10 - _luhn_sum([int(c) for c in digits], double_first=True) % 10) % 10)
 
 
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def regex(pattern: str) -> re.Pattern[str]:
-    """The compiled ``pattern`` of a ``matches`` (cached; Python ``re.search`` semantics)."""
-    found = _REGEX_CACHE.get(pattern)
-    if found is None:
-        found = _REGEX_CACHE[pattern] = re.compile(pattern)
-    return found
+def regex(pattern: str) -> Regex:
+    """The compiled ``pattern`` of a ``matches`` (cached; Python ``re.search`` semantics):
+    ``.search(text) -> bool`` runs on RE2 where that keeps the meaning, on ``re`` under a time
+    budget otherwise (:mod:`workbench.engine.regex`)."""
+    return compile_regex(pattern)
 
 
 def format_duration(ns: float) -> str:

@@ -1,8 +1,8 @@
 """``otlspec experiment run|step|show``: run experiment files and look at past runs.
 
 :func:`register` adds the ``experiment`` command to an ``argparse`` sub-parser set and returns
-its handler. Exit codes: 0 done; 1 a run failed or was stopped at a step; 2 usage errors
-(a bad experiment file, an unknown run).
+its handler. Exit codes: 0 done, or stopped on purpose at a step (``q``; the run is recorded as
+``stopped``); 1 a run failed; 2 usage errors (a bad experiment file, an unknown run).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from workbench.errors import OtlspecError
 
-EXIT_OK, EXIT_STOPPED, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
 
 def register(subparsers: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
@@ -100,8 +100,8 @@ def run(file: str, runs: str = "runs", *, run_id: str | None = None, step: bool 
                 answer = inp.readline()
                 if answer.strip().lower() in ("q", "quit"):
                     gen.close()
-                    out.write(f"\nstopped after {stage.name}; run {r.id} marked failed\n")
-                    return EXIT_STOPPED
+                    out.write(f"\nstopped after {stage.name}; run {r.id} marked stopped\n")
+                    return EXIT_OK  # stopping on purpose is not a failure
         elif stage.name == "report" and not quiet:
             out.write(stage.summary + "\n")
     if quiet:

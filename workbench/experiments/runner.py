@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -146,15 +147,21 @@ class Run:
                               "git_dirty": None if env["git_dirty"] is None
                               else int(env["git_dirty"]),
                               "otlspec_version": __version__, "path": str(self.dir)})
+        (self.dir / store.PID_FILE).write_text(str(os.getpid()), encoding="utf-8")
         status = "failed"
         try:
             for name in STAGES:
                 t0 = time.perf_counter()
                 stage = getattr(self, f"_{name}")()
                 self.timings[name] = round(time.perf_counter() - t0, 3)
-                yield stage
+                try:
+                    yield stage
+                except GeneratorExit:  # the caller stopped here on purpose (`q` in step mode)
+                    status = "stopped"
+                    raise
             status = "ok"
         finally:
+            (self.dir / store.PID_FILE).unlink(missing_ok=True)
             if status == "ok":
                 store.add_metrics(con, self.id, self.metric_rows())
             store.finish_run(con, self.id, _now(), round(time.perf_counter() - started, 3),
@@ -217,9 +224,12 @@ class Run:
 
     def _compile(self) -> Stage:
         from workbench.engine import explain_backend
+        from workbench.engine.regex import lint_patterns
         from workbench.lang import bind_params, lint_spec, load_specs, param_overrides
 
         spec = load_specs(self.config.specs)
+        # lint the spec as written: once bound, every param looks unused
+        warnings = [str(w) for w in [*lint_spec(spec), *lint_patterns(spec)]]
         if self.config.params:
             self.values = param_overrides(spec, self.config.params)
             spec = bind_params(spec, self.config.params)
@@ -234,7 +244,6 @@ class Run:
             for chosen in plan.values():
                 per[chosen[b]] = per.get(chosen[b], 0) + 1
             counts[b] = per
-        warnings = [str(w) for w in lint_spec(spec)]
         lines = [f"{len(spec.properties)} properties from {', '.join(self.config.specs)}",
                  f"params: {self.config.params or 'defaults'}"]
         for b, per in counts.items():

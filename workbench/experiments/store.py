@@ -17,6 +17,7 @@ on :func:`connect` as well).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -125,6 +126,34 @@ def add_metrics(con: sqlite3.Connection, run_id: str, rows: Iterable[dict[str, A
     con.commit()
 
 
+#: Written in a run's folder while it runs (the process id); a ``running`` run whose process
+#: is gone (killed, machine restarted) is marked ``killed`` when the index is next read.
+PID_FILE = "run.pid"
+
+
+def _alive(path: str) -> bool:
+    try:
+        pid = int((Path(path) / PID_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def reap(con: sqlite3.Connection) -> None:
+    """Mark ``running`` runs whose process no longer exists as ``killed``."""
+    dead = [r["id"] for r in con.execute("SELECT id, path FROM runs WHERE status = 'running'")
+            if not _alive(str(r["path"]))]
+    if dead:
+        con.executemany("UPDATE runs SET status = 'killed' WHERE id = ?", [(d,) for d in dead])
+        con.commit()
+
+
 def runs(root: str | Path, experiment: str | None = None) -> list[dict[str, Any]]:
     """The recorded runs, newest first.
 
@@ -142,6 +171,7 @@ def runs(root: str | Path, experiment: str | None = None) -> list[dict[str, Any]
     """
     con = connect(root)
     try:
+        reap(con)
         q = "SELECT * FROM runs"
         args: tuple[Any, ...] = ()
         if experiment:
@@ -201,9 +231,12 @@ def resolve(root: str | Path, ref: str) -> str:
         No run, or several, match.
     """
     if ref == "latest" or ref.startswith("latest:"):
-        found = runs(root, ref.partition(":")[2] or None)
+        # the newest finished run (ok, failed, stopped), not one still running or killed
+        every = runs(root, ref.partition(":")[2] or None)
+        found = [r for r in every if r["status"] not in ("running", "killed")]
         if not found:
-            raise LookupError(f"no runs in {root}")
+            raise LookupError(f"no finished runs in {root}" + (
+                f" ({len(every)} running or killed)" if every else ""))
         return str(found[0]["id"])
     ids = [r["id"] for r in runs(root) if str(r["id"]).startswith(ref)]
     if len(ids) != 1:

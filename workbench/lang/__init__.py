@@ -33,7 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from workbench._version import PACKAGE_DIR
-from workbench.errors import SourcePos, SpecFileError, SpecImportError, SpecTypeError
+from workbench.errors import (
+    ArgumentError,
+    SourcePos,
+    SpecFileError,
+    SpecImportError,
+    SpecTypeError,
+)
 from workbench.lang.ir import Const, Node, Param, Property, Spec, Type
 from workbench.lang.parser import (
     PosTable,
@@ -217,8 +223,12 @@ class Loader:
             else:
                 paths = sorted(lib.glob("*.otlspec"))
             if rest and not paths[0].is_file():
-                names = [p.stem for p in lib.glob("*.otlspec")]
-                raise fail(f"no stdlib module `{imp.target}`", suggest(rest[-1], names))
+                names = sorted(p.stem for p in lib.glob("*.otlspec"))
+                close = suggest(rest[-1], names)
+                listed = "modules: " + ", ".join(f"stdlib.{n}" for n in names)
+                raise fail(
+                    f"no stdlib module `{imp.target}`", f"{close} {listed}" if close else listed
+                )
         units = []
         for path in paths:
             key = path.resolve()
@@ -357,6 +367,11 @@ def load_spec(path: str | PathLike[str]) -> Spec:
     SpecSyntaxError, SpecTypeError, SpecImportError
         As :func:`parse_spec` (invalid UTF-8 is a syntax error at its ``file:line:col``).
     """
+    if not isinstance(path, str | PathLike):
+        raise ArgumentError(
+            f"load_spec(path=...): expected a str or os.PathLike (a .otlspec file, a "
+            f"directory, 'stdlib'), got {type(path).__name__} {path!r}"[:300]
+        )
     loader = Loader()
     units = _units(loader, path)
     if len(units) == 1:
@@ -383,7 +398,18 @@ def load_specs(paths: Iterable[str | PathLike[str]]) -> Spec:
     SpecTypeError
         A property or param name defined in two different files (naming both places).
     """
+    if isinstance(paths, str | PathLike) or not isinstance(paths, Iterable):
+        raise ArgumentError(
+            f"load_specs(paths=...): expected a list of paths, got {type(paths).__name__} "
+            f"{paths!r}; for one spec write load_specs([{str(paths)!r}]) or load_spec(...)"
+        )
     args = list(paths)
+    for arg in args:
+        if not isinstance(arg, str | PathLike):
+            raise ArgumentError(
+                f"load_specs(paths=...): each path is a str or os.PathLike, got "
+                f"{type(arg).__name__} {arg!r}"
+            )
     if len(args) == 1:
         return load_spec(args[0])
     loader = Loader()

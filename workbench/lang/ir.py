@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 from workbench.errors import SourcePos
 
@@ -123,6 +123,8 @@ TemporalOp = Literal[
 ]
 Severity = Literal["error", "warning", "info"]
 
+#: Every temporal operator kind, in the manual's order (the values :class:`Temporal` accepts).
+TEMPORAL_OPS: tuple[str, ...] = get_args(TemporalOp)
 FUTURE_OPS: frozenset[str] = frozenset({"always", "eventually", "next", "wnext", "until"})
 PAST_OPS: frozenset[str] = frozenset({"historically", "once", "previously", "since"})
 BINARY_TEMPORAL: frozenset[str] = frozenset({"until", "since"})
@@ -131,15 +133,22 @@ INTERVAL_OPS: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Node:
-    """Base class of every IR node."""
+    """Base class of every IR node.
+
+    The hash of a node is computed once and kept in the ``_hash`` slot (not a dataclass
+    field: it takes no part in equality, ``fields()``, ``replace`` or pickling), so memo
+    tables keyed by nodes do not re-hash whole subtrees.
+    """
+
+    __slots__ = ("_hash",)
 
     def children(self) -> tuple[Node, ...]:
         """Direct sub-nodes, in field order (tuples of nodes are flattened)."""
         out: list[Node] = []
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for name in CHILD_FIELDS[type(self)]:
+            value = getattr(self, name)
             if isinstance(value, Node):
                 out.append(value)
             elif isinstance(value, tuple):
@@ -422,6 +431,15 @@ class Temporal(Node):
     args: tuple[Node, ...]
     interval: Interval = field(default_factory=Interval)
 
+    def __post_init__(self) -> None:
+        # an unknown op must fail here, not take another operator's branch in a backend
+        if self.op not in TEMPORAL_OPS:
+            raise ValueError(f"unknown temporal operator {self.op!r}; one of "
+                             + ", ".join(TEMPORAL_OPS))
+        arity = 2 if self.op in BINARY_TEMPORAL else 1
+        if len(self.args) != arity:
+            raise ValueError(f"`{self.op}` takes {arity} formula(s), not {len(self.args)}")
+
 
 # --------------------------------------------------------------------------- declarations
 
@@ -479,6 +497,79 @@ class Spec(Node):
             if prop.name == name:
                 return prop
         raise KeyError(name)
+
+
+#: The fields of each node class that hold sub-nodes (or tuples of them), in field order.
+#: Written out, not derived: a new node class without an entry fails ``tests/lang`` (and
+#: every walker, which reads this table).
+CHILD_FIELDS: dict[type[Node], tuple[str, ...]] = {
+    Const: (),
+    ParamRef: (),
+    ListLit: ("items",),
+    Var: (),
+    Field: ("base",),
+    Attr: ("base",),
+    Neg: ("operand",),
+    Arith: ("left", "right"),
+    Call: ("args",),
+    Spans: (),
+    Roots: (),
+    Rel: ("arg",),
+    Events: ("arg",),
+    Comprehension: ("domain", "guard"),
+    Aggregate: ("domain", "body"),
+    Compare: ("left", "right"),
+    Match: ("operand",),
+    InList: ("operand", "items"),
+    Member: ("elem", "domain"),
+    Has: ("operand",),
+    HappensBefore: ("left", "right"),
+    Not: ("arg",),
+    And: ("args",),
+    Or: ("args",),
+    Implies: ("left", "right"),
+    Quant: ("domain", "guard", "body"),
+    Interval: (),
+    StartOf: ("arg",),
+    EndOf: ("arg",),
+    EventOf: ("arg",),
+    Temporal: ("args", "interval"),
+    Template: ("parts",),
+    Property: ("formula", "message"),
+    Param: ("default",),
+    Spec: ("params", "properties"),
+}
+
+
+def _install_cached_hash(cls: type[Node]) -> None:
+    """Replace the dataclass-generated ``__hash__`` of ``cls`` by a cached one (same value
+    semantics: the class and the fields that take part in equality)."""
+    names = tuple(f.name for f in fields(cls) if (f.compare if f.hash is None else f.hash))
+
+    def __hash__(self: Node) -> int:
+        try:
+            return self._hash  # type: ignore[attr-defined]
+        except AttributeError:
+            h = hash((cls, *(getattr(self, n) for n in names)))
+            object.__setattr__(self, "_hash", h)
+            return h
+
+    cls.__hash__ = __hash__  # type: ignore[method-assign,assignment]
+
+
+for _cls in CHILD_FIELDS:
+    _install_cached_hash(_cls)
+
+
+def register_node(cls: type[Node], children: tuple[str, ...]) -> type[Node]:
+    """Declare a node class defined outside this module (e.g. the theorem prover's schematic
+    ``Pred``): its child fields, and the cached hash every node has."""
+    names = {f.name for f in fields(cls)}
+    if not set(children) <= names:
+        raise ValueError(f"{cls.__name__} has no field(s) {sorted(set(children) - names)}")
+    CHILD_FIELDS[cls] = children
+    _install_cached_hash(cls)
+    return cls
 
 
 def is_temporal(node: Node) -> bool:

@@ -1,8 +1,8 @@
 """Passes over typed specs: parameter binding, normalization, and a small pass manager.
 
-* :func:`bind_params` applies ``--param NAME=VALUE`` overrides and replaces every
-  :class:`~workbench.lang.ir.ParamRef` (and every named interval bound) by its value.
-  Backends call it first.
+* :func:`bind_params` (in :mod:`workbench.lang.bind`, re-exported here) applies ``--param``
+  overrides and replaces every :class:`~workbench.lang.ir.ParamRef` (and every named
+  interval bound) by its value; :func:`workbench.engine.check` runs it first.
 * :func:`normalize` applies :data:`RULES` bottom-up to a fixpoint. Each rule is a small,
   separately callable function that returns the rewritten node or ``None`` (not applicable);
   each is sound for the semantics of ``docs/language.md`` *including undefined values* (so,
@@ -14,145 +14,21 @@
 from __future__ import annotations
 
 import math
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TextIO
 
-from workbench.errors import ParamError, SourcePos, SpecError
+from workbench.errors import SourcePos
 from workbench.lang import ir
+from workbench.lang.bind import bind_params as bind_params  # re-exported
+from workbench.lang.bind import override_values as override_values
+from workbench.lang.bind import param_overrides as param_overrides
+from workbench.lang.bind import parse_param_value as parse_param_value
+from workbench.lang.bind import typed_param_value as typed_param_value
 from workbench.lang.ir import Const, Node, Spec, Type
-from workbench.lang.parser import parse_literal
 from workbench.lang.walk import binder_of, child_fields, free_vars, postorder, transform
-
-# --------------------------------------------------------------------------- bind_params
-
-_EXPECTED = {
-    Type.DURATION: "a duration such as 10ms",
-    Type.INT: "an integer such as 3",
-    Type.FLOAT: "a number such as 0.5",
-    Type.STR: 'a string such as "checkout"',
-    Type.BOOL: "true or false",
-    Type.KIND: "a span kind: " + ", ".join(ir.KINDS),
-    Type.STATUS: "a status code: " + ", ".join(ir.STATUSES),
-}
-
-
-def parse_param_value(param: ir.Param, text: str) -> Const:
-    """Read an override for ``param`` as a literal of the param's type.
-
-    A string param also accepts unquoted text (``--param service=checkout``); a float param
-    accepts an integer; a duration param accepts ``0``.
-    """
-    typ = param.default.type
-    expected = _EXPECTED.get(typ, str(typ))
-    if typ is Type.STR and not text.lstrip().startswith('"'):
-        return Const(text, Type.STR)
-    try:
-        const = parse_literal(text.strip())
-    except SpecError:
-        raise ParamError(f"--param {param.name}={text}: expected {expected}") from None
-    if const.type is typ:
-        return const
-    if typ is Type.FLOAT and const.type is Type.INT:
-        return Const(float(const.value), Type.FLOAT)
-    if typ is Type.DURATION and const == Const(0, Type.INT):
-        return Const(0, Type.DURATION)
-    raise ParamError(f"--param {param.name}={text}: expected {expected}, got a {const.type}")
-
-
-def override_values(spec: Spec, overrides: Mapping[str, str] | None) -> dict[str, Const]:
-    """Parse ``--param`` texts for ``spec`` into constants, checking names and types."""
-    by_name = {p.name: p for p in spec.params}
-    values: dict[str, Const] = {}
-    for name, text in (overrides or {}).items():
-        param = by_name.get(name)
-        if param is None:
-            known = ", ".join(sorted(p.name for p in spec.params if p.overridable)) or "none"
-            raise ParamError(f"--param {name}: no such param (params: {known})")
-        if not param.overridable:
-            raise ParamError(
-                f"--param {name}: `{name}` is a `let` constant and cannot be overridden "
-                "(declare it with `param` to allow this)"
-            )
-        values[name] = parse_param_value(param, text)
-    return values
-
-
-def param_overrides(spec: Spec, overrides: Mapping[str, str]) -> dict[str, Any]:
-    """Parse ``--param`` texts into typed Python values, as the engine takes them.
-
-    Parameters
-    ----------
-    spec:
-        The spec whose params are overridden.
-    overrides:
-        ``NAME -> VALUE`` text, e.g. ``{"skew": "10ms"}``.
-
-    Returns
-    -------
-    dict[str, Any]
-        ``NAME -> value`` (durations in nanoseconds, kinds/statuses as names).
-
-    Raises
-    ------
-    ParamError
-        An unknown name, a ``let``, or a value of the wrong type. Note that these values
-        do not reach interval bounds written with a param name; :func:`bind_params` does.
-    """
-    return {name: c.value for name, c in override_values(spec, overrides).items()}
-
-
-def bind_params(spec: Spec, overrides: Mapping[str, str] | None = None) -> Spec:
-    """Apply ``--param`` overrides and substitute every let/param by its value.
-
-    Parameters
-    ----------
-    spec:
-        A typed spec.
-    overrides:
-        ``NAME -> VALUE`` text, e.g. ``{"skew": "10ms"}``.
-
-    Returns
-    -------
-    Spec
-        ``params`` carry the effective values; formulas and messages contain no
-        :class:`~workbench.lang.ir.ParamRef`, and intervals no bound names.
-
-    Raises
-    ------
-    ParamError
-        An unknown name, a ``let`` (not overridable), a value of the wrong type, or an
-        interval made empty or negative by an override.
-    """
-    values = override_values(spec, overrides)
-    params = tuple(replace(p, default=values.get(p.name, p.default)) for p in spec.params)
-    table = {p.name: p.default for p in params}
-
-    def value(name: str) -> Const:
-        if name not in table:
-            raise ParamError(f"`{name}` is used but not declared")
-        return table[name]
-
-    def interval(iv: ir.Interval) -> Node | None:
-        if iv.lo_name is None and iv.hi_name is None:
-            return None
-        lo = int(value(iv.lo_name).value) if iv.lo_name else iv.lo
-        hi = int(value(iv.hi_name).value) if iv.hi_name else iv.hi
-        if lo < 0 or (hi is not None and (hi < 0 or lo > hi)):
-            names = ", ".join(n for n in (iv.lo_name, iv.hi_name) if n)
-            raise ParamError(f"--param {names}: the interval [{lo}ns, {hi}ns] is empty or negative")
-        return ir.Interval(lo, hi)
-
-    rewrite: dict[type, Callable[[Any], Node | None]] = {
-        ir.ParamRef: lambda n: value(n.name),
-        ir.Interval: interval,
-    }
-    properties = tuple(transform(p, rewrite) for p in spec.properties)
-    return replace(spec, params=params, properties=properties)  # type: ignore[arg-type]
-
 
 # --------------------------------------------------------------------------- rules
 
@@ -382,7 +258,9 @@ def fold_match(node: Node) -> Node | None:
         and isinstance(node.operand, Const)
         and node.operand.type is Type.STR
     ):
-        return TRUE if re.search(node.pattern, str(node.operand.value)) else FALSE
+        from workbench.engine.regex import search  # linear time where RE2 applies
+
+        return TRUE if search(node.pattern, str(node.operand.value)) else FALSE
     return None
 
 
@@ -584,7 +462,7 @@ class Pass:
     run: Callable[[Spec], Spec]
 
 
-def bind_pass(overrides: Mapping[str, str] | None = None) -> Pass:
+def bind_pass(overrides: Mapping[str, Any] | None = None) -> Pass:
     """A :class:`Pass` running :func:`bind_params` with ``overrides``."""
     return Pass("bind_params", lambda spec: bind_params(spec, overrides))
 

@@ -158,7 +158,10 @@ class Checker:
                 f"message holes may use those variables only (here: {bound})",
             )
         options = [*env, *self.params, *KINDS, *STATUSES]
-        return self.error(f"unknown name `{name}`", node, suggest(name, options))
+        hint = suggest(name, options)
+        if hint is None and env:  # short names rarely come close: list what is in scope
+            hint = "variables bound here: " + ", ".join(f"`{v}`" for v in env)
+        return self.error(f"unknown name `{name}`", node, hint)
 
     def bound_var(self, node: Node, env: Env, what: str, want: Type | None = None) -> Type:
         """Check that ``node`` is a variable bound in ``env`` (of type ``want`` if given)."""

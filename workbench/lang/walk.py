@@ -1,15 +1,14 @@
 """Traversals of the IR: post-order iteration, bottom-up rebuilding, free variables.
 
-Per-class facts (which fields hold sub-nodes, which variable a node binds) are computed once
-per node class and kept in dicts keyed on the class, so the walkers dispatch without
+Per-class facts (which fields hold sub-nodes: :data:`workbench.lang.ir.CHILD_FIELDS`; which
+variable a node binds) are kept in dicts keyed on the class, so the walkers dispatch without
 ``isinstance`` ladders. Shared sub-trees (the IR is often a DAG after rewriting) are visited
-and rebuilt once: the memo tables are keyed by object identity, since hashing a frozen
-dataclass re-hashes its whole subtree.
+and rebuilt once: the memo tables are keyed by object identity (cheaper still than the
+nodes' cached hashes, and exact for a DAG).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields
 from typing import Any
@@ -19,27 +18,13 @@ from workbench.lang.ir import Node
 
 Rewrite = Callable[[Node], Node | None]
 
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-_NODE_CLASS_NAMES = frozenset(
-    name for name, value in vars(ir).items() if isinstance(value, type) and issubclass(value, Node)
-)
-
-
 def child_fields(cls: type) -> tuple[str, ...]:
     """Names of the fields of node class ``cls`` that may hold nodes (or tuples of nodes).
 
-    Read from the field annotations: a field holds nodes when its annotation names a node
-    class (``Node``, ``Var``, ``tuple[Const, ...]``, ``Template | None``...).
+    Read from :data:`workbench.lang.ir.CHILD_FIELDS`; a class missing there raises
+    ``KeyError`` rather than being walked as a leaf.
     """
-    names = _CHILD_FIELDS.get(cls)
-    if names is None:
-        names = tuple(
-            f.name
-            for f in fields(cls)
-            if _NODE_CLASS_NAMES & set(re.findall(r"[A-Za-z_]+", str(f.type)))
-        )
-        _CHILD_FIELDS[cls] = names
-    return names
+    return ir.CHILD_FIELDS[cls]
 
 
 def _children(node: Node) -> Iterator[Node]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Callable
+from typing import Any
 
 #: Latency buckets, in seconds.
 BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -56,7 +57,7 @@ class Metrics:
         self.deep = Histogram()
         self.gauges: dict[str, Callable[[], float]] = {}
 
-    def inc(self, table: dict, key: object, n: int = 1) -> None:  # type: ignore[type-arg]
+    def inc(self, table: dict[Any, int], key: object, n: int = 1) -> None:
         with self.lock:
             table[key] = table.get(key, 0) + n
 

@@ -286,7 +286,16 @@ class Pipeline:
                 rec.verdicts.append(VerdictRecord(
                     res.name, severity, holds, witnesses[0].message if witnesses else "",
                     [w.to_json() for w in witnesses]))
-        stored = list(records.values())
+        seen = {r.trace_id for r in records.values()}
+        # a trace none of whose spans the decoder kept (its diagnostics say why) is stored
+        # without verdicts rather than forgotten
+        unmatched = [TraceRecord(d.trace_id, d.revision, d.n_spans, wall, d.payload,
+                                 completed_at=wall, checked_at=wall, reason=d.reason)
+                     for d in batch if d.trace_id not in seen]
+        for diag in table.diagnostics:
+            if diag.severity == "error":
+                log.warning("decoding a completed trace: %s", diag)
+        stored = [*records.values(), *unmatched]
         self.store.save(stored)
         done_at = self.clock()
         m = self.metrics

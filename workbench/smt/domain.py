@@ -33,9 +33,9 @@ from workbench.lang import ir
 from workbench.smt.terms import Bool, Num, bor, ite
 
 try:  # Python 3.11+: the regex parser lives in re._parser
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
+    from re import _parser as sre_parse
 except ImportError:  # pragma: no cover
-    import sre_parse  # type: ignore[no-redef]
+    import sre_parse
 
 #: Strings that stand for "anything else".
 OTHER_STRINGS: tuple[str, ...] = ("", "other", "x")
@@ -386,5 +386,5 @@ def in_codes(code: Num, members: list[int]) -> Bool:
             runs.append((m, m))
     parts: list[Bool] = []
     for lo, hi in runs:
-        parts.append(code == lo if lo == hi else z3.And(code >= lo, code <= hi))  # type: ignore[operator]
+        parts.append(code == lo if lo == hi else z3.And(code >= lo, code <= hi))
     return bor(*parts)

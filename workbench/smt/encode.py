@@ -71,6 +71,14 @@ class Pred(ir.Node):
     timed: bool = False
 
 
+ir.register_node(Pred, ("args",))
+
+
+def _to_real(t: Any) -> Any:
+    """``t`` as a Real term (a sum of float values already is one; ``ToReal`` wants an Int)."""
+    return z3.ToReal(t) if t.is_int() else t
+
+
 def node_label(node: ir.Node) -> str:
     """A short human label of an IR node for error messages."""
     try:
@@ -248,8 +256,8 @@ class Encoder:
                 raise EncodingError(f"timed predicate {node.name} outside a temporal context")
             actual.append(z3.IntVal(pt))
         if not actual:
-            return fn()  # type: ignore[no-any-return]
-        return fn(*actual)  # type: ignore[no-any-return]
+            return fn()
+        return fn(*actual)
 
     @property
     def predicates(self) -> dict[tuple[str, int, int], z3.FuncDeclRef]:
@@ -486,7 +494,7 @@ class Encoder:
         if op == "/":
             return SVal.num(z3.ToReal(lift(x)) / z3.ToReal(lift(y)), defined)
         tx, ty = lift(x), lift(y)
-        if not (tx.is_int() and ty.is_int()):  # type: ignore[attr-defined]
+        if not (tx.is_int() and ty.is_int()):
             raise EncodingError(f"{node_label(node)}: % of non-integers is not supported")
         r = tx % ty  # Z3: Euclidean, 0 <= r < |y|; Python: the sign of the divisor
         return SVal.num(z3.If(z3.And(ty < 0, r != 0), r + ty, r), defined)
@@ -518,7 +526,7 @@ class Encoder:
             k = count([c for c, _ in nums])
             if not is_sym(s) and not is_sym(k):
                 return SVal.const(s / k if k else UNDEF)
-            return SVal.num(z3.ToReal(lift(s)) / z3.ToReal(lift(k)), some)
+            return SVal.num(_to_real(lift(s)) / _to_real(lift(k)), some)
         better = "<" if node.op == "min" else ">"
         acc: Num = 0
         have: Bool = False

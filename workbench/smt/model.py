@@ -136,7 +136,7 @@ class TraceTerms:
 def _num_is(x: Num, v: int) -> Bool:
     if isinstance(x, int):
         return x == v
-    return x == v  # type: ignore[no-any-return]
+    return x == v
 
 
 # ------------------------------------------------------------------------ symbolic
@@ -265,8 +265,8 @@ def symbolic_trace(usage: Usage, domain: ValueDomain, bounds: Bounds) -> TraceTe
                               has_end=has_end, attrs=attrs, resource=resource, events=events,
                               links=links, kind_code=kind_index))
     for i in range(1, n):
-        ax.append(z3.Implies(spans[i].act, spans[i - 1].act))  # type: ignore[arg-type]
-        ax.append(z3.Implies(spans[i].act, spans[i - 1].start <= spans[i].start))  # type: ignore
+        ax.append(z3.Implies(spans[i].act, spans[i - 1].act))
+        ax.append(z3.Implies(spans[i].act, spans[i - 1].start <= spans[i].start))
     terms = TraceTerms(spans=spans, domain=dom, symbolic=True, axioms=ax, variables=vars_)
     for i, sp in enumerate(spans):
         sp.fields["parent_id"] = _parent_id(i, sp.par, n, dom)
@@ -353,6 +353,6 @@ def concrete_trace(
     if shift is not None:
         def row_lt(i: int, j: int) -> Bool:
             a, b = spans[i].start, spans[j].start
-            return bor(a < b, band(a == b, i < j)) if i != j else False  # type: ignore[operator]
+            return bor(a < b, band(a == b, i < j)) if i != j else False
         terms.row_lt_fn = row_lt
     return terms

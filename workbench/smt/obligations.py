@@ -322,7 +322,7 @@ def trigger(node: ir.Node) -> ir.Node | None:
         inner = trigger(node.args[0])
         if inner is None:
             return None
-        op = "eventually" if node.op == "always" else "once"
+        op: ir.TemporalOp = "eventually" if node.op == "always" else "once"
         return ir.Temporal(op, (inner,), node.interval)
     if isinstance(node, ir.And):
         found = [t for t in (trigger(a) for a in node.args) if t is not None]

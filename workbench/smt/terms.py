@@ -59,7 +59,7 @@ def band(*args: Bool) -> Bool:
             return False
         if z3.is_true(a):
             continue
-        terms.append(a)  # type: ignore[arg-type]
+        terms.append(a)
     if not terms:
         return True
     return terms[0] if len(terms) == 1 else z3.And(*terms)
@@ -77,7 +77,7 @@ def bor(*args: Bool) -> Bool:
             return True
         if z3.is_false(a):
             continue
-        terms.append(a)  # type: ignore[arg-type]
+        terms.append(a)
     if not terms:
         return False
     return terms[0] if len(terms) == 1 else z3.Or(*terms)
@@ -92,7 +92,7 @@ def bnot(a: Bool) -> Bool:
     if z3.is_false(a):
         return True
     if z3.is_not(a):
-        return a.arg(0)  # type: ignore[no-any-return]
+        return a.arg(0)
     return z3.Not(a)
 
 
@@ -142,10 +142,10 @@ def num_cmp(op: str, a: Num, b: Num) -> Bool:
         return {
             "==": a == b,
             "!=": a != b,
-            "<": a < b,  # type: ignore[operator]
-            "<=": a <= b,  # type: ignore[operator]
-            ">": a > b,  # type: ignore[operator]
-            ">=": a >= b,  # type: ignore[operator]
+            "<": a < b,
+            "<=": a <= b,
+            ">": a > b,
+            ">=": a >= b,
         }[op]
     ta, tb = _unify(a, b)
     if op == "==":
@@ -153,49 +153,49 @@ def num_cmp(op: str, a: Num, b: Num) -> Bool:
     if op == "!=":
         return ta != tb
     if op == "<":
-        return ta < tb  # type: ignore[no-any-return]
+        return ta < tb
     if op == "<=":
-        return ta <= tb  # type: ignore[no-any-return]
+        return ta <= tb
     if op == ">":
-        return ta > tb  # type: ignore[no-any-return]
-    return ta >= tb  # type: ignore[no-any-return]
+        return ta > tb
+    return ta >= tb
 
 
 def add(a: Num, b: Num) -> Num:
     """``a + b``."""
     if not is_sym(a) and not is_sym(b):
-        return a + b  # type: ignore[operator]
+        return a + b
     if not is_sym(b) and b == 0:
         return a
     if not is_sym(a) and a == 0:
         return b
     ta, tb = _unify(a, b)
-    return ta + tb  # type: ignore[no-any-return]
+    return ta + tb
 
 
 def sub(a: Num, b: Num) -> Num:
     """``a - b``."""
     if not is_sym(a) and not is_sym(b):
-        return a - b  # type: ignore[operator]
+        return a - b
     if not is_sym(b) and b == 0:
         return a
     ta, tb = _unify(a, b)
-    return ta - tb  # type: ignore[no-any-return]
+    return ta - tb
 
 
 def mul(a: Num, b: Num) -> Num:
     """``a * b``."""
     if not is_sym(a) and not is_sym(b):
-        return a * b  # type: ignore[operator]
+        return a * b
     ta, tb = _unify(a, b)
-    return ta * tb  # type: ignore[no-any-return]
+    return ta * tb
 
 
 def neg(a: Num) -> Num:
     """``-a``."""
     if not is_sym(a):
-        return -a  # type: ignore[operator]
-    return -a  # type: ignore[operator]
+        return -a
+    return -a
 
 
 def total(terms: list[Num]) -> Num:
@@ -228,9 +228,9 @@ def py_value(model: z3.ModelRef, x: Any) -> Any:
     if z3.is_false(v):
         return False
     if z3.is_int_value(v):
-        return v.as_long()  # type: ignore[attr-defined]
+        return v.as_long()
     if z3.is_rational_value(v):
-        return Fraction(v.numerator_as_long(), v.denominator_as_long())  # type: ignore[attr-defined]
+        return Fraction(v.numerator_as_long(), v.denominator_as_long())
     if z3.is_algebraic_value(v):
-        return float(v.approx(20).as_decimal(20).rstrip("?"))  # type: ignore[attr-defined]
+        return float(v.approx(20).as_decimal(20).rstrip("?"))
     raise TypeError(f"no Python value for {v}")

@@ -229,4 +229,4 @@ def _plus1(x: Num) -> Num:
 
 def boolterm(b: Bool) -> z3.BoolRef:
     """A Z3 term for a folded boolean."""
-    return lift(b)  # type: ignore[return-value]
+    return lift(b)

@@ -53,7 +53,7 @@ class _Fragment:
         if isinstance(dom, ir.Spans):
             return z3.BoolVal(True)
         if isinstance(dom, ir.Roots):
-            return self.is_root(x)  # type: ignore[no-any-return]
+            return self.is_root(x)
         if isinstance(dom, ir.Rel) and dom.rel in ("children", "parent"):
             p = env[dom.arg.name]
             if dom.rel == "children":
@@ -88,7 +88,7 @@ class _Fragment:
             return z3.Exists([x], z3.And(cond, body))
         if isinstance(node, ir.Field) and node.name in ("has_end", "is_root"):
             s = env[node.base.name]
-            return (self.has_end if node.name == "has_end" else self.is_root)(s)  # type: ignore
+            return (self.has_end if node.name == "has_end" else self.is_root)(s)
         if isinstance(node, ir.Compare):
             (a, da), (b, db) = self.term(node.left, env), self.term(node.right, env)
             rel = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b,

@@ -35,6 +35,10 @@ from workbench.traces.model import (
 
 _HEX = frozenset("0123456789abcdef")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+#: the byte length recorded for an over-long hex id (the length column is int8)
+MAX_ID_BYTES = 127
+#: ids longer than this many characters are reported (a trace id has 32 hex digits)
+LONG_ID = 64
 
 
 def _json_default(value: Any) -> Any:
@@ -78,7 +82,10 @@ class AttrBuilder:
         if isinstance(value, int):
             if _INT64_MIN <= value <= _INT64_MAX:
                 return ATTR_INT, value, float(value), 0
-            return ATTR_FLOAT, 0, float(value), 0
+            try:
+                return ATTR_FLOAT, 0, float(value), 0
+            except OverflowError:  # beyond float range (10**400): keep its sign
+                return ATTR_FLOAT, 0, math.inf if value > 0 else -math.inf, 0
         if isinstance(value, float):
             return ATTR_FLOAT, 0, value, 0
         if isinstance(value, bytes | bytearray | memoryview):
@@ -184,8 +191,8 @@ def parse_id(text: str, nbytes: int) -> tuple[int, int, str | None]:
 
     Well-formed ids (``2 * nbytes`` hex digits) give their value and ``nbytes``; a shorter
     hex id is zero-extended (its text is kept); a non-hex or over-long id is kept as text,
-    with length -1 (not hex) or its byte length, and a stable 64-bit hash as value so that
-    parent pointers written with the same text still resolve.
+    with length -1 (not hex) or its byte length (at most :data:`MAX_ID_BYTES`), and a stable
+    64-bit hash as value so that parent pointers written with the same text still resolve.
     """
     if not text:
         return 0, 0, None
@@ -197,7 +204,7 @@ def parse_id(text: str, nbytes: int) -> tuple[int, int, str | None]:
             return value, nbytes, None
         return value, (digits + 1) // 2, low
     hashed = int.from_bytes(hashlib.blake2b(low.encode(), digest_size=8).digest(), "big")
-    length = (digits + 1) // 2 if _HEX.issuperset(low) else -1
+    length = min((digits + 1) // 2, MAX_ID_BYTES) if _HEX.issuperset(low) else -1
     return hashed, length, low
 
 
@@ -315,6 +322,25 @@ class TableBuilder:
     def __len__(self) -> int:
         return len(self.name)
 
+    def _report_long_ids(self, kept: dict[int, str], what: str, shown: int = 5) -> None:
+        """Warn about ids far longer than any OTLP id (kept as text, judged by the id rules)."""
+        long_rows = [i for i, text in kept.items() if len(text) > LONG_ID]
+        for i in long_rows[:shown]:
+            text = kept[i]
+            self.diagnostics.append(
+                Diagnostic(
+                    self.strings[self.source[i]],
+                    "",
+                    f"{what} of {len(text)} characters ({text[:16]}...) is not a valid id; "
+                    "kept as text",
+                    "warning",
+                )
+            )
+        if len(long_rows) > shown:
+            self.diagnostics.append(
+                Diagnostic("", "", f"{len(long_rows) - shown} more over-long {what}s", "warning")
+            )
+
     # ------------------------------------------------------------------ building
     def build(self) -> SpanTable:
         """Join, sort, resolve and return the table (the builder should not be reused)."""
@@ -345,6 +371,8 @@ class TableBuilder:
         # --- span and parent ids (parsed in input order, then permuted)
         span_val, span_len, span_txt = _parse_ids(self.span_id)
         par_val, par_len, par_txt = _parse_ids(self.parent_id)
+        self._report_long_ids(span_txt, "span id")
+        self._report_long_ids(par_txt, "parent span id")
         # an all-zero parent id means "no parent" in OTLP
         zero_parent = (par_len == 8) & (par_val == 0)
         par_len[zero_parent] = 0

@@ -21,6 +21,7 @@ split (:mod:`workbench.traces.container`). Everything that goes wrong is a
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import glob
 import os
@@ -50,6 +51,7 @@ from workbench.traces.otlp_repair import (
     locate_resource_spans,
     repair_document,
 )
+from workbench.traces.salvage import damage_offset, decode_json, salvage_json, sanitize_utf8
 
 #: File name endings a directory source is searched for.
 TRACE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".pb", ".protobuf", ".protobuf-bin", ".bin")
@@ -280,8 +282,8 @@ def _load_into(
         if docs is None:
             return False
         if len(docs) != 1:  # length-prefixed records (the Collector's file exporter)
-            read = [_load_into(d, name, format, builder, limit, True) for d in docs]
-            return any(read)
+            loaded = [_load_into(d, name, format, builder, limit, True) for d in docs]
+            return any(loaded)
         data = docs[0]
     elif limit and len(data) > limit:
         diagnostics.append(too_big(name, len(data), limit))
@@ -296,20 +298,32 @@ def _load_into(
         return False
     if sniff == "otlp-proto" and format == "auto":
         return otlp_proto.load(data, name, builder)
+    if sniff != "otlp-proto":
+        data = sanitize_utf8(data, name, diagnostics)
     if sniff == "otlp-json" and format in ("auto", "otlp-json"):
         status = _load_otlp_json(data, name, builder)
         if status != "not-otlp":
             return status == "ok"
     try:
-        obj = msgspec.json.decode(data)
+        obj = decode_json(data)
     except RecursionError:
         diagnostics.append(Diagnostic(name, "", "invalid JSON: nested too deeply", "error"))
         return False
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         if format == "auto" and data[:1] == b"\n" and otlp_proto.parses(data):
             return otlp_proto.load(data, name, builder)
+        at = len(diagnostics)
         diagnostics.append(decode_error_diagnostic(exc, data, name))
-        return False
+        fixed = salvage_json(data, damage_offset(exc, data))
+        if fixed is None:
+            return False
+        obj = decode_json(fixed)
+        if classify(obj) == "unknown":
+            return False
+        before = len(builder)
+        read = _load_object(obj, name, format, builder)
+        diagnostics[at] = _kept(diagnostics[at], len(builder) - before)
+        return read
     return _load_object(obj, name, format, builder)
 
 
@@ -392,7 +406,42 @@ def _invalid(exc: Exception, data: bytes, file: str, line: int | None) -> Diagno
 _DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
-def _load_one(data: bytes, batcher: otlp_json.SpanBatcher, line: int | None) -> str:
+def _fail(exc: Exception, data: bytes, b: TableBuilder, file: str, line: int | None) -> str:
+    b.diagnostics.append(_invalid(exc, data, file, line))
+    return "invalid"
+
+
+def _salvage_one(
+    data: bytes, exc: Exception, batcher: otlp_json.SpanBatcher, line: int | None
+) -> str:
+    """Report the damage, then read the records before it (:func:`salvage_json`)."""
+    diagnostics = batcher.builder.diagnostics
+    at = len(diagnostics)
+    diagnostics.append(_invalid(exc, data, batcher.file, line))
+    if isinstance(exc, RecursionError):
+        return "invalid"
+    fixed = salvage_json(data, damage_offset(exc, data))
+    status = "invalid"
+    if fixed is not None:
+        batcher.flush()
+        before = len(batcher.builder)
+        status = _load_one(fixed, batcher, line, salvage=False)
+        batcher.flush()
+        diagnostics[at] = _kept(diagnostics[at], len(batcher.builder) - before)
+    return "invalid" if status == "not-otlp" else status
+
+
+def _kept(diagnostic: Diagnostic, n: int) -> Diagnostic:
+    if n <= 0:
+        return diagnostic
+    what = "the span" if n == 1 else f"all {n} spans"
+    message = f"{diagnostic.message}; {what} before it read, the record at the damage dropped"
+    return dataclasses.replace(diagnostic, message=message)
+
+
+def _load_one(
+    data: bytes, batcher: otlp_json.SpanBatcher, line: int | None, salvage: bool = True
+) -> str:
     """Queue (fast path) or append (tolerant path) one document; returns its status."""
     b = batcher.builder
     try:
@@ -400,8 +449,11 @@ def _load_one(data: bytes, batcher: otlp_json.SpanBatcher, line: int | None) -> 
     except msgspec.ValidationError:
         doc = None
     except _DECODE_ERRORS as exc:
-        b.diagnostics.append(_invalid(exc, data, batcher.file, line))
-        return "invalid"
+        return (
+            _salvage_one(data, exc, batcher, line)
+            if salvage
+            else _fail(exc, data, b, batcher.file, line)
+        )
     if doc is not None:
         found = otlp_json.lazy_resource_spans(doc)
         if found is None:
@@ -414,10 +466,13 @@ def _load_one(data: bytes, batcher: otlp_json.SpanBatcher, line: int | None) -> 
     # the tolerant path, in input order
     batcher.flush()
     try:
-        obj = msgspec.json.decode(data)
+        obj = decode_json(data)
     except _DECODE_ERRORS as exc:
-        b.diagnostics.append(_invalid(exc, data, batcher.file, line))
-        return "invalid"
+        return (
+            _salvage_one(data, exc, batcher, line)
+            if salvage
+            else _fail(exc, data, b, batcher.file, line)
+        )
     status, repaired = repair_document(obj, Repairer(batcher.file, b.diagnostics, line))
     if repaired is not None:
         otlp_json.append_resource_spans(b, repaired, batcher.file)

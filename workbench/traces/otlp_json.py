@@ -569,15 +569,14 @@ class SpanBatcher:
             spans = _SPANS_DECODER.decode(joined)
             append_spans(self.builder, spans, res, scopes, self.file)
             return
-        except (msgspec.ValidationError, Fallback):
+        except (msgspec.DecodeError, Fallback):
             pass
         from workbench.traces.otlp_repair import Repairer
+        from workbench.traces.salvage import decode_json
 
         repairers: dict[int | None, Repairer] = {}
         kept: tuple[list[Span], list[int], list[int]] = ([], [], [])
-        for obj, r, c, (path, k, line) in zip(
-            msgspec.json.decode(joined), res, scopes, where, strict=True
-        ):
+        for obj, r, c, (path, k, line) in zip(decode_json(joined), res, scopes, where, strict=True):
             rep = repairers.get(line)
             if rep is None:
                 rep = repairers[line] = Repairer(self.file, self.builder.diagnostics, line)

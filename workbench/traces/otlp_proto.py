@@ -58,10 +58,14 @@ def load(data: bytes, file: str, builder: TableBuilder) -> bool:
     try:
         request = ExportTraceServiceRequest.FromString(data)
     except (DecodeError, ValueError) as exc:
-        builder.diagnostics.append(
-            Diagnostic(file, "", f"invalid OTLP protobuf trace message: {exc}", "error")
-        )
-        return False
+        message = f"invalid OTLP protobuf trace message: {exc}"
+        request = _salvaged(data)
+        if request is None:
+            builder.diagnostics.append(Diagnostic(file, "", message, "error"))
+            return False
+        n = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+        message += f"; the {n} complete spans before the damage read"
+        builder.diagnostics.append(Diagnostic(file, "", message, "error"))
     if data and not request.resource_spans:
         builder.diagnostics.append(
             Diagnostic(file, "", "not an OTLP protobuf trace message (no resource spans)", "error")
@@ -69,6 +73,85 @@ def load(data: bytes, file: str, builder: TableBuilder) -> bool:
         return False
     _Walker(file, builder).request(request)
     return True
+
+
+#: the nested messages a truncated request is salvaged into: request.resource_spans (1),
+#: ResourceSpans.scope_spans (2); a truncated span (ScopeSpans.spans) is dropped whole
+_NESTED: dict[str, dict[int, str]] = {
+    "request": {1: "resource_spans"},
+    "resource_spans": {2: "scope_spans"},
+    "scope_spans": {},
+}
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """A base-128 varint at ``pos`` and the position after it; IndexError when cut off."""
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80 or shift > 63:
+            return value, pos
+        shift += 7
+
+
+def _encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def salvage_prefix(data: bytes, level: str = "request") -> bytes:
+    """The complete fields of a message cut off (or damaged) part-way: whole fields are kept,
+    a cut ``resource_spans`` / ``scope_spans`` is salvaged recursively, anything else cut is
+    dropped (a cut span among them)."""
+    out = bytearray()
+    pos, n = 0, len(data)
+    try:
+        while pos < n:
+            start = pos
+            key, pos = _varint(data, pos)
+            wire, field = key & 7, key >> 3
+            if wire == 0:
+                _, pos = _varint(data, pos)
+            elif wire == 1:
+                pos += 8
+            elif wire == 5:
+                pos += 4
+            elif wire == 2:
+                length, body = _varint(data, pos)
+                pos = body + length
+                if pos > n:
+                    child = _NESTED[level].get(field)
+                    if child is not None:
+                        inner = salvage_prefix(data[body:], child)
+                        if inner:
+                            out += data[start : body - len(_encode_varint(length))]
+                            out += _encode_varint(len(inner)) + inner
+                    break
+            else:
+                break
+            if pos > n:
+                break
+            out += data[start:pos]
+    except IndexError:
+        pass
+    return bytes(out)
+
+
+def _salvaged(data: bytes) -> Any:
+    """The request made of the complete records before the damage, or None."""
+    try:
+        request = ExportTraceServiceRequest.FromString(salvage_prefix(data))
+    except (DecodeError, ValueError):
+        return None
+    if not any(ss.spans for rs in request.resource_spans for ss in rs.scope_spans):
+        return None
+    return request
 
 
 def _to_python(value: Any) -> Any:

@@ -290,9 +290,9 @@ class _Reader:
         ns: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
             ns = value * 1000
-        elif isinstance(value, float) and math.isfinite(value):
+        elif isinstance(value, float) and math.isfinite(value * 1000):  # 1e306 * 1000 = inf
             ns = round(value * 1000)
-        elif isinstance(value, str) and value.strip().isdigit():
+        elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             ns = int(value) * 1000
         if ns is None or not -TIME_LIMIT <= ns <= TIME_LIMIT:
             got = type_name(value) if ns is None else f"{value} (out of range)"

@@ -1,0 +1,243 @@
+"""End to end: from trace files on disk to a report, otlspec against what a user would write.
+
+Usage::
+
+    python benchmarks/e2e.py                       # 10k and 100k spans, OTLP JSON and protobuf
+    python benchmarks/e2e.py --sizes 10k,100k,1m   # pick sizes (1m takes minutes on 2 cores)
+    python benchmarks/e2e.py --sizes 10m --huge    # 10M spans (needs --huge: ~6 GB of files)
+    python benchmarks/e2e.py --formats otlp-json --report json
+
+Data comes from the project's generator (``otlspec gen``, ~33 spans per trace, cached under
+``--data``). For each (size, format):
+
+``otlspec``  ``otlspec check stdlib DIR`` (46 properties) in a fresh process, the CLI's own
+             steps timed phase by phase (``benchmarks/phases.py --one``): load, index, kernel
+             loading, verdict kernels, witnesses, report. A first run warms the kernel cache;
+             the second is reported.
+``duckdb``   ``read_json`` over the same OTLP JSON files + SQL for four structural checks:
+             parent exists, child contained in its parent with 50 ms skew, unique span ids,
+             exactly one root.
+``python``   the same four checks in plain Python (orjson + dicts).
+
+Every engine runs in its own process; wall time includes interpreter start and imports, and
+peak RSS is the process's own (``wait4``). The baselines read OTLP JSON only (DuckDB has no
+protobuf reader), so for ``otlp-proto`` they are shown against the JSON files of the same
+traces. The table gives seconds, spans/s, ratios to otlspec and peak RSS, and is written to
+``benchmarks/results/e2e.json``. The baselines' failing-trace counts are printed beside
+otlspec's counts for the corresponding stdlib properties.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SPANS_PER_TRACE = 33.4  # of the generator's default topology (measured)
+SKEW_NS = 50_000_000
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
+#: the stdlib properties closest to the four baseline checks
+COUNTERPARTS = {"parent_exists": "parent_exists", "contained": "child_ends_within_parent",
+                "unique_ids": "unique_span_ids", "one_root": "single_root"}
+
+DUCKDB_SQL = """
+CREATE TABLE spans AS
+SELECT s.traceId AS t, s.spanId AS id, coalesce(s.parentSpanId, '') AS p,
+       CAST(s.startTimeUnixNano AS BIGINT) AS st, CAST(s.endTimeUnixNano AS BIGINT) AS en
+FROM (SELECT unnest(ss.spans) AS s
+      FROM (SELECT unnest(rs.scopeSpans) AS ss
+            FROM (SELECT unnest(resourceSpans) AS rs FROM read_json(?, maximum_object_size=1e9))));
+"""
+DUCKDB_CHECKS = {
+    "parent_exists": """SELECT count(DISTINCT c.t) FROM spans c WHERE c.p <> '' AND NOT EXISTS
+                        (SELECT 1 FROM spans p WHERE p.t = c.t AND p.id = c.p)""",
+    "contained": f"""SELECT count(DISTINCT c.t) FROM spans c JOIN spans p ON p.t = c.t
+                     AND p.id = c.p WHERE c.st < p.st - {SKEW_NS} OR c.en > p.en + {SKEW_NS}""",
+    "unique_ids": """SELECT count(DISTINCT t) FROM (SELECT t, id FROM spans GROUP BY t, id
+                     HAVING count(*) > 1)""",
+    "one_root": """SELECT count(*) FROM (SELECT t FROM spans GROUP BY t
+                   HAVING sum(CASE WHEN p = '' THEN 1 ELSE 0 END) <> 1)""",
+}
+
+
+def generate(n_spans: int, fmt: str, data: Path) -> Path:
+    """The generated dataset of about ``n_spans`` spans in ``fmt`` (made once, cached)."""
+    out = data / f"{fmt}-{n_spans}"
+    if not (out / "manifest.json").exists():
+        traces = max(1, round(n_spans / SPANS_PER_TRACE))
+        subprocess.run([sys.executable, "-m", "workbench.cli", "gen", "--traces", str(traces),
+                        "--seed", "1", "--format", fmt, "--out", str(out)], check=True,
+                       stdout=subprocess.DEVNULL)
+    return out / "traces"
+
+
+def run_child(cmd: list[str], timeout: float) -> tuple[float, str]:
+    """Run ``cmd``; returns (wall seconds, stdout). Children report their own peak RSS."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}): {err[-2000:]}")
+    return wall, out
+
+
+def _own_rss() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def otlspec_run(traces: Path, report: str, timeout: float) -> dict[str, Any]:
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "phases.py"), str(traces), "--one", report]
+    run_child(cmd, timeout)  # warms the kernel cache (and the page cache)
+    wall, out = run_child(cmd, timeout)
+    run = json.loads(out.strip().splitlines()[-1])
+    run["wall"] = wall
+    return run
+
+
+def duckdb_main(files: list[str]) -> dict[str, Any]:
+    import duckdb
+
+    con = duckdb.connect()
+    t0 = time.perf_counter()
+    con.execute(DUCKDB_SQL, [files])
+    load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    counts = {k: con.execute(q).fetchone()[0] for k, q in DUCKDB_CHECKS.items()}
+    return {"load": load, "check": time.perf_counter() - t0, "failing": counts,
+            "spans": con.execute("SELECT count(*) FROM spans").fetchone()[0]}
+
+
+def python_main(files: list[str]) -> dict[str, Any]:
+    import orjson
+
+    t0 = time.perf_counter()
+    traces: dict[str, list[tuple[str, str, int, int]]] = {}
+    for f in files:
+        doc = orjson.loads(Path(f).read_bytes())
+        for rs in doc.get("resourceSpans", []):
+            for ss in rs.get("scopeSpans", []):
+                for s in ss.get("spans", []):
+                    traces.setdefault(s["traceId"], []).append(
+                        (s["spanId"], s.get("parentSpanId", ""), int(s["startTimeUnixNano"]),
+                         int(s["endTimeUnixNano"])))
+    load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    failing = dict.fromkeys(DUCKDB_CHECKS, 0)
+    n = 0
+    for spans in traces.values():
+        n += len(spans)
+        by_id: dict[str, tuple[str, str, int, int]] = {}
+        dup = False
+        for sp in spans:
+            dup |= sp[0] in by_id
+            by_id[sp[0]] = sp
+        orphan = contained = False
+        roots = 0
+        for _sid, pid, st, en in spans:
+            if not pid:
+                roots += 1
+                continue
+            p = by_id.get(pid)
+            if p is None:
+                orphan = True
+            elif st < p[2] - SKEW_NS or en > p[3] + SKEW_NS:
+                contained = True
+        failing["parent_exists"] += orphan
+        failing["contained"] += contained
+        failing["unique_ids"] += dup
+        failing["one_root"] += roots != 1
+    return {"load": load, "check": time.perf_counter() - t0, "failing": failing, "spans": n}
+
+
+def baseline(engine: str, traces: Path, timeout: float) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--baseline", engine, str(traces)]
+    wall, out = run_child(cmd, timeout)
+    res = json.loads(out.strip().splitlines()[-1])
+    res.update(wall=wall)
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k,100k,1m,10m")
+    ap.add_argument("--formats", default="otlp-json,otlp-proto")
+    ap.add_argument("--report", default="json", choices=("text", "json", "sarif", "junit"))
+    ap.add_argument("--huge", action="store_true", help="allow 10m (about 6 GB of files)")
+    ap.add_argument("--data", default="/tmp/otlspec-e2e", help="where generated data is kept")
+    ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "e2e.json"))
+    ap.add_argument("--baseline", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.baseline:
+        files = sorted(str(p) for p in Path(args.paths[0]).glob("*.json"))
+        res = (duckdb_main if args.baseline == "duckdb" else python_main)(files)
+        res["rss"] = _own_rss()
+        print(json.dumps(res))
+        return 0
+    sizes = [SIZES[s.strip().lower()] for s in args.sizes.split(",")]
+    if SIZES["10m"] in sizes and not args.huge:
+        ap.error("10m spans needs --huge")
+    data = Path(args.data)
+    rows: list[dict[str, Any]] = []
+    for n in sizes:
+        json_traces = generate(n, "otlp-json", data)
+        base = {e: baseline(e, json_traces, args.timeout) for e in ("duckdb", "python")}
+        for fmt in args.formats.split(","):
+            traces = generate(n, fmt, data)
+            run = otlspec_run(traces, args.report, args.timeout)
+            ph = run["phases"]
+            rows.append({"size": n, "format": fmt, "engine": "otlspec", "spans": run["spans"],
+                         "wall": run["wall"], "rss": run["peak_rss_mb"], "phases": ph,
+                         "report_bytes": run["report_bytes"]})
+            for e, b in base.items():
+                rows.append({"size": n, "format": fmt, "engine": e, "spans": b["spans"],
+                             "wall": b["wall"], "rss": b["rss"], "phases":
+                             {"load": b["load"], "check": b["check"]},
+                             "failing": b["failing"]})
+    print(f"\n--format {args.report}; wall = whole process; ratio = engine wall / otlspec wall")
+    head = ("| spans | format | engine | wall s | spans/s | ratio | load | index | kernels "
+            "| check | report | peak RSS MiB | B/span |")
+    print(head)
+    print("|" + "---|" * 13)
+    ref: dict[tuple[int, str], float] = {}
+    for r in rows:
+        if r["engine"] == "otlspec":
+            ref[(r["size"], r["format"])] = r["wall"]
+    for r in rows:
+        ph = r["phases"]
+        kern = ph.get("compile", 0.0)
+        chk = ph.get("check", 0.0) + ph.get("witness", 0) + ph.get("render", 0) + ph.get(
+            "reference", 0) + ph.get("grouped", 0)
+        idx = ph.get("index")
+        print(f"| {r['spans']:,} | {r['format']} | {r['engine']} | {r['wall']:.2f} | "
+              f"{r['spans'] / r['wall']:,.0f} | {r['wall'] / ref[(r['size'], r['format'])]:.2f} "
+              f"| {ph['load']:.2f} | {'-' if idx is None else f'{idx:.2f}'} | "
+              f"{'-' if r['engine'] != 'otlspec' else f'{kern:.2f}'} | {chk:.2f} | "
+              f"{ph.get('report', 0):.2f} | {r['rss']:,.0f} | "
+              f"{r['rss'] * 2**20 / max(1, r['spans']):,.0f} |")
+    for r in rows:
+        if r["engine"] != "otlspec" and r["format"] == "otlp-json":
+            print(f"{r['spans']:,} spans, {r['engine']} failing traces: {r['failing']}")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"report": args.report, "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())

@@ -1,0 +1,267 @@
+"""``otlspec serve`` load benchmark: loopback OTLP senders against a real server process.
+
+For each configuration (transport x backend) a fresh ``otlspec serve`` process is started with
+a SQLite store in a temporary directory. Generated traces (``workbench.datasets.generate``, about
+20 spans each, optionally with faults) are cut into export requests of ``--batch`` spans in trace
+order, as an SDK's batch processor sends them, and sent by ``--senders`` threads:
+
+* **saturation**: as fast as the server admits them (refusals are retried after the
+  ``Retry-After`` the server asks, and counted);
+* **paced**: at half the saturation rate, to read the deep-path latency (trace complete ->
+  verdict stored) of a server that keeps up.
+
+Reported per run: ingest spans/s (all requests answered), end-to-end spans/s (every trace
+checked and stored), refused requests, lost spans (sent - received - rejected, plus dropped),
+deep-path latency p50/p99/max and the server's peak RSS.
+
+Usage::
+
+    PYTHONPATH=. python benchmarks/serve.py [--quick] [--traces N] [--batch 512]
+
+Prints a table and writes ``benchmarks/results/serve.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (  # noqa: E402
+    ExportTraceServiceRequest,
+)
+
+from workbench.serve.replay import GrpcSender, assemble, explode, send_http  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "serve.json"
+#: seconds after which a trace whose root never ends is checked anyway (faults remove roots)
+MAX_AGE = 3.0
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def workload(n_traces: int, batch: int, seed: int = 5,
+             faults: float = 0.0) -> tuple[list[ExportTraceServiceRequest], int, int]:
+    """Export requests of ``batch`` spans (traces contiguous), the numbers of spans and
+    traces."""
+    from workbench.datasets.faults import inject, parse_faults
+    from workbench.datasets.generator import generate
+    from workbench.datasets.writer import otlp_proto
+    from workbench.serve.decode import invalid_reason
+
+    ds = generate(traces=n_traces, seed=seed, services=8)
+    if faults:
+        inject(ds, parse_faults("all", n_traces, rate=faults), seed=seed)
+    request = ExportTraceServiceRequest.FromString(otlp_proto(ds, ds.traces))
+    triples = [t for t in explode(request) if not invalid_reason(t[2])]
+    n_traces = len({t[2].trace_id for t in triples})  # faults merge and split some traces
+    requests = [assemble(triples[i:i + batch]) for i in range(0, len(triples), batch)]
+    return requests, len(triples), n_traces
+
+
+class Served:
+    """An ``otlspec serve`` process, its ports and its memory samples."""
+
+    def __init__(self, backend: str, idle: float, folder: str) -> None:
+        self.grpc, self.http, self.api = _port(), _port(), _port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.cli", "serve", "--spec", "stdlib",
+             "--grpc-port", str(self.grpc), "--http-port", str(self.http),
+             "--ui-port", str(self.api), "--store", os.path.join(folder, "results.db"),
+             "--idle", str(idle), "--max-age", str(MAX_AGE), "--backend", backend],
+            cwd=ROOT, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                if self.get("/readyz").get("ready"):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("otlspec serve did not become ready")
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        p = psutil.Process(self.proc.pid)
+        while not self._stop.wait(0.05):
+            try:
+                self.peak_rss = max(self.peak_rss, p.memory_info().rss)
+            except psutil.Error:
+                return
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.api}{path}", timeout=10) as r:
+            return json.loads(r.read())
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.proc.terminate()
+        self.proc.wait(120)
+
+
+def send_all(served: Served, requests: list[ExportTraceServiceRequest], transport: str,
+             senders: int, rate: float | None) -> tuple[float, int]:
+    """Send every request; returns the wall time and how many were refused (and retried)."""
+    refused = [0] * senders
+    t0 = time.perf_counter()
+
+    def run(k: int) -> None:
+        import grpc
+
+        mine = requests[k::senders]
+        grpc_sender = GrpcSender(served.grpc) if transport == "grpc" else None
+        n_spans = sum(len(ss.spans) for r in mine for rs in r.resource_spans
+                      for ss in rs.scope_spans)
+        per_span = senders / rate if rate else 0.0
+        sent = 0
+        for req in mine:
+            if per_span:
+                wait = t0 + sent * per_span - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+            while True:
+                if grpc_sender is not None:
+                    try:
+                        grpc_sender.send(req, timeout=60)
+                        break
+                    except grpc.RpcError as err:
+                        if err.code() != grpc.StatusCode.UNAVAILABLE:
+                            raise
+                else:
+                    code, _ = send_http(served.http, req, json_body=transport == "http-json",
+                                        timeout=60)
+                    if code == 200:
+                        break
+                    if code != 503:
+                        raise RuntimeError(f"HTTP {code}")
+                refused[k] += 1
+                time.sleep(0.05)
+            sent += sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
+        assert sent == n_spans
+        if grpc_sender is not None:
+            grpc_sender.close()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0, sum(refused)
+
+
+def one_run(transport: str, backend: str, requests: list[ExportTraceServiceRequest],
+            n_spans: int, n_traces: int, senders: int, rate: float | None,
+            idle: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        served = Served(backend, idle, folder)
+        try:
+            t0 = time.perf_counter()
+            send_wall, refused = send_all(served, requests, transport, senders, rate)
+            while True:
+                stats = served.get("/api/stats")
+                if stats["traces"].get("checked", 0) >= n_traces:
+                    break
+                if time.perf_counter() - t0 > 300:
+                    raise RuntimeError(f"only {stats['traces']} of {n_traces} traces checked "
+                                       "after 300 s")
+                time.sleep(0.05)
+            e2e_wall = time.perf_counter() - t0 - idle  # the idle wait is policy, not work
+            live = stats["live"]
+            metrics = urllib.request.urlopen(
+                f"http://127.0.0.1:{served.api}/metrics", timeout=10).read().decode()
+        finally:
+            served.stop()
+    lost = n_spans - live["spans_received"] + sum(live["dropped"].values())
+    deep_max = _histogram_max(metrics)
+    return {
+        "transport": transport, "backend": backend,
+        "mode": "paced" if rate else "saturation",
+        "offered_spans_per_s": rate, "spans": n_spans, "traces": n_traces,
+        "ingest_spans_per_s": n_spans / send_wall,
+        "e2e_spans_per_s": n_spans / max(e2e_wall, 1e-9),
+        "refused_requests": refused, "lost_spans": lost,
+        "deep_p50_ms": live["deep_path_p50_s"] * 1e3, "deep_p99_ms": live["deep_path_p99_s"] * 1e3,
+        "deep_max_bucket_ms": deep_max,
+        "peak_rss_mib": served.peak_rss / 2**20,
+    }
+
+
+def _histogram_max(text: str) -> float | None:
+    """The upper bound (ms) of the highest non-empty latency bucket."""
+    prev, top = 0, None
+    for line in text.splitlines():
+        if line.startswith("otlspec_deep_path_latency_seconds_bucket"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            count = int(float(line.rsplit(" ", 1)[1]))
+            if count > prev:
+                top = float("inf") if le == "+Inf" else float(le) * 1e3
+            prev = count
+    return top
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--traces", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=512, help="spans per export request")
+    ap.add_argument("--senders", type=int, default=2)
+    ap.add_argument("--idle", type=float, default=0.5)
+    ap.add_argument("--quick", action="store_true", help="fewer traces and configurations")
+    ap.add_argument("--faults", type=float, default=0.0,
+                    help="share of traces with injected faults (some lose their root, and "
+                    "wait for --max-age)")
+    ap.add_argument("--json", default=str(RESULTS))
+    args = ap.parse_args()
+    n_traces = 600 if args.quick else args.traces
+    requests, n_spans, n_traces = workload(n_traces, args.batch, faults=args.faults)
+    configs = [("grpc", "auto"), ("http-protobuf", "auto")]
+    if not args.quick:
+        configs += [("http-json", "auto"), ("grpc", "reference")]
+    rows = []
+    for transport, backend in configs:
+        sat = one_run(transport, backend, requests, n_spans, n_traces, args.senders, None,
+                      args.idle)
+        rows.append(sat)
+        paced = one_run(transport, backend, requests, n_spans, n_traces, args.senders,
+                        sat["e2e_spans_per_s"] / 2, args.idle)
+        rows.append(paced)
+    head = (f"{'transport':<14}{'backend':<10}{'mode':<11}{'ingest/s':>10}{'e2e/s':>9}"
+            f"{'refused':>8}{'lost':>6}{'deep p50':>10}{'p99':>9}{'max<=':>8}{'RSS MiB':>9}")
+    print(f"otlspec serve: {n_traces} traces, {n_spans} spans, {len(requests)} requests of "
+          f"<= {args.batch} spans, {args.senders} senders, {os.cpu_count()} CPUs")
+    print(head)
+    for r in rows:
+        print(f"{r['transport']:<14}{r['backend']:<10}{r['mode']:<11}"
+              f"{r['ingest_spans_per_s']:>10.0f}{r['e2e_spans_per_s']:>9.0f}"
+              f"{r['refused_requests']:>8}{r['lost_spans']:>6}{r['deep_p50_ms']:>8.1f}ms"
+              f"{r['deep_p99_ms']:>7.1f}ms{r['deep_max_bucket_ms'] or 0:>8.0f}"
+              f"{r['peak_rss_mib']:>9.0f}")
+    out = {"python": platform.python_version(), "cpus": os.cpu_count(),
+           "traces": n_traces, "spans": n_spans, "batch": args.batch, "rows": rows}
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(out, indent=2), encoding="utf-8")
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,340 @@
+; benchmark generated from python API
+(set-info :status unknown)
+(declare-fun s0.kind () Int)
+(declare-fun s0.kind_index () Int)
+(declare-fun s0.name () Int)
+(declare-fun s0.status () Int)
+(declare-fun s0.status_message () Int)
+(declare-fun s0.service () Int)
+(declare-fun s0.scope () Int)
+(declare-fun s0.trace_state () Int)
+(declare-fun s0.start () Int)
+(declare-fun s0.end () Int)
+(declare-fun s0.has_end () Bool)
+(declare-fun s0.flags () Int)
+(declare-fun s0.depth () Int)
+(declare-fun s0.parent () Int)
+(declare-fun s1.depth () Int)
+(declare-fun s1.act () Bool)
+(declare-fun s2.depth () Int)
+(declare-fun s2.act () Bool)
+(declare-fun s1.kind () Int)
+(declare-fun s1.kind_index () Int)
+(declare-fun s1.name () Int)
+(declare-fun s1.status () Int)
+(declare-fun s1.status_message () Int)
+(declare-fun s1.service () Int)
+(declare-fun s1.scope () Int)
+(declare-fun s1.trace_state () Int)
+(declare-fun s1.start () Int)
+(declare-fun s1.end () Int)
+(declare-fun s1.has_end () Bool)
+(declare-fun s1.flags () Int)
+(declare-fun s1.parent () Int)
+(declare-fun s2.kind () Int)
+(declare-fun s2.kind_index () Int)
+(declare-fun s2.name () Int)
+(declare-fun s2.status () Int)
+(declare-fun s2.status_message () Int)
+(declare-fun s2.service () Int)
+(declare-fun s2.scope () Int)
+(declare-fun s2.trace_state () Int)
+(declare-fun s2.start () Int)
+(declare-fun s2.end () Int)
+(declare-fun s2.has_end () Bool)
+(declare-fun s2.flags () Int)
+(declare-fun s2.parent () Int)
+(assert
+ (let (($t0 (= s0.kind 6)))
+ (let (($t1 (= s0.kind 10)))
+ (let (($t2 (= s0.kind 5)))
+ (let (($t3 (= s0.kind 11)))
+ (let (($t4 (= s0.kind 8)))
+ (let (($t5 (= s0.kind 13)))
+ (or $t5 $t4 $t3 $t2 $t1 $t0))))))))
+(assert
+ (let (($t0 (= s0.kind 6)))
+ (let (($t6 (= (= s0.kind_index 5) $t0)))
+ (let (($t1 (= s0.kind 10)))
+ (let (($t7 (= (= s0.kind_index 4) $t1)))
+ (let (($t2 (= s0.kind 5)))
+ (let (($t8 (= (= s0.kind_index 3) $t2)))
+ (let (($t3 (= s0.kind 11)))
+ (let (($t9 (= (= s0.kind_index 2) $t3)))
+ (let (($t4 (= s0.kind 8)))
+ (let (($t10 (= (= s0.kind_index 1) $t4)))
+ (let (($t5 (= s0.kind 13)))
+ (let (($t11 (= (= s0.kind_index 0) $t5)))
+ (and $t11 $t10 $t9 $t8 $t7 $t6))))))))))))))
+(assert
+ (let (($t12 (>= s0.name 0)))
+ (and $t12 (< s0.name 19))))
+(assert
+ (or (= s0.status 12) (= s0.status 9) (= s0.status 7)))
+(assert
+ (let (($t13 (>= s0.status_message 0)))
+ (and $t13 (< s0.status_message 19))))
+(assert
+ (let (($t14 (>= s0.service 0)))
+ (and $t14 (< s0.service 19))))
+(assert
+ (let (($t15 (>= s0.scope 0)))
+ (and $t15 (< s0.scope 19))))
+(assert
+ (let (($t16 (>= s0.trace_state 0)))
+ (and $t16 (< s0.trace_state 19))))
+(assert
+ (>= s0.start 1700000000000000000))
+(assert
+ (<= s0.start 5000000000000000000))
+(assert
+ (<= s0.end 5000000000000000000))
+(assert
+ (=> s0.has_end (>= s0.end s0.start)))
+(assert
+ (let (($t17 (= s0.end s0.start)))
+ (let (($t18 (not s0.has_end)))
+ (=> $t18 $t17))))
+(assert
+ (>= s0.flags 0))
+(assert
+ (< s0.flags 4294967296))
+(assert
+ (>= s0.depth 0))
+(assert
+ (let (($t19 (= s0.parent 2)))
+ (let (($t20 (= s0.parent 1)))
+ (let (($t21 (= s0.parent (- 1))))
+ (or $t21 (= s0.parent (- 2)) $t20 $t19)))))
+(assert
+ (let (($t20 (= s0.parent 1)))
+ (=> $t20 (and s1.act (= s0.depth (+ s1.depth 1))))))
+(assert
+ (let (($t19 (= s0.parent 2)))
+ (=> $t19 (and s2.act (= s0.depth (+ s2.depth 1))))))
+(assert
+ (let (($t22 (= s0.depth 0)))
+ (=> (< s0.parent 0) $t22)))
+(assert
+ (let (($t23 (= s1.kind 6)))
+ (let (($t24 (= s1.kind 10)))
+ (let (($t25 (= s1.kind 5)))
+ (let (($t26 (= s1.kind 11)))
+ (let (($t27 (= s1.kind 8)))
+ (let (($t28 (= s1.kind 13)))
+ (or $t28 $t27 $t26 $t25 $t24 $t23))))))))
+(assert
+ (let (($t23 (= s1.kind 6)))
+ (let (($t29 (= (= s1.kind_index 5) $t23)))
+ (let (($t24 (= s1.kind 10)))
+ (let (($t30 (= (= s1.kind_index 4) $t24)))
+ (let (($t25 (= s1.kind 5)))
+ (let (($t31 (= (= s1.kind_index 3) $t25)))
+ (let (($t26 (= s1.kind 11)))
+ (let (($t32 (= (= s1.kind_index 2) $t26)))
+ (let (($t27 (= s1.kind 8)))
+ (let (($t33 (= (= s1.kind_index 1) $t27)))
+ (let (($t28 (= s1.kind 13)))
+ (let (($t34 (= (= s1.kind_index 0) $t28)))
+ (and $t34 $t33 $t32 $t31 $t30 $t29))))))))))))))
+(assert
+ (let (($t35 (>= s1.name 0)))
+ (and $t35 (< s1.name 19))))
+(assert
+ (let (($t36 (= s1.status 7)))
+ (let (($t37 (= s1.status 9)))
+ (let (($t38 (= s1.status 12)))
+ (or $t38 $t37 $t36)))))
+(assert
+ (let (($t39 (>= s1.status_message 0)))
+ (and $t39 (< s1.status_message 19))))
+(assert
+ (let (($t40 (>= s1.service 0)))
+ (and $t40 (< s1.service 19))))
+(assert
+ (let (($t41 (>= s1.scope 0)))
+ (and $t41 (< s1.scope 19))))
+(assert
+ (let (($t42 (>= s1.trace_state 0)))
+ (and $t42 (< s1.trace_state 19))))
+(assert
+ (>= s1.start 1700000000000000000))
+(assert
+ (<= s1.start 5000000000000000000))
+(assert
+ (<= s1.end 5000000000000000000))
+(assert
+ (=> s1.has_end (>= s1.end s1.start)))
+(assert
+ (let (($t43 (= s1.end s1.start)))
+ (let (($t44 (not s1.has_end)))
+ (=> $t44 $t43))))
+(assert
+ (>= s1.flags 0))
+(assert
+ (< s1.flags 4294967296))
+(assert
+ (>= s1.depth 0))
+(assert
+ (let (($t45 (= s1.parent 2)))
+ (let (($t46 (= s1.parent 0)))
+ (let (($t47 (= s1.parent (- 1))))
+ (or $t47 (= s1.parent (- 2)) $t46 $t45)))))
+(assert
+ (let (($t46 (= s1.parent 0)))
+ (=> $t46 (and true (= s1.depth (+ s0.depth 1))))))
+(assert
+ (let (($t45 (= s1.parent 2)))
+ (=> $t45 (and s2.act (= s1.depth (+ s2.depth 1))))))
+(assert
+ (let (($t48 (= s1.depth 0)))
+ (=> (< s1.parent 0) $t48)))
+(assert
+ (let (($t49 (= s2.kind 6)))
+ (let (($t50 (= s2.kind 10)))
+ (let (($t51 (= s2.kind 5)))
+ (let (($t52 (= s2.kind 11)))
+ (let (($t53 (= s2.kind 8)))
+ (let (($t54 (= s2.kind 13)))
+ (or $t54 $t53 $t52 $t51 $t50 $t49))))))))
+(assert
+ (let (($t49 (= s2.kind 6)))
+ (let (($t55 (= (= s2.kind_index 5) $t49)))
+ (let (($t50 (= s2.kind 10)))
+ (let (($t56 (= (= s2.kind_index 4) $t50)))
+ (let (($t51 (= s2.kind 5)))
+ (let (($t57 (= (= s2.kind_index 3) $t51)))
+ (let (($t52 (= s2.kind 11)))
+ (let (($t58 (= (= s2.kind_index 2) $t52)))
+ (let (($t53 (= s2.kind 8)))
+ (let (($t59 (= (= s2.kind_index 1) $t53)))
+ (let (($t54 (= s2.kind 13)))
+ (let (($t60 (= (= s2.kind_index 0) $t54)))
+ (and $t60 $t59 $t58 $t57 $t56 $t55))))))))))))))
+(assert
+ (let (($t61 (>= s2.name 0)))
+ (and $t61 (< s2.name 19))))
+(assert
+ (let (($t62 (= s2.status 7)))
+ (let (($t63 (= s2.status 9)))
+ (let (($t64 (= s2.status 12)))
+ (or $t64 $t63 $t62)))))
+(assert
+ (let (($t65 (>= s2.status_message 0)))
+ (and $t65 (< s2.status_message 19))))
+(assert
+ (let (($t66 (>= s2.service 0)))
+ (and $t66 (< s2.service 19))))
+(assert
+ (let (($t67 (>= s2.scope 0)))
+ (and $t67 (< s2.scope 19))))
+(assert
+ (let (($t68 (>= s2.trace_state 0)))
+ (and $t68 (< s2.trace_state 19))))
+(assert
+ (>= s2.start 1700000000000000000))
+(assert
+ (<= s2.start 5000000000000000000))
+(assert
+ (<= s2.end 5000000000000000000))
+(assert
+ (=> s2.has_end (>= s2.end s2.start)))
+(assert
+ (let (($t69 (= s2.end s2.start)))
+ (let (($t70 (not s2.has_end)))
+ (=> $t70 $t69))))
+(assert
+ (>= s2.flags 0))
+(assert
+ (< s2.flags 4294967296))
+(assert
+ (>= s2.depth 0))
+(assert
+ (let (($t71 (= s2.parent 1)))
+ (let (($t72 (= s2.parent 0)))
+ (let (($t73 (= s2.parent (- 2))))
+ (let (($t74 (= s2.parent (- 1))))
+ (or $t74 $t73 $t72 $t71))))))
+(assert
+ (let (($t72 (= s2.parent 0)))
+ (=> $t72 (and true (= s2.depth (+ s0.depth 1))))))
+(assert
+ (let (($t71 (= s2.parent 1)))
+ (=> $t71 (and s1.act (= s2.depth (+ s1.depth 1))))))
+(assert
+ (let (($t75 (= s2.depth 0)))
+ (=> (< s2.parent 0) $t75)))
+(assert
+ (=> s1.act true))
+(assert
+ (let (($t76 (<= s0.start s1.start)))
+ (=> s1.act $t76)))
+(assert
+ (=> s2.act s1.act))
+(assert
+ (let (($t77 (<= s1.start s2.start)))
+ (=> s2.act $t77)))
+(assert
+ (and s0.has_end (or (not s1.act) s1.has_end) (or (not s2.act) s2.has_end)))
+(assert
+ (let (($t78 (and s2.has_end (<= s2.start s2.end))))
+(let (($t79 (<= s2.start s2.start)))
+(let (($t80 (and $t79 $t78)))
+(let (($t81 (or (not (and $t79 $t78 $t79 $t78)) $t80)))
+(let (($t82 (not s2.act)))
+(let (($t83 (and s2.has_end (<= s1.start s2.end))))
+(let (($t84 (<= s2.start s1.start)))
+(let (($t85 (and $t84 $t83)))
+(let (($t86 (or (not (and $t79 $t78 $t84 $t83)) $t85)))
+(let (($t87 (not s1.act)))
+(let (($t88 (and s2.has_end (<= s0.start s2.end))))
+(let (($t89 (<= s2.start s0.start)))
+(let (($t90 (and $t89 $t88)))
+(let (($t91 (or (not (and $t79 $t78 $t89 $t88)) $t90)))
+(let (($t92 (and $t91 (or $t87 $t86) (or $t82 $t81))))
+(let (($t93 (and s1.has_end (<= s2.start s1.end))))
+(let (($t77 (<= s1.start s2.start)))
+(let (($t94 (and $t84 $t83 $t77 $t93)))
+(let (($t95 (or (not $t94) $t80)))
+(let (($t96 (and s1.has_end (<= s1.start s1.end))))
+(let (($t97 (<= s1.start s1.start)))
+(let (($t98 (and $t84 $t83 $t97 $t96)))
+(let (($t99 (or (not $t98) $t85)))
+(let (($t100 (and s1.has_end (<= s0.start s1.end))))
+(let (($t101 (<= s1.start s0.start)))
+(let (($t102 (and $t84 $t83 $t101 $t100)))
+(let (($t103 (or (not $t102) $t90)))
+(let (($t104 (and $t103 (or $t87 $t99) (or $t82 $t95))))
+(let (($t105 (and s0.has_end (<= s2.start s0.end))))
+(let (($t106 (<= s0.start s2.start)))
+(let (($t107 (and $t89 $t88 $t106 $t105)))
+(let (($t108 (or (not $t107) $t80)))
+(let (($t109 (and s0.has_end (<= s1.start s0.end))))
+(let (($t76 (<= s0.start s1.start)))
+(let (($t110 (and $t89 $t88 $t76 $t109)))
+(let (($t111 (or (not $t110) $t85)))
+(let (($t112 (and s0.has_end (<= s0.start s0.end))))
+(let (($t113 (<= s0.start s0.start)))
+(let (($t114 (and $t89 $t88 $t113 $t112)))
+(let (($t115 (or (not $t114) $t90)))
+(let (($t116 (and $t115 (or $t87 $t111) (or $t82 $t108))))
+(let (($t117 (and $t116 (or $t87 $t104) (or $t82 $t92))))
+(let (($t118 (and $t101 $t100)))
+(let (($t119 (or (not (and $t77 $t93 $t89 $t88)) $t118)))
+(let (($t120 (and $t119 (or $t87 (or (not (and $t77 $t93 $t84 $t83)) (and $t97 $t96))) (or $t82 (or (not (and $t77 $t93 $t79 $t78)) (and $t77 $t93))))))
+(let (($t121 (or (not (and $t97 $t96 $t101 $t100)) $t118)))
+(let (($t122 (and $t121 (or $t87 (or (not (and $t97 $t96 $t97 $t96)) (and $t97 $t96))) (or $t82 (or (not (and $t97 $t96 $t77 $t93)) (and $t77 $t93))))))
+(let (($t123 (or (not (and $t101 $t100 $t113 $t112)) $t118)))
+(let (($t124 (and $t123 (or $t87 (or (not (and $t101 $t100 $t76 $t109)) (and $t97 $t96))) (or $t82 (or (not (and $t101 $t100 $t106 $t105)) (and $t77 $t93))))))
+(let (($t125 (and $t124 (or $t87 $t122) (or $t82 $t120))))
+(let (($t126 (and $t113 $t112)))
+(let (($t127 (or (not (and $t106 $t105 $t89 $t88)) $t126)))
+(let (($t128 (and $t127 (or $t87 (or (not (and $t106 $t105 $t84 $t83)) (and $t76 $t109))) (or $t82 (or (not (and $t106 $t105 $t79 $t78)) (and $t106 $t105))))))
+(let (($t129 (or (not (and $t76 $t109 $t101 $t100)) $t126)))
+(let (($t130 (and $t129 (or $t87 (or (not (and $t76 $t109 $t97 $t96)) (and $t76 $t109))) (or $t82 (or (not (and $t76 $t109 $t77 $t93)) (and $t106 $t105))))))
+(let (($t131 (or (not (and $t113 $t112 $t113 $t112)) $t126)))
+(let (($t132 (and $t131 (or $t87 (or (not (and $t113 $t112 $t76 $t109)) (and $t76 $t109))) (or $t82 (or (not (and $t113 $t112 $t106 $t105)) (and $t106 $t105))))))
+(let (($t133 (and $t132 (or $t87 $t130) (or $t82 $t128))))
+(let (($t134 (and $t133 (or $t87 $t125) (or $t82 $t117))))
+(not $t134)))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))
+(check-sat)

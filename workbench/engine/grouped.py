@@ -1,0 +1,307 @@
+"""Linear-time evaluation of three quadratic property shapes, by hashing instead of nesting.
+
+The cost of ``unique_span_ids``, ``service_name_consistent`` and ``no_parent_cycle`` comes
+from their *shape*, evaluated literally by every backend: a quantifier (or count) over
+``spans`` nested inside another one is a nested loop, O(n^2) in the trace's size, and
+``s in ancestors(s)`` walks each span's whole parent chain, O(n x depth). The language has no
+way to say "group by", so the spec cannot be rewritten into a linear form; instead this module
+recognizes the shapes on the bound IR and evaluates them by hashing:
+
+``forall s in spans [where G]: count(x in spans where K(x) == K(s)) OP c``
+    one pass counts each key of ``K`` per trace; the body reads its span's group size.
+``forall a in spans, b in spans where X(a) < X(b): Y(a) != Y(b)``
+    a pair fails only inside a group of equal ``Y``; a group fails when it holds two distinct
+    ``X`` values. Witnesses are enumerated in the nested loop's own order, stopping at the
+    witness limit.
+``forall s in spans: not s in ancestors(s)``
+    one walk over the parent pointers marks the spans that lie on a parent cycle.
+
+Values are computed with the reference interpreter's own functions (one evaluation of ``K``,
+``X``, ``Y`` per span), and witnesses are rendered with its message renderer, so verdicts and
+witnesses are those of the reference (``tests/engine/test_grouped.py`` checks them against
+the nested loops). Every backend dispatches these shapes here (see :func:`match`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from workbench.engine import reference
+from workbench.engine.base import PropertyResult, Witness
+from workbench.engine.values import UNDEF, equal, order
+from workbench.engine.witness import explain, render_message, span_ref
+from workbench.lang import ir
+from workbench.traces.model import SpanTable
+
+#: The evaluator of a recognized shape: (property, table, params, witness limit) -> result.
+Evaluator = Callable[[ir.Property, SpanTable, Mapping[str, Any], int], PropertyResult]
+
+
+def _vars(node: ir.Node) -> set[str]:
+    from workbench.lang.walk import postorder
+
+    return {n.name for n in postorder(node) if isinstance(n, ir.Var)}
+
+
+def _pure(node: ir.Node) -> bool:
+    """A term without quantifiers, aggregates, relations or timeline atoms."""
+    from workbench.lang.walk import postorder
+
+    bad = (ir.Quant, ir.Aggregate, ir.Comprehension, ir.Rel, ir.Events, ir.Temporal,
+           ir.StartOf, ir.EndOf, ir.EventOf, ir.HappensBefore)
+    return not any(isinstance(n, bad) for n in postorder(node))
+
+
+def _rename(node: ir.Node, old: str, new: str) -> ir.Node:
+    from workbench.lang.walk import transform
+
+    return transform(node, {ir.Var: lambda v: ir.Var(new) if v.name == old else None})
+
+
+def _same_term(left: ir.Node, right: ir.Node, x: str, s: str) -> bool:
+    """``left`` mentions only ``x``, ``right`` only ``s``, and they are one term renamed."""
+    return (_vars(left) == {x} and _vars(right) == {s} and _pure(left)
+            and _rename(left, x, s) == right)
+
+
+def _count_eq(f: ir.Node) -> tuple[Any, ...] | None:
+    if not (isinstance(f, ir.Quant) and f.kind == "forall" and isinstance(f.domain, ir.Spans)):
+        return None
+    s, body = f.var, f.body
+    if not (isinstance(body, ir.Compare) and isinstance(body.left, ir.Aggregate)
+            and body.left.op == "count" and isinstance(body.right, ir.Const)):
+        return None
+    comp = body.left.domain
+    if not (isinstance(comp, ir.Comprehension) and isinstance(comp.domain, ir.Spans)):
+        return None
+    g = comp.guard
+    if not (isinstance(g, ir.Compare) and g.op == "=="):
+        return None
+    x = comp.var
+    if x == s:
+        return None
+    if _same_term(g.left, g.right, x, s):
+        key = g.right
+    elif _same_term(g.right, g.left, x, s):
+        key = g.left
+    else:
+        return None
+    if f.guard is not None and (not _pure(f.guard) or _vars(f.guard) - {s}):
+        return None
+    return (s, f.guard, key, body.op, body.right.value)
+
+
+def _pairs(f: ir.Node) -> tuple[Any, ...] | None:
+    if not (isinstance(f, ir.Quant) and f.kind == "forall" and isinstance(f.domain, ir.Spans)
+            and f.guard is None and isinstance(f.body, ir.Quant)):
+        return None
+    a, q = f.var, f.body
+    if not (q.kind == "forall" and isinstance(q.domain, ir.Spans) and q.var != a):
+        return None
+    b, g, body = q.var, q.guard, q.body
+    if not (isinstance(g, ir.Compare) and g.op == "<" and isinstance(body, ir.Compare)
+            and body.op == "!="):
+        return None
+    if not (_same_term(g.right, g.left, b, a) and _same_term(body.right, body.left, b, a)):
+        return None
+    return (a, b, g.left, body.left)
+
+
+def _cycle(f: ir.Node) -> tuple[Any, ...] | None:
+    if not (isinstance(f, ir.Quant) and f.kind == "forall" and isinstance(f.domain, ir.Spans)
+            and f.guard is None and isinstance(f.body, ir.Not)):
+        return None
+    m = f.body.arg
+    if (isinstance(m, ir.Member) and m.elem == ir.Var(f.var) and isinstance(m.domain, ir.Rel)
+            and m.domain.rel == "ancestors" and m.domain.arg == ir.Var(f.var)):
+        return (f.var,)
+    return None
+
+
+def match(formula: ir.Node) -> tuple[str, Evaluator] | None:
+    """The linear evaluator of a bound formula of one of the shapes above, or ``None``."""
+    found = _count_eq(formula)
+    if found is not None:
+        return "hash-grouped count(x in spans where K(x) == K(s))", _check_count_eq
+    if _pairs(formula) is not None:
+        return "hash-grouped pairs (forall a, b where X(a) < X(b): Y(a) != Y(b))", _check_pairs
+    if _cycle(formula) is not None:
+        return "one parent-pointer walk for s in ancestors(s)", _check_cycle
+    return None
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def _result(prop: ir.Property, table: SpanTable, values: Mapping[str, Any], started: float,
+            failures: dict[int, list[dict[str, Any]]], names: list[str]) -> PropertyResult:
+    """Verdicts and reference-rendered witnesses from the falsifying environments."""
+    holds = np.ones(table.n_traces, dtype=np.bool_)
+    witnesses: dict[int, list[Witness]] = {}
+    for trace, envs in failures.items():
+        holds[trace] = False
+        interp = reference.Interpreter(reference.TraceContext(table, trace), values)
+        found = []
+        for env in envs:
+            bindings = tuple((name, span_ref(table, env[name])) for name in names)
+            found.append(Witness(bindings, render_message(interp, prop, env), None))
+        witnesses[trace] = found
+    return PropertyResult(prop=prop, holds=holds, witnesses=witnesses, backend="reference",
+                          seconds=time.perf_counter() - started)
+
+
+def _hashable(value: Any) -> Any:
+    """The dict key of a value, so that keys are equal exactly when ``==`` holds."""
+    value = reference._key(value)
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _check_count_eq(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
+                    limit: int) -> PropertyResult:
+    started = time.perf_counter()
+    found = _count_eq(prop.formula)
+    assert found is not None
+    s, guard, key, op, const = found
+    cap = max(limit, 1)  # the reference keeps one witness even at limit 0
+    undef = UNDEF
+    failures: dict[int, list[dict[str, Any]]] = {}
+    for trace in range(table.n_traces):
+        interp = reference.Interpreter(reference.TraceContext(table, trace), values)
+        rows = interp.ctx.rows
+        keys = [interp.value(key, {s: r}, 0) for r in rows]
+        counts: dict[Any, int] = defaultdict(int)
+        for k in keys:
+            if k is not undef:
+                counts[_hashable(k)] += 1
+        bad: list[dict[str, Any]] = []
+        for r, k in zip(rows, keys, strict=True):
+            env = {s: r}
+            if guard is not None and not interp.holds(guard, env, 0):
+                continue
+            n = 0 if k is undef else counts[_hashable(k)]
+            if not _compare(op, n, const):
+                bad.append(env)
+                if len(bad) >= cap:
+                    break
+        if bad:
+            failures[trace] = bad
+    return _result(prop, table, values, started, failures, [s])
+
+
+def _compare(op: str, a: Any, b: Any) -> bool:
+    if op == "==":
+        return equal(a, b)
+    if op == "!=":
+        return not equal(a, b)
+    return order(op, a, b)
+
+
+def _reference_trace(prop: ir.Property, interp: reference.Interpreter, cap: int
+                     ) -> list[dict[str, Any]] | None:
+    """The reference's own falsifying environments on one trace (``None`` when it holds)."""
+    if interp.holds(prop.formula, {}, 0):
+        return None
+    return [f.env for f in explain(interp, prop.formula, {}, [], 0, False, cap)]
+
+
+def _check_pairs(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
+                 limit: int) -> PropertyResult:
+    started = time.perf_counter()
+    found = _pairs(prop.formula)
+    assert found is not None
+    a, b, xterm, yterm = found
+    cap = max(limit, 1)
+    undef = UNDEF
+    failures: dict[int, list[dict[str, Any]]] = {}
+    for trace in range(table.n_traces):
+        interp = reference.Interpreter(reference.TraceContext(table, trace), values)
+        rows = interp.ctx.rows
+        xs = [interp.value(xterm, {a: r}, 0) for r in rows]
+        ys = [interp.value(yterm, {a: r}, 0) for r in rows]
+        if any(y is undef for x, y in zip(xs, ys, strict=True) if x is not undef):
+            # an undefined Y makes `!=` false against every larger X: rare, so the nested
+            # loop of the reference decides (still exact)
+            envs = _reference_trace(prop, interp, cap)
+            if envs is not None:
+                failures[trace] = envs
+            continue
+        # rows of each Y group, in row order, by their X value
+        groups: dict[Any, dict[Any, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            if x is not undef:
+                groups[_hashable(y)][_hashable(x)].append(i)
+        if not any(len(g) > 1 for g in groups.values()):
+            continue
+        bad: list[dict[str, Any]] = []
+        for i, r in enumerate(rows):
+            if len(bad) >= cap:
+                break
+            x = xs[i]
+            if x is undef:
+                continue
+            group = groups[_hashable(ys[i])]
+            if len(group) < 2:
+                continue
+            # the b's of this a, in row order: members of the group with a larger X
+            js = sorted(j for xv, members in group.items()
+                        if order("<", x, xs[members[0]]) for j in members)
+            for j in js:
+                if len(bad) >= cap:
+                    break
+                bad.append({a: r, b: rows[j]})
+        failures[trace] = bad
+    return _result(prop, table, values, started, failures, [a, b])
+
+
+def _check_cycle(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
+                 limit: int) -> PropertyResult:
+    started = time.perf_counter()
+    found = _cycle(prop.formula)
+    assert found is not None
+    (s,) = found
+    cap = max(limit, 1)
+    on_cycle = cycle_rows(np.asarray(table.parent))
+    failures: dict[int, list[dict[str, Any]]] = {}
+    for r in np.nonzero(on_cycle)[0].tolist():
+        t = int(table.trace_index[r])
+        envs = failures.setdefault(t, [])
+        if len(envs) < cap:
+            envs.append({s: r})
+    return _result(prop, table, values, started, failures, [s])
+
+
+def cycle_rows(parent: np.ndarray) -> np.ndarray:
+    """Which rows lie on a parent cycle (are their own ancestor), in O(n).
+
+    ``parent[r]`` is the parent row, or negative for none. Each row is visited once: a walk
+    from an unvisited row stops at a row already seen; when that row is on the current walk,
+    the walk closed a cycle.
+    """
+    n = parent.shape[0]
+    par = parent.tolist()
+    state = [0] * n  # 0 unseen, 1 on the current walk, 2 finished
+    out = np.zeros(n, dtype=np.bool_)
+    for start in range(n):
+        if state[start]:
+            continue
+        path = []
+        r = start
+        while r >= 0 and state[r] == 0:
+            state[r] = 1
+            path.append(r)
+            r = par[r]
+        if r >= 0 and state[r] == 1:  # closed a cycle at r
+            k = path.index(r)
+            out[path[k:]] = True
+        for p in path:
+            state[p] = 2
+    return out

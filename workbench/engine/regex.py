@@ -1,0 +1,416 @@
+"""User regexes (``x matches "re"``): linear-time where possible, time-bounded otherwise.
+
+The language keeps Python's ``re.search`` semantics (``docs/language.md``). A backtracking
+engine takes exponential time on patterns such as ``^(a+)+$``, so each pattern is translated,
+when that provably keeps its meaning, into RE2 syntax and run by ``google-re2`` (linear in the
+text). The translation goes through Python's own parse of the pattern, so what RE2 runs is
+what Python would have matched:
+
+* literals, classes, ``.``, groups, alternation, greedy and lazy repeats, ``^``, ``\\A``,
+  ``\\Z``, the flags ``(?s)``, ``(?m)``, ``(?i)``, ``(?a)``;
+* ``$`` only where nothing can follow it (Python's ``$`` also matches before a final newline);
+* ``\\d \\w \\s \\b`` and ``(?i)`` differ between the engines on non-ASCII text, so such patterns
+  use RE2 for ASCII texts only.
+
+Everything else (backreferences, lookaround, possessive repeats, local flags) and every text
+that the RE2 form does not cover runs on Python's ``re`` with a time budget per search
+(:data:`BUDGET_ENV`, default :data:`DEFAULT_BUDGET_S` seconds). Past it the search raises
+:class:`RegexTimeout`, which the caller completes with the property and the span. The budget
+is enforced with ``SIGALRM`` and so only on the main thread; on other threads the fallback
+runs unbounded (it is needed only for the constructs listed above).
+
+:func:`backtracking_risk` finds nested quantifiers for ``otlspec lint``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from re import _constants as C  # type: ignore[attr-defined]
+from re import _parser as sre  # type: ignore[attr-defined]
+from typing import Any
+
+from workbench.errors import BackendError
+
+#: Environment variable holding the per-search time budget of the ``re`` fallback (seconds).
+BUDGET_ENV = "OTLSPEC_REGEX_BUDGET"
+DEFAULT_BUDGET_S = 1.0
+
+try:  # a compiled extension: optional, so a missing wheel only costs the linear-time engine
+    import re2 as _re2
+except ImportError:  # pragma: no cover - google-re2 is a dependency
+    _re2 = None
+
+
+class RegexTimeout(BackendError):
+    """A regex search ran past its time budget on Python's backtracking engine."""
+
+    def __init__(
+        self, pattern: str, text: str, budget: float, prop: str = "", span: str = ""
+    ) -> None:
+        self.pattern, self.text, self.budget = pattern, text, budget
+        self.prop, self.span = prop, span
+        shown = text if len(text) <= 40 else f"{text[:37]}... ({len(text)} characters)"
+        where = f"property `{prop}`: " if prop else ""
+        on = f" on {span}" if span else ""
+        super().__init__(
+            f"{where}regex {pattern!r} exceeded its {budget:g} s time budget{on} "
+            f"(value {shown!r}); the pattern backtracks (see `otlspec lint`): simplify it, "
+            f"or raise the budget with {BUDGET_ENV}=SECONDS"
+        )
+
+    def within(self, prop: str = "", span: str = "") -> RegexTimeout:
+        """The same error naming the property and the span, where not named yet."""
+        return RegexTimeout(
+            self.pattern, self.text, self.budget, self.prop or prop, self.span or span
+        )
+
+
+def budget() -> float:
+    """The fallback's per-search budget in seconds (:data:`BUDGET_ENV`, else the default)."""
+    try:
+        value = float(os.environ.get(BUDGET_ENV, DEFAULT_BUDGET_S))
+    except ValueError:
+        return DEFAULT_BUDGET_S
+    return value if value > 0 else DEFAULT_BUDGET_S
+
+
+# --------------------------------------------------------------------------- translation
+
+
+class _Untranslatable(Exception):
+    """The pattern uses a construct whose RE2 meaning differs (or that RE2 lacks)."""
+
+
+_FLAGS = C.SRE_FLAG_IGNORECASE | C.SRE_FLAG_DOTALL | C.SRE_FLAG_MULTILINE | C.SRE_FLAG_ASCII
+#: Python's ``\\s`` on ASCII text (RE2's lacks ``\\v`` and ``\\x1c``-``\\x1f``).
+_SPACE = r"\t\n\x0b\f\r\x1c-\x1f "
+_SPACE_ASCII = r"\t\n\x0b\f\r "
+
+
+def _char(code: int) -> str:
+    ch = chr(code)
+    return ch if ch.isascii() and ch.isalnum() else f"\\x{{{code:x}}}"
+
+
+class _Translator:
+    def __init__(self, flags: int) -> None:
+        self.ascii_flag = bool(flags & C.SRE_FLAG_ASCII)
+        self.multiline = bool(flags & C.SRE_FLAG_MULTILINE)
+        self.ascii_text = bool(flags & C.SRE_FLAG_IGNORECASE)  # case folding differs off ASCII
+
+    def _category(self, cat: Any, in_class: bool) -> str:
+        if not self.ascii_flag:
+            self.ascii_text = True
+        space = _SPACE_ASCII if self.ascii_flag else _SPACE
+        table = {
+            C.CATEGORY_DIGIT: r"\d",
+            C.CATEGORY_NOT_DIGIT: r"\D",
+            C.CATEGORY_WORD: r"\w",
+            C.CATEGORY_NOT_WORD: r"\W",
+            C.CATEGORY_SPACE: space if in_class else f"[{space}]",
+            C.CATEGORY_NOT_SPACE: None if in_class else f"[^{space}]",
+        }
+        out = table.get(cat)
+        if out is None:
+            raise _Untranslatable(str(cat))
+        return out
+
+    def _class(self, items: list[tuple[Any, Any]]) -> str:
+        out = []
+        for k, (op, av) in enumerate(items):
+            if op is C.NEGATE and k == 0:
+                out.append("^")
+            elif op is C.LITERAL:
+                out.append(_char(av))
+            elif op is C.RANGE:
+                out.append(f"{_char(av[0])}-{_char(av[1])}")
+            elif op is C.CATEGORY:
+                out.append(self._category(av, True))
+            else:
+                raise _Untranslatable(str(op))
+        return "[" + "".join(out) + "]"
+
+    def seq(self, items: Any, tail: bool) -> str:
+        items = list(items)
+        return "".join(
+            self.item(op, av, tail and k == len(items) - 1) for k, (op, av) in enumerate(items)
+        )
+
+    def item(self, op: Any, av: Any, tail: bool) -> str:
+        if op is C.LITERAL:
+            return _char(av)
+        if op is C.NOT_LITERAL:
+            return f"[^{_char(av)}]"
+        if op is C.ANY:
+            return "."
+        if op is C.IN:
+            if len(av) == 1 and av[0][0] is C.CATEGORY:
+                return self._category(av[0][1], False)
+            return self._class(av)
+        if op is C.BRANCH:
+            return "(?:" + "|".join(self.seq(alt, tail) for alt in av[1]) + ")"
+        if op is C.SUBPATTERN:
+            _group, add, delete, sub = av
+            if add or delete:
+                raise _Untranslatable("local flags")
+            return "(?:" + self.seq(sub, tail) + ")"
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            lo, hi, sub = av
+            if hi is C.MAXREPEAT:
+                count = "*" if lo == 0 else "+" if lo == 1 else f"{{{lo},}}"
+            else:
+                count = "?" if (lo, hi) == (0, 1) else f"{{{lo},{hi}}}"
+            lazy = "?" if op is C.MIN_REPEAT else ""
+            return "(?:" + self.seq(sub, False) + ")" + count + lazy
+        if op is C.AT:
+            return self._at(av, tail)
+        raise _Untranslatable(str(op))  # backrefs, lookaround, atomic groups, possessive
+
+    def _at(self, where: Any, tail: bool) -> str:
+        if where is C.AT_BEGINNING or where is C.AT_BEGINNING_STRING:
+            return "^" if where is C.AT_BEGINNING else r"\A"
+        if where is C.AT_END_STRING:
+            return r"\z"
+        if where is C.AT_END:
+            if self.multiline:
+                return "$"
+            if tail:  # nothing follows: consuming Python's optional final newline is harmless
+                return r"(?:\n?\z)"
+            raise _Untranslatable("`$` followed by more pattern")
+        if where in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
+            if not self.ascii_flag:
+                self.ascii_text = True
+            return r"\b" if where is C.AT_BOUNDARY else r"\B"
+        raise _Untranslatable(str(where))
+
+
+def translate(pattern: str) -> tuple[str, bool] | None:
+    """The RE2 form of a Python pattern and whether it is valid for ASCII texts only;
+    ``None`` when no equivalent RE2 form is known."""
+    try:
+        parsed = sre.parse(pattern)
+        flags = parsed.state.flags
+        if flags & ~(_FLAGS | C.SRE_FLAG_UNICODE | C.SRE_FLAG_VERBOSE):
+            return None
+        t = _Translator(flags)
+        body = t.seq(parsed.data if hasattr(parsed, "data") else parsed, True)
+    except (_Untranslatable, re.error, RecursionError):
+        return None
+    prefix = "".join(
+        f
+        for bit, f in (
+            (C.SRE_FLAG_IGNORECASE, "i"),
+            (C.SRE_FLAG_DOTALL, "s"),
+            (C.SRE_FLAG_MULTILINE, "m"),
+        )
+        if flags & bit
+    )
+    if t.ascii_text and not pattern.isascii() and flags & C.SRE_FLAG_IGNORECASE:
+        return None  # case folding of non-ASCII pattern letters differs
+    return (f"(?{prefix})" if prefix else "") + body, t.ascii_text
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True, slots=True)
+class Regex:
+    """A compiled user pattern: :meth:`search` answers as ``re.search(pattern, text)``."""
+
+    pattern: str
+    fallback: re.Pattern[str]
+    linear: Any = None  # text -> bool through the RE2 program, when there is one
+    ascii_only: bool = False
+
+    @property
+    def engine(self) -> str:
+        """``"re2"`` (every text), ``"re2-ascii"`` (ASCII texts; others on ``re``) or ``"re"``."""
+        if self.linear is None:
+            return "re"
+        return "re2-ascii" if self.ascii_only else "re2"
+
+    def search(self, text: str) -> bool:
+        """Whether the pattern matches somewhere in ``text``.
+
+        Raises
+        ------
+        RegexTimeout
+            The ``re`` fallback ran past :func:`budget` (main thread only).
+        """
+        if self.linear is not None and (not self.ascii_only or text.isascii()):
+            try:
+                return bool(self.linear(text))
+            except UnicodeEncodeError:  # lone surrogates have no UTF-8 form: use re
+                pass
+        return _bounded_search(self.fallback, self.pattern, text)
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_regex(pattern: str) -> Regex:
+    """Compile a user pattern (cached); raises ``re.error`` for an invalid one."""
+    fallback = re.compile(pattern)
+    found = translate(pattern) if _re2 is not None else None
+    if found is None:
+        return Regex(pattern, fallback)
+    options = _re2.Options()
+    options.log_errors = False
+    options.never_capture = True
+    try:
+        program = _re2.compile(found[0], options)
+    except Exception:  # RE2 limits (repeat counts over 1000, memory): stay on re
+        return Regex(pattern, fallback)
+    return Regex(pattern, fallback, _searcher(program), found[1])
+
+
+def _searcher(program: Any) -> Any:
+    """``text -> bool`` for an RE2 program. The binding's ``search`` builds a match object
+    with str offsets (about 6 us a call); its underlying ``Match`` on the UTF-8 bytes costs a
+    quarter of that, which matters when a pattern runs over every distinct attribute value."""
+    raw = getattr(program, "_regexp", None)
+    anchor = getattr(getattr(getattr(_re2, "_re2", None), "RE2", None), "Anchor", None)
+    if raw is None or anchor is None or not hasattr(raw, "Match"):
+        return lambda text: program.search(text) is not None
+    match, unanchored = raw.Match, anchor.UNANCHORED
+
+    def found(text: str) -> bool:
+        data = text.encode("utf-8")
+        return bool(match(unanchored, data, 0, len(data))[0][0] != -1)
+
+    return found
+
+
+def search(pattern: str, text: str) -> bool:
+    """``re.search(pattern, text) is not None``, in linear time where possible."""
+    return compile_regex(pattern).search(text)
+
+
+class _Expired(Exception):
+    pass
+
+
+def _bounded_search(compiled: re.Pattern[str], pattern: str, text: str) -> bool:
+    limit = budget()
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        return compiled.search(text) is not None
+    old_delay, old_interval = signal.getitimer(signal.ITIMER_REAL)
+    if old_delay and old_delay <= limit:  # someone else's alarm comes first: leave it be
+        return compiled.search(text) is not None
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _Expired
+
+    old_handler = signal.signal(signal.SIGALRM, expire)
+    started = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        try:
+            return compiled.search(text) is not None
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _Expired:
+        raise RegexTimeout(pattern, text, limit) from None
+    finally:
+        signal.signal(signal.SIGALRM, old_handler)
+        if old_delay:  # restore a pending alarm (pytest-timeout, a caller's own)
+            left = max(1e-3, old_delay - (time.monotonic() - started))
+            signal.setitimer(signal.ITIMER_REAL, left, old_interval)
+
+
+# --------------------------------------------------------------------------- lint
+
+
+_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None))
+_ATOMS = (C.LITERAL, C.NOT_LITERAL, C.IN, C.ANY)
+
+
+def _subs(op: Any, av: Any) -> list[Any]:
+    if op in _REPEATS:
+        return [av[2]]
+    if op is C.BRANCH:
+        return list(av[1])
+    if op is C.SUBPATTERN:
+        return [av[-1]]
+    if op in (C.ASSERT, C.ASSERT_NOT):
+        return [av[1]]
+    if op is getattr(C, "ATOMIC_GROUP", None):
+        return [av]
+    return []
+
+
+def _unbounded(items: Any) -> bool:
+    """Whether ``items`` hold a repeat without an upper bound (``+``, ``*``, ``{m,}``)."""
+    return any(
+        (op in _REPEATS and av[1] is C.MAXREPEAT) or any(_unbounded(s) for s in _subs(op, av))
+        for op, av in items
+    )
+
+
+def _anchored(items: Any) -> bool:
+    """Whether ``items`` must match a character outside any repeat (``[.]`` in
+    ``([.][a-z]+)*``): such a delimiter keeps the iterations of an outer repeat apart."""
+    for op, av in items:
+        if op in _ATOMS or (op is C.SUBPATTERN and _anchored(av[-1])):
+            return True
+        if op in _REPEATS and av[0] >= 1 and av[1] is not C.MAXREPEAT and _anchored(av[2]):
+            return True
+    return False
+
+
+def _nested(items: Any, found: list[str]) -> None:
+    """Note each repeat (of more than one iteration) whose body holds an unbounded repeat and
+    no delimiter: its iterations can split a text in exponentially many ways."""
+    for op, av in items:
+        if op in _REPEATS:
+            _lo, hi, sub = av
+            if (hi is C.MAXREPEAT or hi > 1) and _unbounded(sub) and not _anchored(sub):
+                found.append("a repeated group whose body repeats too, with no delimiter")
+        for sub in _subs(op, av):
+            _nested(sub, found)
+
+
+def backtracking_risk(pattern: str) -> str | None:
+    """Why ``pattern`` can take exponential time on a backtracking engine, or ``None``.
+
+    Flags nested quantifiers (``(a+)+``, ``(a*b?)*``, ``(\\w+\\s?)+``): a repeat whose body
+    holds an unbounded repeat and no character it must match outside it. A heuristic: it
+    misses overlapping delimiters (``(a+a)+``) and alternations (``(a|a)+``).
+    """
+    try:
+        parsed = sre.parse(pattern)
+    except (re.error, RecursionError):
+        return None
+    found: list[str] = []
+    _nested(parsed, found)
+    if not found:
+        return None
+    return (
+        f"regex {pattern!r} nests quantifiers ({found[0]}): a backtracking engine can take "
+        "exponential time on it; otlspec runs it in linear time where RE2 applies, under a "
+        f"time budget ({BUDGET_ENV}) otherwise; write it without the nesting, e.g. `(a+)+` "
+        "as `a+`"
+    )
+
+
+def lint_patterns(spec: Any) -> list[Any]:
+    """``otlspec lint`` warnings for the spec's patterns that can backtrack exponentially."""
+    from workbench.lang import ir, postorder
+    from workbench.lang.passes import LintWarning
+
+    warnings = []
+    for prop in spec.properties:
+        seen: set[str] = set()
+        for node in postorder(prop.formula):
+            if isinstance(node, ir.Match) and node.pattern not in seen:
+                seen.add(node.pattern)
+                why = backtracking_risk(node.pattern)
+                if why:
+                    warnings.append(LintWarning(why, prop.name, spec.positions.get(prop.name)))
+    return warnings

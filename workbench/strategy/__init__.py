@@ -1,0 +1,1 @@
+"""Proof-strategy recommender (see workbench.strategy.corpus, .portfolio, .model)."""
