@@ -156,6 +156,9 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no progress bar on stderr (shown only when stderr is a terminal)",
     )
+    from workbench.distributed.cli import add_options as add_distributed_options
+
+    add_distributed_options(c)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -274,18 +277,28 @@ def run_check(
     top: int = 20,
     max_bytes: int | None = None,
     progress: bool = True,
+    cluster: str | None = None,
+    workers: int | None = None,
 ) -> int:
-    """Load, check, report; returns the exit code."""
+    """Load, check, report; returns the exit code (on Dask with ``cluster``/``workers``)."""
     from rich.console import Console
 
     from workbench.engine import check
     from workbench.errors import TraceInputError
-    from workbench.report import write_report
     from workbench.traces import load_traces
 
     spec = _load_specs(spec_args)
     overrides = _parse_params(spec, params)  # checked now, before reading any trace
 
+    if cluster or workers:
+        from workbench.distributed.cli import run as run_distributed
+
+        result, diagnostics = run_distributed(
+            spec, trace_args, overrides, cluster=cluster, workers=workers, backend=backend,
+            properties=properties, max_bytes=max_bytes,
+            show_progress=progress and Console(stderr=True).is_terminal)
+        return _report(result, fmt, spec_args, trace_args, diagnostics, fail_on, verdicts, top,
+                       output)
     try:
         table = load_traces(list(trace_args), max_bytes=max_bytes)
     except TraceInputError as err:
@@ -312,6 +325,18 @@ def run_check(
         result = check(
             spec, table, overrides, backend=backend, properties=properties, progress=tick
         )
+    return _report(result, fmt, spec_args, trace_args, diagnostics, fail_on, verdicts, top,
+                   output)
+
+
+def _report(result: Any, fmt: str, spec_args: Sequence[str], trace_args: Sequence[str],
+            diagnostics: list[Diagnostic], fail_on: str, verdicts: str, top: int,
+            output: str | None) -> int:
+    """Write the report (streamed); returns the exit code."""
+    from rich.console import Console
+
+    from workbench.report import write_report
+
     options: dict[str, Any] = dict(
         spec_files=list(spec_args), trace_inputs=list(trace_args), diagnostics=diagnostics,
         fail_on=fail_on, verdicts=verdicts, top=top,
@@ -357,6 +382,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         top=args.top,
         max_bytes=args.max_bytes,
         progress=not args.no_progress,
+        cluster=args.cluster,
+        workers=args.workers,
     )
 
 
