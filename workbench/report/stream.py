@@ -147,7 +147,9 @@ def write_report(
         from workbench.report.text import render_text
 
         text = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
-        console = Console(file=text, force_terminal=color, width=120, highlight=False)
+        # on a terminal 120 columns; redirected to a file or a pipe, never wrap (paths, messages)
+        console = Console(file=text, force_terminal=color, width=120 if color else 1_000_000,
+                          soft_wrap=not color, highlight=False)
         render_text(report, console, top=top)
         text.flush()
         text.detach()
