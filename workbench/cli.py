@@ -293,12 +293,12 @@ def run_check(
     if cluster or workers:
         from workbench.distributed.cli import run as run_distributed
 
-        result, diagnostics = run_distributed(
+        result, shard_diagnostics = run_distributed(
             spec, trace_args, overrides, cluster=cluster, workers=workers, backend=backend,
             properties=properties, max_bytes=max_bytes,
             show_progress=progress and Console(stderr=True).is_terminal)
-        return _report(result, fmt, spec_args, trace_args, diagnostics, fail_on, verdicts, top,
-                       output)
+        return _report(result, fmt, spec_args, trace_args, shard_diagnostics, fail_on, verdicts,
+                       top, output)
     try:
         table = load_traces(list(trace_args), max_bytes=max_bytes)
     except TraceInputError as err:
