@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -40,7 +41,7 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     s.add_argument("--grpc-port", type=int, default=d.grpc_port, help="OTLP/gRPC (4317)")
     s.add_argument("--http-port", type=int, default=d.http_port, help="OTLP/HTTP (4318)")
     s.add_argument("--ui-port", type=int, default=d.api_port,
-                   help="JSON API, /metrics, /healthz (8080); -1 turns it off")
+                   help="the UI, JSON API, /metrics, /healthz (8080); -1 turns it off")
     s.add_argument("--store", default=d.store, metavar="PATH_OR_URL",
                    help="SQLite file (default otlspec-results.db) or postgresql://...")
     s.add_argument("--idle", type=float, default=d.idle,
@@ -57,6 +58,9 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
                    help="'log' or a webhook URL (repeatable)")
     s.add_argument("--alert-severity", choices=("info", "warning", "error"),
                    default=d.alert_severity)
+    s.add_argument("--token", default=None,
+                   help="token the UI and API require (default $OTLSPEC_TOKEN); needed to "
+                   "bind an address other than loopback")
     s.add_argument("--alert-rate", type=float, default=d.alert_rate_per_s,
                    help="alerts per second at most (default 10)")
 
@@ -102,10 +106,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_spans_per_trace=args.max_spans_per_trace, max_memory_bytes=args.max_memory,
         backend=args.backend, alerts=list(args.alert), alert_severity=args.alert_severity,
         alert_rate_per_s=args.alert_rate,
+        token=args.token or os.environ.get("OTLSPEC_TOKEN") or None,
     )
+    from workbench.ui.server import UiSecurityError, check_bind
+
     try:
+        check_bind(config.host, config.token, "otlspec serve")
         server = create_server(config, spec)
-    except StoreError as err:
+    except (StoreError, UiSecurityError) as err:
         print(f"otlspec serve: {err}", file=sys.stderr)
         return EXIT_ERROR
     stop = threading.Event()

@@ -43,6 +43,9 @@ class ServeConfig:
         The back-off asked of refused exporters.
     backend
         The checking backend (``auto``, ``numba``, ``reference``...).
+    token
+        Required on the UI and API requests when set; needed to bind a non-loopback ``host``
+        (``$OTLSPEC_TOKEN`` when None).
     """
 
     specs: list[str] = field(default_factory=lambda: ["stdlib"])
@@ -67,3 +70,4 @@ class ServeConfig:
     alerts: list[str] = field(default_factory=list)
     alert_severity: str = "error"
     alert_rate_per_s: float = 10.0
+    token: str | None = None

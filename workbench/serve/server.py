@@ -6,6 +6,7 @@ No globals: tests start as many servers as they like on ephemeral ports (port 0)
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -83,6 +84,10 @@ class Server:
         from workbench.serve.receivers import start_grpc, start_http
 
         c = self.config
+        from workbench.ui.server import TOKEN_ENV, check_bind
+
+        token = c.token or os.environ.get(TOKEN_ENV) or None
+        check_bind(c.host, token, "otlspec serve")  # before anything listens
         if warm:
             self.warm_up()
         self.pipeline.start()
@@ -92,11 +97,16 @@ class Server:
         if c.http_port is not None:
             self._http, self.http_port = start_http(self.pipeline, c.host, c.http_port,
                                                     c.max_body_bytes)
-        if c.api_port is not None:
-            from workbench.serve.api import start_api
+        if c.api_port is not None:  # the explorer, with the JSON API on the same port
+            from workbench.ui.server import UiConfig, start_ui
+            from workbench.ui.sources import StoreSource
 
-            self._api, self.api_port = start_api(self.store, self.metrics, self.ready, self.live,
-                                                 c.host, c.api_port)
+            self._api = start_ui(
+                UiConfig(host=c.host, port=c.api_port, token=token),
+                StoreSource(self.store, self.spec, self.live),
+                api={"store": self.store, "metrics": self.metrics, "ready": self.ready,
+                     "live": self.live})
+            self.api_port = self._api.port
         self.pipeline.ready.set()
         return self
 
@@ -119,8 +129,7 @@ class Server:
         if self.alerter is not None:
             self.alerter.close()
         if self._api is not None:
-            self._api.shutdown()
-            self._api.server_close()
+            self._api.stop()
         if self._own_store:
             self.store.close()
 
