@@ -37,8 +37,8 @@
     if (!r.ok) throw new Error(path + ": HTTP " + r.status);
     return r.json();
   }
-  function kvTable(obj) {
-    const keys = Object.keys(obj || {}).sort();
+  function kvTable(obj, keepOrder) {
+    const keys = keepOrder ? Object.keys(obj || {}) : Object.keys(obj || {}).sort();
     if (!keys.length) return el("p", { class: "muted" }, "none");
     return el("table", { class: "kv" }, el("tbody", {},
       keys.map((k) => el("tr", {}, el("th", {}, k), el("td", {}, fmtValue(obj[k]))))));
@@ -70,7 +70,7 @@
     const trend = clear($("trend"));
     const pts = s.over_time || [];
     const max = Math.max(1, ...pts.map((p) => p.checked));
-    const w = 600 / Math.max(pts.length, 1);
+    const w = 600 / Math.max(pts.length, 60);  // an hour of windows fills the width
     pts.forEach((p, i) => {
       const hc = 78 * p.checked / max, hv = 78 * p.violations / max;
       trend.append(svg("rect", { class: "checked", x: i * w, y: 80 - hc, width: Math.max(w - 1, 1), height: hc }));
@@ -152,7 +152,10 @@
       for (const [i, node] of drawn) if (i < first || i >= last) { node.remove(); drawn.delete(i); }
       for (let i = first; i < last; i++) if (!drawn.has(i)) { const n = row(i); drawn.set(i, n); body.append(n); }
     }
-    state.repaint = () => { for (const n of drawn.values()) n.remove(); drawn.clear(); paint(); };
+    // selection only moves a class: the rows (and what a reader points at) stay in place
+    state.repaint = () => {
+      for (const [i, n] of drawn) n.classList.toggle("selected", state.selected === i);
+    };
     box.onscroll = paint;
     paint();
   }
@@ -170,7 +173,7 @@
       ...msgs.map((m) => el("p", { class: "msg violation-message" }, m)),
       kvTable({ span_id: s.span_id, parent_id: s.parent_id, service: s.service, kind: s.kind,
         status: s.status + (s.status_message ? ": " + s.status_message : ""),
-        start: "+" + fmtDur(s.offset), duration: fmtDur(s.duration) }));
+        start: "+" + fmtDur(s.offset), duration: fmtDur(s.duration) }, true));
     if (bound.length) {
       panel.append(el("h4", {}, "witnesses"), el("ul", {}, bound.map((w) => el("li", {},
         el("strong", {}, w.property || ""), " ", el("span", { class: "msg" }, w.message || ""),
