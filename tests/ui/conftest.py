@@ -72,3 +72,30 @@ def artifacts_dir() -> Path:
                  Path(__file__).resolve().parents[2] / "build" / "ui-screenshots")
     where.mkdir(parents=True, exist_ok=True)
     return where
+
+
+def wide_trace(n_spans: int, trace_id: str = "ab" * 16) -> ExportTraceServiceRequest:
+    """One trace of ``n_spans`` spans: a root with 100 children, each the root of a chain."""
+    req = ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    kv = rs.resource.attributes.add()
+    kv.key, kv.value.string_value = "service.name", "wide"
+    ss = rs.scope_spans.add()
+    tid = bytes.fromhex(trace_id)
+    t0 = 1_700_000_000_000_000_000
+    for i in range(n_spans):
+        parent = b"" if i == 0 else (i - 100 if i > 100 else 0).to_bytes(8, "big")
+        ss.spans.add(trace_id=tid, span_id=i.to_bytes(8, "big") if i else b"\xff" * 8,
+                     parent_span_id=parent if i == 0 or i > 100 else b"\xff" * 8,
+                     name=f"op-{i}", start_time_unix_nano=t0 + i * 1000,
+                     end_time_unix_nano=t0 + n_spans * 1000 + 1)
+    return req
+
+
+def wide_report(trace_id: str, bad_span: str) -> dict[str, Any]:
+    """A JSON report (schema v2 shape) naming one violating span of :func:`wide_trace`."""
+    return {"summary": {"violations": 1}, "input": {"traces": 1, "spans": 0, "sources": []},
+            "properties": [{"name": "late_op", "severity": "error", "failed": 1, "passed": 0,
+                            "traces": [{"trace_id": trace_id, "verdict": "fail", "witnesses": [
+                                {"bindings": {"s": {"span_id": bad_span}},
+                                 "message": f"span {bad_span} is late"}]}]}]}

@@ -213,3 +213,34 @@ def test_pdf_is_printed_by_headless_chromium(checked_run, tmp_path) -> None:  # 
     data = (tmp_path / "report.pdf").read_bytes()
     assert data.startswith(b"%PDF-") and len(data) > 1000
     shutil.copy(tmp_path / "report.pdf", artifacts_dir() / "report.pdf")
+
+
+def test_a_10k_span_trace_stays_responsive(driver) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from tests.ui.conftest import wide_report, wide_trace
+    from workbench.ui.server import UiConfig, start_ui
+    from workbench.ui.sources import BatchSource
+    from workbench.ui.spans import table_from_payloads, trace_spans
+
+    trace_id, n = "ab" * 16, 10_000
+    table = table_from_payloads([wide_trace(n, trace_id).SerializeToString()])
+    last = trace_spans(table, 0)["spans"][-1]["span_id"]  # the row drawn last
+    source = BatchSource(wide_report(trace_id, last), table)
+    with start_ui(UiConfig(port=0), source) as server:
+        started = time.perf_counter()
+        driver.get(f"{server.url}#/trace/{trace_id}")
+        _wait(driver, lambda d: _css(d, ".wf-row"), "the waterfall")
+        shown = time.perf_counter() - started
+        # only the rows in view are in the DOM, however long the trace
+        assert len(_css(driver, ".wf-row")) < 200
+        # the reader scrolls to the end: the rows there are drawn, the old ones dropped
+        driver.execute_script("const b = document.getElementById('waterfall');"
+                              "b.scrollTop = b.scrollHeight;")
+        row = _wait(driver, lambda d: _css(d, f'.wf-row[data-span-id="{last}"]'),
+                    "the last span after scrolling")[0]
+        assert "bad" in row.get_attribute("class").split()
+        assert len(_css(driver, ".wf-row")) < 200
+        assert _css(driver, "#span-detail .violation-message")[0].text == f"span {last} is late"
+        driver.save_screenshot(str(artifacts_dir() / "explorer-10k-spans.png"))
+    print(f"10k-span trace: waterfall shown {shown:.2f} s after navigation")

@@ -117,6 +117,7 @@
     renderGraph(spans, t.violating || {});
     const firstBad = spans.findIndex((s) => (t.violating || {})[s.span_id]);
     selectSpan(firstBad >= 0 ? firstBad : (spans.length ? 0 : null));
+    if (firstBad > 0) $("waterfall").scrollTop = Math.max(0, firstBad * ROW_H - 3 * ROW_H);
   }
 
   function renderWaterfall(t, spans) {
