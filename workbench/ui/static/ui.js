@@ -138,7 +138,9 @@
       bar.style.width = (100 * (s.duration || 0) / total) + "%";
       const name = el("div", { class: "wf-name" }, el("span", { class: "sname" }, s.name), " ",
         el("span", { class: "svc" }, s.service));
-      name.style.paddingLeft = (4 + 12 * Math.min(s.depth, 30)) + "px";
+      // indentation stops at depth 16 so that deep chains keep their names in view
+      name.style.paddingLeft = (4 + 10 * Math.min(s.depth, 16)) + "px";
+      if (s.depth > 16) name.title = "depth " + s.depth;
       const r = el("div", { class: "wf-row " + cls + (state.selected === i ? " selected" : ""),
         "data-span-id": s.span_id, "data-index": i }, name,
         el("div", { class: "wf-dur" }, fmtDur(s.duration)), el("div", { class: "wf-track" }, bar));
@@ -259,8 +261,9 @@
     const live = $("live");
     const es = new EventSource("/api/ui/events");
     es.addEventListener("update", (ev) => {
-      live.textContent = "live"; live.classList.add("on");
       const s = JSON.parse(ev.data);
+      live.textContent = s.mode === "batch" ? "batch run" : "live";
+      live.classList.toggle("on", s.mode !== "batch");
       if (!$("view-dashboard").hidden) renderDashboard(s);
       document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
     });
