@@ -170,3 +170,46 @@ def test_serve_mounts_the_ui_beside_its_api(stdlib_spec) -> None:  # type: ignor
         refused.start(warm=False)
     assert refused.api_port is None
     refused.stop()
+
+
+def test_a_token_guards_the_receivers_too(stdlib_spec) -> None:  # type: ignore[no-untyped-def]
+    """The real SDK exporters, with and without the token, over HTTP and gRPC."""
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+        OTLPSpanExporter as GrpcExporter,
+    )
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+        OTLPSpanExporter as HttpExporter,
+    )
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from tests.serve.conftest import make_config
+    from workbench.serve import create_server
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    provider.get_tracer("tests.ui").start_span("op").end()
+    spans = memory.get_finished_spans()
+    server = create_server(make_config(token="s3cret", backend="reference"), stdlib_spec)
+    server.start(warm=False)
+    try:
+        http_url = f"http://127.0.0.1:{server.http_port}/v1/traces"
+        grpc_url = f"127.0.0.1:{server.grpc_port}"
+        assert HttpExporter(endpoint=http_url, timeout=5).export(spans) == \
+            SpanExportResult.FAILURE
+        assert GrpcExporter(endpoint=grpc_url, insecure=True, timeout=5).export(spans) == \
+            SpanExportResult.FAILURE
+        auth = {"authorization": "Bearer s3cret"}
+        assert HttpExporter(endpoint=http_url, timeout=5, headers=auth).export(spans) == \
+            SpanExportResult.SUCCESS
+        assert GrpcExporter(endpoint=grpc_url, insecure=True, timeout=5,
+                            headers=auth).export(spans) == SpanExportResult.SUCCESS
+        requests = server.metrics.requests
+        assert requests[("http", "unauthenticated")] == 1
+        assert requests[("grpc", "unauthenticated")] == 1
+        assert get(server.api_port, "/api/traces")[0] == 401
+        assert get(server.api_port, "/api/traces", {"Authorization": "Bearer s3cret"})[0] == 200
+    finally:
+        server.stop()

@@ -59,8 +59,8 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     s.add_argument("--alert-severity", choices=("info", "warning", "error"),
                    default=d.alert_severity)
     s.add_argument("--token", default=None,
-                   help="token the UI and API require (default $OTLSPEC_TOKEN); needed to "
-                   "bind an address other than loopback")
+                   help="token the UI, API and receivers require (default $OTLSPEC_TOKEN); "
+                   "needed to bind an address other than loopback")
     s.add_argument("--alert-rate", type=float, default=d.alert_rate_per_s,
                    help="alerts per second at most (default 10)")
 

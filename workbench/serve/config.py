@@ -44,7 +44,8 @@ class ServeConfig:
     backend
         The checking backend (``auto``, ``numba``, ``reference``...).
     token
-        Required on the UI and API requests when set; needed to bind a non-loopback ``host``
+        Required on the UI, API and OTLP receiver requests when set (``Authorization: Bearer``);
+        needed to bind a non-loopback ``host``
         (``$OTLSPEC_TOKEN`` when None).
     """
 

@@ -19,6 +19,7 @@ Responses to HTTP use the request's encoding (protobuf or JSON).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 from concurrent import futures
@@ -66,11 +67,18 @@ class _TraceService:
     """``TraceService/Export``, deserializing the request itself: grpc's own deserializer
     answers INTERNAL for a corrupt message, OTLP asks for INVALID_ARGUMENT."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, token: str | None = None) -> None:
         self.pipeline = pipeline
+        self.token = token
 
     def export(self, data: bytes, context: grpc.ServicerContext) -> Any:
         m = self.pipeline.metrics
+        if self.token is not None:
+            given = dict(context.invocation_metadata() or ()).get("authorization", "")
+            if not bearer_matches(str(given), self.token):
+                m.inc(m.requests, ("grpc", "unauthenticated"))
+                context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                              "this receiver needs 'authorization: Bearer TOKEN' metadata")
         try:
             request = trace_service_pb2.ExportTraceServiceRequest.FromString(data)
         except (DecodeError, ValueError) as exc:
@@ -95,9 +103,19 @@ class _TraceService:
         return _response(decoded.rejected, decoded.message)
 
 
+def bearer_matches(header: str, token: str) -> bool:
+    """Whether an ``Authorization`` value is ``Bearer <token>`` (compared in constant time)."""
+    scheme, _, given = header.strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
+                                                              token.encode())
+
+
 def start_grpc(pipeline: Pipeline, host: str, port: int, max_bytes: int,
-               workers: int = 4) -> tuple[grpc.Server, int]:
+               workers: int = 4, token: str | None = None) -> tuple[grpc.Server, int]:
     """Start the OTLP/gRPC receiver; returns the server and the bound port.
+
+    With ``token`` every call needs ``authorization: Bearer <token>`` metadata
+    (UNAUTHENTICATED otherwise).
 
     Messages over ``max_bytes`` are refused by grpc itself with RESOURCE_EXHAUSTED;
     undecodable ones with INVALID_ARGUMENT (grpc's deserializer), both before the servicer.
@@ -110,7 +128,7 @@ def start_grpc(pipeline: Pipeline, host: str, port: int, max_bytes: int,
         ],
     )
     handler = grpc.unary_unary_rpc_method_handler(
-        _TraceService(pipeline).export,
+        _TraceService(pipeline, token).export,
         request_deserializer=None,  # raw bytes: see _TraceService
         response_serializer=_Response.SerializeToString,
     )
@@ -131,6 +149,7 @@ class _OtlpHandler(BaseHTTPRequestHandler):
     server_version = "otlspec"
     pipeline: Pipeline
     max_bytes: int
+    token: str | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http %s", format % args)
@@ -164,6 +183,14 @@ class _OtlpHandler(BaseHTTPRequestHandler):
             m.inc(m.requests, ("http", "not_found"))
             self._status(code_pb2.NOT_FOUND, 404, f"no such endpoint {path}; use /v1/traces",
                          reply)
+            return
+        if self.token is not None and not bearer_matches(
+                self.headers.get("Authorization") or "", self.token):
+            self.close_connection = self._discard()
+            m.inc(m.requests, ("http", "unauthenticated"))
+            self._status(code_pb2.UNAUTHENTICATED, 401,
+                         "this receiver needs an 'Authorization: Bearer TOKEN' header", reply,
+                         (("WWW-Authenticate", "Bearer"),))
             return
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
@@ -229,10 +256,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def start_http(pipeline: Pipeline, host: str, port: int,
-               max_bytes: int) -> tuple[ThreadingHTTPServer, int]:
-    """Start the OTLP/HTTP receiver in a thread; returns the server and the bound port."""
-    handler = type("OtlpHandler", (_OtlpHandler,), {"pipeline": pipeline, "max_bytes": max_bytes})
+def start_http(pipeline: Pipeline, host: str, port: int, max_bytes: int,
+               token: str | None = None) -> tuple[ThreadingHTTPServer, int]:
+    """Start the OTLP/HTTP receiver in a thread; returns the server and the bound port.
+
+    With ``token`` every request needs ``Authorization: Bearer <token>`` (401 otherwise)."""
+    handler = type("OtlpHandler", (_OtlpHandler,), {"pipeline": pipeline, "max_bytes": max_bytes,
+                                                    "token": token})
     server = _Server((host, port), handler)
     thread = threading.Thread(target=server.serve_forever, name="otlspec-http", daemon=True)
     thread.start()

@@ -93,10 +93,10 @@ class Server:
         self.pipeline.start()
         if c.grpc_port is not None:
             self._grpc, self.grpc_port = start_grpc(self.pipeline, c.host, c.grpc_port,
-                                                    c.max_body_bytes, c.grpc_workers)
+                                                    c.max_body_bytes, c.grpc_workers, token)
         if c.http_port is not None:
             self._http, self.http_port = start_http(self.pipeline, c.host, c.http_port,
-                                                    c.max_body_bytes)
+                                                    c.max_body_bytes, token)
         if c.api_port is not None:  # the explorer, with the JSON API on the same port
             from workbench.ui.server import UiConfig, start_ui
             from workbench.ui.sources import StoreSource
