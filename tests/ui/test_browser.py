@@ -181,6 +181,8 @@ def test_live_dashboard_explorer_and_report(driver, stdlib_spec, tmp_path) -> No
         assert "bad" in row.get_attribute("class").split()
         assert trace_id in driver.find_element("css selector", f"#trace-{trace_id} h3").text
         _nothing_ran(driver)
+        driver.execute_script("arguments[0].scrollIntoView()",
+                              driver.find_element("css selector", f"#trace-{trace_id}"))
         driver.save_screenshot(str(shots / "exported-report.png"))
     finally:
         server.stop()
@@ -200,6 +202,8 @@ def test_static_report_renders_hostile_text_as_text(driver, checked_run, tmp_pat
         "return getComputedStyle(arguments[0].querySelector('.sname')).color", bad)
     assert colour == "rgb(198, 40, 40)"
     _nothing_ran(driver)
+    driver.execute_script("arguments[0].scrollIntoView()",
+                          driver.find_element("css selector", f"#trace-{TRACE_ID}"))
     driver.save_screenshot(str(shots_path := artifacts_dir() / "static-report.png"))
     assert shots_path.stat().st_size > 0
 
@@ -213,6 +217,14 @@ def test_pdf_is_printed_by_headless_chromium(checked_run, tmp_path) -> None:  # 
     data = (tmp_path / "report.pdf").read_bytes()
     assert data.startswith(b"%PDF-") and len(data) > 1000
     shutil.copy(tmp_path / "report.pdf", artifacts_dir() / "report.pdf")
+    # the explorer's export button gives the same PDF
+    from workbench.ui.server import UiConfig, start_ui
+    from workbench.ui.sources import BatchSource
+
+    with start_ui(UiConfig(port=0), BatchSource(checked_run["report"], checked_run["table"])) as s:
+        with urllib.request.urlopen(s.url + "export/report.pdf", timeout=120) as r:
+            assert r.headers["Content-Type"] == "application/pdf"
+            assert r.read().startswith(b"%PDF-")
 
 
 def test_a_10k_span_trace_stays_responsive(driver) -> None:  # type: ignore[no-untyped-def]

@@ -127,7 +127,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     where = ", ".join(
         f"{name} {config.host}:{port}" for name, port in (
             ("OTLP/gRPC", server.grpc_port), ("OTLP/HTTP", server.http_port),
-            ("API", server.api_port)) if port is not None)
+            ("UI and API", server.api_port)) if port is not None)
     print(f"otlspec serve: {len(spec.properties)} properties; {where}; store {config.store}",
           file=sys.stderr, flush=True)
     while not stop.wait(0.5):
