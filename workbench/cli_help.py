@@ -59,6 +59,15 @@ EPILOGS: dict[str, tuple[str, str]] = {
         "0 every stored verdict holds; 1 some trace violates a property; 2 an error",
         "otlspec results --store verdicts.db",
     ),
+    "report": (
+        "0 written; 2 an unreadable results file or trace input, or --pdf without Chromium",
+        "otlspec report results.json datasets/real -o report.html --pdf",
+    ),
+    "ui": (
+        "0 stopped cleanly (SIGTERM or Ctrl-C); 2 a bad results file or store, or an address "
+        "other than loopback without --token",
+        "otlspec ui results.json datasets/real --port 8080",
+    ),
     "experiment": (
         "0 done, or stopped on purpose with q; 1 a run failed; 2 a bad experiment file or "
         "an unknown run",
