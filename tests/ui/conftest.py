@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from tests.serve.conftest import postgres_url  # noqa: F401  (a fixture results_store uses)
 from workbench.lang import load_specs
+from workbench.serve.store import Store, open_store
 
 #: A span name and an attribute value that would run script if rendered as markup.
 HOSTILE_NAME = "<script>window.__pwned = 1</script>GET /cart"
@@ -38,6 +42,26 @@ def hostile_request(trace_id: str = TRACE_ID, service: str = "shop") -> ExportTr
                  parent_span_id=bytes.fromhex("eee19b7ec3c1b173"), name="SELECT orders", kind=3,
                  start_time_unix_nano=t0 + 1_000_000, end_time_unix_nano=t0 + 900_000_000)
     return req
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def results_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty results store: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        store = open_store(str(tmp_path / "results.db"))
+    else:
+        import psycopg
+
+        url = request.getfixturevalue("postgres_url")
+        name = f"ui{next(_databases)}"
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        store = open_store(url.rsplit("/", 1)[0] + "/" + name)
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.ui.conftest import BAD_SPAN, HOSTILE_NAME, TRACE_ID, hostile_request
-from workbench.serve.store import SQLiteStore, TraceRecord, VerdictRecord
+from workbench.serve.store import TraceRecord, VerdictRecord
 from workbench.ui.server import CSP, UiConfig, UiSecurityError, UiServer, check_bind, start_ui
 from workbench.ui.sources import BatchSource, StoreSource
 
@@ -128,8 +128,9 @@ def _events(conn: http.client.HTTPConnection) -> Iterator[dict[str, Any]]:
             yield json.loads(line[6:])
 
 
-def test_events_push_new_results_from_the_store() -> None:
-    store = SQLiteStore(":memory:")
+def test_events_push_new_results_from_the_store(results_store) -> None:  # type: ignore[no-untyped-def]
+    """Over both stores (SQLite, and PostgreSQL where its binaries are)."""
+    store = results_store
     store.save([_record(TRACE_ID, False, time.time())])
     with start_ui(UiConfig(port=0, poll_s=0.05), StoreSource(store)) as server:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
@@ -146,7 +147,6 @@ def test_events_push_new_results_from_the_store() -> None:
         assert trace["violating"] == {BAD_SPAN: ["child ends late"]}
         html = get(server.port, "/export/report.html?since=0")[2]
         assert b"child ends late" in html and b"&lt;script&gt;" in html
-    store.close()
 
 
 def test_serve_mounts_the_ui_beside_its_api(stdlib_spec) -> None:  # type: ignore[no-untyped-def]
