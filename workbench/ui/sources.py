@@ -248,10 +248,10 @@ class BatchSource:
 
     def _build_rows(self) -> list[dict[str, Any]]:
         ids = sorted(set(self.index) | set(self.failing))
+        severity = {p["name"]: p.get("severity", "") for p in self.report_data["properties"]}
         rows = []
         for tid in ids:
             ws = self.failing.get(tid, [])
-            severity = {p["name"]: p.get("severity", "") for p in self.report_data["properties"]}
             row: dict[str, Any] = {
                 "trace_id": tid, "state": "checked", "n_failed": len({w["property"] for w in ws}),
                 "failed_properties": sorted({str(w["property"]) for w in ws}),
