@@ -162,6 +162,8 @@ def test_serve_mounts_the_ui_beside_its_api(stdlib_spec) -> None:  # type: ignor
         assert code == 200 and json.loads(body) == []
         assert headers["content-security-policy"] == CSP
         assert get(server.api_port, "/api/ui/stats")[0] == 200
+        receiver = json.loads(get(server.api_port, "/api/ui/stats")[2])["receiver"]
+        assert receiver["queue_depth_spans"] == 0 and receiver["spans_received_per_s"] == 0
     finally:
         server.stop()
     refused = create_server(make_config(host="0.0.0.0", grpc_port=None, http_port=None),

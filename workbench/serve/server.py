@@ -63,6 +63,12 @@ class Server:
             "deep_path_p99_s": m.deep.quantile(0.99),
         }
 
+    def health(self) -> dict[str, Any]:
+        """:meth:`live` and the gauges (queue depths), for the UI's receiver panel."""
+        gauges = dict(self.metrics.gauges)
+        return self.live() | {name.removeprefix("otlspec_"): read()
+                              for name, read in sorted(gauges.items())}
+
     def warm_up(self) -> None:
         """Compile (or load the cached) kernels once, so the first trace is not slow."""
         from opentelemetry.proto.trace.v1 import trace_pb2
@@ -103,7 +109,7 @@ class Server:
 
             self._api = start_ui(
                 UiConfig(host=c.host, port=c.api_port, token=token),
-                StoreSource(self.store, self.spec, self.live),
+                StoreSource(self.store, self.spec, self.health),
                 api={"store": self.store, "metrics": self.metrics, "ready": self.ready,
                      "live": self.live})
             self.api_port = self._api.port

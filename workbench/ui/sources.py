@@ -9,6 +9,7 @@ in, which the server-sent events watch).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -108,6 +109,24 @@ class StoreSource:
         self.store = store
         self.spec = spec
         self._live = live
+        self._last: tuple[float, dict[str, Any]] | None = None
+        self._lock = threading.Lock()  # handler threads share the previous look
+
+    def _receiver(self) -> dict[str, Any] | None:
+        """The live counters with rates since the previous look (per second)."""
+        if self._live is None:
+            return None
+        live = dict(self._live())
+        with self._lock:
+            now = time.monotonic()
+            if self._last is not None and now > self._last[0]:
+                dt = now - self._last[0]
+                for name in ("spans_received", "traces_checked", "spans_rejected"):
+                    if isinstance(live.get(name), int | float):
+                        rate = (live[name] - self._last[1].get(name, 0)) / dt
+                        live[f"{name}_per_s"] = round(max(rate, 0.0), 2)
+            self._last = (now, live)
+        return live
 
     def _summaries(self, failed: bool = False) -> list[dict[str, Any]]:
         rows = self.store.traces(failed=failed, limit=SEARCH_WINDOW)
@@ -149,7 +168,7 @@ class StoreSource:
             "by_severity": by_severity,
             "by_service": [{"service": k, **v} for k, v in sorted(by_service.items())],
             "over_time": [{"window_start": k, **v} for k, v in sorted(windows.items())],
-            "receiver": self._live() if self._live is not None else None,
+            "receiver": self._receiver(),
         }
 
     def traces(self, query: dict[str, str]) -> list[dict[str, Any]]:
