@@ -170,6 +170,24 @@ def test_live_dashboard_explorer_and_report(driver, stdlib_spec, tmp_path) -> No
         assert "error" not in _css(driver, "#error")[0].text.lower()
         driver.save_screenshot(str(shots / "explorer-hostile-span.png"))
 
+        # the search narrows by property and by time range (a future start finds nothing)
+        driver.get(url + "#/traces")
+        form = _wait(driver, lambda d: _css(d, "#filters"), "the search form")[0]
+        form.find_element("name", "property").send_keys("child_ends_within_parent")
+        form.find_element("css selector", "button").click()
+        _wait(driver, lambda d: [a.text for a in _css(d, "#trace-list a")] == [trace_id],
+              "the trace found by property")
+        driver.execute_script("document.querySelector('[name=since]').value = "
+                              "'2999-01-01T00:00'")
+        form.find_element("css selector", "button").click()
+        _wait(driver, lambda d: "no trace matches" in _css(d, "#trace-list tbody")[0].text,
+              "nothing found after the year 2999")
+
+        driver.get(url + "#/specs")
+        _wait(driver, lambda d: any(h.text == f"{len(stdlib_spec.properties)} properties"
+                                    for h in _css(d, "#spec-list h2")), "the specs page")
+        assert any(c.text == "skew" for c in _css(driver, "#spec-list table.params code"))
+
         # the exported report of the stream renders as a page
         with urllib.request.urlopen(url + "export/report.html?since=0", timeout=30) as r:
             page = r.read()

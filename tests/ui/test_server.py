@@ -63,7 +63,10 @@ def test_search_and_trace_answers(batch_ui) -> None:  # type: ignore[no-untyped-
     stats = json.loads(get(batch_ui.port, "/api/ui/stats")[2])
     assert stats["failing_traces"] == 1 and stats["mode"] == "batch"
     specs = json.loads(get(batch_ui.port, "/api/ui/specs")[2])
-    assert any(p["name"] == "child_ends_within_parent" and p["doc"] for p in specs)
+    assert any(p["name"] == "child_ends_within_parent" and p["doc"]
+               for p in specs["properties"])
+    skew = [p for p in specs["params"] if p["name"] == "skew"]
+    assert len(skew) == 1 and skew[0]["default"].isdigit()
 
 
 def test_export_is_the_static_report(batch_ui) -> None:  # type: ignore[no-untyped-def]
@@ -162,6 +165,10 @@ def test_serve_mounts_the_ui_beside_its_api(stdlib_spec) -> None:  # type: ignor
         assert code == 200 and json.loads(body) == []
         assert headers["content-security-policy"] == CSP
         assert get(server.api_port, "/api/ui/stats")[0] == 200
+        spec = json.loads(get(server.api_port, "/api/ui/specs")[2])
+        assert len(spec["properties"]) == len(stdlib_spec.properties)
+        assert all(p["formula"] and p["source"] for p in spec["properties"])
+        assert {"name", "type", "default", "overridable"} <= set(spec["params"][0])
         receiver = json.loads(get(server.api_port, "/api/ui/stats")[2])["receiver"]
         assert receiver["queue_depth_spans"] == 0 and receiver["spans_received_per_s"] == 0
     finally:

@@ -37,27 +37,25 @@ class Source(Protocol):
     def stats(self) -> dict[str, Any]: ...
     def traces(self, query: dict[str, str]) -> list[dict[str, Any]]: ...
     def trace(self, trace_id: str) -> dict[str, Any] | None: ...
-    def specs(self) -> list[dict[str, Any]]: ...
+    def specs(self) -> dict[str, Any]: ...
     def reports(self) -> list[dict[str, Any]]: ...
     def report(self, query: dict[str, str]) -> tuple[dict[str, Any], SpanTable | None]: ...
     def version(self) -> Any: ...
 
 
-def spec_entries(spec: ir.Spec | None) -> list[dict[str, Any]]:
-    """The properties of a spec, read-only: doc, severity, tags, canonical text; and params."""
+def spec_entries(spec: ir.Spec | None) -> dict[str, Any]:
+    """The loaded spec, read-only: its params, and each property's doc, severity, tags and
+    canonical text."""
     if spec is None:
-        return []
+        return {"name": "", "params": [], "properties": []}
     from workbench.lang import print_formula
 
-    params = [{"name": p.name, "type": str(getattr(p, "type", "")),
-               "default": str(getattr(p, "default", ""))}
-              for p in getattr(spec, "params", ())]
-    out = []
-    for prop in spec.properties:
-        out.append({"name": prop.name, "severity": prop.severity, "tags": list(prop.tags),
-                    "doc": prop.doc or "", "source": str(spec.positions.get(prop.name, "")),
-                    "formula": print_formula(prop.formula), "params": params})
-    return out
+    params = [{"name": p.name, "type": str(p.default.type.value), "overridable": p.overridable,
+               "default": print_formula(p.default)} for p in spec.params]
+    props = [{"name": prop.name, "severity": prop.severity, "tags": list(prop.tags),
+              "doc": prop.doc or "", "source": str(spec.positions.get(prop.name, "")),
+              "formula": print_formula(prop.formula)} for prop in spec.properties]
+    return {"name": spec.name, "params": params, "properties": props}
 
 
 def _match(row: dict[str, Any], q: dict[str, str]) -> bool:
@@ -187,7 +185,7 @@ class StoreSource:
         return {**found, "spans": spans, "violating": violating_span_ids(bad),
                 "witnesses": bad}
 
-    def specs(self) -> list[dict[str, Any]]:
+    def specs(self) -> dict[str, Any]:
         return spec_entries(self.spec)
 
     def reports(self) -> list[dict[str, Any]]:
@@ -208,7 +206,7 @@ class StoreSource:
         verdicts = [v for v in self.store.verdicts(since=since, limit=1_000_000)
                     if v["checked_at"] <= until]
         props: dict[str, dict[str, Any]] = {}
-        specs = {p["name"]: p for p in self.specs()}
+        specs = {p["name"]: p for p in self.specs()["properties"]}
         trace_ids = set()
         for v in verdicts:
             trace_ids.add(v["trace_id"])
@@ -335,14 +333,17 @@ class BatchSource:
         return {**row, "verdicts": verdicts, "spans": spans,
                 "violating": violating_span_ids(ws), "witnesses": ws}
 
-    def specs(self) -> list[dict[str, Any]]:
+    def specs(self) -> dict[str, Any]:
         if self.spec is not None:
             return spec_entries(self.spec)
-        return [{"name": p["name"], "severity": p.get("severity", ""), "tags": p.get("tags", []),
-                 "doc": p.get("doc", ""), "source": p.get("source", ""), "formula": "",
-                 "params": [{"name": k, "type": "", "default": str(v)}
-                            for k, v in self.report_data.get("params", {}).items()]}
-                for p in self.report_data.get("properties", [])]
+        return {  # what the report recorded: the params as bound for the run
+            "name": self.report_data.get("spec", {}).get("name", ""),
+            "params": [{"name": k, "type": "", "overridable": True, "default": str(v)}
+                       for k, v in self.report_data.get("params", {}).items()],
+            "properties": [{"name": p["name"], "severity": p.get("severity", ""),
+                            "tags": p.get("tags", []), "doc": p.get("doc", ""),
+                            "source": p.get("source", ""), "formula": ""}
+                           for p in self.report_data.get("properties", [])]}
 
     def reports(self) -> list[dict[str, Any]]:
         s = self.report_data.get("summary", {})

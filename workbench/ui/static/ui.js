@@ -87,7 +87,9 @@
     for (const input of form.elements) {
       if (!input.name) continue;
       if (input.type === "checkbox") { if (input.checked) params.set(input.name, input.value); }
-      else if (input.value) params.set(input.name, input.value);
+      else if (input.type === "datetime-local") {  // local time -> Unix seconds
+        if (input.value) params.set(input.name, String(new Date(input.value).getTime() / 1000));
+      } else if (input.value) params.set(input.name, input.value);
     }
     const rows = await api("/api/ui/traces?" + params.toString());
     clear($("trace-list").tBodies[0]).append(...rows.map((r) => {
@@ -234,8 +236,15 @@
     if (!rows.length) $("report-list").tBodies[0].append(el("tr", {}, el("td", { colspan: 5 }, "no runs yet")));
   }
   async function renderSpecs() {
-    const specs = await api("/api/ui/specs");
-    clear($("spec-list")).append(...specs.map((p) => el("section", { class: "property" },
+    const spec = await api("/api/ui/specs");
+    const params = spec.params.length ? el("table", { class: "list params" },
+      el("thead", {}, el("tr", {}, el("th", {}, "param"), el("th", {}, "type"), el("th", {}, "default"),
+        el("th", {}, "override"))),
+      el("tbody", {}, spec.params.map((p) => el("tr", {}, el("td", {}, el("code", {}, p.name)),
+        el("td", {}, p.type), el("td", {}, el("code", {}, p.default)),
+        el("td", {}, p.overridable ? "--param " + p.name + "=..." : "let (fixed)"))))) : null;
+    clear($("spec-list")).append(el("h2", {}, "spec " + (spec.name || "")), params || el("p", { class: "muted" }, "no params"),
+      el("h2", {}, spec.properties.length + " properties"), ...spec.properties.map((p) => el("section", { class: "property" },
       el("h3", {}, p.name, " ", el("span", { class: "sev " + p.severity }, p.severity)),
       el("p", { class: "muted" }, (p.tags || []).join(", "), " ", p.source),
       el("pre", { class: "doc" }, p.doc || "(no doc)"),
