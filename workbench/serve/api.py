@@ -11,6 +11,8 @@
 =============================  =======================================================
 
 Every answer is JSON (``/metrics`` excepted); unknown paths are 404 with a JSON error.
+``otlspec serve`` mounts these routes beside the explorer on one port
+(:func:`workbench.ui.server.start_ui`); :func:`start_api` serves them alone.
 """
 
 from __future__ import annotations

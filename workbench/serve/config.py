@@ -45,8 +45,7 @@ class ServeConfig:
         The checking backend (``auto``, ``numba``, ``reference``...).
     token
         Required on the UI, API and OTLP receiver requests when set (``Authorization: Bearer``);
-        needed to bind a non-loopback ``host``
-        (``$OTLSPEC_TOKEN`` when None).
+        needed to bind a non-loopback ``host``. None: ``$OTLSPEC_TOKEN``, if set.
     """
 
     specs: list[str] = field(default_factory=lambda: ["stdlib"])
