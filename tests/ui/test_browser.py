@@ -188,6 +188,9 @@ def test_live_dashboard_explorer_and_report(driver, stdlib_spec, tmp_path) -> No
                                     for h in _css(d, "#spec-list h2")), "the specs page")
         assert any(c.text == "skew" for c in _css(driver, "#spec-list table.params code"))
 
+        # no script error and nothing the policy had to block, on any of these pages
+        assert [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
         # the exported report of the stream renders as a page
         with urllib.request.urlopen(url + "export/report.html?since=0", timeout=30) as r:
             page = r.read()

@@ -210,6 +210,8 @@ class _UiHandler(BaseHTTPRequestHandler):
         src = self.source
         if path in ("/", "/index.html"):
             self._send(200, _static("index.html"), _STATIC["index.html"])
+        elif path == "/favicon.ico":
+            self._send(204, b"", "image/x-icon")  # none: say so without an error
         elif path.startswith("/static/") and path[8:] in _STATIC:
             self._send(200, _static(path[8:]), _STATIC[path[8:]])
         elif path == "/api/ui/stats":

@@ -338,7 +338,7 @@ class BatchSource:
             return spec_entries(self.spec)
         return {  # what the report recorded: the params as bound for the run
             "name": self.report_data.get("spec", {}).get("name", ""),
-            "params": [{"name": k, "type": "", "overridable": True, "default": str(v)}
+            "params": [{"name": k, "type": "", "overridable": None, "default": str(v)}
                        for k, v in self.report_data.get("params", {}).items()],
             "properties": [{"name": p["name"], "severity": p.get("severity", ""),
                             "tags": p.get("tags", []), "doc": p.get("doc", ""),

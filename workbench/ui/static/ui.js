@@ -242,7 +242,8 @@
         el("th", {}, "override"))),
       el("tbody", {}, spec.params.map((p) => el("tr", {}, el("td", {}, el("code", {}, p.name)),
         el("td", {}, p.type), el("td", {}, el("code", {}, p.default)),
-        el("td", {}, p.overridable ? "--param " + p.name + "=..." : "let (fixed)"))))) : null;
+        el("td", {}, p.overridable === null ? "(as bound for the run)" :
+          p.overridable ? "--param " + p.name + "=..." : "let (fixed)"))))) : null;
     clear($("spec-list")).append(el("h2", {}, "spec " + (spec.name || "")), params || el("p", { class: "muted" }, "no params"),
       el("h2", {}, spec.properties.length + " properties"), ...spec.properties.map((p) => el("section", { class: "property" },
       el("h3", {}, p.name, " ", el("span", { class: "sev " + p.severity }, p.severity)),
