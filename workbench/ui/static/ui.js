@@ -68,7 +68,7 @@
       el("tr", {}, el("th", {}, k), el("td", {}, fmtValue(rec[k])))) :
       [el("tr", {}, el("td", {}, s.mode === "batch" ? "batch run: no receiver" : "not in this process"))]));
     const trend = clear($("trend"));
-    const pts = s.over_time || [];
+    const pts = (s.over_time || []).slice(-60);  // the last hour
     const max = Math.max(1, ...pts.map((p) => p.checked));
     const w = 600 / Math.max(pts.length, 60);  // an hour of windows fills the width
     pts.forEach((p, i) => {
@@ -76,7 +76,7 @@
       trend.append(svg("rect", { class: "checked", x: i * w, y: 80 - hc, width: Math.max(w - 1, 1), height: hc }));
       trend.append(svg("rect", { x: i * w, y: 80 - hv, width: Math.max(w - 1, 1), height: hv }));
     });
-    $("trend-note").textContent = pts.length ? pts.length + " windows of 60 s: checks (grey), violations (red)"
+    $("trend-note").textContent = pts.length ? "the last " + pts.length + " minute(s) with checks: checks (grey), violations (red)"
       : "no time series for a batch run";
   }
 
