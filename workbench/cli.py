@@ -94,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     from workbench.serve.cli import register as register_serve
 
     _EXTRA_HANDLERS.update(register_serve(sub))
-    _EXTRA_HANDLERS.update(__import__("workbench.ui.cli", fromlist=["register"]).register(sub))
+    from workbench.ui.cli import register as register_ui
+
+    _EXTRA_HANDLERS.update(register_ui(sub))
     from workbench.cli_help import finish
 
     finish(p)  # every command: defaults, exit codes and an example in --help
