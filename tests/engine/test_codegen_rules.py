@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from workbench.engine.capabilities import COMPILED_NODES
-from workbench.engine.codegen import COND, FORMULAS, MEMBER, Gen
+from workbench.engine.codegen import COND, FORMULAS, LOOP, MEMBER, Gen
 from workbench.engine.codegen_terms import TERMS, VALUE, Unsupported
 from workbench.lang import ir
 
@@ -28,6 +28,7 @@ def test_terms_and_formulas_are_disjoint_and_each_compiles_both_ways() -> None:
     assert TERMS <= set(VALUE) and TERMS <= set(COND)  # a term used as a formula
     assert FORMULAS <= set(COND)
     assert set(MEMBER) == {ir.Spans, ir.Roots, ir.Events, ir.Rel, ir.Comprehension}
+    assert set(LOOP) | {ir.Comprehension} == set(MEMBER)  # a comprehension loops its domain
 
 
 def test_a_node_without_a_rule_is_unsupported() -> None:

@@ -287,19 +287,7 @@ class Gen(TemporalGen, OpsGen, TermGen):
         depth = self.depth
         x = self.tmp("x")
         kind = self.domain_kind(domain, env)
-        if isinstance(domain, ir.Spans):
-            self.open(f"for {x} in range(lo, hi):")
-        elif isinstance(domain, ir.Roots):
-            self.sites.needs.add("roots")
-            k = self.tmp("k")
-            self.open(f"for {k} in range(rt_off[t], rt_off[t + 1]):")
-            self.emit(f"{x} = rt_rows[{k}]")
-        elif isinstance(domain, ir.Events):
-            s = self.span_arg(domain.arg, env, "events")
-            self.open(f"for {x} in range(e_off[{s}], e_off[{s} + 1]):")
-        elif isinstance(domain, ir.Rel):
-            self.rel_loop(domain.rel, self.span_arg(domain.arg, env, domain.rel), x, ordered)
-        elif isinstance(domain, ir.Comprehension):
+        if type(domain) is ir.Comprehension:  # a loop over its domain, filtered by its guard
             with self.loop(domain.domain, env, pos, ordered) as (y, _):
                 inner = self.bind(env, domain.var, kind, y, [domain.guard])
                 g = self.cond(domain.guard, inner, pos)
@@ -308,10 +296,28 @@ class Gen(TemporalGen, OpsGen, TermGen):
                 yield x, kind
             self.depth = depth
             return
-        else:
+        opener = LOOP.get(type(domain))
+        if opener is None:
             raise Unsupported(f"{type(domain).__name__} is not a set")
+        opener(self, domain, env, x, ordered)
         yield x, kind
         self.depth = depth
+
+    def _loop_spans(self, domain: ir.Spans, env: Env, x: str, ordered: bool) -> None:
+        self.open(f"for {x} in range(lo, hi):")
+
+    def _loop_roots(self, domain: ir.Roots, env: Env, x: str, ordered: bool) -> None:
+        self.sites.needs.add("roots")
+        k = self.tmp("k")
+        self.open(f"for {k} in range(rt_off[t], rt_off[t + 1]):")
+        self.emit(f"{x} = rt_rows[{k}]")
+
+    def _loop_events(self, domain: ir.Events, env: Env, x: str, ordered: bool) -> None:
+        s = self.span_arg(domain.arg, env, "events")
+        self.open(f"for {x} in range(e_off[{s}], e_off[{s} + 1]):")
+
+    def _loop_rel(self, domain: ir.Rel, env: Env, x: str, ordered: bool) -> None:
+        self.rel_loop(domain.rel, self.span_arg(domain.arg, env, domain.rel), x, ordered)
 
     def open(self, header: str) -> None:
         self.emit(header)
@@ -501,6 +507,13 @@ COND: dict[type[ir.Node], Callable[[Gen, Any, Env, str], str]] = {
 }
 #: Formula classes: a term of one of these is compiled through :meth:`Gen.cond`.
 FORMULAS = frozenset(COND) - TERMS - {ir.Const}
+#: How :meth:`Gen.loop` opens a loop over each set (a comprehension loops over its domain).
+LOOP: dict[type[ir.Node], Callable[[Gen, Any, Env, str, bool], None]] = {
+    ir.Spans: Gen._loop_spans,
+    ir.Roots: Gen._loop_roots,
+    ir.Events: Gen._loop_events,
+    ir.Rel: Gen._loop_rel,
+}
 MEMBER: dict[type[ir.Node], Callable[[Gen, str, str, Any, Env, str], str]] = {
     ir.Spans: Gen._in_spans,
     ir.Roots: Gen._in_roots,
