@@ -64,13 +64,12 @@ FUTURE_FORMULA = """always ((exists f in spans where f.kind == CLIENT and f.stat
 
 
 def make_table(dataset: str, size: int) -> Any:
-    """``synth`` (``size`` spans) or ``real`` (the bundled real traces, replicated)."""
-    if dataset == "synth":
-        from workbench.traces.synth import synth_table
+    """``synth`` (``size`` generated spans) or ``real`` (the bundled real traces, replicated)."""
+    from workbench.datasets.scale import generate_table, replicate
 
-        return synth_table(size, seed=7)
+    if dataset == "synth":
+        return generate_table(size, seed=7)
     from workbench.traces import load_traces
-    from workbench.traces.synth import replicate
 
     base = ROOT / "datasets" / "real"
     files = []
@@ -144,9 +143,10 @@ def worker(engine: str, dataset: str, size: int, repeat: int) -> dict[str, Any]:
     if engine in ("numba", "numba-10", "cupy", "otl-past", "otl-future"):
         # load the JIT-compiled kernels first (numba's on-disk cache), so that the memory
         # measured below is what checking this table costs, not the code of the kernels
-        from workbench.traces.synth import synth_table
+        from workbench.datasets.scale import generate_table
 
-        check(spec, synth_table(2000, seed=1), backend="cupy" if engine == "cupy" else "numba")
+        check(spec, generate_table(2000, seed=1),
+              backend="cupy" if engine == "cupy" else "numba")
     rss0 = psutil.Process().memory_info().rss
     out: dict[str, Any] = {"engine": engine, "dataset": dataset, "size": n_full, "spans": n,
                            "requested": size,

@@ -87,8 +87,9 @@ def test_traces_look_like_microservice_traces() -> None:
     assert any(s.links for s in spans)  # batch consumers link to producers
     assert any(s.status == 2 for s in spans)
     assert {s.flags for s in spans} >= {1, 0x101, 0x301}  # W3C-only and IS_REMOTE-aware SDKs
-    assert all(("service.name", s) in ds.resources[x.resource] for x in spans
-               for s in [x.service])
+    # spans hold one of the dataset's resources itself (not an index into ds.resources)
+    assert all(("service.name", s) in x.resource and any(x.resource is r for r in ds.resources)
+               for x in spans for s in [x.service])
     sizes = [len(t.spans) for t in ds.traces]
     assert 10 < np.median(sizes) < 80
     behaviours = Counter(a.name for a in ds.annotations)

@@ -11,8 +11,8 @@ pytest.importorskip("pyarrow")
 from tests.datasets.compare import assert_tables_equal
 from workbench.cli import main
 from workbench.datasets.parquet import load_parquet, partition_of, write_parquet
-from workbench.smt.records import records_from_table
 from workbench.traces import load_traces
+from workbench.traces.records import records_from_table
 
 ROOT = Path(__file__).resolve().parents[2]
 

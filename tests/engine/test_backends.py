@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from workbench.datasets.scale import generate_table
 from workbench.engine import base, check, explain_backend
 from workbench.engine.base import REGISTRY, Backend, backend_chain, get_backend
 from workbench.errors import BackendError
 from workbench.lang import ir
 from workbench.lang.ir import HappensBefore, Property, Quant, Spans, Var
-from workbench.traces.synth import synth_table
 
 S = Var("s")
 HB = Property("uses_hb", Quant("forall", "s", Spans(), None, HappensBefore(S, S)))
@@ -58,7 +58,7 @@ def test_a_new_backend_is_one_module_and_one_registry_line(toy: None) -> None:
     from tests.engine.toy_backend import BACKEND
 
     BACKEND.calls.clear()
-    table = synth_table(200, seed=3)
+    table = generate_table(200, seed=3)
     spec = ir.Spec("t", "", (), (ENDS, HB))
     result = check(spec, table, backend="toy")
     assert BACKEND.calls[0] == ["ends", "uses_hb"]

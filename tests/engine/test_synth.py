@@ -1,14 +1,16 @@
-"""The synthetic benchmark tables are reproducible, well formed, and checked alike by the
-compiled backend and the reference."""
+"""The generated benchmark tables (:func:`workbench.datasets.scale.generate_table`) are
+reproducible, well formed, and checked alike by the compiled backend and the reference."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from tests.engine.differential import compare, stdlib
+from workbench.datasets.scale import generate_table as synth_table
 from workbench.engine import numba_cpu
 from workbench.engine.reference import param_values
-from workbench.traces.synth import replicate, synth_table
+from workbench.traces.model import SpanTable
+from workbench.traces.records import table_records
 
 
 def test_reproducible() -> None:
@@ -32,7 +34,7 @@ def test_well_formed_like_a_loaded_table() -> None:
     assert np.array_equal(t.depth[child], t.depth[t.parent[child]] + 1)
     assert np.array_equal(t.trace_index[child], t.trace_index[t.parent[child]])
     # the loader builds the same structure from the same spans
-    again = replicate(t, 1)
+    again = SpanTable.from_records(table_records(t))
     assert np.array_equal(again.parent, t.parent)
     assert np.array_equal(again.depth, t.depth)
 

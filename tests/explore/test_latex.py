@@ -71,3 +71,16 @@ def test_sympy_connectives_can_be_manipulated() -> None:
     assert "\\neg" in sympy.latex(kept)
     faithful = to_sympy(f("forall s in spans: s.is_root or s.depth > 0 or s.depth > 1"))
     assert r"\vee" in sympy.latex(faithful)
+
+
+def test_every_formula_and_term_class_prints() -> None:
+    """The printer's dispatch tables cover the IR's formula, term and set classes."""
+    from workbench.explore.latex import _ATOM, _FORMULA, _SET, _TERM
+    from workbench.smt.encode import ROLES, Pred
+
+    roles = {c: r for c, r in ROLES.items() if c is not Pred}  # Pred: theorems only
+    assert {c for c, r in roles.items() if r == "set"} == set(_SET)
+    assert {c for c, r in roles.items() if r == "term"} <= set(_TERM)
+    formulas = {c for c, r in roles.items() if r == "formula"}
+    assert formulas <= set(_FORMULA)
+    assert set(_ATOM) <= set(_FORMULA)

@@ -13,8 +13,8 @@ from workbench.smt.domain import Usage, ValueDomain, scan
 from workbench.smt.encode import Encoder
 from workbench.smt.model import concrete_trace
 from workbench.smt.obligations import Options, consistent
-from workbench.smt.records import SpanRecord, to_table
 from workbench.smt.values import EncodingError
+from workbench.traces.records import SpanRecord, to_table
 
 strategies = pytest.importorskip("tests.strategies")
 

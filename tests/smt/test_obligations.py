@@ -8,7 +8,7 @@ from workbench.engine.reference import check
 from workbench.lang import ir
 from workbench.smt.cli import load_spec_arg
 from workbench.smt.obligations import Options, consistent, implies, redundant, vacuous
-from workbench.smt.records import to_table
+from workbench.traces.records import to_table
 
 
 def test_stdlib_consistent_with_rechecked_witness(stdlib: ir.Spec) -> None:

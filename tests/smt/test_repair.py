@@ -7,8 +7,9 @@ from pathlib import Path
 
 from workbench.engine.reference import check
 from workbench.smt.cli import load_spec_arg, main
-from workbench.smt.records import SpanRecord, dumps, to_table
 from workbench.smt.repair import fix_traces, repaired_records
+from workbench.traces.otlp_write import dumps
+from workbench.traces.records import SpanRecord, to_table
 
 T = 1_700_000_000_000_000_000
 MS = 1_000_000

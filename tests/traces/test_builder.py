@@ -6,8 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.traces.builder import AttrBuilder, TableBuilder, _parse_ids, parse_id
+from workbench.traces.builder import AttrBuilder, TableBuilder
 from workbench.traces.model import StringTable
+from workbench.traces.resolve import parse_id, parse_ids
 
 
 def test_codes_matches_code() -> None:
@@ -50,7 +51,7 @@ ids = st.one_of(
 @settings(max_examples=60, deadline=None)
 @given(st.lists(ids, max_size=12))
 def test_vectorized_id_parsing_matches_parse_id(texts: list[str]) -> None:
-    vals, lens, kept = _parse_ids(texts)
+    vals, lens, kept = parse_ids(texts)
     for i, text in enumerate(texts):
         value, length, keep = parse_id(text, 8)
         assert (int(vals[i]), int(lens[i]), kept.get(i)) == (value, length, keep)

@@ -197,13 +197,15 @@ class _Generator:
                                            detail=detail))
 
     def _span(self, ctx: _Ctx, svc: Service, parent: GenSpan | None, kind: int, name: str,
-              start: int, scope: int, resource: int) -> GenSpan:
+              start: int, scope: int, resource: list[tuple[str, Any]]) -> GenSpan:
         mode = LANGUAGES[svc.language]["flags"]
         remote = parent is not None and kind in (SERVER, CONSUMER)
         flags = 0 if mode == "none" else 1 if mode == "w3c" else 0x101 | (0x200 if remote else 0)
+        scope_name, scope_version = self.scopes[scope]
         span = GenSpan(ctx.trace.trace_id, self._span_id(),
-                       parent.span_id if parent is not None else "", name, kind, start, None,
-                       resource, scope, svc.name, flags=flags)
+                       parent.span_id if parent is not None else "", name, kind, start=start,
+                       resource=resource, scope=scope_name, scope_version=scope_version,
+                       service=svc.name, flags=flags)
         ctx.trace.spans.append(span)
         return span
 
@@ -216,7 +218,8 @@ class _Generator:
                ) -> tuple[int, bool, GenSpan]:
         """Run ``op`` from ``start``; returns (end, failed, its entry span)."""
         rng, svc = self.rng, self.topo.services[op.service]
-        resource, offset = rng.choice(self.instances[svc.name])
+        index, offset = rng.choice(self.instances[svc.name])
+        resource = self.resources[index]
         start += offset
         if op.consumer:
             name, attrs = sc.messaging(svc.semconv == "new", op.name, "process", sc.uuid(rng),
@@ -360,7 +363,7 @@ class _Generator:
             end = s_end + rng.randint(100_000, 1_000_000)
             timeout = round(call.timeout_ms * MS)
             timed_out = end - t > timeout
-            status_code = server.attributes.get("http.response.status_code",
+            status_code: Any = server.attributes.get("http.response.status_code",
                                                 server.attributes.get("http.status_code", 200))
             if timed_out:
                 client.end = t + timeout

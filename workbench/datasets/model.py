@@ -11,43 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: OTLP span kinds and status codes.
-INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER = 1, 2, 3, 4, 5
-UNSET, OK, ERROR = 0, 1, 2
+from workbench.traces.records import (
+    CLIENT,
+    CONSUMER,
+    ERROR,
+    INTERNAL,
+    OK,
+    PRODUCER,
+    SERVER,
+    UNSET,
+    SpanRecord,
+)
 
+#: A generated span is a plain :class:`~workbench.traces.records.SpanRecord`; its resource is
+#: one of :attr:`Dataset.resources` (shared by reference) and ``service`` names the service it
+#: was generated for. Injectors track spans by identity (``is``), records compare by value.
+GenSpan = SpanRecord
 
-@dataclass(eq=False, slots=True)
-class GenSpan:
-    """One generated span. ``resource`` and ``scope`` index :class:`Dataset` tables."""
-
-    trace_id: str
-    span_id: str
-    parent_id: str
-    name: str
-    kind: int
-    start: int
-    end: int | None
-    resource: int
-    scope: int
-    service: str  # bookkeeping: the service.name the span was generated for
-    attributes: dict[str, Any] = field(default_factory=dict)
-    events: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
-    links: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    status: int = UNSET
-    status_message: str = ""
-    flags: int = 0
-    trace_state: str = ""
-
-    @property
-    def duration(self) -> int:
-        return 0 if self.end is None else self.end - self.start
-
-    def shift(self, offset: int) -> None:
-        """Move the span and its events by ``offset`` ns (a clock offset of its host)."""
-        self.start += offset
-        if self.end is not None:
-            self.end += offset
-        self.events = [(n, t + offset, a) for n, t, a in self.events]
+__all__ = ["CLIENT", "CONSUMER", "ERROR", "INTERNAL", "OK", "PRODUCER", "SERVER", "UNSET",
+           "Annotation", "Dataset", "GenSpan", "GenTrace", "SpanRecord"]
 
 
 @dataclass(eq=False)
@@ -111,7 +93,11 @@ class Annotation:
 
 @dataclass
 class Dataset:
-    """Generated traces with their resources, scopes and annotations."""
+    """Generated traces with their resources, scopes and annotations.
+
+    ``resources`` holds every resource a span may refer to (spans hold the list objects
+    themselves); ``scopes`` the instrumentation scopes as ``(name, version)``.
+    """
 
     traces: list[GenTrace]
     resources: list[list[tuple[str, Any]]]

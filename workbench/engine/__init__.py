@@ -23,8 +23,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import numpy as np
-
 from workbench.engine.base import (
     REGISTRY,
     Backend,
@@ -156,9 +154,10 @@ def check(
         reference interpreter), ``grouped`` (the quadratic shapes evaluated by hashing, see
         :mod:`workbench.engine.grouped`) and ``total``.
     """
-    from workbench.engine import grouped, reference
+    from workbench.engine import reference
     from workbench.engine.arguments import check_arguments
     from workbench.engine.codegen_terms import Unsupported
+    from workbench.engine.stages import STAGES, Finished
 
     properties = check_arguments(spec, table, params, backend, properties)
     backends, notes = backend_chain(backend)
@@ -179,47 +178,24 @@ def check(
     todo = [p for p in spec.properties if wanted is None or p.name in wanted]
     done: dict[str, PropertyResult] = {}
     reasons: dict[str, list[str]] = {p.name: list(notes) for p in todo}
-    names = [b.name for b in backends]
-    first = names[0] if names else "reference"
-    # shapes whose literal evaluation is quadratic run by hashing; a compiled kernel's nested
-    # loop is faster on small traces, so they do so there only when some trace is large
-    largest = int(np.diff(table.trace_offsets).max()) if table.n_traces else 0
-    use_grouped = first == "reference" or largest >= grouped.MIN_SPANS_COMPILED
-    for prop in todo if use_grouped else ():
-        shape = grouped.match(prop.formula)
-        if shape is not None:
-            t0 = time.perf_counter()
-            res = shape[1](prop, table, values, reference.MAX_WITNESSES)
-            timings.add("grouped", time.perf_counter() - t0)
-            res.backend = first
-            res.reason = "; ".join([*reasons[prop.name],
-                                    f"{first}: {shape[0]}, linear in the trace's size"])
-            done[prop.name] = res
-            if progress is not None:
-                progress(prop.name)
-    by_reference: set[str] = set()
-    if backend == "auto" and "numba" in names and names[-1] == "reference":
-        # small inputs never wait for a compiler: the cost model of engine/cost.py
-        from workbench.engine.compiled import bind as bind_values
-        from workbench.engine.compiled import generated
-        from workbench.engine.cost import prefer_reference
-
-        for prop in todo:
-            if prop.name in done:
-                continue
-            try:
-                gen = generated(bind_values(prop.formula, values))
-            except Unsupported:
-                continue
-            use_ref, why_ref = prefer_reference(gen, table.n_spans)
-            if use_ref:
-                reasons[prop.name].append(why_ref)
-                by_reference.add(prop.name)
+    # the stages (engine/stages.py) may finish a property or pin it to one backend
+    pinned: dict[str, str] = {}
+    for stage in STAGES:
+        left = [p for p in todo if p.name not in done and p.name not in pinned]
+        for name, decision in stage.plan(left, table, values, backends, backend, timings).items():
+            if isinstance(decision, Finished):
+                decision.result.reason = "; ".join([*reasons[name], decision.note])
+                done[name] = decision.result
+                if progress is not None:
+                    progress(name)
+            else:
+                reasons[name].append(decision.note)
+                pinned[name] = decision.backend
     for i, b in enumerate(backends):
         last = i == len(backends) - 1
-        left = [p for p in todo if p.name not in done and (last or p.name not in by_reference)]
+        left = [p for p in todo if p.name not in done and pinned.get(p.name, b.name) == b.name]
         if not left:
-            if not by_reference:
+            if not pinned:
                 break
             continue
         # the catch-all runs one property at a time, so that progress is reported as it goes
@@ -235,7 +211,7 @@ def check(
         for prop, outcome in zip(left, outcomes, strict=True):
             why = reasons[prop.name]
             if isinstance(outcome, PropertyResult):
-                if prop.name in by_reference:
+                if prop.name in pinned:
                     outcome.reason = "; ".join(why)
                 elif last and why:  # the catch-all at the end of the chain
                     why[-1] += f" -> {b.name}"

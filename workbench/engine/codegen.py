@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.engine.codegen_ops import OpsGen
+from workbench.engine.codegen_sets import SetsGen
 from workbench.engine.codegen_temporal import TemporalGen, check_depth
 from workbench.engine.codegen_terms import (
+    TERMS,
     Bind,
     Env,
     S,
@@ -102,7 +104,7 @@ def atom_of(nodes: list[ir.Node], name: str | None = None) -> ir.Node | None:
     return None
 
 
-class Gen(TemporalGen, OpsGen, TermGen):
+class Gen(SetsGen, TemporalGen, OpsGen, TermGen):
     """Generates the verdict and witness code of one formula."""
 
     def __init__(self) -> None:
@@ -177,64 +179,74 @@ class Gen(TemporalGen, OpsGen, TermGen):
         return f"{fname}({', '.join(refs)})"
 
     def is_formula(self, node: ir.Node) -> bool:
-        return isinstance(node, _FORMULAS)
+        return type(node) in FORMULAS
 
     # ------------------------------------------------------------------ formulas
     def cond(self, node: ir.Node, env: Env, pos: str) -> str:
         """Compile a formula at timeline position ``pos``; returns a boolean expression."""
-        if isinstance(node, ir.Const):
-            return "True" if node.value is True else "False"
-        if isinstance(node, ir.Compare):
-            a = self.val(node.left, env, pos)
-            b = self.val(node.right, env, pos)
-            return self.compare(node.op, a, b, self.dom(node.left, env), self.dom(node.right, env))
-        if isinstance(node, ir.Match):
-            v = self.val(node.operand, env, pos)
-            if S not in v.tags:
-                return "False"
-            site = self.sites.bool_site(("re", self.dom(node.operand, env), node.pattern))
-            if v.st == S:
-                return f"bit(BT, {site}, {v.i})"
-            return self.flag(f"{v.t} == 4", f"bit(BT, {site}, {v.i})")
-        if isinstance(node, ir.InList):
-            v = self.val(node.operand, env, pos)
-            out = self.tmp("c")
-            self.emit(f"{out} = False")
-            with self.block(f"if {v.t} != 0:"):
-                for item in node.items.items:
-                    c = self.compare("==", v, self.const_val(item.value), None, None)
-                    with self.block(f"if not {out}:"):
-                        self.emit(f"{out} = {c}")
-            return out
-        if isinstance(node, ir.Has):
-            v = self.val(node.operand, env, pos)
-            return f"({v.t} != 0)"
-        if isinstance(node, ir.Member):
-            bound = self.var(env, node.elem.name)
-            return self.member(bound.local, bound.kind, node.domain, env, pos)
-        if isinstance(node, ir.Not):
-            return f"(not {self.cond(node.arg, env, pos)})"
-        if isinstance(node, ir.And | ir.Or):
-            out = self.tmp("c")
-            first = self.sub(node.args[0], env, pos)
-            self.emit(f"{out} = {first}")
-            for arg in node.args[1:]:
-                test = out if isinstance(node, ir.And) else f"not {out}"
-                with self.block(f"if {test}:"):
-                    self.emit(f"{out} = {self.sub(arg, env, pos)}")
-            return out
-        if isinstance(node, ir.Implies):
-            out = self.tmp("c")
-            self.emit(f"{out} = not {self.sub(node.left, env, pos)}")
-            with self.block(f"if not {out}:"):
-                self.emit(f"{out} = {self.sub(node.right, env, pos)}")
-            return out
-        if isinstance(node, ir.Quant):
-            return self.quant(node, env, pos)
-        if isinstance(node, _ATOMS):
-            return self.atom(node, env, pos)
-        if isinstance(node, ir.Temporal):
-            return self.temporal(node, env, pos)
+        rule = COND.get(type(node))
+        if rule is None:
+            raise Unsupported(f"{type(node).__name__} is not a formula")
+        return rule(self, node, env, pos)
+
+    def _c_const(self, node: ir.Const, env: Env, pos: str) -> str:
+        return "True" if node.value is True else "False"
+
+    def _c_compare(self, node: ir.Compare, env: Env, pos: str) -> str:
+        a = self.val(node.left, env, pos)
+        b = self.val(node.right, env, pos)
+        return self.compare(node.op, a, b, self.dom(node.left, env), self.dom(node.right, env))
+
+    def _c_match(self, node: ir.Match, env: Env, pos: str) -> str:
+        v = self.val(node.operand, env, pos)
+        if S not in v.tags:
+            return "False"
+        site = self.sites.bool_site(("re", self.dom(node.operand, env), node.pattern))
+        if v.st == S:
+            return f"bit(BT, {site}, {v.i})"
+        return self.flag(f"{v.t} == 4", f"bit(BT, {site}, {v.i})")
+
+    def _c_in_list(self, node: ir.InList, env: Env, pos: str) -> str:
+        v = self.val(node.operand, env, pos)
+        out = self.tmp("c")
+        self.emit(f"{out} = False")
+        with self.block(f"if {v.t} != 0:"):
+            for item in node.items.items:
+                c = self.compare("==", v, self.const_val(item.value), None, None)
+                with self.block(f"if not {out}:"):
+                    self.emit(f"{out} = {c}")
+        return out
+
+    def _c_has(self, node: ir.Has, env: Env, pos: str) -> str:
+        v = self.val(node.operand, env, pos)
+        return f"({v.t} != 0)"
+
+    def _c_member(self, node: ir.Member, env: Env, pos: str) -> str:
+        bound = self.var(env, node.elem.name)
+        return self.member(bound.local, bound.kind, node.domain, env, pos)
+
+    def _c_not(self, node: ir.Not, env: Env, pos: str) -> str:
+        return f"(not {self.cond(node.arg, env, pos)})"
+
+    def _c_and_or(self, node: ir.And | ir.Or, env: Env, pos: str) -> str:
+        out = self.tmp("c")
+        first = self.sub(node.args[0], env, pos)
+        self.emit(f"{out} = {first}")
+        for arg in node.args[1:]:
+            test = out if type(node) is ir.And else f"not {out}"
+            with self.block(f"if {test}:"):
+                self.emit(f"{out} = {self.sub(arg, env, pos)}")
+        return out
+
+    def _c_implies(self, node: ir.Implies, env: Env, pos: str) -> str:
+        out = self.tmp("c")
+        self.emit(f"{out} = not {self.sub(node.left, env, pos)}")
+        with self.block(f"if not {out}:"):
+            self.emit(f"{out} = {self.sub(node.right, env, pos)}")
+        return out
+
+    def _c_truth(self, node: ir.Node, env: Env, pos: str) -> str:
+        """A term used as a formula: true when its value is the boolean ``true``."""
         v = self.val(node, env, pos)
         return f"({v.t} == 1 and {v.i} == 1)"
 
@@ -276,19 +288,7 @@ class Gen(TemporalGen, OpsGen, TermGen):
         depth = self.depth
         x = self.tmp("x")
         kind = self.domain_kind(domain, env)
-        if isinstance(domain, ir.Spans):
-            self.open(f"for {x} in range(lo, hi):")
-        elif isinstance(domain, ir.Roots):
-            self.sites.needs.add("roots")
-            k = self.tmp("k")
-            self.open(f"for {k} in range(rt_off[t], rt_off[t + 1]):")
-            self.emit(f"{x} = rt_rows[{k}]")
-        elif isinstance(domain, ir.Events):
-            s = self.span_arg(domain.arg, env, "events")
-            self.open(f"for {x} in range(e_off[{s}], e_off[{s} + 1]):")
-        elif isinstance(domain, ir.Rel):
-            self.rel_loop(domain.rel, self.span_arg(domain.arg, env, domain.rel), x, ordered)
-        elif isinstance(domain, ir.Comprehension):
+        if type(domain) is ir.Comprehension:  # a loop over its domain, filtered by its guard
             with self.loop(domain.domain, env, pos, ordered) as (y, _):
                 inner = self.bind(env, domain.var, kind, y, [domain.guard])
                 g = self.cond(domain.guard, inner, pos)
@@ -297,8 +297,10 @@ class Gen(TemporalGen, OpsGen, TermGen):
                 yield x, kind
             self.depth = depth
             return
-        else:
+        opener = LOOP.get(type(domain))
+        if opener is None:
             raise Unsupported(f"{type(domain).__name__} is not a set")
+        opener(self, domain, env, x, ordered)
         yield x, kind
         self.depth = depth
 
@@ -312,99 +314,15 @@ class Gen(TemporalGen, OpsGen, TermGen):
             raise Unsupported(f"`{what}` of an event")
         return bound.local
 
-    def rel_loop(self, rel: str, s: str, x: str, ordered: bool) -> None:
-        k = self.tmp("k")
-        if rel == "parent":
-            self.open(f"for {k} in range(1 if parent[{s}] >= 0 else 0):")
-            self.emit(f"{x} = parent[{s}]")
-        elif rel == "children":
-            self.sites.needs.add("children")
-            self.open(f"for {k} in range(ch_off[{s}], ch_off[{s} + 1]):")
-            self.emit(f"{x} = ch_rows[{k}]")
-        elif rel == "siblings":
-            self.sites.needs.add("children")
-            p = self.tmp("p")
-            self.emit(f"{p} = parent[{s}]")
-            self.open(f"for {k} in range(ch_off[{p}] if {p} >= 0 else 0, "
-                      f"ch_off[{p} + 1] if {p} >= 0 else 0):")
-            self.emit(f"{x} = ch_rows[{k}]")
-            self.open(f"if {x} != {s}:")
-        elif rel == "ancestors":
-            if ordered:
-                last = self.tmp("a")
-                self.emit(f"{last} = -1")
-                self.open(f"for {k} in range(depth[{s}]):")
-                self.emit(f"{x} = next_anc(parent, depth, {s}, {last})")
-                self.emit(f"{last} = {x}")
-            else:
-                a = self.tmp("a")
-                self.emit(f"{a} = {s}")
-                self.open(f"for {k} in range(depth[{s}]):")
-                self.emit(f"{a} = parent[{a}]")
-                self.emit(f"{x} = {a}")
-        elif rel == "descendants":
-            self.sites.needs.add("euler")
-            if ordered:
-                self.open(f"for {x} in range(lo, hi):")
-                self.open(f"if (cyc[{s}] and is_anc(parent, depth, {s}, {x})) or "
-                          f"((not cyc[{s}]) and tin[{x}] > tin[{s}] and tin[{x}] < tout[{s}]):")
-            else:
-                cy, a, b = self.tmp("cy"), self.tmp("a"), self.tmp("b")
-                self.emit(f"{cy} = cyc[{s}]")
-                self.emit(f"{a} = np.int64(lo)")
-                self.emit(f"{b} = np.int64(hi)")
-                with self.block(f"if not {cy}:"):
-                    self.emit(f"{a} = np.int64(tin[{s}] + 1)")
-                    self.emit(f"{b} = np.int64(tout[{s}])")
-                self.open(f"for {k} in range({a}, {b}):")
-                self.emit(f"{x} = np.int64({k})")
-                with self.block(f"if not {cy}:"):
-                    self.emit(f"{x} = np.int64(euler[{k}])")
-                self.open(f"if (not {cy}) or is_anc(parent, depth, {s}, {x}):")
-        elif rel == "linked":
-            self.sites.needs.add("linked")
-            self.open(f"for {k} in range(lk_off[{s}], lk_off[{s} + 1]):")
-            self.emit(f"{x} = lk_rows[{k}]")
-        else:
-            raise Unsupported(f"relation `{rel}`")
-
     def member(self, x: str, kind: str, domain: ir.Node, env: Env, pos: str) -> str:
         """A boolean expression: the span/event in local ``x`` is a member of ``domain``."""
         want = self.domain_kind(domain, env)
         if kind != want:
             return "False"
-        if isinstance(domain, ir.Spans):
-            return "True"
-        if isinstance(domain, ir.Roots):
-            return f"(plen[{x}] == 0)"
-        if isinstance(domain, ir.Events):
-            s = self.span_arg(domain.arg, env, "events")
-            return f"({x} >= e_off[{s}] and {x} < e_off[{s} + 1])"
-        if isinstance(domain, ir.Rel):
-            s = self.span_arg(domain.arg, env, domain.rel)
-            rel = domain.rel
-            if rel == "parent":
-                return f"(parent[{s}] == {x})"
-            if rel == "children":
-                return f"(parent[{x}] == {s})"
-            if rel == "ancestors":
-                return f"is_anc(parent, depth, {x}, {s})"
-            if rel == "descendants":
-                return f"is_anc(parent, depth, {s}, {x})"
-            if rel == "siblings":
-                return f"(parent[{s}] >= 0 and parent[{x}] == parent[{s}] and {x} != {s})"
-            if rel == "linked":
-                self.sites.needs.add("linked")
-                return f"linked_has(lk_off, lk_rows, {s}, {x})"
-            raise Unsupported(f"relation `{rel}`")
-        if isinstance(domain, ir.Comprehension):
-            out = self.tmp("c")
-            self.emit(f"{out} = {self.member(x, kind, domain.domain, env, pos)}")
-            with self.block(f"if {out}:"):
-                inner = self.bind(env, domain.var, kind, x, [domain.guard])
-                self.emit(f"{out} = {self.cond(domain.guard, inner, pos)}")
-            return out
-        raise Unsupported(f"{type(domain).__name__} is not a set")
+        rule = MEMBER.get(type(domain))
+        if rule is None:
+            raise Unsupported(f"{type(domain).__name__} is not a set")
+        return rule(self, x, kind, domain, env, pos)
 
     # ------------------------------------------------------------------ quantifiers
     def point_atom(self, node: ir.Quant, env: Env) -> ir.Node | None:
@@ -457,10 +375,44 @@ class Gen(TemporalGen, OpsGen, TermGen):
                 self.emit("break")
         return out
 
-_FORMULAS = (
-    ir.Compare, ir.Match, ir.InList, ir.Member, ir.Has, ir.HappensBefore, ir.Not, ir.And,
-    ir.Or, ir.Implies, ir.Quant, ir.StartOf, ir.EndOf, ir.EventOf, ir.Temporal,
-)
+#: How :meth:`Gen.cond` compiles each formula class (and each term used as a formula), and
+#: how :meth:`Gen.member` tests membership of each set. Together with
+#: :data:`workbench.engine.codegen_terms.VALUE` these cover every node the compiled capability
+#: table marks ``"compiled"`` (``tests/engine/test_capabilities.py`` checks it).
+COND: dict[type[ir.Node], Callable[[Gen, Any, Env, str], str]] = {
+    ir.Const: Gen._c_const,
+    ir.Compare: Gen._c_compare,
+    ir.Match: Gen._c_match,
+    ir.InList: Gen._c_in_list,
+    ir.Has: Gen._c_has,
+    ir.Member: Gen._c_member,
+    ir.Not: Gen._c_not,
+    ir.And: Gen._c_and_or,
+    ir.Or: Gen._c_and_or,
+    ir.Implies: Gen._c_implies,
+    ir.Quant: Gen.quant,
+    ir.StartOf: Gen.atom,
+    ir.EndOf: Gen.atom,
+    ir.EventOf: Gen.atom,
+    ir.Temporal: Gen.temporal,
+    **{cls: Gen._c_truth for cls in TERMS},
+}
+#: Formula classes: a term of one of these is compiled through :meth:`Gen.cond`.
+FORMULAS = frozenset(COND) - TERMS - {ir.Const}
+#: How :meth:`Gen.loop` opens a loop over each set (a comprehension loops over its domain).
+LOOP: dict[type[ir.Node], Callable[[Gen, Any, Env, str, bool], None]] = {
+    ir.Spans: Gen._loop_spans,
+    ir.Roots: Gen._loop_roots,
+    ir.Events: Gen._loop_events,
+    ir.Rel: Gen._loop_rel,
+}
+MEMBER: dict[type[ir.Node], Callable[[Gen, str, str, Any, Env, str], str]] = {
+    ir.Spans: Gen._in_spans,
+    ir.Roots: Gen._in_roots,
+    ir.Events: Gen._in_events,
+    ir.Rel: Gen._in_rel,
+    ir.Comprehension: Gen._in_comprehension,
+}
 
 _HEADER = """# generated by workbench.engine.codegen {version}: do not edit
 import numpy as np

@@ -253,45 +253,57 @@ class TermGen:
         return CALL_TAGS[node.func]
 
     def val_now(self, node: ir.Node, env: Env, pos: str) -> Val:
-        if isinstance(node, ir.Const):
-            return self.const_val(node.value)
-        if isinstance(node, ir.ParamRef):
-            raise Unsupported(f"unbound parameter `{node.name}`")
-        if isinstance(node, ir.Var):
-            bound = self.var(env, node.name)
-            tag = E if bound.kind == "event" else I
-            return Val(str(tag), bound.local, "0.0", frozenset({tag}))
-        if isinstance(node, ir.Field):
-            return self.field_val(node, env)
-        if isinstance(node, ir.Attr):
-            return self.attr_val(node, env)
-        if isinstance(node, ir.Neg):
-            v = self.val(node.operand, env, pos)
-            out = self.triple("0", "0", "0.0", NUMS)
-            if I in v.tags:
-                with self.block(f"if {v.t} == 2:"):
-                    self.emit(f"{out.t} = 2")
-                    self.emit(f"{out.i} = -{v.i}")
-            if F in v.tags:
-                with self.block(f"if {v.t} == 3:"):
-                    self.emit(f"{out.t} = 3")
-                    self.emit(f"{out.f} = -{v.f}")
-            return out
-        if isinstance(node, ir.Arith):
-            a = self.val(node.left, env, pos)
-            b = self.val(node.right, env, pos)
-            out = Val(self.tmp("t"), self.tmp("i"), self.tmp("f"), NUMS)
-            self.emit(f"{out.t}, {out.i}, {out.f} = arith({_ARITH_OPS[node.op]}, "
-                      f"{a.t}, {a.i}, {a.f}, {b.t}, {b.i}, {b.f})")
-            return out
-        if isinstance(node, ir.Call):
-            return self.call_val(node, env, pos)
-        if isinstance(node, ir.Aggregate):
-            return self.aggregate_val(node, env, pos)
+        rule = VALUE.get(type(node))
+        if rule is not None:
+            return rule(self, node, env, pos)
         if self.is_formula(node):
             c = self.cond(node, env, pos)
             return Val("1", f"(1 if {c} else 0)", "0.0", frozenset({B}))
         raise Unsupported(f"{type(node).__name__} is not a value")
+
+    def _v_const(self, node: ir.Const, env: Env, pos: str) -> Val:
+        return self.const_val(node.value)
+
+    def _v_param(self, node: ir.ParamRef, env: Env, pos: str) -> Val:
+        raise Unsupported(f"unbound parameter `{node.name}`")
+
+    def _v_var(self, node: ir.Var, env: Env, pos: str) -> Val:
+        bound = self.var(env, node.name)
+        tag = E if bound.kind == "event" else I
+        return Val(str(tag), bound.local, "0.0", frozenset({tag}))
+
+    def _v_field(self, node: ir.Field, env: Env, pos: str) -> Val:
+        return self.field_val(node, env)
+
+    def _v_attr(self, node: ir.Attr, env: Env, pos: str) -> Val:
+        return self.attr_val(node, env)
+
+    def _v_neg(self, node: ir.Neg, env: Env, pos: str) -> Val:
+        v = self.val(node.operand, env, pos)
+        out = self.triple("0", "0", "0.0", NUMS)
+        if I in v.tags:
+            with self.block(f"if {v.t} == 2:"):
+                self.emit(f"{out.t} = 2")
+                self.emit(f"{out.i} = -{v.i}")
+        if F in v.tags:
+            with self.block(f"if {v.t} == 3:"):
+                self.emit(f"{out.t} = 3")
+                self.emit(f"{out.f} = -{v.f}")
+        return out
+
+    def _v_arith(self, node: ir.Arith, env: Env, pos: str) -> Val:
+        a = self.val(node.left, env, pos)
+        b = self.val(node.right, env, pos)
+        out = Val(self.tmp("t"), self.tmp("i"), self.tmp("f"), NUMS)
+        self.emit(f"{out.t}, {out.i}, {out.f} = arith({_ARITH_OPS[node.op]}, "
+                  f"{a.t}, {a.i}, {a.f}, {b.t}, {b.i}, {b.f})")
+        return out
+
+    def _v_call(self, node: ir.Call, env: Env, pos: str) -> Val:
+        return self.call_val(node, env, pos)
+
+    def _v_aggregate(self, node: ir.Aggregate, env: Env, pos: str) -> Val:
+        return self.aggregate_val(node, env, pos)
 
     def memoize(self, bound: Bind, env: Env, scopes: list[ir.Node], name: str) -> None:
         """Compute, right after binding ``name``, the calls on it that its scope makes more
@@ -513,3 +525,21 @@ def attr_uses(node: ir.Node, name: str, kind: str) -> list[tuple[str, str]]:
 
     _visit_unshadowed(node, name, visit)
     return out
+
+
+#: Term classes: what :meth:`TermGen.val` compiles by a rule of :data:`VALUE` (a formula
+#: used as a term is compiled through ``cond`` and gives its truth value).
+TERMS: frozenset[type[ir.Node]] = frozenset({
+    ir.ParamRef, ir.Var, ir.Field, ir.Attr, ir.Neg, ir.Arith, ir.Call, ir.Aggregate,
+})
+VALUE: dict[type[ir.Node], Callable[[TermGen, Any, Env, str], Val]] = {
+    ir.Const: TermGen._v_const,
+    ir.ParamRef: TermGen._v_param,
+    ir.Var: TermGen._v_var,
+    ir.Field: TermGen._v_field,
+    ir.Attr: TermGen._v_attr,
+    ir.Neg: TermGen._v_neg,
+    ir.Arith: TermGen._v_arith,
+    ir.Call: TermGen._v_call,
+    ir.Aggregate: TermGen._v_aggregate,
+}

@@ -16,6 +16,7 @@ mode for algebra on defined values only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sympy
@@ -188,36 +189,41 @@ class _Builder:
 
     # ------------------------------------------------------------------- terms
     def term(self, node: ir.Node) -> sympy.Basic:
-        if isinstance(node, ir.Const):
-            return self.const(node)
-        if isinstance(node, ir.ParamRef | ir.Var):
-            return _var(node.name)
-        if isinstance(node, ir.Field):
-            return _sym(rf"{_vt(node.base.name)}.\mathrm{{{_esc(node.name)}}}",
-                        f"{node.base.name}.{node.name}")
-        if isinstance(node, ir.Attr):
-            where = {"span": "attributes", "resource": "resource", "event": "attributes"}
-            return _sym(rf"{_vt(node.base.name)}.\mathrm{{{where[node.scope]}}}[{_tt(node.key)}]",
-                        f"{node.base.name}.{where[node.scope]}[{node.key!r}]")
-        if isinstance(node, ir.Neg):
-            return sympy.Mul(-1, self.term(node.operand), evaluate=False)
-        if isinstance(node, ir.Arith):
-            a, b = self.term(node.left), self.term(node.right)
-            if node.op == "+":
-                return sympy.Add(a, b, evaluate=False)
-            if node.op == "-":
-                return sympy.Add(a, sympy.Mul(-1, b, evaluate=False), evaluate=False)
-            if node.op == "*":
-                return sympy.Mul(a, b, evaluate=False)
-            if node.op == "/":
-                return sympy.Mul(a, sympy.Pow(b, -1, evaluate=False), evaluate=False)
-            return sympy.Mod(a, b, evaluate=False)
-        if isinstance(node, ir.Call):
-            args = ", ".join(latex(self.term(a)) for a in node.args)
-            return _sym(rf"\mathrm{{{node.func}}}({args})", f"{node.func}(...)")
-        if isinstance(node, ir.Aggregate):
-            return self.aggregate(node)
-        return self.set_(node)
+        rule = _TERM.get(type(node))
+        if rule is None:
+            raise TypeError(f"not a term: {type(node).__name__}")
+        return rule(self, node)
+
+    def _t_var(self, node: ir.ParamRef | ir.Var) -> sympy.Basic:
+        return _var(node.name)
+
+    def _t_field(self, node: ir.Field) -> sympy.Basic:
+        return _sym(rf"{_vt(node.base.name)}.\mathrm{{{_esc(node.name)}}}",
+                    f"{node.base.name}.{node.name}")
+
+    def _t_attr(self, node: ir.Attr) -> sympy.Basic:
+        where = {"span": "attributes", "resource": "resource", "event": "attributes"}
+        return _sym(rf"{_vt(node.base.name)}.\mathrm{{{where[node.scope]}}}[{_tt(node.key)}]",
+                    f"{node.base.name}.{where[node.scope]}[{node.key!r}]")
+
+    def _t_neg(self, node: ir.Neg) -> sympy.Basic:
+        return sympy.Mul(-1, self.term(node.operand), evaluate=False)
+
+    def _t_arith(self, node: ir.Arith) -> sympy.Basic:
+        a, b = self.term(node.left), self.term(node.right)
+        if node.op == "+":
+            return sympy.Add(a, b, evaluate=False)
+        if node.op == "-":
+            return sympy.Add(a, sympy.Mul(-1, b, evaluate=False), evaluate=False)
+        if node.op == "*":
+            return sympy.Mul(a, b, evaluate=False)
+        if node.op == "/":
+            return sympy.Mul(a, sympy.Pow(b, -1, evaluate=False), evaluate=False)
+        return sympy.Mod(a, b, evaluate=False)
+
+    def _t_call(self, node: ir.Call) -> sympy.Basic:
+        args = ", ".join(latex(self.term(a)) for a in node.args)
+        return _sym(rf"\mathrm{{{node.func}}}({args})", f"{node.func}(...)")
 
     def const(self, node: ir.Const) -> sympy.Basic:
         v = node.value
@@ -234,20 +240,28 @@ class _Builder:
         return sympy.Integer(int(v))
 
     def set_(self, node: ir.Node) -> sympy.Basic:
-        if isinstance(node, ir.Spans):
-            return _sym(r"\mathit{spans}", "spans")
-        if isinstance(node, ir.Roots):
-            return _sym(r"\mathit{roots}", "roots")
-        if isinstance(node, ir.Rel):
-            return _sym(rf"\mathrm{{{node.rel}}}({_vt(node.arg.name)})",
-                        f"{node.rel}({node.arg.name})")
-        if isinstance(node, ir.Events):
-            return _sym(rf"\mathrm{{events}}({_vt(node.arg.name)})", f"events({node.arg.name})")
-        if isinstance(node, ir.Comprehension):
-            dom = latex(self.set_(node.domain))
-            guard = latex(self.formula(node.guard))
-            return _sym(rf"\{{{_vt(node.var)} \in {dom} \mid {guard}\}}", "{...}")
-        raise TypeError(f"not a term: {type(node).__name__}")
+        rule = _SET.get(type(node))
+        if rule is None:
+            raise TypeError(f"not a term: {type(node).__name__}")
+        return rule(self, node)
+
+    def _s_spans(self, node: ir.Spans) -> sympy.Basic:
+        return _sym(r"\mathit{spans}", "spans")
+
+    def _s_roots(self, node: ir.Roots) -> sympy.Basic:
+        return _sym(r"\mathit{roots}", "roots")
+
+    def _s_rel(self, node: ir.Rel) -> sympy.Basic:
+        return _sym(rf"\mathrm{{{node.rel}}}({_vt(node.arg.name)})",
+                    f"{node.rel}({node.arg.name})")
+
+    def _s_events(self, node: ir.Events) -> sympy.Basic:
+        return _sym(rf"\mathrm{{events}}({_vt(node.arg.name)})", f"events({node.arg.name})")
+
+    def _s_comprehension(self, node: ir.Comprehension) -> sympy.Basic:
+        dom = latex(self.set_(node.domain))
+        guard = latex(self.formula(node.guard))
+        return _sym(rf"\{{{_vt(node.var)} \in {dom} \mid {guard}\}}", "{...}")
 
     def aggregate(self, node: ir.Aggregate) -> sympy.Basic:
         dom = latex(self.set_(node.domain))
@@ -263,57 +277,112 @@ class _Builder:
 
     # ------------------------------------------------------------------- formulas
     def formula(self, node: ir.Node) -> sympy.Basic:
+        rule = _FORMULA.get(type(node))
+        if rule is None:
+            raise TypeError(f"cannot print {type(node).__name__}")
+        return rule(self, node)
+
+    def _f_const(self, node: ir.Const) -> sympy.Basic:
+        return sympy.true if node.value else sympy.false
+
+    def _f_compare(self, node: ir.Compare) -> sympy.Basic:
+        a, b = self.term(node.left), self.term(node.right)
+        return {"==": sympy.Eq, "!=": sympy.Ne, "<": sympy.Lt, "<=": sympy.Le,
+                ">": sympy.Gt, ">=": sympy.Ge}[node.op](a, b, evaluate=False)
+
+    def _f_not(self, node: ir.Not) -> sympy.Basic:
         f = self.formula
-        if isinstance(node, ir.Const):
-            return sympy.true if node.value else sympy.false
-        if isinstance(node, ir.Compare):
-            a, b = self.term(node.left), self.term(node.right)
-            return {"==": sympy.Eq, "!=": sympy.Ne, "<": sympy.Lt, "<=": sympy.Le,
-                    ">": sympy.Gt, ">=": sympy.Ge}[node.op](a, b, evaluate=False)
-        if isinstance(node, ir.Not):
-            return Neg(f(node.arg)) if self.faithful else sympy.Not(f(node.arg))
-        if isinstance(node, ir.And):
-            args = [f(a) for a in node.args]
-            return Conj(*args) if self.faithful else sympy.And(*args)
-        if isinstance(node, ir.Or):
-            args = [f(a) for a in node.args]
-            return Disj(*args) if self.faithful else sympy.Or(*args)
-        if isinstance(node, ir.Implies):
-            a, b = f(node.left), f(node.right)
-            return Impl(a, b) if self.faithful else sympy.Implies(a, b)
-        if isinstance(node, ir.Quant):
-            guard = sympy.true if node.guard is None else f(node.guard)
-            return Quantifier(sympy.core.symbol.Str(node.kind), _var(node.var),
-                              self.set_(node.domain), guard, f(node.body))
-        if isinstance(node, ir.Temporal):
-            hi = sympy.oo if node.interval.hi is None else sympy.Integer(node.interval.hi)
-            return Temporal(sympy.core.symbol.Str(node.op), sympy.Integer(node.interval.lo), hi,
-                            *[f(a) for a in node.args])
+        return Neg(f(node.arg)) if self.faithful else sympy.Not(f(node.arg))
+
+    def _f_and(self, node: ir.And) -> sympy.Basic:
+        args = [self.formula(a) for a in node.args]
+        return Conj(*args) if self.faithful else sympy.And(*args)
+
+    def _f_or(self, node: ir.Or) -> sympy.Basic:
+        args = [self.formula(a) for a in node.args]
+        return Disj(*args) if self.faithful else sympy.Or(*args)
+
+    def _f_implies(self, node: ir.Implies) -> sympy.Basic:
+        a, b = self.formula(node.left), self.formula(node.right)
+        return Impl(a, b) if self.faithful else sympy.Implies(a, b)
+
+    def _f_quant(self, node: ir.Quant) -> sympy.Basic:
+        f = self.formula
+        guard = sympy.true if node.guard is None else f(node.guard)
+        return Quantifier(sympy.core.symbol.Str(node.kind), _var(node.var),
+                          self.set_(node.domain), guard, f(node.body))
+
+    def _f_temporal(self, node: ir.Temporal) -> sympy.Basic:
+        hi = sympy.oo if node.interval.hi is None else sympy.Integer(node.interval.hi)
+        return Temporal(sympy.core.symbol.Str(node.op), sympy.Integer(node.interval.lo), hi,
+                        *[self.formula(a) for a in node.args])
+
+    def _f_atom(self, node: ir.Node) -> sympy.Basic:
         return _pred(self.atom(node))
 
     def atom(self, node: ir.Node) -> str:
-        t = lambda n: latex(self.term(n))  # noqa: E731
-        if isinstance(node, ir.Match):
-            return rf"{t(node.operand)} \mathrel{{\sim}} {_tt('/' + node.pattern + '/')}"
-        if isinstance(node, ir.InList):
-            items = ", ".join(t(i) for i in node.items.items)
-            return rf"{t(node.operand)} \in \{{{items}\}}"
-        if isinstance(node, ir.Member):
-            return rf"{_vt(node.elem.name)} \in {latex(self.set_(node.domain))}"
-        if isinstance(node, ir.Has):
-            return rf"\mathrm{{has}}({t(node.operand)})"
-        if isinstance(node, ir.HappensBefore):
-            return rf"{_vt(node.left.name)} \prec_{{hb}} {_vt(node.right.name)}"
-        if isinstance(node, ir.StartOf):
-            return rf"\mathrm{{start}}({_vt(node.arg.name)})"
-        if isinstance(node, ir.EndOf):
-            return rf"\mathrm{{end}}({_vt(node.arg.name)})"
-        if isinstance(node, ir.EventOf):
-            name = "" if node.name is None else ", " + _tt(f'"{node.name}"')
-            return rf"\mathrm{{event}}({_vt(node.arg.name)}{name})"
-        if isinstance(node, ir.Call | ir.Field | ir.Attr | ir.Var | ir.ParamRef):
-            return t(node)  # a boolean-valued term (``luhn(x)``, ``s.is_root``)
-        raise TypeError(f"cannot print {type(node).__name__}")
+        rule = _ATOM.get(type(node))
+        if rule is None:
+            raise TypeError(f"cannot print {type(node).__name__}")
+        return rule(self, node)
+
+    def _a_match(self, node: ir.Match) -> str:
+        return rf"{latex(self.term(node.operand))} \mathrel{{\sim}} {_tt('/' + node.pattern + '/')}"
+
+    def _a_in_list(self, node: ir.InList) -> str:
+        items = ", ".join(latex(self.term(i)) for i in node.items.items)
+        return rf"{latex(self.term(node.operand))} \in \{{{items}\}}"
+
+    def _a_member(self, node: ir.Member) -> str:
+        return rf"{_vt(node.elem.name)} \in {latex(self.set_(node.domain))}"
+
+    def _a_has(self, node: ir.Has) -> str:
+        return rf"\mathrm{{has}}({latex(self.term(node.operand))})"
+
+    def _a_happens_before(self, node: ir.HappensBefore) -> str:
+        return rf"{_vt(node.left.name)} \prec_{{hb}} {_vt(node.right.name)}"
+
+    def _a_start(self, node: ir.StartOf) -> str:
+        return rf"\mathrm{{start}}({_vt(node.arg.name)})"
+
+    def _a_end(self, node: ir.EndOf) -> str:
+        return rf"\mathrm{{end}}({_vt(node.arg.name)})"
+
+    def _a_event(self, node: ir.EventOf) -> str:
+        name = "" if node.name is None else ", " + _tt(f'"{node.name}"')
+        return rf"\mathrm{{event}}({_vt(node.arg.name)}{name})"
+
+    def _a_term(self, node: ir.Node) -> str:
+        return latex(self.term(node))  # a boolean-valued term (``luhn(x)``, ``s.is_root``)
+
+
+Rule = Callable[[_Builder, Any], Any]
+#: How each set, term, atom and formula class prints (dispatch by exact class: the IR's
+#: classes do not subclass each other). ``tests/test_explore.py`` checks that every formula
+#: and term class of the IR has an entry.
+_SET: dict[type[ir.Node], Rule] = {
+    ir.Spans: _Builder._s_spans, ir.Roots: _Builder._s_roots, ir.Rel: _Builder._s_rel,
+    ir.Events: _Builder._s_events, ir.Comprehension: _Builder._s_comprehension,
+}
+_TERM: dict[type[ir.Node], Rule] = {
+    ir.Const: _Builder.const, ir.ParamRef: _Builder._t_var, ir.Var: _Builder._t_var,
+    ir.Field: _Builder._t_field, ir.Attr: _Builder._t_attr, ir.Neg: _Builder._t_neg,
+    ir.Arith: _Builder._t_arith, ir.Call: _Builder._t_call, ir.Aggregate: _Builder.aggregate,
+    **_SET,
+}
+_ATOM: dict[type[ir.Node], Rule] = {
+    ir.Match: _Builder._a_match, ir.InList: _Builder._a_in_list,
+    ir.Member: _Builder._a_member, ir.Has: _Builder._a_has,
+    ir.HappensBefore: _Builder._a_happens_before, ir.StartOf: _Builder._a_start,
+    ir.EndOf: _Builder._a_end, ir.EventOf: _Builder._a_event,
+    **{c: _Builder._a_term for c in (ir.Call, ir.Field, ir.Attr, ir.Var, ir.ParamRef)},
+}
+_FORMULA: dict[type[ir.Node], Rule] = {
+    ir.Const: _Builder._f_const, ir.Compare: _Builder._f_compare, ir.Not: _Builder._f_not,
+    ir.And: _Builder._f_and, ir.Or: _Builder._f_or, ir.Implies: _Builder._f_implies,
+    ir.Quant: _Builder._f_quant, ir.Temporal: _Builder._f_temporal,
+    **{c: _Builder._f_atom for c in _ATOM},
+}
 
 
 def to_sympy(node: ir.Node, faithful: bool = True) -> sympy.Basic:

@@ -168,7 +168,7 @@ def _print(outcomes: list[Any], fmt: str) -> None:
 
 
 def _write_trace(outcome: Any, path: str | None) -> None:
-    from workbench.smt.records import dumps
+    from workbench.traces.otlp_write import dumps
 
     if outcome.witness is None:
         return

@@ -21,7 +21,7 @@ Attribute values are dynamically typed. A symbolic attribute is one *value code*
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -79,61 +79,105 @@ def scan(node: ir.Node, usage: Usage | None = None, event_vars: frozenset[str] =
 
 
 def _is_event_domain(node: ir.Node) -> bool:
-    if isinstance(node, ir.Events):
-        return True
-    return isinstance(node, ir.Comprehension) and _is_event_domain(node.domain)
+    while type(node) is ir.Comprehension:
+        node = node.domain
+    return type(node) is ir.Events
 
 
 def _scan(node: ir.Node, u: Usage, ev: frozenset[str]) -> None:
-    if isinstance(node, ir.Const):
-        if isinstance(node.value, str):
-            u.strings.add(node.value)
-        elif isinstance(node.value, bool):
-            pass
-        elif isinstance(node.value, int | float):
-            u.numbers.add(node.value)
-            if isinstance(node.value, float):
-                u.real = True
-    elif isinstance(node, ir.Match):
-        u.patterns.add(node.pattern)
-    elif isinstance(node, ir.Attr):
-        if node.scope == "resource":
-            u.resource_keys.add(node.key)
-        elif node.base.name in ev or node.scope == "event":
-            u.event_keys.add(node.key)
-        else:
-            u.span_keys.add(node.key)
-    elif isinstance(node, ir.Field):
-        u.fields.add(node.name)
-        if node.name in ("event_count",):
-            u.events = True
-        if node.name == "link_count":
-            u.links = True
-    elif isinstance(node, ir.Call):
-        u.funcs.add(node.func)
-        if node.func == "hb":
-            u.hb = True
-    elif isinstance(node, ir.Events | ir.EventOf):
-        u.events = True
-        if isinstance(node, ir.EventOf) and node.name is not None:
-            u.strings.add(node.name)
-    elif isinstance(node, ir.Rel) and node.rel == "linked":
-        u.links = True
-    elif isinstance(node, ir.HappensBefore):
-        u.hb = True
-    elif isinstance(node, ir.Arith) and node.op == "/":
-        u.real = True
-    elif isinstance(node, ir.Aggregate) and node.op == "avg":
-        u.real = True
-    if isinstance(node, ir.Temporal | ir.StartOf | ir.EndOf | ir.EventOf):
-        u.temporal = True
+    note = _NOTES.get(type(node))
+    if note is not None:
+        note(node, u, ev)
     inner = ev
-    if isinstance(node, ir.Quant | ir.Comprehension) and _is_event_domain(node.domain):
-        inner = ev | {node.var}
-    elif isinstance(node, ir.Aggregate) and node.var and _is_event_domain(node.domain):
-        inner = ev | {node.var}
+    if type(node) in _EVENT_BINDERS:
+        var = getattr(node, "var", None)
+        if var and _is_event_domain(node.domain):  # type: ignore[attr-defined]
+            inner = ev | {var}
     for child in node.children():
         _scan(child, u, inner)
+
+
+def _note_const(node: ir.Const, u: Usage, ev: frozenset[str]) -> None:
+    v = node.value
+    if isinstance(v, str):
+        u.strings.add(v)
+    elif isinstance(v, int | float) and not isinstance(v, bool):
+        u.numbers.add(v)
+        if isinstance(v, float):
+            u.real = True
+
+
+def _note_attr(node: ir.Attr, u: Usage, ev: frozenset[str]) -> None:
+    if node.scope == "resource":
+        u.resource_keys.add(node.key)
+    elif node.base.name in ev or node.scope == "event":
+        u.event_keys.add(node.key)
+    else:
+        u.span_keys.add(node.key)
+
+
+def _note_field(node: ir.Field, u: Usage, ev: frozenset[str]) -> None:
+    u.fields.add(node.name)
+    if node.name == "event_count":
+        u.events = True
+    if node.name == "link_count":
+        u.links = True
+
+
+def _note_call(node: ir.Call, u: Usage, ev: frozenset[str]) -> None:
+    u.funcs.add(node.func)
+    if node.func == "hb":
+        u.hb = True
+
+
+def _note_event_of(node: ir.EventOf, u: Usage, ev: frozenset[str]) -> None:
+    u.events = u.temporal = True
+    if node.name is not None:
+        u.strings.add(node.name)
+
+
+def _note_events(node: ir.Events, u: Usage, ev: frozenset[str]) -> None:
+    u.events = True
+
+
+def _note_rel(node: ir.Rel, u: Usage, ev: frozenset[str]) -> None:
+    if node.rel == "linked":
+        u.links = True
+
+
+def _note_hb(node: ir.HappensBefore, u: Usage, ev: frozenset[str]) -> None:
+    u.hb = True
+
+
+def _note_arith(node: ir.Arith, u: Usage, ev: frozenset[str]) -> None:
+    if node.op == "/":
+        u.real = True
+
+
+def _note_aggregate(node: ir.Aggregate, u: Usage, ev: frozenset[str]) -> None:
+    if node.op == "avg":
+        u.real = True
+
+
+def _note_temporal(node: ir.Node, u: Usage, ev: frozenset[str]) -> None:
+    u.temporal = True
+
+
+def _note_match(node: ir.Match, u: Usage, ev: frozenset[str]) -> None:
+    u.patterns.add(node.pattern)
+
+
+#: What a node of each class adds to a :class:`Usage` (classes without an entry add nothing
+#: themselves; their children are scanned all the same).
+_NOTES: dict[type[ir.Node], Callable[[Any, Usage, frozenset[str]], None]] = {
+    ir.Const: _note_const, ir.Match: _note_match, ir.Attr: _note_attr, ir.Field: _note_field,
+    ir.Call: _note_call, ir.Events: _note_events, ir.EventOf: _note_event_of,
+    ir.Rel: _note_rel, ir.HappensBefore: _note_hb, ir.Arith: _note_arith,
+    ir.Aggregate: _note_aggregate, ir.Temporal: _note_temporal, ir.StartOf: _note_temporal,
+    ir.EndOf: _note_temporal,
+}
+#: Binders whose variable ranges over events when their domain is a set of events.
+_EVENT_BINDERS = frozenset({ir.Quant, ir.Comprehension, ir.Aggregate})
 
 
 # ------------------------------------------------------------------------ regex samples

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,23 +23,18 @@ import z3
 
 from workbench.engine.values import UNDEF, is_number
 from workbench.lang import ir
+from workbench.smt.encode_terms import Elem, Env, TermRules, node_label
 from workbench.smt.model import TraceTerms
 from workbench.smt.terms import (
     Bool,
-    Num,
-    add,
     band,
     beq,
     bimp,
     bnot,
     bor,
-    count,
     is_sym,
-    ite,
     lift,
     num_cmp,
-    sub,
-    total,
 )
 from workbench.smt.timeline import END, EVENT, START, Timeline
 from workbench.smt.values import (
@@ -53,8 +48,6 @@ from workbench.smt.values import (
     truthy,
 )
 
-Elem = int | tuple[int, int]  # a span slot, or (span slot, event index)
-Env = Mapping[str, Elem]
 _fresh = itertools.count()
 
 
@@ -74,22 +67,7 @@ class Pred(ir.Node):
 ir.register_node(Pred, ("args",))
 
 
-def _to_real(t: Any) -> Any:
-    """``t`` as a Real term (a sum of float values already is one; ``ToReal`` wants an Int)."""
-    return z3.ToReal(t) if t.is_int() else t
-
-
-def node_label(node: ir.Node) -> str:
-    """A short human label of an IR node for error messages."""
-    try:
-        from workbench.lang import print_formula
-
-        return f"{type(node).__name__} `{print_formula(node)}`"
-    except Exception:  # the printer may not know every node (or may be absent)
-        return type(node).__name__
-
-
-class Encoder:
+class Encoder(TermRules):
     """Encodes formulas over one :class:`TraceTerms`.
 
     Parameters
@@ -153,61 +131,71 @@ class Encoder:
         return found
 
     def _holds(self, node: ir.Node, env: Env, pt: int | None) -> Bool:
-        if isinstance(node, ir.Const):
-            return node.value is True
-        if isinstance(node, ir.Compare):
-            return compare(node.op, self.value(node.left, env, pt),
-                           self.value(node.right, env, pt), self.dom)
-        if isinstance(node, ir.Match):
-            return matches(self.value(node.operand, env, pt), self._re(node.pattern), self.dom)
-        if isinstance(node, ir.InList):
-            v = self.value(node.operand, env, pt)
-            return band(v.defined, bor(*[equal(v, SVal.const(item.value), self.dom)
-                                         for item in node.items.items]))
-        if isinstance(node, ir.Member):
-            elem = env[node.elem.name]
-            return bor(*[c for m, c in self.members(node.domain, env, pt) if m == elem])
-        if isinstance(node, ir.Has):
-            return self.value(node.operand, env, pt).defined
-        if isinstance(node, ir.HappensBefore):
-            return self._hb(node.left, node.right, env)
-        if isinstance(node, ir.Not):
-            return bnot(self.holds(node.arg, env, pt))
-        if isinstance(node, ir.And):
-            out: list[Bool] = []
-            for a in node.args:
-                h = self.holds(a, env, pt)
-                if h is False:
-                    return False
-                out.append(h)
-            return band(*out)
-        if isinstance(node, ir.Or):
-            out = []
-            for a in node.args:
-                h = self.holds(a, env, pt)
-                if h is True:
-                    return True
-                out.append(h)
-            return bor(*out)
-        if isinstance(node, ir.Implies):
-            left = self.holds(node.left, env, pt)
-            return True if left is False else bimp(left, self.holds(node.right, env, pt))
-        if isinstance(node, ir.Quant):
-            return self._quant(node, env, pt)
-        if isinstance(node, ir.StartOf | ir.EndOf | ir.EventOf):
-            return self._atom(node, env, pt)
-        if isinstance(node, ir.Temporal):
-            return self._temporal_op(node, env, pt)
-        if isinstance(node, Pred):
-            return self._pred(node, env, pt)
-        if isinstance(node, ir.Call) and node.func == "hb" and len(node.args) == 2:
+        rule = _HOLDS.get(type(node))
+        if rule is None:
+            raise EncodingError(f"the Z3 encoding has no rule for {node_label(node)}")
+        return rule(self, node, env, pt)
+
+    def _h_const(self, node: ir.Const, env: Env, pt: int | None) -> Bool:
+        return node.value is True
+
+    def _h_compare(self, node: ir.Compare, env: Env, pt: int | None) -> Bool:
+        return compare(node.op, self.value(node.left, env, pt),
+                       self.value(node.right, env, pt), self.dom)
+
+    def _h_match(self, node: ir.Match, env: Env, pt: int | None) -> Bool:
+        return matches(self.value(node.operand, env, pt), self._re(node.pattern), self.dom)
+
+    def _h_in_list(self, node: ir.InList, env: Env, pt: int | None) -> Bool:
+        v = self.value(node.operand, env, pt)
+        return band(v.defined, bor(*[equal(v, SVal.const(item.value), self.dom)
+                                     for item in node.items.items]))
+
+    def _h_member(self, node: ir.Member, env: Env, pt: int | None) -> Bool:
+        elem = env[node.elem.name]
+        return bor(*[c for m, c in self.members(node.domain, env, pt) if m == elem])
+
+    def _h_has(self, node: ir.Has, env: Env, pt: int | None) -> Bool:
+        return self.value(node.operand, env, pt).defined
+
+    def _h_happens_before(self, node: ir.HappensBefore, env: Env, pt: int | None) -> Bool:
+        return self._hb(node.left, node.right, env)
+
+    def _h_not(self, node: ir.Not, env: Env, pt: int | None) -> Bool:
+        return bnot(self.holds(node.arg, env, pt))
+
+    def _h_and(self, node: ir.And, env: Env, pt: int | None) -> Bool:
+        out: list[Bool] = []
+        for a in node.args:
+            h = self.holds(a, env, pt)
+            if h is False:
+                return False
+            out.append(h)
+        return band(*out)
+
+    def _h_or(self, node: ir.Or, env: Env, pt: int | None) -> Bool:
+        out: list[Bool] = []
+        for a in node.args:
+            h = self.holds(a, env, pt)
+            if h is True:
+                return True
+            out.append(h)
+        return bor(*out)
+
+    def _h_implies(self, node: ir.Implies, env: Env, pt: int | None) -> Bool:
+        left = self.holds(node.left, env, pt)
+        return True if left is False else bimp(left, self.holds(node.right, env, pt))
+
+    def _h_call(self, node: ir.Call, env: Env, pt: int | None) -> Bool:
+        if node.func == "hb" and len(node.args) == 2:
             a, b = node.args
             if isinstance(a, ir.Var) and isinstance(b, ir.Var):
                 return self._hb(a, b, env)
-        if isinstance(node, ir.Field | ir.Attr | ir.Call | ir.ParamRef | ir.Var | ir.Arith
-                      | ir.Neg | ir.Aggregate):
-            return truthy(self.value(node, env, pt), self.dom)
-        raise EncodingError(f"the Z3 encoding has no rule for {node_label(node)}")
+        return self._h_truthy(node, env, pt)
+
+    def _h_truthy(self, node: ir.Node, env: Env, pt: int | None) -> Bool:
+        """A term used as a formula: true when its value is ``true``."""
+        return truthy(self.value(node, env, pt), self.dom)
 
     def _re(self, pattern: str) -> re.Pattern[str]:
         found = self._regex.get(pattern)
@@ -339,30 +327,39 @@ class Encoder:
     # ----------------------------------------------------------------- sets
     def members(self, node: ir.Node, env: Env, pt: int | None) -> list[tuple[Elem, Bool]]:
         """Candidate members of a set term with their membership conditions."""
+        rule = _MEMBERS.get(type(node))
+        if rule is None:
+            raise EncodingError(f"{node_label(node)} is not a set the Z3 encoding knows")
+        return rule(self, node, env, pt)
+
+    def _m_spans(self, node: ir.Spans, env: Env, pt: int | None) -> list[tuple[Elem, Bool]]:
         t = self.terms
-        n = t.n
-        if isinstance(node, ir.Spans):
-            return [(i, t.spans[i].act) for i in range(n)]
-        if isinstance(node, ir.Roots):
-            return _keep([(i, band(t.spans[i].act, t.is_root(i))) for i in range(n)])
-        if isinstance(node, ir.Rel):
-            i = env[node.arg.name]
-            if not isinstance(i, int):
-                raise EncodingError(f"{node.rel}() of an event in {node_label(node)}")
-            return _keep(self._relation(node.rel, i))
-        if isinstance(node, ir.Events):
-            i = env[node.arg.name]
-            if not isinstance(i, int):
-                raise EncodingError(f"events() of an event in {node_label(node)}")
-            return _keep([((i, k), ev.act) for k, ev in enumerate(t.spans[i].events)])
-        if isinstance(node, ir.Comprehension):
-            out = []
-            for m, c in self.members(node.domain, env, pt):
-                g = band(c, self.holds(node.guard, {**env, node.var: m}, pt))
-                if g is not False:
-                    out.append((m, g))
-            return out
-        raise EncodingError(f"{node_label(node)} is not a set the Z3 encoding knows")
+        return [(i, t.spans[i].act) for i in range(t.n)]
+
+    def _m_roots(self, node: ir.Roots, env: Env, pt: int | None) -> list[tuple[Elem, Bool]]:
+        t = self.terms
+        return _keep([(i, band(t.spans[i].act, t.is_root(i))) for i in range(t.n)])
+
+    def _m_rel(self, node: ir.Rel, env: Env, pt: int | None) -> list[tuple[Elem, Bool]]:
+        i = env[node.arg.name]
+        if not isinstance(i, int):
+            raise EncodingError(f"{node.rel}() of an event in {node_label(node)}")
+        return _keep(self._relation(node.rel, i))
+
+    def _m_events(self, node: ir.Events, env: Env, pt: int | None) -> list[tuple[Elem, Bool]]:
+        i = env[node.arg.name]
+        if not isinstance(i, int):
+            raise EncodingError(f"events() of an event in {node_label(node)}")
+        return _keep([((i, k), ev.act) for k, ev in enumerate(self.terms.spans[i].events)])
+
+    def _m_comprehension(self, node: ir.Comprehension, env: Env,
+                         pt: int | None) -> list[tuple[Elem, Bool]]:
+        out = []
+        for m, c in self.members(node.domain, env, pt):
+            g = band(c, self.holds(node.guard, {**env, node.var: m}, pt))
+            if g is not False:
+                out.append((m, g))
+        return out
 
     def _relation(self, rel: str, i: int) -> list[tuple[Elem, Bool]]:
         t = self.terms
@@ -390,151 +387,107 @@ class Encoder:
     # ----------------------------------------------------------------- values
     def value(self, node: ir.Node, env: Env, pt: int | None) -> SVal:
         """The (possibly symbolic) value of a term."""
-        if isinstance(node, ir.Const):
-            return SVal.const(node.value)
-        if isinstance(node, ir.ParamRef):
-            if node.name not in self.params:
-                raise EncodingError(f"parameter {node.name!r} has no value")
-            return SVal.const(self.params[node.name])
-        if isinstance(node, ir.Var):
-            elem = env[node.name]
-            if isinstance(elem, int):
-                return SVal.const(elem)
-            raise EncodingError(f"the event variable {node.name} used as a value")
-        if isinstance(node, ir.Field):
-            return self._field(node, env)
-        if isinstance(node, ir.Attr):
-            return self._attr(node, env)
-        if isinstance(node, ir.Neg):
-            v = self.value(node.operand, env, pt)
-            if v.kind == "py":
-                return SVal.const(-v.py if is_number(v.py) else UNDEF)
-            f = facets(v, self.dom)
-            return SVal.num(-lift(f.num) if is_sym(f.num) else -f.num, band(v.defined, f.is_num))
-        if isinstance(node, ir.Arith):
-            return self._arith(node, env, pt)
-        if isinstance(node, ir.Call):
-            if node.func == "hb":
-                return SVal.boolean(self._holds(node, env, pt))
-            if len(node.args) != 1:
-                raise EncodingError(f"{node_label(node)}: unexpected arguments")
-            return call(node.func, self.value(node.args[0], env, pt), self.dom)
-        if isinstance(node, ir.Aggregate):
-            return self._aggregate(node, env, pt)
-        if isinstance(node, ir.Compare | ir.Match | ir.InList | ir.Member | ir.Has
-                      | ir.HappensBefore | ir.Not | ir.And | ir.Or | ir.Implies | ir.Quant
-                      | ir.StartOf | ir.EndOf | ir.EventOf | ir.Temporal | Pred):
-            return SVal.boolean(self.holds(node, env, pt))
-        raise EncodingError(f"the Z3 encoding has no value rule for {node_label(node)}")
+        rule = _VALUE.get(type(node))
+        if rule is None:
+            raise EncodingError(f"the Z3 encoding has no value rule for {node_label(node)}")
+        return rule(self, node, env, pt)
 
-    def _field(self, node: ir.Field, env: Env) -> SVal:
-        elem = env[node.base.name]
-        t = self.terms
-        if isinstance(elem, tuple):
-            ev = t.spans[elem[0]].events[elem[1]]
-            if node.name == "name":
-                return ev.name
-            if node.name == "time":
-                return SVal.num(ev.time)
-            raise EncodingError(f"event field {node.name!r} is not known")
-        sp = t.spans[elem]
-        if node.name == "start":
-            return SVal.num(sp.start)
-        if node.name == "end":
-            return SVal.num(sp.end, sp.has_end)
-        if node.name == "duration":
-            return SVal.num(sub(sp.end, sp.start), sp.has_end)
-        if node.name == "has_end":
-            return SVal.boolean(sp.has_end)
-        found = sp.fields.get(node.name)
-        if found is None:
-            raise EncodingError(f"span field {node.name!r} is not encoded")
-        return found
+    def _v_const(self, node: ir.Const, env: Env, pt: int | None) -> SVal:
+        return SVal.const(node.value)
 
-    def _attr(self, node: ir.Attr, env: Env) -> SVal:
-        elem = env[node.base.name]
-        t = self.terms
-        if isinstance(elem, tuple):
-            attrs = t.spans[elem[0]].events[elem[1]].attrs
-        elif node.scope == "resource":
-            attrs = t.spans[elem].resource
-        else:
-            attrs = t.spans[elem].attrs
-        found = attrs.get(node.key)
-        if found is None:
-            raise EncodingError(f"attribute {node.key!r} ({node.scope}) is not modelled")
-        return found
+    def _v_param(self, node: ir.ParamRef, env: Env, pt: int | None) -> SVal:
+        if node.name not in self.params:
+            raise EncodingError(f"parameter {node.name!r} has no value")
+        return SVal.const(self.params[node.name])
 
-    def _arith(self, node: ir.Arith, env: Env, pt: int | None) -> SVal:
-        a, b = self.value(node.left, env, pt), self.value(node.right, env, pt)
-        op = node.op
-        if a.kind == "py" and b.kind == "py":
-            x, y = a.py, b.py
-            if not (is_number(x) and is_number(y)):
-                return SVal.const(UNDEF)
-            if op == "+":
-                return SVal.const(x + y)
-            if op == "-":
-                return SVal.const(x - y)
-            if op == "*":
-                return SVal.const(x * y)
-            if y == 0:
-                return SVal.const(UNDEF)
-            return SVal.const(x / y if op == "/" else x % y)
-        fa, fb = facets(a, self.dom), facets(b, self.dom)
-        defined = band(a.defined, b.defined, fa.is_num, fb.is_num)
-        x, y = fa.num, fb.num
-        if op == "+":
-            return SVal.num(add(x, y), defined)
-        if op == "-":
-            return SVal.num(sub(x, y), defined)
-        if op == "*":
-            return SVal.num(lift(x) * lift(y), defined)
-        defined = band(defined, num_cmp("!=", y, 0))
-        if op == "/":
-            return SVal.num(z3.ToReal(lift(x)) / z3.ToReal(lift(y)), defined)
-        tx, ty = lift(x), lift(y)
-        if not (tx.is_int() and ty.is_int()):
-            raise EncodingError(f"{node_label(node)}: % of non-integers is not supported")
-        r = tx % ty  # Z3: Euclidean, 0 <= r < |y|; Python: the sign of the divisor
-        return SVal.num(z3.If(z3.And(ty < 0, r != 0), r + ty, r), defined)
+    def _v_var(self, node: ir.Var, env: Env, pt: int | None) -> SVal:
+        elem = env[node.name]
+        if isinstance(elem, int):
+            return SVal.const(elem)
+        raise EncodingError(f"the event variable {node.name} used as a value")
 
-    def _aggregate(self, node: ir.Aggregate, env: Env, pt: int | None) -> SVal:
-        members = self.members(node.domain, env, pt)
-        if node.op == "count":
-            return SVal.num(count([c for _, c in members]))
-        if node.var is None or node.body is None:
-            raise EncodingError(f"{node_label(node)} has no body")
-        vals = [(c, self.value(node.body, {**env, node.var: m}, pt)) for m, c in members]
-        dom = self.dom
-        if node.op == "distinct":
-            firsts: list[Bool] = []
-            for j, (cj, vj) in enumerate(vals):
-                here = band(cj, vj.defined)
-                seen = [band(ck, vk.defined, equal(vk, vj, dom)) for ck, vk in vals[:j]]
-                firsts.append(band(here, bnot(bor(*seen))))
-            return SVal.num(count(firsts))
-        nums = []
-        for c, v in vals:
-            f = facets(v, dom)
-            nums.append((band(c, v.defined, f.is_num), f.num))
-        if node.op == "sum":
-            return SVal.num(total([ite(c, x, 0) for c, x in nums]))
-        some = bor(*[c for c, _ in nums])
-        if node.op == "avg":
-            s = total([ite(c, x, 0) for c, x in nums])
-            k = count([c for c, _ in nums])
-            if not is_sym(s) and not is_sym(k):
-                return SVal.const(s / k if k else UNDEF)
-            return SVal.num(_to_real(lift(s)) / _to_real(lift(k)), some)
-        better = "<" if node.op == "min" else ">"
-        acc: Num = 0
-        have: Bool = False
-        for c, x in nums:
-            take = band(c, bor(bnot(have), num_cmp(better, x, acc)))
-            acc = ite(take, x, acc)
-            have = bor(have, c)
-        return SVal.num(acc, some) if is_sym(acc) or some is not True else SVal.const(acc)
+    def _v_neg(self, node: ir.Neg, env: Env, pt: int | None) -> SVal:
+        v = self.value(node.operand, env, pt)
+        if v.kind == "py":
+            return SVal.const(-v.py if is_number(v.py) else UNDEF)
+        f = facets(v, self.dom)
+        return SVal.num(-lift(f.num) if is_sym(f.num) else -f.num, band(v.defined, f.is_num))
+
+    def _v_call(self, node: ir.Call, env: Env, pt: int | None) -> SVal:
+        if node.func == "hb":
+            return SVal.boolean(self._holds(node, env, pt))
+        if len(node.args) != 1:
+            raise EncodingError(f"{node_label(node)}: unexpected arguments")
+        return call(node.func, self.value(node.args[0], env, pt), self.dom)
+
+    def _v_formula(self, node: ir.Node, env: Env, pt: int | None) -> SVal:
+        """A formula used as a term: its truth value."""
+        return SVal.boolean(self.holds(node, env, pt))
+
+
+Rule = Callable[[Encoder, Any, Env, "int | None"], Any]
+
+#: What each IR node class is to the encoder: a ``"formula"`` (a :meth:`Encoder.holds` rule),
+#: a ``"term"`` (a :meth:`Encoder.value` rule; also a formula, by its truth value), a
+#: ``"set"`` (an :meth:`Encoder.members` rule), or a ``"part"`` of another node that is never
+#: encoded on its own. Its keys are every registered node class (a test checks it), so a new
+#: node class fails that test until it has a row here and its rule below.
+ROLES: dict[type[ir.Node], str] = {
+    ir.Const: "term", ir.ParamRef: "term", ir.Var: "term", ir.Field: "term", ir.Attr: "term",
+    ir.Neg: "term", ir.Arith: "term", ir.Call: "term", ir.Aggregate: "term",
+    ir.Compare: "formula", ir.Match: "formula", ir.InList: "formula", ir.Member: "formula",
+    ir.Has: "formula", ir.HappensBefore: "formula", ir.Not: "formula", ir.And: "formula",
+    ir.Or: "formula", ir.Implies: "formula", ir.Quant: "formula", ir.StartOf: "formula",
+    ir.EndOf: "formula", ir.EventOf: "formula", ir.Temporal: "formula", Pred: "formula",
+    ir.Spans: "set", ir.Roots: "set", ir.Rel: "set", ir.Events: "set",
+    ir.Comprehension: "set",
+    ir.ListLit: "part", ir.Interval: "part", ir.Template: "part", ir.Property: "part",
+    ir.Param: "part", ir.Spec: "part",
+}
+
+_HOLDS: dict[type[ir.Node], Rule] = {
+    ir.Const: Encoder._h_const,
+    ir.Compare: Encoder._h_compare,
+    ir.Match: Encoder._h_match,
+    ir.InList: Encoder._h_in_list,
+    ir.Member: Encoder._h_member,
+    ir.Has: Encoder._h_has,
+    ir.HappensBefore: Encoder._h_happens_before,
+    ir.Not: Encoder._h_not,
+    ir.And: Encoder._h_and,
+    ir.Or: Encoder._h_or,
+    ir.Implies: Encoder._h_implies,
+    ir.Quant: Encoder._quant,
+    ir.StartOf: Encoder._atom,
+    ir.EndOf: Encoder._atom,
+    ir.EventOf: Encoder._atom,
+    ir.Temporal: Encoder._temporal_op,
+    Pred: Encoder._pred,
+    ir.Call: Encoder._h_call,
+}
+_VALUE: dict[type[ir.Node], Rule] = {
+    ir.Const: Encoder._v_const,
+    ir.ParamRef: Encoder._v_param,
+    ir.Var: Encoder._v_var,
+    ir.Field: Encoder._field,
+    ir.Attr: Encoder._attr,
+    ir.Neg: Encoder._v_neg,
+    ir.Arith: Encoder._arith,
+    ir.Call: Encoder._v_call,
+    ir.Aggregate: Encoder._aggregate,
+}
+_MEMBERS: dict[type[ir.Node], Rule] = {
+    ir.Spans: Encoder._m_spans,
+    ir.Roots: Encoder._m_roots,
+    ir.Rel: Encoder._m_rel,
+    ir.Events: Encoder._m_events,
+    ir.Comprehension: Encoder._m_comprehension,
+}
+# a term is also a formula (by its truth value) and a formula also a term (its truth value),
+# unless it has a rule of its own above (Const, Call)
+_HOLDS = {**{c: Encoder._h_truthy for c, r in ROLES.items() if r == "term"}, **_HOLDS}
+_VALUE = {**{c: Encoder._v_formula for c, r in ROLES.items() if r == "formula"}, **_VALUE}
+RULES = {"formula": _HOLDS, "term": _VALUE, "set": _MEMBERS}
 
 
 def _keep(items: list[tuple[Elem, Bool]]) -> list[tuple[Elem, Bool]]:

@@ -21,9 +21,9 @@ from workbench.lang import ir
 from workbench.smt.domain import Usage, ValueDomain, scan
 from workbench.smt.encode import Encoder
 from workbench.smt.model import Bounds, default_bounds, symbolic_strings, symbolic_trace
-from workbench.smt.records import SpanRecord
 from workbench.smt.terms import Bool, lift, py_value
 from workbench.smt.witness import Disagreement, extract, recheck
+from workbench.traces.records import SpanRecord
 
 
 @dataclass

@@ -33,11 +33,12 @@ from workbench.lang import ir
 from workbench.smt.domain import Usage, ValueDomain, scan
 from workbench.smt.encode import Encoder
 from workbench.smt.model import concrete_trace
-from workbench.smt.records import SpanRecord, dumps, records_from_table, to_table
 from workbench.smt.terms import lift, py_value
 from workbench.smt.values import EncodingError
 from workbench.smt.witness import Disagreement
 from workbench.traces.model import MISSING_PARENT, SpanTable
+from workbench.traces.otlp_write import dumps
+from workbench.traces.records import SpanRecord, records_from_table, to_table
 
 _TIME_FIELDS = frozenset({"start", "end", "duration", "time"})
 

@@ -27,10 +27,10 @@ from workbench.lang import ir
 from workbench.smt.encode import Pred
 from workbench.smt.model import T0
 from workbench.smt.obligations import Options, Problem, _smallest
-from workbench.smt.records import SpanRecord
 from workbench.smt.terms import lift, py_value
 from workbench.smt.witness import Disagreement, extract, recheck
 from workbench.traces.model import KIND_NAMES
+from workbench.traces.records import SpanRecord
 
 
 @dataclass

@@ -11,10 +11,10 @@ import z3
 from workbench.engine.reference import check
 from workbench.lang import ir
 from workbench.smt.model import ORPHAN, ROOT, TRACE_ID, TraceTerms, orphan_id, slot_id
-from workbench.smt.records import SpanRecord, to_table
 from workbench.smt.terms import py_value
 from workbench.smt.values import SVal
 from workbench.traces.model import KIND_NAMES, STATUS_NAMES
+from workbench.traces.records import SpanRecord, to_table
 
 #: Trace id used for links that leave the trace.
 EXTERNAL_TRACE = "5eed00000000000000000000000000ff"
@@ -52,27 +52,27 @@ def extract(model: z3.ModelRef, terms: TraceTerms) -> list[SpanRecord]:
             value = _decode(model, v, terms)
             if value is not None:
                 resource.append((key, value))
-        attrs: list[tuple[str, Any]] = []
+        attrs: dict[str, Any] = {}
         for key, v in sorted(sp.attrs.items()):
             value = _decode(model, v, terms)
             if value is not None:
-                attrs.append((key, value))
+                attrs[key] = value
         extra_term = f["attribute_count"]
         total = _decode(model, extra_term, terms)
         for m in range(int(total) - len(attrs)):
-            attrs.append((f"otlspec.extra.{m}", "x"))
+            attrs[f"otlspec.extra.{m}"] = "x"
         events = []
         for ev in sp.events:
             if py_value(model, ev.act):
                 ev_attrs = [(k, _decode(model, v, terms)) for k, v in sorted(ev.attrs.items())]
                 events.append((_decode(model, ev.name, terms), int(py_value(model, ev.time)),
-                               [(k, v) for k, v in ev_attrs if v is not None]))
-        links: list[tuple[str, str, list[tuple[str, Any]]]] = []
+                               {k: v for k, v in ev_attrs if v is not None}))
+        links: list[tuple[str, str, dict[str, Any]]] = []
         for l_act, target in sp.links:
             if py_value(model, l_act):
                 j = py_value(model, target)
-                links.append((TRACE_ID, slot_id(j), []) if j >= 0 else
-                             (EXTERNAL_TRACE, "00000000000000ff", []))
+                links.append((TRACE_ID, slot_id(j), {}) if j >= 0 else
+                             (EXTERNAL_TRACE, "00000000000000ff", {}))
         has_end = bool(py_value(model, sp.has_end))
         out.append(SpanRecord(
             trace_id=TRACE_ID,

@@ -8,8 +8,6 @@ cycles are found without recursion).
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -26,17 +24,22 @@ from workbench.traces.model import (
     ATTR_INT,
     ATTR_KVLIST,
     ATTR_STR,
-    MISSING_PARENT,
-    ROOT,
     AttrColumns,
     SpanTable,
     StringTable,
 )
+from workbench.traces.resolve import (
+    HEX_DIGITS,
+    SpanIndex,
+    csr_order,
+    depths,
+    parse_ids,
+    permute_csr,
+    resolve_links,
+    trace_index_of,
+)
 
-_HEX = frozenset("0123456789abcdef")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-#: the byte length recorded for an over-long hex id (the length column is int8)
-MAX_ID_BYTES = 127
 #: ids longer than this many characters are reported (a trace id has 32 hex digits)
 LONG_ID = 64
 
@@ -186,28 +189,6 @@ class AttrBuilder:
         )
 
 
-def parse_id(text: str, nbytes: int) -> tuple[int, int, str | None]:
-    """Decode an id text into (numeric value, byte length, preserved text or None).
-
-    Well-formed ids (``2 * nbytes`` hex digits) give their value and ``nbytes``; a shorter
-    hex id is zero-extended (its text is kept); a non-hex or over-long id is kept as text,
-    with length -1 (not hex) or its byte length (at most :data:`MAX_ID_BYTES`), and a stable
-    64-bit hash as value so that parent pointers written with the same text still resolve.
-    """
-    if not text:
-        return 0, 0, None
-    low = text.lower()
-    digits = len(low)
-    if digits <= 16 and _HEX.issuperset(low):
-        value = int(low, 16)
-        if digits == 2 * nbytes:
-            return value, nbytes, None
-        return value, (digits + 1) // 2, low
-    hashed = int.from_bytes(hashlib.blake2b(low.encode(), digest_size=8).digest(), "big")
-    length = min((digits + 1) // 2, MAX_ID_BYTES) if _HEX.issuperset(low) else -1
-    return hashed, length, low
-
-
 class TableBuilder:
     """Collects spans from any number of sources; :meth:`build` returns the table."""
 
@@ -347,7 +328,7 @@ class TableBuilder:
         n = len(self.name)
         strings = self.strings
         # --- traces in order of first appearance; ids compare case-insensitively
-        trace_input, trace_keys = _trace_index(self.trace_key)
+        trace_input, trace_keys = trace_index_of(self.trace_key)
         trace_of = {key: t for t, key in enumerate(trace_keys)}
         start = np.asarray(self.start, dtype=np.int64) if n else np.zeros(0, np.int64)
         order = np.lexsort((np.arange(n), start, trace_input)) if n else np.zeros(0, np.int64)
@@ -361,7 +342,7 @@ class TableBuilder:
         t_bytes = np.zeros((len(trace_keys), 16), dtype=np.uint8)
         t_len = np.zeros(len(trace_keys), dtype=np.int8)
         for t, key in enumerate(trace_keys):
-            if len(key) <= 32 and _HEX.issuperset(key) and key:
+            if len(key) <= 32 and HEX_DIGITS.issuperset(key) and key:
                 raw = bytes.fromhex(key.rjust(32, "0"))
                 t_bytes[t] = np.frombuffer(raw, dtype=np.uint8)
                 t_len[t] = (len(key) + 1) // 2
@@ -369,8 +350,8 @@ class TableBuilder:
                 t_len[t] = -1 if key else 0
 
         # --- span and parent ids (parsed in input order, then permuted)
-        span_val, span_len, span_txt = _parse_ids(self.span_id)
-        par_val, par_len, par_txt = _parse_ids(self.parent_id)
+        span_val, span_len, span_txt = parse_ids(self.span_id)
+        par_val, par_len, par_txt = parse_ids(self.parent_id)
         self._report_long_ids(span_txt, "span id")
         self._report_long_ids(par_txt, "parent span id")
         # an all-zero parent id means "no parent" in OTLP
@@ -388,9 +369,9 @@ class TableBuilder:
                 if par_len[new_row_of[old]] != 0:
                     id_text[(int(new_row_of[old]), "parent")] = text
 
-        index = _SpanIndex(trace_index, span_val, span_len)
+        index = SpanIndex(trace_index, span_val, span_len)
         parent = index.lookup(trace_index, par_val, par_len != 0)
-        depth, in_cycle = _depths(parent)
+        depth, in_cycle = depths(parent)
 
         def col(values: list[Any], dtype: Any) -> np.ndarray:
             return np.asarray(values, dtype=dtype)[order] if n else np.zeros(0, dtype)
@@ -398,11 +379,11 @@ class TableBuilder:
         resource = col(self.resource, np.int32)
         resource_service = np.asarray([*self.resource_service, 0], dtype=np.int32)
 
-        attrs = _permute_csr(self.attrs.columns(), order)
-        ev_offsets, ev_perm = _csr_order(np.asarray(self.event_counts, dtype=np.int64), order)
-        event_attrs = _permute_csr(self.event_attrs.columns(), ev_perm)
-        ln_offsets, ln_perm = _csr_order(np.asarray(self.link_counts, dtype=np.int64), order)
-        link_attrs = _permute_csr(self.link_attrs.columns(), ln_perm)
+        attrs = permute_csr(self.attrs.columns(), order)
+        ev_offsets, ev_perm = csr_order(np.asarray(self.event_counts, dtype=np.int64), order)
+        event_attrs = permute_csr(self.event_attrs.columns(), ev_perm)
+        ln_offsets, ln_perm = csr_order(np.asarray(self.link_counts, dtype=np.int64), order)
+        link_attrs = permute_csr(self.link_attrs.columns(), ln_perm)
         perm = ln_perm.tolist()
         link_trace = [self.link_trace_id[j].lower() for j in perm]
         link_span = [self.link_span_id[j].lower() for j in perm]
@@ -412,7 +393,7 @@ class TableBuilder:
         if len(self.link_trace_state) == len(self.link_trace_id) and m:
             link_state = np.asarray(self.link_trace_state, dtype=np.int32)[ln_perm]
             link_flags = np.asarray(self.link_flags, dtype=np.uint32)[ln_perm]
-        link_row = _resolve_links(index, trace_of, link_trace, link_span)
+        link_row = resolve_links(index, trace_of, link_trace, link_span)
 
         table = SpanTable(
             strings=strings,
@@ -458,214 +439,3 @@ class TableBuilder:
             link_flags=link_flags,
         )
         return table
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def _trace_index(keys: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Dense trace number per span (first appearance order) and the lowercase trace keys.
-
-    Keys are first deduplicated as given (one C-level dict pass), then lowercased once per
-    distinct key, so ``ABC..`` and ``abc..`` name the same trace.
-    """
-    n = len(keys)
-    if n == 0:
-        return np.zeros(0, dtype=np.int32), []
-    first: dict[str, int] = {}
-    # setdefault keeps the counter value of the first occurrence: increasing in appearance order
-    seen = np.fromiter(map(first.setdefault, keys, itertools.count()), dtype=np.int64, count=n)
-    raw_keys = list(first)
-    firsts = np.fromiter(first.values(), dtype=np.int64, count=len(first))
-    slot = np.zeros(n, dtype=np.int64)
-    slot[firsts] = np.arange(len(firsts))
-    dense = slot[seen]
-    lowered = [k.lower() for k in raw_keys]
-    merged: dict[str, int] = {}
-    remap = np.fromiter(
-        (merged.setdefault(k, len(merged)) for k in lowered), dtype=np.int64, count=len(lowered)
-    )
-    if len(merged) != len(lowered):
-        dense = remap[dense]
-    return dense.astype(np.int32), list(merged)
-
-
-def _parse_ids(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """Vectorized :func:`parse_id` over span ids: values, byte lengths and kept texts by index.
-
-    Well-formed 16-digit ids (nearly all of them) are decoded in one ``bytes.fromhex`` call;
-    empty ids cost nothing; everything else goes through :func:`parse_id` one by one.
-    """
-    n = len(texts)
-    vals = np.zeros(n, dtype=np.uint64)
-    lens = np.zeros(n, dtype=np.int8)
-    kept: dict[int, str] = {}
-    if n == 0:
-        return vals, lens, kept
-    length = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    sixteen = np.flatnonzero(length == 16)
-    slow = np.flatnonzero((length != 16) & (length != 0)).tolist()
-    if sixteen.shape[0]:
-        group = texts if sixteen.shape[0] == n else [texts[i] for i in sixteen.tolist()]
-        try:
-            raw = bytes.fromhex("".join(group))  # skips whitespace: the length check catches it
-            if len(raw) != 8 * len(group):
-                raise ValueError("whitespace in an id")
-            vals[sixteen] = np.frombuffer(raw, dtype=">u8")
-            lens[sixteen] = 8
-        except ValueError:
-            slow.extend(sixteen.tolist())
-    for i in slow:
-        value, length_bytes, text = parse_id(texts[i], 8)
-        vals[i] = value
-        lens[i] = length_bytes
-        if text is not None:
-            kept[i] = text
-    return vals, lens, kept
-
-
-def _csr_order(counts: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """New offsets and the gather index of the items when owners are permuted by ``order``."""
-    offsets_old = np.zeros(counts.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets_old[1:])
-    new_counts = counts[order] if counts.shape[0] else counts
-    offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
-    np.cumsum(new_counts, out=offsets[1:])
-    total = int(offsets[-1])
-    if total == 0:
-        return offsets, np.zeros(0, dtype=np.int64)
-    # item k of new owner i comes from offsets_old[order[i]] + k = (shift of owner i) + position
-    shift = np.repeat(offsets_old[:-1][order] - offsets[:-1], new_counts)
-    shift += np.arange(total, dtype=np.int64)
-    return offsets, shift
-
-
-def _permute_csr(cols: AttrColumns, order: np.ndarray) -> AttrColumns:
-    counts = np.diff(cols.offsets)
-    offsets, gather = _csr_order(counts, order)
-    return AttrColumns(
-        offsets=offsets,
-        key=cols.key[gather],
-        type=cols.type[gather],
-        ival=cols.ival[gather],
-        fval=cols.fval[gather],
-        sval=cols.sval[gather],
-    )
-
-
-class _SpanIndex:
-    """Exact lookup of (trace, span id) -> first row, built once for parents and links.
-
-    Ids are replaced by their rank among the distinct span ids, so ``trace * (U + 1) + rank`` is
-    a collision-free int64 key; a stable argsort keeps the first duplicate first.
-    """
-
-    def __init__(self, span_trace: np.ndarray, span_val: np.ndarray, span_len: np.ndarray):
-        valid = span_len != 0
-        self.n = span_val.shape[0]
-        self.universe = np.unique(span_val[valid])
-        self.base = np.int64(self.universe.shape[0] + 1)
-        rank = np.searchsorted(self.universe, span_val).astype(np.int64)
-        keys = np.where(valid, span_trace.astype(np.int64) * self.base + rank, -1)
-        self.sort = np.argsort(keys, kind="stable")
-        self.sorted_keys = keys[self.sort]
-
-    def lookup(self, q_trace: np.ndarray, q_val: np.ndarray, q_mask: np.ndarray) -> np.ndarray:
-        """Row per query: ROOT where masked out, MISSING_PARENT where no such span exists."""
-        out = np.full(q_val.shape[0], ROOT, dtype=np.int64)
-        q = np.nonzero(q_mask)[0]
-        if q.shape[0] == 0:
-            return out
-        universe, n = self.universe, self.n
-        if n == 0 or universe.shape[0] == 0:
-            out[q] = MISSING_PARENT
-            return out
-        vals = q_val[q]
-        rank = np.searchsorted(universe, vals).astype(np.int64)
-        known = universe[np.minimum(rank, universe.shape[0] - 1)] == vals
-        qkeys = q_trace[q].astype(np.int64) * self.base + rank
-        pos = np.searchsorted(self.sorted_keys, qkeys)
-        pos_c = np.minimum(pos, n - 1)
-        hit = known & (pos < n) & (self.sorted_keys[pos_c] == qkeys)
-        out[q] = np.where(hit, self.sort[pos_c], MISSING_PARENT)
-        return out
-
-
-def _resolve_links(
-    index: _SpanIndex,
-    trace_of: dict[str, int],
-    link_trace: list[str],
-    link_span: list[str],
-) -> np.ndarray:
-    m = len(link_trace)
-    if m == 0:
-        return np.zeros(0, dtype=np.int64)
-    q_trace = np.asarray([trace_of.get(t, -1) for t in link_trace], dtype=np.int64)
-    q_val = np.asarray([parse_id(s, 8)[0] for s in link_span], dtype=np.uint64)
-    mask = (q_trace >= 0) & np.asarray([bool(s) for s in link_span])
-    rows = index.lookup(np.maximum(q_trace, 0), q_val, mask)
-    return np.where(rows >= 0, rows, -1).astype(np.int64)
-
-
-def _depths(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Number of distinct resolved ancestors per row (``|ancestors(s)|``, which includes ``s``
-    itself when ``s`` lies on a parent cycle), and which rows lie on a parent cycle.
-
-    Pointer jumping: after k rounds ``nxt`` points 2**k steps up (or to a terminal), so chains
-    of any depth take O(log depth) vectorized rounds. Rows still pointing at a span afterwards
-    lead into a cycle; those are finished in O(rows) Python (rare, malformed input only).
-    """
-    n = parent.shape[0]
-    depth = (parent >= 0).astype(np.int64)
-    nxt = parent.copy()
-    rounds = max(1, math.ceil(math.log2(max(n, 2)))) + 1
-    for _ in range(rounds):
-        active = nxt >= 0
-        if not active.any():
-            break
-        idx = np.nonzero(active)[0]
-        p = nxt[idx]
-        depth_new = depth.copy()
-        depth_new[idx] += depth[p]
-        nxt_new = nxt.copy()
-        nxt_new[idx] = nxt[p]
-        depth, nxt = depth_new, nxt_new
-    in_cycle = np.zeros(n, dtype=np.bool_)
-    stuck = np.nonzero(nxt >= 0)[0]
-    if stuck.size:
-        _cycle_depths(parent, stuck, depth, in_cycle)
-    return depth.astype(np.int32), in_cycle
-
-
-def _cycle_depths(
-    parent: np.ndarray, stuck: np.ndarray, depth: np.ndarray, in_cycle: np.ndarray
-) -> None:
-    par = parent.tolist()
-    state: dict[int, int] = {}  # 1 = on the current walk, 2 = done
-    result: dict[int, int] = {}
-    for s in stuck.tolist():
-        if s in state:
-            continue
-        walk: list[int] = []
-        node = s
-        while node >= 0 and node not in state:
-            state[node] = 1
-            walk.append(node)
-            node = par[node]
-        if node >= 0 and state.get(node) == 1:  # closed a new cycle at ``node``
-            k = walk.index(node)
-            cycle = walk[k:]
-            for c in cycle:  # a cycle member is its own ancestor: |ancestors| = len(cycle)
-                in_cycle[c] = True
-                result[c] = len(cycle)
-            walk = walk[:k]
-        for w in reversed(walk):
-            p = par[w]
-            above = result[p] if p in result else int(depth[p])
-            result[w] = above + (0 if in_cycle[p] else 1)
-        for w in walk:
-            state[w] = 2
-        for c in result:
-            state[c] = 2
-    for row, d in result.items():
-        depth[row] = d

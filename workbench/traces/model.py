@@ -250,6 +250,33 @@ class SpanTable:
                 total += value.nbytes
         return total
 
+    # ------------------------------------------------------------------ whole-table helpers
+    def take(self, traces: Sequence[int] | npt.NDArray[np.int64]) -> SpanTable:
+        """The given traces as a new table; see :func:`workbench.traces.ops.take`."""
+        from workbench.traces.ops import take
+
+        return take(self, traces)
+
+    def tile(self, copies: int) -> SpanTable:
+        """Back-to-back copies (same ids); see :func:`workbench.traces.ops.tile`."""
+        from workbench.traces.ops import tile
+
+        return tile(self, copies)
+
+    def replace(self, **changes: Any) -> SpanTable:
+        """Some columns replaced, lengths checked; see :func:`workbench.traces.ops.replace`."""
+        from workbench.traces.ops import replace
+
+        return replace(self, **changes)
+
+    @classmethod
+    def from_records(cls, records: Any, source: str = "") -> SpanTable:
+        """A table of :class:`~workbench.traces.records.SpanRecord` objects (see
+        :func:`workbench.traces.records.to_table`)."""
+        from workbench.traces.records import to_table
+
+        return to_table(records, source)
+
     # ------------------------------------------------------------------ row accessors
     def span_id_hex(self, row: int) -> str:
         return self._id_hex(row, "span", self.span_id, self.span_id_len)

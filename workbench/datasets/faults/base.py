@@ -47,7 +47,7 @@ class Editor:
     def ancestors(self, s: GenSpan) -> list[GenSpan]:
         out: list[GenSpan] = []
         p = self.parent(s)
-        while p is not None and p not in out:
+        while p is not None and not contains(out, p):
             out.append(p)
             p = self.parent(p)
         return out
@@ -91,10 +91,27 @@ class Editor:
                             if k is not s))
 
     def resource_copy(self, s: GenSpan, change: Callable[[list[tuple[str, Any]]],
-                                                         list[tuple[str, Any]]]) -> int:
-        """Append a changed copy of ``s``'s resource to the dataset; returns its index."""
-        self.ds.resources.append(change(list(self.ds.resources[s.resource])))
-        return len(self.ds.resources) - 1
+                                                         list[tuple[str, Any]]]
+                      ) -> list[tuple[str, Any]]:
+        """Append a changed copy of ``s``'s resource to the dataset and return it."""
+        copy = change(list(s.resource))
+        self.ds.resources.append(copy)
+        return copy
+
+
+def contains(spans: list[GenSpan], s: GenSpan) -> bool:
+    """``s`` itself (not an equal copy, such as an injected duplicate) is in ``spans``."""
+    return any(o is s for o in spans)
+
+
+def index_of(spans: list[GenSpan], s: GenSpan) -> int:
+    """The position of ``s`` itself in ``spans``."""
+    return next(i for i, o in enumerate(spans) if o is s)
+
+
+def remove(spans: list[GenSpan], s: GenSpan) -> None:
+    """Remove ``s`` itself from ``spans``."""
+    del spans[index_of(spans, s)]
 
 
 def http_key(s: GenSpan, new: str, old: str) -> str | None:

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from typing import Any
 
 from workbench.datasets import semconv as sc
-from workbench.datasets.faults.base import Editor, Result, http_key, same_name_client_after
+from workbench.datasets.faults.base import (
+    Editor,
+    Result,
+    contains,
+    http_key,
+    index_of,
+    remove,
+    same_name_client_after,
+)
 from workbench.datasets.model import (
     CLIENT,
     CONSUMER,
@@ -279,14 +288,14 @@ def _service_spans(x: Editor) -> dict[str, list[GenSpan]]:
 
 
 def _rename(x: Editor, spans: list[GenSpan], name: str | None) -> None:
-    cache: dict[int, int] = {}
+    cache: dict[int, list[tuple[str, Any]]] = {}  # by id of the old resource
     for s in spans:
-        if s.resource not in cache:
+        if id(s.resource) not in cache:
             def change(attrs: list[tuple[str, object]]) -> list[tuple[str, object]]:
                 kept = [(k, v) for k, v in attrs if k != "service.name"]
                 return kept if name is None else [("service.name", name), *kept]
-            cache[s.resource] = x.resource_copy(s, change)
-        s.resource = cache[s.resource]
+            cache[id(s.resource)] = x.resource_copy(s, change)
+        s.resource = cache[id(s.resource)]
 
 
 def semconv_error_service_name_missing(x: Editor) -> Result:
@@ -301,7 +310,7 @@ def semconv_error_service_name_default(x: Editor) -> Result:
     """One service's spans carry the SDK default ``unknown_service:<runtime>``."""
     groups = _service_spans(x)
     svc = x.rng.choice(sorted(groups))
-    runtime = next((v for k, v in x.ds.resources[groups[svc][0].resource]
+    runtime = next((v for k, v in groups[svc][0].resource
                     if k == "process.runtime.name"), "java")
     _rename(x, groups[svc], f"unknown_service:{runtime}")
     return groups[svc], [], f"{svc} exported as unknown_service"
@@ -323,7 +332,7 @@ def semconv_error_service_name_variant(x: Editor) -> Result:
     if variant == svc:
         variant = svc.upper()
     _rename(x, mine, variant)
-    others = [s for s in x.spans if s.service == svc and s not in mine]
+    others = [s for s in x.spans if s.service == svc and not contains(mine, s)]
     return mine, others, f"{svc} spelled {variant} by one instance"
 
 
@@ -355,7 +364,7 @@ def invalid_id_long_trace_id(x: Editor) -> Result:
         s.trace_id = new
     x.trace.trace_id = new
     roots = [s for s in x.spans if not s.parent_id] or x.spans[:1]
-    return roots, [s for s in x.spans if s not in roots], "a 40-digit trace id"
+    return roots, [s for s in x.spans if not contains(roots, s)], "a 40-digit trace id"
 
 
 def invalid_id_short_parent_id(x: Editor) -> Result:
@@ -429,13 +438,13 @@ def retry_storm_burst(x: Editor) -> Result:
         return None
     c, s = x.rng.choice(cands)
     for d in x.trace.subtree(s):
-        x.spans.remove(d)
+        remove(x.spans, d)
     k = x.rng.randint(6, 10)
     assert c.end is not None
     slot = max(20_000, (c.end - c.start) // k)
     attempts: list[GenSpan] = []
     servers: list[GenSpan] = []
-    at = x.spans.index(c) + 1
+    at = index_of(x.spans, c) + 1
     for i in range(k):
         ci = c if i == 0 else dataclasses.replace(
             c, span_id=f"{x.rng.getrandbits(64) or 1:016x}", attributes=dict(c.attributes),

@@ -7,7 +7,7 @@ Every function takes an :class:`~workbench.datasets.faults.base.Editor` and retu
 
 from __future__ import annotations
 
-from workbench.datasets.faults.base import SKEW_TOLERANCE, Editor, Result
+from workbench.datasets.faults.base import SKEW_TOLERANCE, Editor, Result, remove
 from workbench.datasets.model import CLIENT, CONSUMER, ERROR, INTERNAL, PRODUCER, SERVER, GenSpan
 
 MS = 1_000_000
@@ -23,7 +23,7 @@ def orphan_lost_span(x: Editor) -> Result:
     if s is None:
         return None
     kids = x.kids[s.span_id]
-    x.spans.remove(s)
+    remove(x.spans, s)
     below = [d for k in kids for d in x.trace.subtree(k) if d not in kids]
     return kids, below, f"dropped {s.name} ({s.service})"
 
@@ -35,7 +35,7 @@ def orphan_lost_root(x: Editor) -> Result:
         return None
     root = roots[0]
     kids = x.kids[root.span_id]
-    x.spans.remove(root)
+    remove(x.spans, root)
     rest = [s for s in x.spans if s not in kids]
     return kids, rest, f"dropped the root {root.name}"
 
@@ -222,8 +222,10 @@ def broken_propagation_detached_work(x: Editor) -> Result:
         return None
     start = root.end + round(x.rng.uniform(0.5, 3.0) * 1000) * MS
     span = GenSpan(root.trace_id, f"{x.rng.getrandbits(64) or 1:016x}", parent.span_id,
-                   "refresh cache", INTERNAL, start, start + round(x.rng.uniform(1, 20) * MS),
-                   parent.resource, parent.scope, parent.service, flags=parent.flags)
+                   "refresh cache", INTERNAL, start=start,
+                   end=start + round(x.rng.uniform(1, 20) * MS), resource=parent.resource,
+                   scope=parent.scope, scope_version=parent.scope_version,
+                   service=parent.service, flags=parent.flags)
     x.spans.append(span)
     return [span], [parent, root], f"{span.name} starts after the request ended"
 

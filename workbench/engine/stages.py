@@ -1,0 +1,121 @@
+"""Stages of the backend chain that run before the backends themselves.
+
+:func:`workbench.engine.check` walks one list: the :data:`STAGES` below, then the backends of
+:func:`~workbench.engine.base.backend_chain`. A stage looks at the properties still to run and
+may *finish* some (a specialised evaluator computes their results) or *pin* some to one backend
+of the chain (a cost decision: that backend runs them, the ones before it are skipped). Adding
+a stage is one class here and one entry in :data:`STAGES`; :func:`check` has no special cases.
+
+``grouped``
+    The quadratic stdlib shapes (``count(x in spans where K(x) == K(s))``, ...) evaluated by
+    hashing (:mod:`workbench.engine.grouped`), linear in the trace's size. Compiled kernels'
+    nested loops win on small traces, so with a compiled backend first it applies only when
+    some trace has at least :data:`~workbench.engine.grouped.MIN_SPANS_COMPILED` spans.
+``cost``
+    ``--backend auto`` only: a property whose estimated reference time on this table is below
+    the compiled kernel's (compile or load, index, run; :mod:`workbench.engine.cost`) is pinned
+    to the reference, so small inputs never wait for a compiler.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from workbench.engine.base import Backend, PropertyResult, Timings
+from workbench.lang import ir
+from workbench.traces.model import SpanTable
+
+
+@dataclass
+class Finished:
+    """A property a stage has checked itself; ``note`` ends its reason."""
+
+    result: PropertyResult
+    note: str
+
+
+@dataclass
+class Pinned:
+    """A property a stage sends to one backend of the chain, and why."""
+
+    backend: str
+    note: str
+
+
+Decision = Finished | Pinned
+
+
+class Stage(Protocol):
+    """A step before the backends (see the module docstring)."""
+
+    name: str
+
+    def plan(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
+             chain: Sequence[Backend], requested: str, timings: Timings
+             ) -> dict[str, Decision]:
+        """Decisions for some of ``props`` (by name); the others go down the chain."""
+        ...
+
+
+class GroupedStage:
+    """Finish the quadratic shapes by hashing (see the module docstring)."""
+
+    name = "grouped"
+
+    def plan(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
+             chain: Sequence[Backend], requested: str, timings: Timings
+             ) -> dict[str, Decision]:
+        from workbench.engine import grouped, reference
+
+        first = chain[0].name if chain else "reference"
+        largest = int(np.diff(table.trace_offsets).max()) if table.n_traces else 0
+        if first != "reference" and largest < grouped.MIN_SPANS_COMPILED:
+            return {}
+        out: dict[str, Decision] = {}
+        for prop in props:
+            shape = grouped.match(prop.formula)
+            if shape is None:
+                continue
+            t0 = time.perf_counter()
+            res = shape[1](prop, table, values, reference.MAX_WITNESSES)
+            timings.add("grouped", time.perf_counter() - t0)
+            res.backend = first  # the hashing is how the first backend evaluates the shape
+            out[prop.name] = Finished(res, f"{first}: {shape[0]}, linear in the trace's size")
+        return out
+
+
+class CostStage:
+    """Pin properties to the reference when it is estimated faster (``auto`` only)."""
+
+    name = "cost"
+
+    def plan(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
+             chain: Sequence[Backend], requested: str, timings: Timings
+             ) -> dict[str, Decision]:
+        names = [b.name for b in chain]
+        if requested != "auto" or "numba" not in names or names[-1] != "reference":
+            return {}
+        from workbench.engine.codegen_terms import Unsupported
+        from workbench.engine.compiled import bind as bind_values
+        from workbench.engine.compiled import generated
+        from workbench.engine.cost import prefer_reference
+
+        out: dict[str, Decision] = {}
+        for prop in props:
+            try:
+                gen = generated(bind_values(prop.formula, values))
+            except Unsupported:
+                continue
+            use_ref, why = prefer_reference(gen, table.n_spans)
+            if use_ref:
+                out[prop.name] = Pinned("reference", why)
+        return out
+
+
+#: The stages, in order; each sees the properties the ones before it left.
+STAGES: tuple[Stage, ...] = (GroupedStage(), CostStage())
