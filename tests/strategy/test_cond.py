@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 import z3
@@ -108,3 +109,24 @@ def test_the_evaluation_reports_races_and_the_probe_tree() -> None:
     h2h = head_to_head(labels, "default", "qfidl")
     big = sum(lab.features["probe.num-consts"] > 200 for lab in labels)
     assert h2h["all"]["wins"] == big and h2h["all"]["losses"] == len(labels) - big
+
+
+def test_cli_strategy_cond_prints_the_learned_tactic(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+    import json
+
+    from workbench.cli import main
+
+    path = tmp_path / "labels.jsonl.gz"
+    labels = _labels()
+    for lab in labels:
+        del lab.runs["seed-7"]
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.writelines(json.dumps(lab.to_json()) + "\n" for lab in labels)
+    assert main(["strategy", "cond", "--labels", str(path), "--depth", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("num-consts > ") and "tactic: (if (> num-consts " in out
+    assert "PAR-2 100 rlimit" in out
+    assert main(["strategy", "cond", "--labels", str(tmp_path / "none.gz")]) == 2
+    assert "no labels" in capsys.readouterr().err
