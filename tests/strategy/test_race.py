@@ -127,3 +127,18 @@ def test_portfolio_verdicts_equal_every_single_strategy_verdict(
             single = [(o["subject"], o["status"]) for o in
                       json.loads(capsys.readouterr().out)]
             assert single == raced, (case, name)
+
+
+def test_without_a_model_auto_falls_back_to_simplify_then_smt(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    import workbench.strategy.model as model_mod
+    from workbench.strategy.select import FALLBACK, choose_for_args
+
+    monkeypatch.setattr(model_mod, "MODEL_PATH", tmp_path / "absent.json.gz")
+    choice = choose_for_args(argparse.Namespace(strategy="auto", prove_action="vacuous"))
+    assert (choice.strategy.name, choice.mode) == (FALLBACK, "fallback") == ("simplify-smt",
+                                                                             "fallback")
+    assert choice.strategy.tactic == "(then simplify smt)" and choice.ranked[0] == FALLBACK
+    assert choose_for_args(argparse.Namespace(strategy="default")).strategy.tactic is None
