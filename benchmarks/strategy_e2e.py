@@ -1,7 +1,9 @@
 """``otlspec prove`` end to end under several strategies: Z3 work, wall time, verdicts.
 
 Each (command, strategy) runs in a fresh interpreter, as the CLI does (``workbench.smt``
-orders some terms by Z3 ids, so a shared process would not be reproducible). The cost is Z3's
+orders some terms by Z3 ids, so a shared process would not be reproducible), with
+``PYTHONHASHSEED=0`` (set iteration order shapes some encodings: with random seeds the count
+of one command moves by a few percent from run to run). The cost is Z3's
 cumulative resource count of the main context after the command (``rlimit count``: the same on
 any machine for one Z3 version), plus the wall time (noisy on a shared machine). Verdicts are
 compared with the first strategy's: they must be identical.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,7 +62,8 @@ print(json.dumps({"code": code, "rlimit": int(s.statistics().get_key_value("rlim
 
 def _run(strategy: str, case: list[str]) -> dict[str, Any]:
     p = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), strategy, *case],
-                       capture_output=True, text=True, cwd=ROOT, check=False)
+                       capture_output=True, text=True, cwd=ROOT, check=False,
+                       env={**os.environ, "PYTHONHASHSEED": "0"})
     lines = p.stdout.strip().splitlines()
     if p.returncode != 0 or not lines:
         raise RuntimeError(f"{strategy} {' '.join(case)}: {p.stderr[-800:]}")

@@ -93,11 +93,11 @@ def test_the_evaluation_reports_races_and_the_probe_tree() -> None:
     pytest.importorskip("sklearn")
     from workbench.strategy.evaluate import evaluate, head_to_head, render
 
-    labels = _labels(240)
+    labels = _labels(160)
     for i, lab in enumerate(labels):
-        lab.family = f"fam{i % 4}"
+        lab.family = f"fam{i % 3}"
         del lab.runs["seed-7"]
-    report = evaluate(labels, folds=4, rlimit=100_000, trees=4, k=2)
+    report = evaluate(labels, folds=3, rlimit=100_000, trees=4, k=2)
     m, closed = report["methods"], report["gap_closed_by"]
     assert {"portfolio", "race-sbs", "cond"} <= set(m)
     assert m["VBS"]["par2_rlimit_mean"] == 100  # every obligation has a 100-unit strategy
