@@ -67,12 +67,14 @@ def test_the_deadline_bounds_the_race() -> None:
 
 def test_the_portfolio_skips_strategies_an_action_runs_alike() -> None:
     ranked = ["simplify-smt", "preprocess", "seed-7", "default"]
-    # consistent checks under assumptions: tactics do not apply, so the two tactic-only
+    # redundant checks under assumptions only: tactics do not apply, so the two tactic-only
     # strategies are Z3's default there, and only one of them (plus seed-7) is raced
-    assert [s.name for s in portfolio_for(ranked, "consistent", 3)] == ["simplify-smt",
-                                                                       "seed-7"]
-    assert [s.name for s in portfolio_for(ranked, "vacuous", 3)] == ranked[:3]
-    assert as_run(strategy("preprocess"), "implies").tactic is None
+    assert [s.name for s in portfolio_for(ranked, "redundant", 3)] == ["simplify-smt",
+                                                                      "seed-7"]
+    for action in ("vacuous", "consistent", "implies", "theorem"):
+        assert [s.name for s in portfolio_for(ranked, action, 3)] == ranked[:3]
+    assert as_run(strategy("preprocess"), "redundant").tactic is None
+    assert as_run(strategy("preprocess"), "implies").tactic is not None
 
 
 def _verdicts(out: str) -> list[str]:
