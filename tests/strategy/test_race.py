@@ -144,3 +144,25 @@ def test_without_a_model_auto_falls_back_to_simplify_then_smt(
                                                                              "fallback")
     assert choice.strategy.tactic == "(then simplify smt)" and choice.ranked[0] == FALLBACK
     assert choose_for_args(argparse.Namespace(strategy="default")).strategy.tactic is None
+
+
+def test_choosing_for_vacuous_encodes_one_trigger_not_the_whole_spec(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import workbench.smt.obligations as obligations
+    from workbench.smt.cli import load_spec_arg
+    from workbench.strategy.corpus import Config, _Builder
+
+    made: list[int] = []
+    real = obligations.Problem
+
+    def counting(*args: object, **kwargs: object) -> object:
+        made.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(obligations, "Problem", counting)
+    spec = load_spec_arg("stdlib.structure")
+    b = _Builder(Config(limit=1))
+    b.spec("cli", list(spec.properties), {p.name: p.default.value for p in spec.params}, 3,
+           "cli", ("vacuity",))
+    assert len(b.out) == 1 and b.out[0].kind == "vacuity"
+    assert len(made) <= 2 < len(spec.properties)  # was: the spec, then every trigger
