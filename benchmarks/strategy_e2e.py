@@ -89,6 +89,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--strategies", default="default,simplify-smt,auto")
     ap.add_argument("--repeat", type=int, default=1, help="runs per (command, strategy)")
+    ap.add_argument("--only", default="", metavar="TEXT",
+                    help="run only the commands containing TEXT (e.g. vacuous)")
     ap.add_argument("--output", default=str(RESULTS))
     args = ap.parse_args()
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
@@ -96,7 +98,7 @@ def main() -> int:
     rows = []
     head = f"{'command':40}" + "".join(f" {s + ' rlimit':>20} {'s':>6}" for s in strategies)
     print(head + "  verdicts")
-    for case in CASES:
+    for case in [c for c in CASES if args.only in " ".join(c)]:
         runs = {s: _median_run([_run(s, case) for _ in range(max(1, args.repeat))])
                 for s in strategies}
         first = runs[strategies[0]]
