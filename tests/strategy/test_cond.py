@@ -130,3 +130,24 @@ def test_cli_strategy_cond_prints_the_learned_tactic(
     assert "PAR-2 100 rlimit" in out
     assert main(["strategy", "cond", "--labels", str(tmp_path / "none.gz")]) == 2
     assert "no labels" in capsys.readouterr().err
+
+
+def test_the_portfolio_ships_a_probe_tree_that_answers() -> None:
+    from workbench.strategy.portfolio import PROBE_TREE
+
+    strat = strategy("probe-tree")
+    assert strat.tactic == PROBE_TREE and not strat.params
+    assert run_strategy(SAT, strat).status == "sat"
+    assert run_strategy(UNSAT, strat).status == "unsat"
+
+
+@pytest.mark.slow
+def test_the_shipped_probe_tree_is_what_the_committed_labels_teach() -> None:
+    from workbench.strategy.evaluate import cond_candidates
+    from workbench.strategy.label import read_labels
+    from workbench.strategy.portfolio import PROBE_TREE
+
+    root = Path(__file__).resolve().parents[2]
+    labels = read_labels(root / "datasets" / "obligations" / "labels.jsonl.gz")
+    tree = learn(labels, cond_candidates(sorted({s for lab in labels for s in lab.runs})))
+    assert isinstance(tree, Cond) and tree.tactic() == PROBE_TREE

@@ -94,9 +94,11 @@ def _ranked(model: CostModel, features: dict[str, float]) -> list[str]:
 
 
 def cond_candidates(strategies: Sequence[str]) -> list[str]:
-    """The portfolio members of ``strategies`` that can be leaves of a probe tree."""
+    """The portfolio members of ``strategies`` that can be leaves of a probe tree (a tactic
+    or Z3's default, no parameters, not a probe tree themselves)."""
     known = set(names())
-    return [s for s in strategies if s in known and not strategy(s).params]
+    return [s for s in strategies if s in known and not strategy(s).params
+            and not (strategy(s).tactic or "").startswith("(if ")]
 
 
 def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
