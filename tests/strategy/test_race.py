@@ -166,3 +166,15 @@ def test_choosing_for_vacuous_encodes_one_trigger_not_the_whole_spec(
            "cli", ("vacuity",))
     assert len(b.out) == 1 and b.out[0].kind == "vacuity"
     assert len(made) <= 2 < len(spec.properties)  # was: the spec, then every trigger
+
+
+def test_prove_runs_simplify_then_smt_unless_asked_otherwise(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    spec = str(EXAMPLES / "vacuous.otlspec")
+    assert main(["prove", "vacuous", spec]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith("strategy: simplify-smt (fixed; the measured default")
+    assert main(["prove", "vacuous", spec, "--strategy", "default"]) == 1
+    again, err = capsys.readouterr()
+    assert err.startswith("strategy: default (fixed; asked for)")
+    assert _verdicts(again) == _verdicts(out)
