@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import re
 import signal
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -118,12 +121,77 @@ def test_a_pending_alarm_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not fired
 
 
+def _in_thread(fn: Callable[[], Any]) -> Any:
+    """``fn()`` run on a worker thread (as ``otlspec serve`` runs checks); its value or error."""
+    out: list[Any] = []
+
+    def run() -> None:
+        try:
+            out.append(fn())
+        except Exception as err:  # handed back to the test
+            out.append(err)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(30)
+    assert not t.is_alive()
+    return out[0]
+
+
+def test_the_budget_holds_on_worker_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.engine.regex import _thread_helper
+
+    monkeypatch.setenv(BUDGET_ENV, "0.2")
+    assert _in_thread(lambda: search(r"(a)\1", "xaa")) is True
+    assert _in_thread(lambda: search(r"(a)\1", "xab")) is False
+    assert _in_thread(lambda: search("\ud800(?=x)", "\ud800x")) is True  # lone surrogate
+    started = time.perf_counter()
+    err = _in_thread(lambda: search(r"^(\w+)+$", "é" * 40 + "!"))
+    assert isinstance(err, RegexTimeout) and err.budget == 0.2
+    assert time.perf_counter() - started < 5
+
+    def after_an_overrun() -> tuple[Any, ...]:  # the stuck helper is killed, a fresh one answers
+        try:
+            search(r"^(\w+)+$", "é" * 40 + "!")
+        except RegexTimeout:
+            pass
+        return search(r"(a)\1", "xaa"), _thread_helper().started
+
+    assert _in_thread(after_an_overrun) == (True, 2)
+
+
 def test_backtracking_risk() -> None:
     for bad in (r"^(a+)+$", r"(a*)*", r"(\w+\s?)+$", r"(a|b+){2,}", r"^((a+)b?)+$"):
         assert backtracking_risk(bad), bad
     for ok in (r"^a+$", r"^[a-f0-9]{32}$", r"(ab)+", r"(a{2})+", r"\d+\.\d+", r"(a|b)*",
                r"((ab)*c)+", r"([.][A-Za-z0-9-]+)*", r"([ -]?[0-9]){12,18}"):
         assert backtracking_risk(ok) is None, ok
+
+
+AMBIGUOUS = (r"(a|a)+", r"^(a|aa)+$", r"(ab|a|b)*$", r"(\d|\d\d)+$", r"(a.|.b)+$",
+             r"^(x|x){2,}$")
+
+
+def test_ambiguous_alternations_under_a_repeat_are_flagged() -> None:
+    for bad in AMBIGUOUS:
+        why = backtracking_risk(bad)
+        assert why and "ambiguous alternation" in why, bad
+    # exclusive alternatives, classes (re merges `(x|[a-z])` into one), a delimiter apart,
+    # or no repeat at all
+    for ok in (r"(x|[a-z])+$", r"(foo|foobar)+$", r"(ab|ac)+$", r"(ab|b)+$", r"(\w|_)+$",
+               r"(a|aa)$", r"(a|aa){1}$", r"(,a|,aa)+$", r"(.|\n)+$", r"(?:[a-c]|b)+$"):
+        assert backtracking_risk(ok) is None, ok
+
+
+def test_the_flagged_alternations_really_backtrack() -> None:
+    # one flagged and one unflagged pattern of the same size, on the same failing text
+    text = "a" * 18 + "!"
+    started = time.perf_counter()
+    assert re.search(r"^(a|a)+$", text) is None
+    slow = time.perf_counter() - started
+    started = time.perf_counter()
+    assert re.search(r"^(a|b)+$", text) is None
+    assert slow > 50 * (time.perf_counter() - started)
 
 
 def _trace(tmp_path: Path, value: str) -> Path:
@@ -182,6 +250,17 @@ def test_budget_overrun_names_property_span_and_pattern(
     assert "span eee19b7ec3c1b174 ('GET /x'" in err
     assert "regex '^(\\\\w+)+$' exceeded its 0.2 s time budget" in err
     assert "Traceback" not in err
+
+
+def test_lint_warns_about_ambiguous_alternations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "alt.otlspec"
+    spec.write_text(SPEC.format(p=r"^(a|aa)+$"))
+    assert main(["lint", str(spec)]) == 0
+    out, err = capsys.readouterr()
+    assert "1 warning(s)" in out and "repeats an ambiguous alternation" in err
+    assert "[no_as]" in err
 
 
 def test_lint_warns_about_nested_quantifiers(

@@ -15,21 +15,30 @@ what Python would have matched:
 Everything else (backreferences, lookaround, possessive repeats, local flags) and every text
 that the RE2 form does not cover runs on Python's ``re`` with a time budget per search
 (:data:`BUDGET_ENV`, default :data:`DEFAULT_BUDGET_S` seconds). Past it the search raises
-:class:`RegexTimeout`, which the caller completes with the property and the span. The budget
-is enforced with ``SIGALRM`` and so only on the main thread; on other threads the fallback
-runs unbounded (it is needed only for the constructs listed above).
+:class:`RegexTimeout`, which the caller completes with the property and the span. On the main
+thread the budget is enforced with ``SIGALRM``; signals reach only the main thread, so on other
+threads (``otlspec serve``'s handlers, thread pools) the search runs in a helper interpreter of
+the same Python, one per thread, started on first need and killed when a search overruns (the
+next search starts a fresh one).
 
-:func:`backtracking_risk` finds nested quantifiers for ``otlspec lint``.
+:func:`backtracking_risk` (:mod:`workbench.engine.regex_lint`, re-exported here) finds nested
+quantifiers and ambiguous alternations under a repeat for ``otlspec lint``.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
+import json
 import os
 import re
+import select
 import signal
+import subprocess
+import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from re import _constants as C
 from re import _parser as sre
@@ -241,7 +250,7 @@ class Regex:
         Raises
         ------
         RegexTimeout
-            The ``re`` fallback ran past :func:`budget` (main thread only).
+            The ``re`` fallback ran past :func:`budget` (on any thread).
         """
         if self.linear is not None and (not self.ascii_only or text.isascii()):
             try:
@@ -299,7 +308,9 @@ def _bounded_search(compiled: re.Pattern[str], pattern: str, text: str) -> bool:
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "setitimer"
     ):
-        return compiled.search(text) is not None
+        if os.name != "posix":  # no select() on pipes: unbounded, as documented
+            return compiled.search(text) is not None
+        return _thread_helper().search(pattern, text, limit)
     old_delay, old_interval = signal.getitimer(signal.ITIMER_REAL)
     if old_delay and old_delay <= limit:  # someone else's alarm comes first: leave it be
         return compiled.search(text) is not None
@@ -324,93 +335,101 @@ def _bounded_search(compiled: re.Pattern[str], pattern: str, text: str) -> bool:
             signal.setitimer(signal.ITIMER_REAL, left, old_interval)
 
 
-# --------------------------------------------------------------------------- lint
-
-
-_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None))
-_ATOMS = (C.LITERAL, C.NOT_LITERAL, C.IN, C.ANY)
-
-
-def _subs(op: Any, av: Any) -> list[Any]:
-    if op in _REPEATS:
-        return [av[2]]
-    if op is C.BRANCH:
-        return list(av[1])
-    if op is C.SUBPATTERN:
-        return [av[-1]]
-    if op in (C.ASSERT, C.ASSERT_NOT):
-        return [av[1]]
-    if op is getattr(C, "ATOMIC_GROUP", None):
-        return [av]
-    return []
-
-
-def _unbounded(items: Any) -> bool:
-    """Whether ``items`` hold a repeat without an upper bound (``+``, ``*``, ``{m,}``)."""
-    return any(
-        (op in _REPEATS and av[1] is C.MAXREPEAT) or any(_unbounded(s) for s in _subs(op, av))
-        for op, av in items
-    )
-
-
-def _anchored(items: Any) -> bool:
-    """Whether ``items`` must match a character outside any repeat (``[.]`` in
-    ``([.][a-z]+)*``): such a delimiter keeps the iterations of an outer repeat apart."""
-    for op, av in items:
-        if op in _ATOMS or (op is C.SUBPATTERN and _anchored(av[-1])):
-            return True
-        if op in _REPEATS and av[0] >= 1 and av[1] is not C.MAXREPEAT and _anchored(av[2]):
-            return True
-    return False
-
-
-def _nested(items: Any, found: list[str]) -> None:
-    """Note each repeat (of more than one iteration) whose body holds an unbounded repeat and
-    no delimiter: its iterations can split a text in exponentially many ways."""
-    for op, av in items:
-        if op in _REPEATS:
-            _lo, hi, sub = av
-            if (hi is C.MAXREPEAT or hi > 1) and _unbounded(sub) and not _anchored(sub):
-                found.append("a repeated group whose body repeats too, with no delimiter")
-        for sub in _subs(op, av):
-            _nested(sub, found)
-
-
-def backtracking_risk(pattern: str) -> str | None:
-    """Why ``pattern`` can take exponential time on a backtracking engine, or ``None``.
-
-    Flags nested quantifiers (``(a+)+``, ``(a*b?)*``, ``(\\w+\\s?)+``): a repeat whose body
-    holds an unbounded repeat and no character it must match outside it. A heuristic: it
-    misses overlapping delimiters (``(a+a)+``) and alternations (``(a|a)+``).
-    """
+#: The helper interpreter: one JSON line ``[pattern, text]`` in, ``1``/``0``/``E...`` out.
+_HELPER_SOURCE = r"""
+import json, re, sys
+cache = {}
+for line in sys.stdin:
+    pattern, text = json.loads(line)
     try:
-        parsed = sre.parse(pattern)
-    except (re.error, RecursionError):
-        return None
-    found: list[str] = []
-    _nested(parsed, found)
-    if not found:
-        return None
-    return (
-        f"regex {pattern!r} nests quantifiers ({found[0]}): a backtracking engine can take "
-        "exponential time on it; otlspec runs it in linear time where RE2 applies, under a "
-        f"time budget ({BUDGET_ENV}) otherwise; write it without the nesting, e.g. `(a+)+` "
-        "as `a+`"
-    )
+        if pattern not in cache:
+            cache[pattern] = re.compile(pattern)
+        out = "1" if cache[pattern].search(text) is not None else "0"
+    except Exception as err:
+        out = "E" + json.dumps(f"{type(err).__name__}: {err}")
+    sys.stdout.write(out + "\n")
+    sys.stdout.flush()
+"""
 
 
-def lint_patterns(spec: Any) -> list[Any]:
-    """``otlspec lint`` warnings for the spec's patterns that can backtrack exponentially."""
-    from workbench.lang import ir, postorder
-    from workbench.lang.passes import LintWarning
+class _Helper:
+    """A child interpreter running ``re`` searches for one thread, killed on an overrun."""
 
-    warnings = []
-    for prop in spec.properties:
-        seen: set[str] = set()
-        for node in postorder(prop.formula):
-            if isinstance(node, ir.Match) and node.pattern not in seen:
-                seen.add(node.pattern)
-                why = backtracking_risk(node.pattern)
-                if why:
-                    warnings.append(LintWarning(why, prop.name, spec.positions.get(prop.name)))
-    return warnings
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started = 0  # interpreters started, for the tests
+
+    def _ensure(self) -> subprocess.Popen[bytes]:
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _HELPER_SOURCE],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            )
+            self.started += 1
+        return self.proc
+
+    def search(self, pattern: str, text: str, limit: float) -> bool:
+        """``re.search(pattern, text)`` in the helper, or :class:`RegexTimeout` past ``limit``."""
+        proc = self._ensure()
+        assert proc.stdin is not None and proc.stdout is not None
+        deadline = time.monotonic() + limit
+        try:  # json.dumps escapes lone surrogates, so any str travels
+            proc.stdin.write(json.dumps([pattern, text]).encode("ascii") + b"\n")
+            proc.stdin.flush()
+            while True:
+                left = deadline - time.monotonic()
+                ready = select.select([proc.stdout], [], [], max(left, 0.0))[0]
+                if ready:
+                    line = proc.stdout.readline().decode("ascii").strip()
+                    break
+                if left <= 0:
+                    self.close()
+                    raise RegexTimeout(pattern, text, limit)
+        except (BrokenPipeError, OSError):  # the helper died: answer here, unbounded
+            self.close()
+            return re.search(pattern, text) is not None
+        if line in ("0", "1"):
+            return line == "1"
+        self.close()
+        if line.startswith("E"):
+            raise re.error(json.loads(line[1:]))
+        return re.search(pattern, text) is not None  # an empty line: the helper crashed
+
+    def close(self) -> None:
+        """Stop the helper (killed: it may be stuck in a search)."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    stream.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+_local = threading.local()
+_helpers: weakref.WeakSet[_Helper] = weakref.WeakSet()
+
+
+def _thread_helper() -> _Helper:
+    helper = getattr(_local, "helper", None)
+    if helper is None:
+        helper = _local.helper = _Helper()
+        _helpers.add(helper)
+    return helper
+
+
+@atexit.register
+def _close_helpers() -> None:
+    for helper in list(_helpers):
+        helper.close()
+
+
+# the linter lives next door (this module's size); its names stay importable from here
+from workbench.engine.regex_lint import backtracking_risk, lint_patterns  # noqa: E402
+
+__all__ = ["BUDGET_ENV", "DEFAULT_BUDGET_S", "Regex", "RegexTimeout", "backtracking_risk",
+           "budget", "compile_regex", "lint_patterns", "search", "translate"]

@@ -1,7 +1,8 @@
 """``otlspec strategy ...`` and ``otlspec prove --strategy``: the recommender's command line.
 
-:func:`register` adds ``strategy`` (``corpus``, ``label``, ``train``, ``eval``, ``list``) and,
-when ``prove`` is already registered, a ``--strategy`` option to each of its actions.
+:func:`register` adds ``strategy`` (``corpus``, ``label``, ``train``, ``eval``, ``cond``,
+``list``) and, when ``prove`` is already registered, a ``--strategy`` option to each of its
+actions.
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ def register(subparsers: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     e.add_argument("--format", choices=("text", "json"), default="text")
     e.add_argument("--output", "-o", metavar="FILE", help="also write the JSON here")
 
+    cd = acts.add_parser("cond", help="learn a probe tree and print it as a Z3 tactic")
+    cd.add_argument("--labels", default=f"{CORPUS_DIR}/{LABELS}", metavar="FILE")
+    cd.add_argument("--depth", type=int, default=2, help="probe tests on a path (default 2)")
+    cd.add_argument("--min-leaf", type=int, default=20,
+                    help="obligations a split leaves on each side at least (default 20)")
+
     acts.add_parser("list", help="the strategies of the portfolio")
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {"strategy": cmd_strategy}
@@ -73,7 +80,7 @@ def register(subparsers: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
 def cmd_strategy(args: argparse.Namespace) -> int:
     """Handler of ``otlspec strategy ACTION``."""
     action = {"corpus": _corpus, "label": _label, "train": _train, "eval": _eval,
-              "list": _list}[args.strategy_action]
+              "cond": _cond, "list": _list}[args.strategy_action]
     try:
         return action(args)
     except (OSError, ValueError, KeyError, ImportError) as err:
@@ -166,6 +173,31 @@ def _eval(args: argparse.Namespace) -> int:
     if args.output:
         Path(args.output).write_text(text + "\n", encoding="utf-8")
     print(text if args.format == "json" else render(report))
+    return 0
+
+
+def _cond(args: argparse.Namespace) -> int:
+    from workbench.strategy.cond import learn, simulate
+    from workbench.strategy.evaluate import cond_candidates
+    from workbench.strategy.label import read_labels
+    from workbench.strategy.model import cost
+
+    labels = read_labels(args.labels)
+    if not labels:
+        raise ValueError(f"{args.labels}: no labels (run `otlspec strategy label`)")
+    if args.depth < 0 or args.min_leaf < 1:
+        raise ValueError("--depth must be at least 0 and --min-leaf at least 1")
+    names = cond_candidates(sorted({s for lab in labels for s in lab.runs}))
+    tree = learn(labels, names, args.depth, args.min_leaf)
+    n = len(labels)
+    mean = {s: sum(cost(lab, s) for lab in labels) / n for s in names}
+    best = min(names, key=lambda s: mean[s])
+    tree_cost = sum(simulate(tree, lab) for lab in labels) / n
+    print(tree if isinstance(tree, str) else tree.render())
+    print(f"tactic: {tree if isinstance(tree, str) else tree.tactic()}")
+    print(f"on {n} training labels: PAR-2 {tree_cost:,.0f} rlimit (mean) against "
+          f"{mean[best]:,.0f} for the best single leaf strategy ({best}); held-out figures: "
+          "`otlspec strategy eval` (row cond)")
     return 0
 
 

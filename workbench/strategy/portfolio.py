@@ -28,6 +28,11 @@ DEFAULT_RLIMIT = 20_000_000
 DEFAULT_TIMEOUT = 5.0
 
 _PRE = "simplify propagate-values solve-eqs elim-uncnstr"
+#: The probe tree ``otlspec strategy cond`` learns from the committed labels (depth 2, at least
+#: 20 obligations a leaf), compiled to one tactic; a test relearns it and compares.
+PROBE_TREE = ("(if (> num-bool-consts 45) (if (> num-exprs 1738) "
+              f"(then {_PRE} smt) (then simplify smt)) "
+              "(if (> size 122) (then simplify smt) qfidl))")
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,9 @@ PORTFOLIO: tuple[Strategy, ...] = (
              params={"smt.random_seed": 7, "sat.random_seed": 7}),
     Strategy("pre-seed-7", "preprocessing then smt, another random seed",
              f"(then {_PRE} smt)", {"smt.random_seed": 7, "sat.random_seed": 7}),
+    Strategy("probe-tree", "probe-guided: a tree over Z3 probes, learned on the labels "
+             "(`otlspec strategy cond`), choosing inside Z3 with no Python at solve time",
+             PROBE_TREE),
 )
 
 _BY_NAME = {s.name: s for s in PORTFOLIO}
@@ -173,5 +181,5 @@ def run_strategy(smt2: str, strat: Strategy, rlimit: int = DEFAULT_RLIMIT,
         return Run(strat.name, "unknown", count, seconds, solver.reason_unknown()[:200])
 
 
-__all__ = ["DEFAULT_RLIMIT", "DEFAULT_TIMEOUT", "PORTFOLIO", "Run", "Strategy", "applied",
-           "names", "run_strategy", "strategy"]
+__all__ = ["DEFAULT_RLIMIT", "DEFAULT_TIMEOUT", "PORTFOLIO", "PROBE_TREE", "Run", "Strategy",
+           "applied", "names", "run_strategy", "strategy"]
