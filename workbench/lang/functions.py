@@ -1,0 +1,175 @@
+"""Parse-tree rules for ``name(...)``: built-in functions, aggregates, and their errors.
+
+:class:`BuilderBase` holds the helpers every builder rule uses (positions, located errors);
+:class:`FunctionRules` turns a ``call`` into the IR node the function names. The rest of the
+builder is :class:`workbench.lang.builder.Builder`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from lark import Token
+
+from workbench.errors import SourcePos, SpecError, SpecSyntaxError, SpecTypeError
+from workbench.lang import ir
+from workbench.lang.ir import RELATIONS, Const, Node, Type, Var
+from workbench.lang.source import PosTable, Source
+from workbench.lang.syntax import keywords
+
+#: Scalar built-in functions and their arity.
+SCALAR_FUNCTIONS: dict[str, int] = {
+    "len": 1,
+    "lower": 1,
+    "upper": 1,
+    "abs": 1,
+    "canon": 1,
+    "luhn": 1,
+    "str": 1,
+}
+#: Aggregate functions.
+AGGREGATES: tuple[str, ...] = ("count", "sum", "min", "max", "avg", "distinct")
+#: Every name usable as ``name(...)``.
+FUNCTIONS: tuple[str, ...] = (
+    *AGGREGATES,
+    *RELATIONS,
+    "events",
+    "start",
+    "end",
+    "event",
+    "has",
+    "hb",
+    *SCALAR_FUNCTIONS,
+)
+
+
+class BuilderBase:
+    """State and helpers shared by the builder's rules."""
+
+    def __init__(self, source: Source, positions: PosTable) -> None:
+        self.src = source
+        self.positions = positions
+        self.parens: set[int] = set()  # nodes written in parentheses
+        self.literals: set[int] = set()  # numeric constants written as one token
+
+    def _at(self, node: Node, where: Any, anchor: Any = None) -> Node:
+        self.positions.add(
+            node, self.src.pos(where), self.src.pos(anchor) if anchor is not None else None
+        )
+        return node
+
+    def _err(
+        self, message: str, where: Any, hint: str | None = None, syntax: bool = False
+    ) -> SpecError:
+        cls = SpecSyntaxError if syntax else SpecTypeError
+        pos = where if isinstance(where, SourcePos) else self.src.pos(where)
+        return self.src.error(cls, message, pos, hint)
+
+    def _where(self, node: Node, default: Any) -> SourcePos:
+        return self.positions.span(node) or self.src.pos(default)
+
+    def _var(self, node: Node, what: str, meta: Any) -> Var:
+        if isinstance(node, Var):
+            return node
+        raise self._err(
+            f"{what} takes a span variable, not an expression",
+            self._where(node, meta),
+            "bind one first, e.g. `forall p in parent(s): ...`",
+        )
+
+    def _name(self, tok: Token) -> str:
+        if tok.value in keywords():
+            raise self._err(f"`{tok.value}` is a reserved word", tok, syntax=True)
+        return str(tok.value)
+
+
+
+class FunctionRules(BuilderBase):
+    """The ``call`` rule: ``name(args)``, ``agg(x in S where G: e)``."""
+
+    def call(self, meta: Any, ch: list[Any]) -> Node:
+        tok, args, guard, body = ch
+        fname, args = str(tok.value), args or []
+        if fname in AGGREGATES:
+            return self._at(self._aggregate(fname, args, guard, body, meta, tok), meta, tok)
+        if guard is not None or body is not None:
+            raise self._err(f"`where` and `:` belong to aggregates, not to `{fname}()`", meta)
+        arity = SCALAR_FUNCTIONS.get(fname, 2 if fname == "hb" else 1)
+        if fname == "event" and len(args) in (1, 2):
+            arity = len(args)
+        if fname in FUNCTIONS and len(args) != arity:
+            count = "1 or 2 arguments" if fname == "event" else _plural(arity, "argument")
+            raise self._err(f"{fname}() takes {count}, got {len(args)}", tok)
+        node: Node
+        if fname in RELATIONS:
+            node = ir.Rel(fname, self._var(args[0], f"{fname}()", meta))
+        elif fname == "events":
+            node = ir.Events(self._var(args[0], "events()", meta))
+        elif fname == "start":
+            node = ir.StartOf(self._var(args[0], "start()", meta))
+        elif fname == "end":
+            node = ir.EndOf(self._var(args[0], "end()", meta))
+        elif fname == "event":
+            name: str | None = None
+            if len(args) == 2:
+                if not (isinstance(args[1], Const) and args[1].type is Type.STR):
+                    raise self._err(
+                        "the event name must be a string literal", self._where(args[1], meta)
+                    )
+                name = str(args[1].value)
+            node = ir.EventOf(self._var(args[0], "event()", meta), name)
+        elif fname == "has":
+            node = ir.Has(args[0])
+        elif fname == "hb":
+            node = ir.HappensBefore(
+                self._var(args[0], "hb()", meta), self._var(args[1], "hb()", meta)
+            )
+        elif fname in SCALAR_FUNCTIONS:
+            node = ir.Call(fname, tuple(args))
+        else:
+            raise self._err(f"unknown function `{fname}`", tok, did_you_mean(fname, FUNCTIONS))
+        return self._at(node, meta, tok)
+
+    def _aggregate(
+        self,
+        fname: str,
+        args: list[Node],
+        guard: Node | None,
+        body: Node | None,
+        meta: Any,
+        tok: Token,
+    ) -> Node:
+        usage = f"write `{fname}(x in S: value)` or `{fname}(x in S where condition: value)`"
+        if fname == "count":
+            usage = "write `count(S)` or `count(x in S where condition)`"
+        if len(args) != 1:
+            raise self._err(f"{fname}() takes 1 argument, got {len(args)}", tok, usage)
+        arg = args[0]
+        binder = isinstance(arg, ir.Member) and id(arg) not in self.parens
+        domain = arg.domain if isinstance(arg, ir.Member) and binder else arg
+        var = arg.elem.name if isinstance(arg, ir.Member) and binder else None
+        if fname == "count" and body is not None:
+            raise self._err("count() takes no `: value`", meta, usage)
+        if fname != "count" and body is None:
+            raise self._err(f"{fname}() needs a variable and a value", meta, usage)
+        if guard is not None:
+            if var is None:
+                raise self._err("`where` needs a variable: `x in S where ...`", meta, usage)
+            domain = self._at(ir.Comprehension(var, domain, guard), self._where(arg, meta))
+        if fname == "count":
+            return ir.Aggregate("count", domain)
+        if var is None:
+            raise self._err(f"{fname}() needs a variable to bind", meta, usage)
+        return ir.Aggregate(fname, domain, var, body)  # type: ignore[arg-type]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def did_you_mean(name: str, options: Iterable[str]) -> str | None:
+    """``did you mean `count`?`` for the options close to ``name``, else ``None``."""
+    close = difflib.get_close_matches(name, list(options), n=3, cutoff=0.6)
+    return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?" if close else None
