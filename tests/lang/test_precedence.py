@@ -13,8 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.lang.conftest import PARAMS
-from workbench.lang import format_source, ir, lint_spec, load_spec, parse_formula, parse_spec
-from workbench.lang import print_formula
+from workbench.lang import (
+    format_source,
+    ir,
+    lint_spec,
+    load_spec,
+    parse_formula,
+    parse_spec,
+    print_formula,
+)
 from workbench.lang.ir import Type
 from workbench.lang.parser import MAX_DEPTH, parse_file
 from workbench.lang.printer import layout

@@ -150,6 +150,7 @@ class TermGen:
 
         def call_val(self, node: ir.Call, env: Env, pos: str) -> Val: ...
         def aggregate_val(self, node: ir.Aggregate, env: Env, pos: str) -> Val: ...
+        def quantile_val(self, node: ir.Quantile, env: Env, pos: str) -> Val: ...
         def cond(self, node: ir.Node, env: Env, pos: str) -> str: ...
 
     # ------------------------------------------------------------------ emission
@@ -288,6 +289,8 @@ class TermGen:
             return self.call_val(node, env, pos)
         if isinstance(node, ir.Aggregate):
             return self.aggregate_val(node, env, pos)
+        if isinstance(node, ir.Quantile):
+            return self.quantile_val(node, env, pos)
         if self.is_formula(node):
             c = self.cond(node, env, pos)
             return Val("1", f"(1 if {c} else 0)", "0.0", frozenset({B}))
@@ -430,6 +433,8 @@ CALL_TAGS: dict[str, frozenset[int]] = {
     "abs": NUMS,
     "luhn": frozenset({B}),
     "str": frozenset({U, S}),
+    "int": frozenset({U, I}),
+    "float": frozenset({U, F}),
 }
 
 
@@ -441,9 +446,8 @@ def _term_vars(node: ir.Node) -> set[str] | None:
         if isinstance(n, ir.Var):
             out.add(n.name)
             return True
-        if isinstance(n, ir.Aggregate | ir.Quant | ir.Comprehension | ir.Temporal) or isinstance(
-            n, ir.StartOf | ir.EndOf | ir.EventOf
-        ):
+        if isinstance(n, ir.Aggregate | ir.Quantile | ir.Quant | ir.Comprehension
+                      | ir.Temporal | ir.StartOf | ir.EndOf | ir.EventOf):
             return False
         return all(walk(c) for c in n.children())
 
@@ -469,7 +473,7 @@ def _visit_unshadowed(node: ir.Node, name: str, visit: Callable[[ir.Node], bool]
             if n.var != name:
                 walk(n.guard)
             return
-        if isinstance(n, ir.Aggregate):
+        if isinstance(n, ir.Aggregate | ir.Quantile):
             walk(n.domain)
             if n.var != name and n.body is not None:
                 walk(n.body)

@@ -28,12 +28,18 @@ SCALAR_FUNCTIONS: dict[str, int] = {
     "canon": 1,
     "luhn": 1,
     "str": 1,
+    "int": 1,
+    "float": 1,
 }
 #: Aggregate functions.
 AGGREGATES: tuple[str, ...] = ("count", "sum", "min", "max", "avg", "distinct")
+#: ``pNN(x in S: e)`` is ``quantile(0.NN, x in S: e)``.
+QUANTILE_SUGAR: dict[str, float] = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+#: Every name usable as ``name(x in S where G: e)``.
+AGGREGATE_LIKE: tuple[str, ...] = (*AGGREGATES, "quantile", *QUANTILE_SUGAR)
 #: Every name usable as ``name(...)``.
 FUNCTIONS: tuple[str, ...] = (
-    *AGGREGATES,
+    *AGGREGATE_LIKE,
     *RELATIONS,
     "events",
     "start",
@@ -94,8 +100,22 @@ class FunctionRules(BuilderBase):
         fname, args = str(tok.value), args or []
         if fname in AGGREGATES:
             return self._at(self._aggregate(fname, args, guard, body, meta, tok), meta, tok)
+        if fname == "quantile" or fname in QUANTILE_SUGAR:
+            return self._at(self._quantile(fname, args, guard, body, meta, tok), meta, tok)
+        if fname not in FUNCTIONS:
+            close = did_you_mean(fname, FUNCTIONS if guard is None and body is None
+                                 else AGGREGATE_LIKE)
+            listed = "aggregates are " + ", ".join(AGGREGATE_LIKE)
+            if guard is None and body is None:
+                listed = "functions are " + ", ".join(sorted(FUNCTIONS))
+            raise self._err(f"unknown function `{fname}`", tok,
+                            f"{close} {listed}" if close else listed)
         if guard is not None or body is not None:
-            raise self._err(f"`where` and `:` belong to aggregates, not to `{fname}()`", meta)
+            raise self._err(
+                f"`where` and `:` belong to aggregates, not to `{fname}()`",
+                meta,
+                "aggregates are " + ", ".join(AGGREGATE_LIKE),
+            )
         arity = SCALAR_FUNCTIONS.get(fname, 2 if fname == "hb" else 1)
         if fname == "event" and len(args) in (1, 2):
             arity = len(args)
@@ -146,23 +166,72 @@ class FunctionRules(BuilderBase):
             usage = "write `count(S)` or `count(x in S where condition)`"
         if len(args) != 1:
             raise self._err(f"{fname}() takes 1 argument, got {len(args)}", tok, usage)
-        arg = args[0]
-        binder = isinstance(arg, ir.Member) and id(arg) not in self.parens
-        domain = arg.domain if isinstance(arg, ir.Member) and binder else arg
-        var = arg.elem.name if isinstance(arg, ir.Member) and binder else None
         if fname == "count" and body is not None:
             raise self._err("count() takes no `: value`", meta, usage)
         if fname != "count" and body is None:
             raise self._err(f"{fname}() needs a variable and a value", meta, usage)
-        if guard is not None:
-            if var is None:
-                raise self._err("`where` needs a variable: `x in S where ...`", meta, usage)
-            domain = self._at(ir.Comprehension(var, domain, guard), self._where(arg, meta))
+        domain, var = self._binder(args[0], guard, meta, usage)
         if fname == "count":
             return ir.Aggregate("count", domain)
         if var is None:
             raise self._err(f"{fname}() needs a variable to bind", meta, usage)
         return ir.Aggregate(fname, domain, var, body)  # type: ignore[arg-type]
+
+    def _binder(
+        self, arg: Node, guard: Node | None, meta: Any, usage: str
+    ) -> tuple[Node, str | None]:
+        """``x in S`` (with ``where G``) -> (the set, the variable); a bare set -> (it, None)."""
+        binder = isinstance(arg, ir.Member) and id(arg) not in self.parens
+        domain = arg.domain if isinstance(arg, ir.Member) and binder else arg
+        var = arg.elem.name if isinstance(arg, ir.Member) and binder else None
+        if guard is not None:
+            if var is None:
+                raise self._err("`where` needs a variable: `x in S where ...`", meta, usage)
+            domain = self._at(ir.Comprehension(var, domain, guard), self._where(arg, meta))
+        return domain, var
+
+    def _quantile(
+        self,
+        fname: str,
+        args: list[Node],
+        guard: Node | None,
+        body: Node | None,
+        meta: Any,
+        tok: Token,
+    ) -> Node:
+        sugar = fname in QUANTILE_SUGAR
+        head = fname + ("(" if sugar else "(q, ")
+        usage = f"write `{head}x in S: value)` or `{head}x in S where condition: value)`"
+        if sugar:
+            usage += f"; `{fname}` is `quantile({QUANTILE_SUGAR[fname]}, ...)`"
+        else:
+            usage += " with q a number from 0 to 1, e.g. `quantile(0.99, x in S: x.duration)`"
+        wanted = 1 if sugar else 2
+        if len(args) != wanted:
+            raise self._err(
+                f"{fname}() takes {_plural(wanted, 'argument')} before `:`, got {len(args)}",
+                tok,
+                usage,
+            )
+        if sugar:
+            q = QUANTILE_SUGAR[fname]
+        else:
+            lit = args[0]
+            value = lit.value if isinstance(lit, Const) else None
+            if not (isinstance(value, int | float) and not isinstance(value, bool)
+                    and id(lit) in self.literals and 0 <= value <= 1):
+                raise self._err(
+                    "the quantile must be a number literal from 0 to 1",
+                    self._where(lit, meta),
+                    usage,
+                )
+            q = float(value)
+        if body is None:
+            raise self._err(f"{fname}() needs a variable and a value", meta, usage)
+        domain, var = self._binder(args[-1], guard, meta, usage)
+        if var is None:
+            raise self._err(f"{fname}() needs a variable to bind", meta, usage)
+        return ir.Quantile(q, domain, var, body)
 
 
 def _plural(n: int, word: str) -> str:

@@ -286,6 +286,22 @@ class Aggregate(Node):
     body: Node | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Quantile(Node):
+    """``quantile(q, x in S: e)`` (sugar: ``p50``, ``p90``, ``p95``, ``p99``): the nearest-rank
+    ``q``-quantile (``0 <= q <= 1``) of the defined numeric values of ``e``; undefined for none.
+
+    With the ``n`` values in ascending order (a stable sort in member order), it is the
+    ``max(1, ceil(q * n))``-th, ``q`` read as the exact decimal it is written as
+    (:func:`workbench.engine.values.quantile_rank`).
+    """
+
+    q: float
+    domain: Node
+    var: str
+    body: Node
+
+
 # --------------------------------------------------------------------------- formulas
 
 
@@ -518,6 +534,7 @@ CHILD_FIELDS: dict[type[Node], tuple[str, ...]] = {
     Events: ("arg",),
     Comprehension: ("domain", "guard"),
     Aggregate: ("domain", "body"),
+    Quantile: ("domain", "body"),
     Compare: ("left", "right"),
     Match: ("operand",),
     InList: ("operand", "items"),

@@ -310,6 +310,21 @@ def operand_prec(parent: Node, child: Node) -> int:
     raise AssertionError(f"no operands rule for {cls.__name__}")
 
 
+#: ``quantile(q, ...)`` prints as ``pNN(...)`` for these ``q`` (``functions.QUANTILE_SUGAR``).
+_QUANTILE_SUGAR = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99"}
+
+
+def _quantile(node: ir.Quantile, open_ok: bool) -> str:
+    domain = node.domain
+    if isinstance(domain, ir.Comprehension) and domain.var == node.var:
+        head = f"{domain.var} in {fmt(domain.domain, ADD, False)} where {fmt(domain.guard)}"
+    else:
+        head = f"{node.var} in {fmt(domain, ADD, False)}"
+    name = _QUANTILE_SUGAR.get(node.q)
+    q = "" if name else f"{float_text(node.q)}, "
+    return f"{name or 'quantile'}({q}{head}: {fmt(node.body)})"
+
+
 def _chain(sep: str) -> Callable[[Any, bool], str]:
     def render(node: Any, open_ok: bool) -> str:
         args = node.args
@@ -374,6 +389,7 @@ _RENDER: dict[type, Callable[[Any, bool], str]] = {
         "{" + f"{n.var} in {fmt(n.domain, ADD, False)} where {fmt(n.guard)}" + "}"
     ),
     ir.Aggregate: _aggregate,
+    ir.Quantile: _quantile,
     ir.Compare: lambda n, o: _binary(n, n.op, n.left, fmt(n.right, ADD, False)),
     ir.Match: lambda n, o: _binary(n, "matches", n.operand, quote(n.pattern)),
     ir.InList: lambda n, o: _binary(n, "in", n.operand, _RENDER[ir.ListLit](n.items, o)),

@@ -320,6 +320,16 @@ class Checker:
             out = Type.FLOAT if typ is Type.VALUE else typ
         return ir.Aggregate(node.op, domain, node.var, body), out
 
+    def _quantile(self, node: ir.Quantile, env: Env) -> tuple[Node, Type]:
+        domain, elem = self.domain(node.domain, env)
+        body, typ = self.check(node.body, {**env, node.var: elem})
+        allowed = _AGGREGATE_TYPES["min"]
+        if typ not in allowed:
+            names = ", ".join(sorted(str(t) for t in allowed))
+            raise self.error(f"quantile() of {names} values, not {typ}", node.body)
+        out = Type.FLOAT if typ is Type.VALUE else typ
+        return ir.Quantile(node.q, domain, node.var, body), out
+
     # ------------------------------------------------------------------ atoms
     def _compare_pair(
         self, op: str, left: Node, lt: Type, right: Node, rt: Type, node: Node
@@ -487,6 +497,8 @@ _CALLS: dict[str, tuple[frozenset[Type], Type | None]] = {
     "str": (SCALARS, Type.STR),
     "abs": (frozenset({Type.INT, Type.FLOAT, Type.DURATION, Type.VALUE}), None),
     "luhn": (frozenset({Type.STR, Type.VALUE}), Type.BOOL),
+    "int": (frozenset({Type.INT, Type.FLOAT, Type.STR, Type.VALUE}), Type.INT),
+    "float": (frozenset({Type.INT, Type.FLOAT, Type.STR, Type.VALUE}), Type.FLOAT),
 }
 _SUMMABLE = frozenset({Type.INT, Type.FLOAT, Type.DURATION, Type.VALUE})
 _AGGREGATE_TYPES: dict[str, frozenset[Type]] = {
@@ -512,6 +524,7 @@ _HANDLERS: dict[type, Handler] = {
     ir.Events: Checker._events,
     ir.Comprehension: Checker._comprehension,
     ir.Aggregate: Checker._aggregate,
+    ir.Quantile: Checker._quantile,
     ir.Compare: Checker._compare,
     ir.Match: Checker._match,
     ir.InList: Checker._in_list,

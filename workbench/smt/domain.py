@@ -130,7 +130,9 @@ def _scan(node: ir.Node, u: Usage, ev: frozenset[str]) -> None:
     inner = ev
     if isinstance(node, ir.Quant | ir.Comprehension) and _is_event_domain(node.domain):
         inner = ev | {node.var}
-    elif isinstance(node, ir.Aggregate) and node.var and _is_event_domain(node.domain):
+    elif isinstance(node, ir.Aggregate | ir.Quantile) and node.var and _is_event_domain(
+        node.domain
+    ):
         inner = ev | {node.var}
     for child in node.children():
         _scan(child, u, inner)
