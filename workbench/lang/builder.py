@@ -15,7 +15,7 @@ from lark import Token, Tree
 
 from workbench.errors import SourcePos, SpecSyntaxError
 from workbench.lang import ir
-from workbench.lang.functions import FunctionRules
+from workbench.lang.functions import FunctionRules, suggest_enum
 from workbench.lang.ir import Const, Node, Type, Var
 from workbench.lang.printer import duration_ns, enum_const, escape_at, number_const, unescape
 from workbench.lang.source import (
@@ -407,7 +407,8 @@ class Builder(FunctionRules):
             raise self._err(
                 f"`{ch[0].value}` is not a literal",
                 ch[0],
-                "write a number, a duration, a string, true/false, or a kind/status name",
+                suggest_enum(ch[0].value)
+                or "write a number, a duration, a string, true/false, or a kind/status name",
             )
         return self._at(found, meta)
 

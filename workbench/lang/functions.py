@@ -238,6 +238,22 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+def suggest_enum(name: str) -> str | None:
+    """A hint for a misspelt span kind or status name (``Clinet`` -> ``CLIENT``), else None."""
+    names = (*ir.KINDS, *ir.STATUSES)
+    upper = name.upper()
+    if upper in names:
+        close = [upper]
+    else:
+        close = difflib.get_close_matches(upper, names, n=2, cutoff=0.7)
+    if not close:
+        return None
+    return (
+        "did you mean " + " or ".join(f"`{c}`" for c in close) + "? kinds: "
+        + ", ".join(ir.KINDS) + "; statuses: " + ", ".join(ir.STATUSES)
+    )
+
+
 def did_you_mean(name: str, options: Iterable[str]) -> str | None:
     """``did you mean `count`?`` for the options close to ``name``, else ``None``."""
     close = difflib.get_close_matches(name, list(options), n=3, cutoff=0.6)

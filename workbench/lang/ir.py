@@ -81,7 +81,8 @@ SPAN_FIELDS: dict[str, tuple[Type, str]] = {
     "depth": (Type.INT, "number of spans in ancestors(s) (0 for a root or an orphan)"),
     "is_root": (Type.BOOL, "the span names no parent"),
     "has_end": (Type.BOOL, "the source recorded an end time / duration"),
-    "flags": (Type.INT, "W3C trace flags (bit 0 = sampled)"),
+    "flags": (Type.INT, "OTLP span flags as loaded: bits 0-7 W3C trace flags, "
+              "8-9 parent is-remote (0x301 is 769)"),
     "sampled": (Type.BOOL, "trace flags bit 0"),
     "trace_state": (Type.STR, "W3C trace state"),
     "event_count": (Type.INT, "number of span events"),
@@ -316,7 +317,8 @@ class Compare(Node):
 
 @dataclass(frozen=True, slots=True)
 class Match(Node):
-    """``x matches "regex"`` (Python ``re.search`` semantics); false when ``x`` is undefined."""
+    """``x matches "regex"`` (Python ``re.search``); false when ``x`` is undefined or not a
+    string."""
 
     operand: Node
     pattern: str

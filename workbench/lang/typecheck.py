@@ -17,6 +17,7 @@ from typing import Any
 from workbench.errors import SourcePos, SpecTypeError
 from workbench.lang import ir
 from workbench.lang.ir import KINDS, STATUSES, Const, Node, Property, Type, Var
+from workbench.lang.functions import suggest_enum
 from workbench.lang.parser import PosTable, RawFile, RawProperty, Source
 from workbench.lang.printer import enum_const
 
@@ -158,7 +159,8 @@ class Checker:
                 f"message holes may use those variables only (here: {bound})",
             )
         options = [*env, *self.params, *KINDS, *STATUSES]
-        hint = suggest(name, options)
+        hint = suggest_enum(name) if name not in KINDS + STATUSES else None
+        hint = hint or suggest(name, options)
         if hint is None and env:  # short names rarely come close: list what is in scope
             hint = "variables bound here: " + ", ".join(f"`{v}`" for v in env)
         return self.error(f"unknown name `{name}`", node, hint)
