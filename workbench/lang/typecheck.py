@@ -16,8 +16,8 @@ from typing import Any
 
 from workbench.errors import SourcePos, SpecTypeError
 from workbench.lang import ir
-from workbench.lang.ir import KINDS, STATUSES, Const, Node, Property, Type, Var
 from workbench.lang.functions import suggest_enum
+from workbench.lang.ir import KINDS, STATUSES, Const, Node, Property, Type, Var
 from workbench.lang.parser import PosTable, RawFile, RawProperty, Source
 from workbench.lang.printer import enum_const
 
