@@ -217,6 +217,10 @@ class _Builder:
             return _sym(rf"\mathrm{{{node.func}}}({args})", f"{node.func}(...)")
         if isinstance(node, ir.Aggregate):
             return self.aggregate(node)
+        if isinstance(node, ir.Quantile):
+            dom, body = latex(self.set_(node.domain)), latex(self.term(node.body))
+            return _sym(rf"Q_{{{node.q:g}}}\,\{{{body} \mid {_vt(node.var)} \in {dom}\}}",
+                        "quantile(...)")
         return self.set_(node)
 
     def const(self, node: ir.Const) -> sympy.Basic:
