@@ -100,6 +100,34 @@ def test_manual_statements_hold(table: SpanTable) -> None:
     }
 
 
+def test_a_span_that_never_ended_happens_before_nothing(tmp_path: Path) -> None:
+    """c (no end) under p (ended, synchronous); q, p's sibling, starts after p ends."""
+    root = _span("00000000000000a0", "root", 0)
+    root["endTimeUnixNano"] = str(T + 1000)
+    p = _span("00000000000000a1", "p", 10, parent="00000000000000a0")
+    c = _span("00000000000000a2", "c", 20, parent="00000000000000a1")
+    del c["endTimeUnixNano"]
+    q = _span("00000000000000a3", "q", 500, parent="00000000000000a0")
+    doc = {"resourceSpans": [{"resource": {"attributes": []},
+                              "scopeSpans": [{"spans": [root, p, c, q]}]}]}
+    path = tmp_path / "hb.json"
+    path.write_text(json.dumps(doc))
+    table = load_traces([str(path)])
+    spec = parse_spec("""
+property p_before_q {
+  check forall a in spans, b in spans where a.name == "p" and b.name == "q": a hb b
+}
+property c_not_before_q {
+  check forall a in spans, b in spans where a.name == "c" and b.name == "q": not (a hb b)
+}
+property c_before_nothing {
+  check forall a in spans where not a.has_end: forall b in spans: not (a hb b)
+}
+""")
+    for prop in spec.properties:
+        assert reference.check_property(prop, table, {}).holds.tolist() == [True], prop.name
+
+
 def test_compiled_kernels_agree(table: SpanTable) -> None:
     for prop in SPEC.properties:
         assert compare(numba_cpu.PythonRunner(), prop, table) is None, prop.name

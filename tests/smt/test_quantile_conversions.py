@@ -46,6 +46,9 @@ def test_concrete_traces_fold_to_reference(spec: ir.Spec) -> None:
         ('exists s in spans: s.attributes["c"] == "5.0" and has(int(s.attributes["c"]))',
          "unsat"),
         ("exists s in spans: float(s.depth) != s.depth", "unsat"),
+        # happens-before: a span that never ended has no end point (manual 7.7)
+        ("exists a in spans, b in spans: not a.has_end and a hb b", "unsat"),
+        ("exists a in spans, b in spans: a.has_end and a hb b", "sat"),
     ],
 )
 def test_symbolic(check: str, status: str) -> None:
