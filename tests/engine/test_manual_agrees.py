@@ -128,6 +128,25 @@ property c_before_nothing {
         assert reference.check_property(prop, table, {}).holds.tolist() == [True], prop.name
 
 
+def test_violations_descend_past_the_leading_chain(table: SpanTable) -> None:
+    """Manual 7.8: one violation per failing inner binding, each rendering the message of
+    the leading chain's variables."""
+    spec = parse_spec("""
+property inner {
+  message "{s.name}"
+  check forall s in spans where s.name == "early-dup":
+    s.is_root and not exists x in spans: x.start >= s.start
+}
+""")
+    prop = spec.properties[0]
+    result = reference.check_property(prop, table, {})
+    witnesses = result.witnesses[0]
+    # every span starts at or after early-dup (the earliest): four violations, one message
+    assert [len(w.bindings) for w in witnesses] == [2, 2, 2, 2]
+    assert {w.message for w in witnesses} == {"early-dup"}
+    assert compare(numba_cpu.PythonRunner(), prop, table) is None
+
+
 def test_compiled_kernels_agree(table: SpanTable) -> None:
     for prop in SPEC.properties:
         assert compare(numba_cpu.PythonRunner(), prop, table) is None, prop.name
