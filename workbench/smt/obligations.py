@@ -373,8 +373,9 @@ def vacuous(spec: ir.Spec, assume: Sequence[ir.Property] = (),
 
 
 #: What the bounded trace model assumes and the loader does not guarantee (loaded traces may
-#: repeat span ids and have parent cycles): stated in every ``redundant`` answer.
-MODEL_ASSUMPTIONS = "unique span ids and acyclic parents"
+#: repeat span ids, have parent cycles, end before they start): stated in every ``redundant``
+#: answer.
+MODEL_ASSUMPTIONS = "unique span ids, acyclic parents and no span ending before it starts"
 
 
 def redundant(spec: ir.Spec, options: Options | None = None) -> list[Outcome]:
