@@ -176,13 +176,13 @@ def test_compiled_kernels_as_python_agree(spec: ir.Spec) -> None:
 
 
 def test_compiled_fragment() -> None:
-    """Quantiles compile; int()/float() compile on numbers and not on text (a stated limit:
-    those properties run on the reference)."""
+    """Quantiles compile; int() compiles on numbers and text, float() on numbers only (a
+    stated limit: float() of text runs on the reference)."""
     reasons = {p.name: unsupported_reason(p, {}) for p in
                (*QUANTILE_SPEC.properties, *CONVERT_SPEC.properties)}
     assert {n for n, r in reasons.items() if r is not None} == {
-        "q_keeps_type", "int_of_text", "float_of_text", "text_not_a_number"}
-    assert "int() of a text" in str(reasons["int_of_text"])
+        "q_keeps_type", "float_of_text"}
+    assert "float() of a text" in str(reasons["float_of_text"])
     huge = parse_spec("property h { check quantile(0.1234567891, x in spans: x.depth) > 0 }")
     assert "9 decimals" in str(unsupported_reason(huge.properties[0], {}))
 
@@ -212,3 +212,41 @@ property texts { check forall s in spans: s.attributes["c"] == "504" }
     assert '9 of 22 loaded values are text (" 5", "-3", "1_000", ...)' in text
     assert "write `float(" in text  # "2e3" reads as a float, not as an int
     assert warnings[0].pos is not None and warnings[0].pos.line == 2
+
+
+BIG = ["-9223372036854775808", "9223372036854775807", "-3", "4294967296", "2147483648",
+       "-2147483649", "9223372036854775808", "07", "+12"]
+
+
+def _big_table() -> SpanTable:
+    return to_table([
+        SpanRecord(f"{k + 1:032x}", f"{k + 1:016x}", "", "s", 1, 0, "", T, T + 1,
+                   attributes=[("big", text)])
+        for k, text in enumerate(BIG)
+    ])
+
+
+def test_int_of_text_keeps_all_64_bits() -> None:
+    """The compiled int(text) joins two int32 tables: values at and beyond the halves'
+    edges, negative ones, and one past int64 (undefined)."""
+    checks = "\n".join(
+        f'property b{k} {{ check forall s in spans: int(s.attributes["big"]) == {text} }}'
+        if V.to_int(text) is not V.UNDEF and V.to_int(text) >= 0 else
+        f'property b{k} {{ check forall s in spans: int(s.attributes["big"]) == -{text[1:]} }}'
+        if V.to_int(text) is not V.UNDEF else
+        f'property b{k} {{ check forall s in spans: not has(int(s.attributes["big"])) }}'
+        for k, text in enumerate(BIG)
+    )
+    spec = parse_spec(checks.replace("== +12", "== 12"))
+    table = _big_table()
+    for k, prop in enumerate(spec.properties):
+        assert unsupported_reason(prop, {}) is None
+        holds = reference.check_property(prop, table, {}).holds.tolist()
+        assert holds == [i == k for i in range(len(BIG))], prop.name
+        assert compare(numba_cpu.PythonRunner(), prop, table) is None, prop.name
+
+
+@pytest.mark.slow
+def test_int_of_text_on_numba() -> None:
+    spec = parse_spec('property t { check forall s in spans: int(s.attributes["big"]) > 0 }')
+    assert compare(numba_cpu.runner(), spec.properties[0], _big_table()) is None

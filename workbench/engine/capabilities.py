@@ -75,8 +75,8 @@ UNSUPPORTED: dict[Any, str] = {
 #: Partial support, per node class: what is not compiled.
 LIMITS: dict[type[ir.Node], str] = {
     ir.Call: "str() of a computed number (arithmetic, a count, a time field) is not compiled; "
-    "str() of attributes, constants and strings is; int() and float() of numbers are "
-    "compiled, of a text or an attribute (which may hold text) they are not",
+    "str() of attributes, constants and strings is; int() is compiled, float() of a text or "
+    "of an attribute (which may hold text) is not",
     ir.HappensBefore: "happens-before reachability is not compiled",
     ir.Quantile: "a quantile written with more than 9 decimals is not compiled",
 }

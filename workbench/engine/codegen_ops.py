@@ -100,15 +100,21 @@ class OpsGen:
             return out
         out = self.triple("0", "0", "0.0", CALL_TAGS[func])
         cases: list[tuple[str, list[str]]] = []
-        if func in ("int", "float") and S in tags:
-            # parsing text needs an int64/float64 table per distinct string, which the plan's
-            # int32 string tables cannot hold: the property runs on the reference instead
-            raise Unsupported(f"{func}() of a text (or an attribute that may hold one)")
+        if func == "float" and S in tags:
+            # float(text) needs a float64 per distinct string; the plan's string tables hold
+            # int32 values (int(text) joins two of them): the property runs on the reference
+            raise Unsupported("float() of a text (or an attribute that may hold one)")
         if func == "int":  # values.to_int: a finite float in int64 truncates, else undefined
             cases = [("2", [f"{out.t} = 2", f"{out.i} = {v.i}"]),
                      ("3", [f"if {v.f} >= -9.223372036854775808e18 and "
                             f"{v.f} < 9.223372036854775808e18:",
                             f"    {out.t} = 2", f"    {out.i} = int({v.f})"])]
+            if S in tags:  # the text's value, parsed once per distinct string (plan_sites)
+                ok, hi, lo = (self.sites.int_site(("conv", part, dom))
+                              for part in ("ok", "hi", "lo"))
+                cases.append(("4", [f"if IT[{ok}, {v.i}] == 1:", f"    {out.t} = 2",
+                                    f"    {out.i} = (np.int64(IT[{hi}, {v.i}]) << 32) | "
+                                    f"(np.int64(IT[{lo}, {v.i}]) & 0xFFFFFFFF)"]))
         elif func == "float":
             cases = [("2", [f"{out.t} = 3", f"{out.f} = float({v.i})"]),
                      ("3", [f"{out.t} = 3", f"{out.f} = {v.f}"])]
