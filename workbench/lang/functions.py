@@ -51,6 +51,42 @@ FUNCTIONS: tuple[str, ...] = (
 )
 
 
+# --------------------------------------------------------------------------- signatures
+# (read by the type checker; ``tests/engine/test_values.py`` checks them against the value
+# library's table of built-ins)
+
+NUMERIC = frozenset({Type.INT, Type.FLOAT})
+TEXT = frozenset({Type.STR, Type.ID})
+#: Types a message hole, ``str()``, ``has()`` or ``distinct`` may take.
+SCALARS = frozenset({Type.BOOL, Type.INT, Type.FLOAT, Type.STR, Type.DURATION, Type.TIME,
+                     Type.KIND, Type.STATUS, Type.ID, Type.VALUE})
+#: What an attribute value may be compared with.
+VALUE_PEERS = frozenset({Type.VALUE, Type.BOOL, Type.INT, Type.FLOAT, Type.STR, Type.ID})
+
+#: The type checker's signature of each scalar function: argument types, result type
+#: (``None``: the argument's type, ``value`` giving ``float``).
+CALL_SIGNATURES: dict[str, tuple[frozenset[Type], Type | None]] = {
+    "len": (TEXT | {Type.VALUE}, Type.INT),
+    "lower": (TEXT | {Type.VALUE}, Type.STR),
+    "upper": (TEXT | {Type.VALUE}, Type.STR),
+    "canon": (TEXT | {Type.VALUE}, Type.STR),
+    "str": (SCALARS, Type.STR),
+    "abs": (frozenset({Type.INT, Type.FLOAT, Type.DURATION, Type.VALUE}), None),
+    "luhn": (frozenset({Type.STR, Type.VALUE}), Type.BOOL),
+    "int": (frozenset({Type.INT, Type.FLOAT, Type.STR, Type.VALUE}), Type.INT),
+    "float": (frozenset({Type.INT, Type.FLOAT, Type.STR, Type.VALUE}), Type.FLOAT),
+}
+_SUMMABLE = frozenset({Type.INT, Type.FLOAT, Type.DURATION, Type.VALUE})
+#: The body types each aggregate accepts.
+AGGREGATE_TYPES: dict[str, frozenset[Type]] = {
+    "sum": _SUMMABLE,
+    "avg": _SUMMABLE,
+    "min": _SUMMABLE | {Type.TIME},
+    "max": _SUMMABLE | {Type.TIME},
+    "distinct": SCALARS,
+}
+
+
 class BuilderBase:
     """State and helpers shared by the builder's rules."""
 
