@@ -293,6 +293,25 @@ def _aggregate(draw: Any, c: Ctx, want: Type) -> Node:
 for _t in (Type.INT, Type.FLOAT, Type.DURATION, Type.TIME):
     _gen(_t, weight=2)(partial(_aggregate, want=_t))
 
+#: Quantiles the generators draw: both ends, the sugar (p50...), and ranks that round.
+QUANTILES = (0.0, 0.25, 0.5, 0.9, 0.99, 1.0, 0.3333)
+
+
+def _quantile(draw: Any, c: Ctx, want: Type) -> Node:
+    body_type = Type.VALUE if want is Type.FLOAT and draw(st.booleans()) else want
+    domain, elem = _domain(draw, c.deeper())
+    var = _pick(draw, VAR_NAMES)
+    inner = c.bind(var, elem)
+    if draw(st.booleans()):  # `quantile(q, x in S where G: e)`
+        domain = ir.Comprehension(var, domain, gen(draw, Type.BOOL, inner))
+    if not inner.can(body_type):
+        return ir.Aggregate("count", domain) if want is Type.INT else gen(draw, want, c)
+    return ir.Quantile(_pick(draw, QUANTILES), domain, var, gen(draw, body_type, inner))
+
+
+for _t in (Type.INT, Type.FLOAT, Type.DURATION, Type.TIME):
+    _gen(_t, weight=1)(partial(_quantile, want=_t))
+
 
 @_gen(Type.INT)
 def _count(draw: Any, c: Ctx) -> Node:

@@ -132,6 +132,11 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
     )
     c.add_argument("--backend", default="auto", help="auto | cupy | numba | reference")
     c.add_argument(
+        "--explain-types",
+        action="store_true",
+        help="warn about attributes compared with numbers whose loaded values are text",
+    )
+    c.add_argument(
         "--property",
         action="append",
         default=None,
@@ -282,6 +287,7 @@ def run_check(
     progress: bool = True,
     cluster: str | None = None,
     workers: int | None = None,
+    explain_types: bool = False,
 ) -> int:
     """Load, check, report; returns the exit code (on Dask with ``cluster``/``workers``)."""
     from rich.console import Console
@@ -310,6 +316,11 @@ def run_check(
         print("otlspec: no trace could be read from the input", file=sys.stderr)
         return EXIT_ERROR
     diagnostics: list[Diagnostic] = list(table.diagnostics)
+    if explain_types:
+        from workbench.engine.value_types import explain_types as value_type_warnings
+
+        for warning in value_type_warnings(spec, table):
+            print(str(warning), file=sys.stderr)
     err_console = Console(stderr=True)
     # A transient bar on stderr: long runs, and the first run that compiles the kernels.
     show_progress = progress and err_console.is_terminal
@@ -387,6 +398,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         cluster=args.cluster,
         workers=args.workers,
+        explain_types=args.explain_types,
     )
 
 

@@ -28,6 +28,20 @@ def main(n_random: int) -> int:
     values = param_values(spec)
     problems = [compare(runner, p, stdlib_data(), values) for p in spec.properties]
     problems = [p for p in problems if p]
+    # quantiles and int(text): the kernels that the stdlib does not use
+    from tests.engine.test_quantile_and_conversions import (
+        CONVERT_SPEC,
+        QUANTILE_SPEC,
+        _big_table,
+        _table,
+    )
+    from workbench.lang import parse_spec
+
+    for table, props in ((_table(), [*QUANTILE_SPEC.properties, *CONVERT_SPEC.properties]),
+                         (_big_table(), parse_spec(
+                             'property t { check forall s in spans: int(s.attributes["big"]) > 0 }'
+                         ).properties)):
+        problems += [found for p in props if (found := compare(runner, p, table))]
 
     @settings(max_examples=n_random, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))

@@ -10,12 +10,12 @@ import pytest
 from workbench.engine import values as V
 from workbench.engine.codegen_terms import CALL_TAGS
 from workbench.engine.kernel_lib import luhn_int
-from workbench.lang import parser, typecheck
+from workbench.lang import functions, parser
 
 
 def test_builtin_table_matches_parser_and_type_checker() -> None:
     assert {n: b.arity for n, b in V.BUILTINS.items()} == parser.SCALAR_FUNCTIONS
-    assert {n: (b.accepts, b.returns) for n, b in V.BUILTINS.items()} == typecheck._CALLS
+    assert {n: (b.accepts, b.returns) for n, b in V.BUILTINS.items()} == functions.CALL_SIGNATURES
 
 
 def test_compiled_tags_cover_every_builtin() -> None:

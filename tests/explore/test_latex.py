@@ -49,6 +49,9 @@ def test_terms_and_atoms() -> None:
         f("forall s in spans: count(children(s)) == 0"))
     assert r"\sum_{c \in \mathrm{children}(s)} c.\mathrm{duration}" in to_latex(
         f("forall s in spans: sum(c in children(s): c.duration) <= s.duration"))
+    text = to_latex(f("forall s in spans: p99(c in children(s): c.duration) < 1s"))
+    assert r"Q_{0.99}\,\{c.\mathrm{duration} \mid c \in \mathrm{children}(s)\}" in text
+    assert _balanced(text)
 
 
 def test_temporal_operators_and_intervals() -> None:

@@ -173,3 +173,39 @@ def test_let_values_are_literals() -> None:
 def test_value_used_as_formula_hint() -> None:
     err = formula_error('forall x in spans where x.attributes["error"]: true')
     assert "`== true`" in (err.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "col", "suggested"),
+    [
+        ("s.kind == Clinet", 11, "`CLIENT`"),
+        ("s.kind in [Clinet, SERVER]", 12, "`CLIENT`"),
+        ("s.status == EROR", 13, "`ERROR`"),
+        ("s.kind == client", 11, "`CLIENT`"),
+        ("s.kind == Consumr", 11, "`CONSUMER`"),
+    ],
+)
+def test_misspelt_enum_names_get_a_suggestion(text: str, col: int, suggested: str) -> None:
+    err = formula_error(text)
+    assert err.pos is not None and err.pos.column == col
+    assert err.hint is not None and suggested in err.hint and "kinds: UNSPECIFIED" in err.hint
+
+
+def test_misspelt_enum_in_a_param_default() -> None:
+    err = spec_error("param k = Clinet\nproperty a { check true }")
+    assert err.pos is not None and (err.pos.line, err.pos.column) == (1, 11)
+    assert err.hint is not None and "`CLIENT`" in err.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "hint_words"),
+    [
+        ("p98(x in spans where x.is_root: x.duration) > 0s", ["did you mean `p99`", "quantile"]),
+        ("median(x in spans: x.duration) > 0s", ["aggregates are count, sum, min, max"]),
+        ("lenght(s.name) > 3", ["did you mean `len`", "functions are abs"]),
+    ],
+)
+def test_unknown_aggregate_like_function(text: str, hint_words: list[str]) -> None:
+    err = formula_error(text)
+    assert "unknown function" in err.message
+    assert err.hint is not None and all(w in err.hint for w in hint_words), err.hint

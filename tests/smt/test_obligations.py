@@ -64,6 +64,23 @@ def test_redundancy_finds_implied_and_valid_properties() -> None:
     outs = {o.subject: o for o in redundant(spec, Options(spans=3))}
     assert outs["unique_span_ids"].status == "unsat" and outs["unique_span_ids"].core == []
     assert outs["span_ended"].status == "sat"
+    assert "assuming unique span ids, acyclic parents" in outs["unique_span_ids"].verdict
+
+
+def test_redundant_properties_can_be_removed_together() -> None:
+    """Two properties implying each other: only the first is reported, and the second is
+    then independent of what remains (removing both would lose their meaning)."""
+    from workbench.lang import parse_spec
+
+    spec = parse_spec("""
+property a { check forall s in spans: s.depth < 1 }
+property b { check not exists s in spans: s.depth >= 1 }
+property c { check count(spans) >= 1 or true }
+""")
+    outs = {o.subject: o for o in redundant(spec, Options(spans=2))}
+    assert outs["a"].status == "unsat" and outs["a"].core == ["b"]
+    assert outs["b"].status == "sat"  # a is gone: b is not implied by c alone
+    assert outs["c"].status == "unsat" and outs["c"].core == []
 
 
 def test_emit_smt2_and_timeout(tmp_path: Path, stdlib: ir.Spec) -> None:

@@ -43,6 +43,7 @@ COMPILED_NODES: dict[type[ir.Node], str] = {
     ir.Events: "compiled",
     ir.Comprehension: "compiled",
     ir.Aggregate: "compiled",
+    ir.Quantile: "compiled",
     ir.Compare: "compiled",
     ir.Match: "lowered",
     ir.InList: "compiled",
@@ -74,8 +75,10 @@ UNSUPPORTED: dict[Any, str] = {
 #: Partial support, per node class: what is not compiled.
 LIMITS: dict[type[ir.Node], str] = {
     ir.Call: "str() of a computed number (arithmetic, a count, a time field) is not compiled; "
-    "str() of attributes, constants and strings is",
+    "str() of attributes, constants and strings is; int() is compiled, float() of a text or "
+    "of an attribute (which may hold text) is not",
     ir.HappensBefore: "happens-before reachability is not compiled",
+    ir.Quantile: "a quantile written with more than 9 decimals is not compiled",
 }
 
 

@@ -28,6 +28,7 @@ from workbench.engine.codegen_terms import (
     Val,
     finite_numbers,
 )
+from workbench.engine.values import quantile_ratio
 from workbench.lang import ir
 
 
@@ -99,7 +100,25 @@ class OpsGen:
             return out
         out = self.triple("0", "0", "0.0", CALL_TAGS[func])
         cases: list[tuple[str, list[str]]] = []
-        if func == "abs":
+        if func == "float" and S in tags:
+            # float(text) needs a float64 per distinct string; the plan's string tables hold
+            # int32 values (int(text) joins two of them): the property runs on the reference
+            raise Unsupported("float() of a text (or an attribute that may hold one)")
+        if func == "int":  # values.to_int: a finite float in int64 truncates, else undefined
+            cases = [("2", [f"{out.t} = 2", f"{out.i} = {v.i}"]),
+                     ("3", [f"if {v.f} >= -9.223372036854775808e18 and "
+                            f"{v.f} < 9.223372036854775808e18:",
+                            f"    {out.t} = 2", f"    {out.i} = int({v.f})"])]
+            if S in tags:  # the text's value, parsed once per distinct string (plan_sites)
+                ok, hi, lo = (self.sites.int_site(("conv", part, dom))
+                              for part in ("ok", "hi", "lo"))
+                cases.append(("4", [f"if IT[{ok}, {v.i}] == 1:", f"    {out.t} = 2",
+                                    f"    {out.i} = (np.int64(IT[{hi}, {v.i}]) << 32) | "
+                                    f"(np.int64(IT[{lo}, {v.i}]) & 0xFFFFFFFF)"]))
+        elif func == "float":
+            cases = [("2", [f"{out.t} = 3", f"{out.f} = float({v.i})"]),
+                     ("3", [f"{out.t} = 3", f"{out.f} = {v.f}"])]
+        elif func == "abs":
             cases = [("2", [f"{out.t} = 2", f"{out.i} = abs({v.i})"]),
                      ("3", [f"{out.t} = 3", f"{out.f} = abs({v.f})"])]
         elif func == "len":
@@ -272,6 +291,51 @@ class OpsGen:
                 self.emit(f"{acc.f} = ({acc.f} if {acc.t} == 3 else float({acc.i})) / {n}")
                 self.emit(f"{acc.t} = 3")
         return acc
+
+    def quantile_val(self, node: ir.Quantile, env: Env, pos: str) -> Val:
+        """The reference's :func:`~workbench.engine.values.quantile` without sorting (kernels
+        have no growable arrays): count the numbers, then pick the member whose position in
+        the stable sort (values below it, plus equal values earlier in member order) is the
+        rank. Quadratic in the set's size, like ``distinct``."""
+        num, den = quantile_ratio(node.q)
+        if den > 2**31:  # num * n must stay inside int64
+            raise Unsupported(f"a quantile written with more than 9 decimals ({node.q!r})")
+
+        def number(v: Val) -> str:
+            return f"({v.t} == 2 or ({v.t} == 3 and {v.f} == {v.f}))"  # NaN is skipped
+
+        def body(x: str, kind: str) -> Val:
+            return self.val(node.body, self.bind(env, node.var, kind, x, [node.body]), pos)
+
+        n, rank = self.tmp("n"), self.tmp("n")
+        self.emit(f"{n} = 0")
+        with self.loop(node.domain, env, pos, ordered=True) as (x, kind):
+            with self.block(f"if {number(body(x, kind))}:"):
+                self.emit(f"{n} += 1")
+        self.emit(f"{rank} = max(1, ({num} * {n} + {den - 1}) // {den})")
+        out = self.triple("0", "0", "0.0", NUMS)
+        i = self.tmp("n")
+        self.emit(f"{i} = 0")
+        with self.loop(node.domain, env, pos, ordered=True) as (x, kind):
+            v = body(x, kind)
+            with self.block(f"if {out.t} == 0 and {number(v)}:"):
+                below, j = self.tmp("n"), self.tmp("n")
+                self.emit(f"{below} = 0")
+                self.emit(f"{j} = 0")
+                with self.loop(node.domain, env, pos, ordered=True) as (y, _):
+                    w = body(y, kind)
+                    with self.block(f"if {number(w)}:"):
+                        c = self.tmp("n")
+                        self.emit(f"{c} = cmp_num({w.t}, {w.i}, {w.f}, {v.t}, {v.i}, {v.f})")
+                        with self.block(f"if {c} < 0 or ({c} == 0 and {j} < {i}):"):
+                            self.emit(f"{below} += 1")
+                    self.emit(f"{j} += 1")
+                with self.block(f"if {below} + 1 == {rank}:"):
+                    self.emit(f"{out.t} = {v.t}")
+                    self.emit(f"{out.i} = {v.i}")
+                    self.emit(f"{out.f} = {v.f}")
+            self.emit(f"{i} += 1")
+        return out
 
     def distinct(self, node: ir.Aggregate, env: Env, pos: str) -> Val:
         assert node.var is not None and node.body is not None

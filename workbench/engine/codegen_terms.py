@@ -150,6 +150,7 @@ class TermGen:
 
         def call_val(self, node: ir.Call, env: Env, pos: str) -> Val: ...
         def aggregate_val(self, node: ir.Aggregate, env: Env, pos: str) -> Val: ...
+        def quantile_val(self, node: ir.Quantile, env: Env, pos: str) -> Val: ...
         def cond(self, node: ir.Node, env: Env, pos: str) -> str: ...
 
     # ------------------------------------------------------------------ emission
@@ -305,6 +306,9 @@ class TermGen:
     def _v_aggregate(self, node: ir.Aggregate, env: Env, pos: str) -> Val:
         return self.aggregate_val(node, env, pos)
 
+    def _v_quantile(self, node: ir.Quantile, env: Env, pos: str) -> Val:
+        return self.quantile_val(node, env, pos)
+
     def memoize(self, bound: Bind, env: Env, scopes: list[ir.Node], name: str) -> None:
         """Compute, right after binding ``name``, the calls on it that its scope makes more
         than once (``str(s.attributes["url.full"])`` in three conjuncts: one evaluation)."""
@@ -442,6 +446,8 @@ CALL_TAGS: dict[str, frozenset[int]] = {
     "abs": NUMS,
     "luhn": frozenset({B}),
     "str": frozenset({U, S}),
+    "int": frozenset({U, I}),
+    "float": frozenset({U, F}),
 }
 
 
@@ -453,9 +459,8 @@ def _term_vars(node: ir.Node) -> set[str] | None:
         if isinstance(n, ir.Var):
             out.add(n.name)
             return True
-        if isinstance(n, ir.Aggregate | ir.Quant | ir.Comprehension | ir.Temporal) or isinstance(
-            n, ir.StartOf | ir.EndOf | ir.EventOf
-        ):
+        if isinstance(n, ir.Aggregate | ir.Quantile | ir.Quant | ir.Comprehension
+                      | ir.Temporal | ir.StartOf | ir.EndOf | ir.EventOf):
             return False
         return all(walk(c) for c in n.children())
 
@@ -481,7 +486,7 @@ def _visit_unshadowed(node: ir.Node, name: str, visit: Callable[[ir.Node], bool]
             if n.var != name:
                 walk(n.guard)
             return
-        if isinstance(n, ir.Aggregate):
+        if isinstance(n, ir.Aggregate | ir.Quantile):
             walk(n.domain)
             if n.var != name and n.body is not None:
                 walk(n.body)
@@ -531,6 +536,7 @@ def attr_uses(node: ir.Node, name: str, kind: str) -> list[tuple[str, str]]:
 #: used as a term is compiled through ``cond`` and gives its truth value).
 TERMS: frozenset[type[ir.Node]] = frozenset({
     ir.ParamRef, ir.Var, ir.Field, ir.Attr, ir.Neg, ir.Arith, ir.Call, ir.Aggregate,
+    ir.Quantile,
 })
 VALUE: dict[type[ir.Node], Callable[[TermGen, Any, Env, str], Val]] = {
     ir.Const: TermGen._v_const,
@@ -542,4 +548,5 @@ VALUE: dict[type[ir.Node], Callable[[TermGen, Any, Env, str], Val]] = {
     ir.Arith: TermGen._v_arith,
     ir.Call: TermGen._v_call,
     ir.Aggregate: TermGen._v_aggregate,
+    ir.Quantile: TermGen._v_quantile,
 }

@@ -58,7 +58,7 @@ def _pure(node: ir.Node) -> bool:
     """A term without quantifiers, aggregates, relations or timeline atoms."""
     from workbench.lang.walk import postorder
 
-    bad = (ir.Quant, ir.Aggregate, ir.Comprehension, ir.Rel, ir.Events, ir.Temporal,
+    bad = (ir.Quant, ir.Aggregate, ir.Quantile, ir.Comprehension, ir.Rel, ir.Events, ir.Temporal,
            ir.StartOf, ir.EndOf, ir.EventOf, ir.HappensBefore)
     return not any(isinstance(n, bad) for n in postorder(node))
 

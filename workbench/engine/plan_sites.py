@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from workbench.engine.codegen_terms import Sites
-from workbench.engine.values import TEXT_MAPS, luhn, regex
+from workbench.engine.values import TEXT_MAPS, UNDEF, luhn, regex, to_int
 from workbench.traces.model import (
     ATTR_ARRAY,
     ATTR_BOOL,
@@ -292,6 +292,27 @@ class SiteIndex:
 
         return self.cached((fn, dom.strs.tobytes()), build)
 
+    def conv_site(self, part: str, dom: DomValues) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, int32 parts) of ``int(text)`` over the domain's strings: ``part`` is
+        ``"ok"`` (1 where the text is an int64 decimal integer), ``"hi"`` or ``"lo"`` (the
+        value's upper and lower 32 bits; the kernel joins them)."""
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            s = self.strings
+            out = []
+            for c in dom.strs:
+                v = to_int(s[int(c)])
+                n = 0 if v is UNDEF else int(v)
+                if part == "ok":
+                    out.append(0 if v is UNDEF else 1)
+                elif part == "hi":
+                    out.append(n >> 32)  # in int32 range for an int64 n
+                else:
+                    low = n & 0xFFFFFFFF
+                    out.append(low - (1 << 32) if low >= 1 << 31 else low)
+            return dom.strs, np.asarray(out, dtype=np.int64)
+
+        return self.cached(("conv", part, dom.strs.tobytes()), build)
+
     def obj_tables(self) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
         """For every list/dict attribute value code: equivalence class, length, ``str`` code."""
         with self.lock:
@@ -339,6 +360,8 @@ def materialize(sites: Sites, index: SiteIndex) -> dict[str, np.ndarray]:
             int_parts.append(index.map_site("len", index.dom(desc[1])))
         elif desc[0] == "map":
             int_parts.append(index.map_site(desc[1], index.dom(desc[2])))
+        elif desc[0] == "conv":
+            int_parts.append(index.conv_site(desc[1], index.dom(desc[2])))
         elif desc[0] == "rank":
             codes = np.unique(np.concatenate(
                 [index.dom(d).strs for d in sites.rank_doms] or [_EMPTY_I]))

@@ -32,6 +32,7 @@ from workbench.engine.values import (
     equal,
     is_number,
     order,
+    quantile,
     regex,
 )
 from workbench.engine.witness import (
@@ -144,6 +145,11 @@ class Interpreter:
         if node.op == "max":
             return max(numbers)
         return sum(numbers) / len(numbers)
+
+    def _quantile(self, node: ir.Quantile, env: Env, pos: int) -> Any:
+        values = [self.value(node.body, {**env, node.var: m}, pos)
+                  for m in self.members(node.domain, env, pos)]
+        return quantile(node.q, [v for v in values if v is not UNDEF])
 
     # --------------------------------------------------------------------- sets
     def members(self, node: ir.Node, env: Env, pos: int) -> list[Any]:
@@ -396,6 +402,7 @@ _VALUE_DISPATCH: dict[type, Callable[..., Any]] = {
     ir.Arith: Interpreter._arith,
     ir.Call: Interpreter._call,
     ir.Aggregate: Interpreter._aggregate,
+    ir.Quantile: Interpreter._quantile,
 }
 
 _HOLDS_DISPATCH: dict[type, Callable[..., bool]] = {

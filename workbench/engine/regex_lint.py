@@ -239,7 +239,7 @@ def backtracking_risk(pattern: str) -> str | None:
 def lint_patterns(spec: Any) -> list[Any]:
     """``otlspec lint`` warnings for the spec's patterns that can backtrack exponentially."""
     from workbench.lang import ir, postorder
-    from workbench.lang.passes import LintWarning
+    from workbench.lang.lint import LintWarning
 
     warnings = []
     for prop in spec.properties:

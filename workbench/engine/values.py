@@ -15,8 +15,11 @@ Values
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from workbench.engine.regex import Regex, compile_regex
@@ -133,6 +136,32 @@ def format_duration(ns: float) -> str:
     return f"{sign}{ns:.6g}ns"
 
 
+# ------------------------------------------------------------------------- quantiles
+
+
+def quantile_ratio(q: float) -> tuple[int, int]:
+    """``q`` as the exact fraction ``num / den`` of its shortest decimal text (``0.99`` ->
+    ``(99, 100)``, not the binary float's ratio), so ranks need no floating point."""
+    fraction = Fraction(repr(float(q)))
+    return fraction.numerator, fraction.denominator
+
+
+def quantile_rank(q: float, n: int) -> int:
+    """The 1-based rank of the nearest-rank ``q``-quantile among ``n >= 1`` sorted values:
+    ``max(1, ceil(q * n))`` in exact arithmetic."""
+    num, den = quantile_ratio(q)
+    return max(1, -(-num * n // den))
+
+
+def quantile(q: float, values: list[Any]) -> Any:
+    """``quantile(q, ...)`` of the collected values: the numbers (NaN skipped), stably sorted
+    in member order, at :func:`quantile_rank`; :data:`UNDEF` when there is none."""
+    numbers = [v for v in values if is_number(v) and v == v]
+    if not numbers:
+        return UNDEF
+    return sorted(numbers)[quantile_rank(q, len(numbers)) - 1]
+
+
 # ------------------------------------------------------------------------- built-ins
 
 _TEXT = frozenset({Type.STR, Type.ID})
@@ -188,6 +217,44 @@ def _canon(v: Any) -> Any:
     return canon(v) if isinstance(v, str) else UNDEF
 
 
+_INT_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_INT64 = (-(2**63), 2**63)
+
+
+def _in_int64(n: int) -> Any:
+    return n if _INT64[0] <= n < _INT64[1] else UNDEF
+
+
+def to_int(v: Any) -> Any:
+    """``int(x)``: an int as is; a finite float truncated toward zero; a text that is a
+    decimal integer (``"504"``, ``"-3"``; no spaces, no ``_``) as that integer; undefined
+    otherwise (a bool, a list, ``"5.0"``, ``"0x1f"``) and when the result leaves int64."""
+    if isinstance(v, bool):
+        return UNDEF
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return _in_int64(int(v)) if math.isfinite(v) else UNDEF
+    if isinstance(v, str) and _INT_TEXT.fullmatch(v):
+        return _in_int64(int(v))
+    return UNDEF
+
+
+def to_float(v: Any) -> Any:
+    """``float(x)``: a number as a float; a text that is a decimal number (``"1.5"``,
+    ``"2e3"``, ``"504"``; no ``nan``/``inf``, no spaces) as the nearest float, undefined when
+    that overflows; undefined for anything else."""
+    if isinstance(v, bool):
+        return UNDEF
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, str) and _FLOAT_TEXT.fullmatch(v):
+        f = float(v)
+        return f if math.isfinite(f) else UNDEF
+    return UNDEF
+
+
 #: Every scalar built-in, by name (the parser's arities and the type checker's signatures are
 #: tested against this table).
 BUILTINS: dict[str, Builtin] = {
@@ -203,6 +270,10 @@ BUILTINS: dict[str, Builtin] = {
                 _abs, doc="absolute value"),
         Builtin("luhn", 1, frozenset({Type.STR, Type.VALUE}), Type.BOOL, luhn,
                 on_undefined=False, doc="Luhn checksum of 13-19 digits"),
+        Builtin("int", 1, frozenset({Type.INT, Type.FLOAT, Type.STR, Type.VALUE}), Type.INT,
+                to_int, doc="an integer, or a text that is one"),
+        Builtin("float", 1, frozenset({Type.INT, Type.FLOAT, Type.STR, Type.VALUE}),
+                Type.FLOAT, to_float, doc="a number, or a text that is one"),
     )
 }
 
@@ -230,6 +301,11 @@ __all__ = [
     "luhn",
     "luhn_check_digit",
     "order",
+    "quantile",
+    "quantile_rank",
+    "quantile_ratio",
     "regex",
+    "to_float",
+    "to_int",
     "to_text",
 ]

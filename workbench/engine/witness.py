@@ -147,6 +147,8 @@ def static_type(expr: ir.Node, env: Mapping[str, Any]) -> ir.Type | None:
         return static_type(expr.operand, env)
     if isinstance(expr, ir.Aggregate) and expr.body is not None and expr.op != "distinct":
         return static_type(expr.body, {**env, str(expr.var): 0})
+    if isinstance(expr, ir.Quantile):
+        return static_type(expr.body, {**env, expr.var: 0})
     return None
 
 

@@ -221,6 +221,11 @@ class _Builder:
             return sympy.Mul(a, sympy.Pow(b, -1, evaluate=False), evaluate=False)
         return sympy.Mod(a, b, evaluate=False)
 
+    def _t_quantile(self, node: ir.Quantile) -> sympy.Basic:
+        dom, body = latex(self.set_(node.domain)), latex(self.term(node.body))
+        return _sym(rf"Q_{{{node.q:g}}}\,\{{{body} \mid {_vt(node.var)} \in {dom}\}}",
+                    "quantile(...)")
+
     def _t_call(self, node: ir.Call) -> sympy.Basic:
         args = ", ".join(latex(self.term(a)) for a in node.args)
         return _sym(rf"\mathrm{{{node.func}}}({args})", f"{node.func}(...)")
@@ -368,6 +373,7 @@ _TERM: dict[type[ir.Node], Rule] = {
     ir.Const: _Builder.const, ir.ParamRef: _Builder._t_var, ir.Var: _Builder._t_var,
     ir.Field: _Builder._t_field, ir.Attr: _Builder._t_attr, ir.Neg: _Builder._t_neg,
     ir.Arith: _Builder._t_arith, ir.Call: _Builder._t_call, ir.Aggregate: _Builder.aggregate,
+    ir.Quantile: _Builder._t_quantile,
     **_SET,
 }
 _ATOM: dict[type[ir.Node], Rule] = {

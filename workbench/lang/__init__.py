@@ -41,6 +41,7 @@ from workbench.errors import (
     SpecTypeError,
 )
 from workbench.lang.ir import Const, Node, Param, Property, Spec, Type
+from workbench.lang.lint import LintWarning, lint_spec
 from workbench.lang.parser import (
     PosTable,
     RawFile,
@@ -53,11 +54,9 @@ from workbench.lang.parser import (
 )
 from workbench.lang.passes import (
     RULES,
-    LintWarning,
     Pass,
     Rule,
     bind_params,
-    lint_spec,
     normalize,
     normalize_spec,
     param_overrides,

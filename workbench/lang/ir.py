@@ -81,7 +81,8 @@ SPAN_FIELDS: dict[str, tuple[Type, str]] = {
     "depth": (Type.INT, "number of spans in ancestors(s) (0 for a root or an orphan)"),
     "is_root": (Type.BOOL, "the span names no parent"),
     "has_end": (Type.BOOL, "the source recorded an end time / duration"),
-    "flags": (Type.INT, "W3C trace flags (bit 0 = sampled)"),
+    "flags": (Type.INT, "OTLP span flags as loaded: bits 0-7 W3C trace flags, "
+              "8-9 parent is-remote (0x301 is 769)"),
     "sampled": (Type.BOOL, "trace flags bit 0"),
     "trace_state": (Type.STR, "W3C trace state"),
     "event_count": (Type.INT, "number of span events"),
@@ -286,6 +287,22 @@ class Aggregate(Node):
     body: Node | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Quantile(Node):
+    """``quantile(q, x in S: e)`` (sugar: ``p50``, ``p90``, ``p95``, ``p99``): the nearest-rank
+    ``q``-quantile (``0 <= q <= 1``) of the defined numeric values of ``e``; undefined for none.
+
+    With the ``n`` values in ascending order (a stable sort in member order), it is the
+    ``max(1, ceil(q * n))``-th, ``q`` read as the exact decimal it is written as
+    (:func:`workbench.engine.values.quantile_rank`).
+    """
+
+    q: float
+    domain: Node
+    var: str
+    body: Node
+
+
 # --------------------------------------------------------------------------- formulas
 
 
@@ -300,7 +317,8 @@ class Compare(Node):
 
 @dataclass(frozen=True, slots=True)
 class Match(Node):
-    """``x matches "regex"`` (Python ``re.search`` semantics); false when ``x`` is undefined."""
+    """``x matches "regex"`` (Python ``re.search``); false when ``x`` is undefined or not a
+    string."""
 
     operand: Node
     pattern: str
@@ -518,6 +536,7 @@ CHILD_FIELDS: dict[type[Node], tuple[str, ...]] = {
     Events: ("arg",),
     Comprehension: ("domain", "guard"),
     Aggregate: ("domain", "body"),
+    Quantile: ("domain", "body"),
     Compare: ("left", "right"),
     Match: ("operand",),
     InList: ("operand", "items"),

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from workbench.errors import SourcePos
 from workbench.lang import ir
 from workbench.lang.bind import bind_params as bind_params  # re-exported
 from workbench.lang.bind import override_values as override_values
@@ -28,7 +27,7 @@ from workbench.lang.bind import param_overrides as param_overrides
 from workbench.lang.bind import parse_param_value as parse_param_value
 from workbench.lang.bind import typed_param_value as typed_param_value
 from workbench.lang.ir import Const, Node, Spec, Type
-from workbench.lang.walk import binder_of, child_fields, free_vars, postorder, transform
+from workbench.lang.walk import transform
 
 # --------------------------------------------------------------------------- rules
 
@@ -371,84 +370,6 @@ def normalize_spec(spec: Spec) -> Spec:
     result = normalize(spec)
     assert isinstance(result, Spec)
     return result
-
-
-# --------------------------------------------------------------------------- lint
-
-
-@dataclass(frozen=True)
-class LintWarning:
-    """A suspicious but legal construct found by :func:`lint_spec`."""
-
-    message: str
-    property: str | None = None
-    pos: SourcePos | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.pos}: " if self.pos else ""
-        what = f" [{self.property}]" if self.property else ""
-        return f"{where}warning: {self.message}{what}"
-
-
-def _lint_formula(formula: Node, message_vars: frozenset[str]) -> list[str]:
-    found: list[str] = []
-
-    def visit(node: Node, scope: frozenset[str]) -> None:
-        var, scoped = binder_of(node)
-        for name in child_fields(type(node)):
-            value = getattr(node, name)
-            for sub in value if isinstance(value, tuple) else (value,):
-                if isinstance(sub, Node):
-                    visit(sub, scope | {var} if var and name in scoped else scope)
-        if not isinstance(node, ir.Quant):
-            return
-        if node.var in scope:
-            found.append(f"`{node.var}` shadows a variable of an enclosing quantifier")
-        used = free_vars(node.body) | (free_vars(node.guard) if node.guard else message_vars)
-        used |= message_vars
-        if node.var not in used:
-            found.append(f"`{node.kind} {node.var}` binds a variable that is never used")
-        if node.guard is not None and normalize(node.guard) == FALSE:
-            found.append(f"the `where` condition of `{node.var}` is always false")
-
-    visit(formula, frozenset())
-    folded = normalize(formula)
-    if isinstance(folded, Const):
-        found.append(f"the check is always {'true' if folded.value else 'false'}")
-    return found
-
-
-def lint_spec(spec: Spec) -> list[LintWarning]:
-    """Find suspicious but legal constructs in a typed spec.
-
-    Parameters
-    ----------
-    spec:
-        A loaded spec.
-
-    Returns
-    -------
-    list[LintWarning]
-        Checks that are constant after normalization, ``where`` guards that are always
-        false, quantified variables never used (in the formula or the message), variables
-        shadowing an outer one, and lets/params that no property uses.
-    """
-    warnings: list[LintWarning] = []
-    used: set[str] = set()
-    for prop in spec.properties:
-        for node in postorder(prop):
-            if isinstance(node, ir.ParamRef):
-                used.add(node.name)
-            elif isinstance(node, ir.Interval):
-                used.update(n for n in (node.lo_name, node.hi_name) if n)
-        pos = spec.positions.get(prop.name)
-        holes = free_vars(prop.message) if prop.message else frozenset()
-        warnings += [LintWarning(m, prop.name, pos) for m in _lint_formula(prop.formula, holes)]
-    for param in spec.params:
-        if param.name not in used:
-            kind = "param" if param.overridable else "let"
-            warnings.append(LintWarning(f"{kind} `{param.name}` is never used"))
-    return warnings
 
 
 # --------------------------------------------------------------------------- pass manager

@@ -3,11 +3,15 @@
 Guarantees (tested with Hypothesis): ``parse_formula(print_formula(f), vars) == f`` for every
 typed formula ``f``, and ``parse_spec(print_spec(s)) == s`` for a spec without imports.
 
-Parenthesization follows the grammar's precedence levels (``PRECEDENCE``) plus one rule for
-quantifiers: a quantifier's body extends as far right as possible, so a quantifier (or a
-formula that *ends* in one, such as ``a and forall x in S: p``) is printed bare only in a
-position that nothing follows: the last operand of ``->``/``or``/``and``, the operand of
-``not`` or of a temporal operator, a quantifier body, or inside brackets.
+Parenthesization follows the grammar's precedence levels (``PRECEDENCE``), plus parentheses
+the grammar does not need where a reader could misgroup (:func:`operand_prec`): an ``and``
+inside an ``or``, an ``until``/``since`` inside ``and``/``or``, and a prefix operator (``not``,
+``always``...) as an operand of ``until``/``since`` (``(not p) until q``: ``not`` used to bind
+looser than ``until``). And one rule for quantifiers: a quantifier's body extends as far
+right as possible, so a quantifier (or a formula that *ends* in one, such as
+``a and forall x in S: p``) is printed bare only in a position that nothing follows: the last
+operand of ``->``/``or``/``and``/``until``/``since``, the operand of ``not`` or of a unary
+temporal operator, a quantifier body, or inside brackets.
 """
 
 from __future__ import annotations
@@ -23,15 +27,15 @@ from workbench.lang import ir
 from workbench.lang.ir import KINDS, STATUSES, UNITS, Const, Node, Type
 
 #: Binding strength of each construct (higher binds tighter).
-QUANT, IMPLIES, OR, AND, NOT, UNTIL, UNARY_TEMPORAL, COMPARE, ADD, MUL, NEG, POSTFIX, ATOM = range(
-    1, 14
-)
+QUANT, IMPLIES, OR, AND, UNTIL, PREFIX, COMPARE, ADD, MUL, NEG, POSTFIX, ATOM = range(1, 13)
+#: A ``min_prec`` no construct reaches: the operand is parenthesized for the reader's sake.
+CLARIFY = ATOM + 1
 PRECEDENCE: dict[type, int] = {
     ir.Quant: QUANT,
     ir.Implies: IMPLIES,
     ir.Or: OR,
     ir.And: AND,
-    ir.Not: NOT,
+    ir.Not: PREFIX,
     ir.Compare: COMPARE,
     ir.Match: COMPARE,
     ir.InList: COMPARE,
@@ -172,7 +176,7 @@ def precedence(node: Node) -> int:
     """The precedence level of the construct ``node`` is printed as."""
     cls = type(node)
     if cls is ir.Temporal:
-        return UNTIL if len(node.args) == 2 else UNARY_TEMPORAL  # type: ignore[attr-defined]
+        return UNTIL if len(node.args) == 2 else PREFIX  # type: ignore[attr-defined]
     if cls is ir.Arith:
         return ADD if node.op in "+-" else MUL  # type: ignore[attr-defined]
     if cls is Const:
@@ -269,9 +273,10 @@ def layout(
                 head = f"{prefix}\n{inner}where {layout(guard, inner, 0, True, width)}"
         return f"{head}:\n{inner}{layout(body, inner, 0, True, width)}"
     if isinstance(node, ir.And | ir.Or):
-        level, word = (AND, "and") if cls is ir.And else (OR, "or")
-        parts = [layout(a, inner, level + 1, False, width) for a in node.args[:-1]]
-        parts.append(layout(node.args[-1], inner, level + 1, open_ok, width))
+        word = "and" if cls is ir.And else "or"
+        parts = [layout(a, inner, operand_prec(node, a), False, width) for a in node.args[:-1]]
+        last = node.args[-1]
+        parts.append(layout(last, inner, operand_prec(node, last), open_ok, width))
         return f"\n{inner}{word} ".join(parts)
     if isinstance(node, ir.Implies):
         left = layout(node.left, indent, OR, False, width)
@@ -292,11 +297,39 @@ def _aggregate(node: ir.Aggregate, open_ok: bool) -> str:
     return f"{node.op}({head}{body})"
 
 
-def _chain(sep: str, level: int) -> Callable[[Any, bool], str]:
+def operand_prec(parent: Node, child: Node) -> int:
+    """The ``min_prec`` an operand of a connective or temporal operator is printed with: what
+    the grammar needs, or :data:`CLARIFY` where a reader could misgroup the bare text."""
+    cls, sub = type(parent), precedence(child)
+    if cls is ir.Temporal:  # binary: operands bind tighter (non-associative)
+        return CLARIFY if sub == PREFIX else PREFIX
+    if cls is ir.Or:
+        return CLARIFY if sub in (AND, UNTIL) else AND
+    if cls is ir.And:
+        return CLARIFY if sub == UNTIL else UNTIL
+    raise AssertionError(f"no operands rule for {cls.__name__}")
+
+
+#: ``quantile(q, ...)`` prints as ``pNN(...)`` for these ``q`` (``functions.QUANTILE_SUGAR``).
+_QUANTILE_SUGAR = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99"}
+
+
+def _quantile(node: ir.Quantile, open_ok: bool) -> str:
+    domain = node.domain
+    if isinstance(domain, ir.Comprehension) and domain.var == node.var:
+        head = f"{domain.var} in {fmt(domain.domain, ADD, False)} where {fmt(domain.guard)}"
+    else:
+        head = f"{node.var} in {fmt(domain, ADD, False)}"
+    name = _QUANTILE_SUGAR.get(node.q)
+    q = "" if name else f"{float_text(node.q)}, "
+    return f"{name or 'quantile'}({q}{head}: {fmt(node.body)})"
+
+
+def _chain(sep: str) -> Callable[[Any, bool], str]:
     def render(node: Any, open_ok: bool) -> str:
         args = node.args
-        parts = [fmt(a, level + 1, False) for a in args[:-1]]
-        parts.append(fmt(args[-1], level + 1, open_ok))
+        parts = [fmt(a, operand_prec(node, a), False) for a in args[:-1]]
+        parts.append(fmt(args[-1], operand_prec(node, args[-1]), open_ok))
         return f" {sep} ".join(parts)
 
     return render
@@ -305,9 +338,10 @@ def _chain(sep: str, level: int) -> Callable[[Any, bool], str]:
 def _temporal(node: ir.Temporal, open_ok: bool) -> str:
     iv = _interval(node.interval)
     if len(node.args) == 2:
-        left = fmt(node.args[0], UNARY_TEMPORAL, False)
-        return f"{left} {node.op}{iv} {fmt(node.args[1], UNARY_TEMPORAL, open_ok)}"
-    return f"{node.op}{iv} {fmt(node.args[0], UNARY_TEMPORAL, open_ok)}"
+        left, right = node.args
+        text = fmt(left, operand_prec(node, left), False)
+        return f"{text} {node.op}{iv} {fmt(right, operand_prec(node, right), open_ok)}"
+    return f"{node.op}{iv} {fmt(node.args[0], PREFIX, open_ok)}"
 
 
 def _binary(node: Any, op: str, left: Node, right: str) -> str:
@@ -355,15 +389,16 @@ _RENDER: dict[type, Callable[[Any, bool], str]] = {
         "{" + f"{n.var} in {fmt(n.domain, ADD, False)} where {fmt(n.guard)}" + "}"
     ),
     ir.Aggregate: _aggregate,
+    ir.Quantile: _quantile,
     ir.Compare: lambda n, o: _binary(n, n.op, n.left, fmt(n.right, ADD, False)),
     ir.Match: lambda n, o: _binary(n, "matches", n.operand, quote(n.pattern)),
     ir.InList: lambda n, o: _binary(n, "in", n.operand, _RENDER[ir.ListLit](n.items, o)),
     ir.Member: lambda n, o: _binary(n, "in", n.elem, fmt(n.domain, ADD, False)),
     ir.Has: lambda n, o: f"has({fmt(n.operand)})",
     ir.HappensBefore: lambda n, o: f"{n.left.name} hb {n.right.name}",
-    ir.Not: lambda n, o: "not " + fmt(n.arg, NOT, o),
-    ir.And: _chain("and", AND),
-    ir.Or: _chain("or", OR),
+    ir.Not: lambda n, o: "not " + fmt(n.arg, PREFIX, o),
+    ir.And: _chain("and"),
+    ir.Or: _chain("or"),
     ir.Implies: lambda n, o: f"{fmt(n.left, OR, False)} -> {fmt(n.right, IMPLIES, o)}",
     ir.Quant: _quant,
     ir.StartOf: lambda n, o: f"start({n.arg.name})",

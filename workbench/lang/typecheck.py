@@ -16,29 +16,19 @@ from typing import Any
 
 from workbench.errors import SourcePos, SpecTypeError
 from workbench.lang import ir
+from workbench.lang.functions import (
+    AGGREGATE_TYPES,
+    CALL_SIGNATURES,
+    NUMERIC,
+    SCALARS,
+    TEXT,
+    VALUE_PEERS,
+    suggest_enum,
+)
 from workbench.lang.ir import KINDS, STATUSES, Const, Node, Property, Type, Var
 from workbench.lang.parser import PosTable, RawFile, RawProperty, Source
 from workbench.lang.printer import enum_const
 
-NUMERIC = frozenset({Type.INT, Type.FLOAT})
-TEXT = frozenset({Type.STR, Type.ID})
-#: Types a message hole, ``str()``, ``has()`` or ``distinct`` may take.
-SCALARS = frozenset(
-    {
-        Type.BOOL,
-        Type.INT,
-        Type.FLOAT,
-        Type.STR,
-        Type.DURATION,
-        Type.TIME,
-        Type.KIND,
-        Type.STATUS,
-        Type.ID,
-        Type.VALUE,
-    }
-)
-#: What an attribute value may be compared with.
-VALUE_PEERS = frozenset({Type.VALUE, Type.BOOL, Type.INT, Type.FLOAT, Type.STR, Type.ID})
 ELEMENT = {Type.SPANS: Type.SPAN, Type.EVENTS: Type.EVENT}
 
 Env = Mapping[str, Type]
@@ -158,7 +148,8 @@ class Checker:
                 f"message holes may use those variables only (here: {bound})",
             )
         options = [*env, *self.params, *KINDS, *STATUSES]
-        hint = suggest(name, options)
+        hint = suggest_enum(name) if name not in KINDS + STATUSES else None
+        hint = hint or suggest(name, options)
         if hint is None and env:  # short names rarely come close: list what is in scope
             hint = "variables bound here: " + ", ".join(f"`{v}`" for v in env)
         return self.error(f"unknown name `{name}`", node, hint)
@@ -269,7 +260,7 @@ class Checker:
         return ir.Arith(node.op, left, right), typ
 
     def _call(self, node: ir.Call, env: Env) -> tuple[Node, Type]:
-        sig = _CALLS.get(node.func)
+        sig = CALL_SIGNATURES.get(node.func)
         if sig is None:
             raise self.error(f"unknown function `{node.func}`", node, anchor=True)
         if len(node.args) != 1:
@@ -308,7 +299,7 @@ class Checker:
         if node.var is None or node.body is None:
             raise self.error(f"{node.op}() needs `x in S: value`", node)
         body, typ = self.check(node.body, {**env, node.var: elem})
-        allowed = _AGGREGATE_TYPES[node.op]
+        allowed = AGGREGATE_TYPES[node.op]
         if typ not in allowed:
             names = ", ".join(sorted(str(t) for t in allowed))
             raise self.error(f"{node.op}() aggregates {names} values, not {typ}", node.body)
@@ -319,6 +310,16 @@ class Checker:
         else:
             out = Type.FLOAT if typ is Type.VALUE else typ
         return ir.Aggregate(node.op, domain, node.var, body), out
+
+    def _quantile(self, node: ir.Quantile, env: Env) -> tuple[Node, Type]:
+        domain, elem = self.domain(node.domain, env)
+        body, typ = self.check(node.body, {**env, node.var: elem})
+        allowed = AGGREGATE_TYPES["min"]
+        if typ not in allowed:
+            names = ", ".join(sorted(str(t) for t in allowed))
+            raise self.error(f"quantile() of {names} values, not {typ}", node.body)
+        out = Type.FLOAT if typ is Type.VALUE else typ
+        return ir.Quantile(node.q, domain, node.var, body), out
 
     # ------------------------------------------------------------------ atoms
     def _compare_pair(
@@ -479,23 +480,6 @@ class Checker:
         return ir.Template(tuple(parts))
 
 
-_CALLS: dict[str, tuple[frozenset[Type], Type | None]] = {
-    "len": (TEXT | {Type.VALUE}, Type.INT),
-    "lower": (TEXT | {Type.VALUE}, Type.STR),
-    "upper": (TEXT | {Type.VALUE}, Type.STR),
-    "canon": (TEXT | {Type.VALUE}, Type.STR),
-    "str": (SCALARS, Type.STR),
-    "abs": (frozenset({Type.INT, Type.FLOAT, Type.DURATION, Type.VALUE}), None),
-    "luhn": (frozenset({Type.STR, Type.VALUE}), Type.BOOL),
-}
-_SUMMABLE = frozenset({Type.INT, Type.FLOAT, Type.DURATION, Type.VALUE})
-_AGGREGATE_TYPES: dict[str, frozenset[Type]] = {
-    "sum": _SUMMABLE,
-    "avg": _SUMMABLE,
-    "min": _SUMMABLE | {Type.TIME},
-    "max": _SUMMABLE | {Type.TIME},
-    "distinct": SCALARS,
-}
 _HANDLERS: dict[type, Handler] = {
     Const: Checker._const,
     ir.ParamRef: Checker._param_ref,
@@ -512,6 +496,7 @@ _HANDLERS: dict[type, Handler] = {
     ir.Events: Checker._events,
     ir.Comprehension: Checker._comprehension,
     ir.Aggregate: Checker._aggregate,
+    ir.Quantile: Checker._quantile,
     ir.Compare: Checker._compare,
     ir.Match: Checker._match,
     ir.InList: Checker._in_list,

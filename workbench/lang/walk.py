@@ -131,6 +131,7 @@ _BINDER_SCOPES: dict[type, tuple[str, ...]] = {
     ir.Quant: ("guard", "body"),
     ir.Comprehension: ("guard",),
     ir.Aggregate: ("body",),
+    ir.Quantile: ("body",),
 }
 
 

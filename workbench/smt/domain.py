@@ -177,7 +177,7 @@ _NOTES: dict[type[ir.Node], Callable[[Any, Usage, frozenset[str]], None]] = {
     ir.EndOf: _note_temporal,
 }
 #: Binders whose variable ranges over events when their domain is a set of events.
-_EVENT_BINDERS = frozenset({ir.Quant, ir.Comprehension, ir.Aggregate})
+_EVENT_BINDERS = frozenset({ir.Quant, ir.Comprehension, ir.Aggregate, ir.Quantile})
 
 
 # ------------------------------------------------------------------------ regex samples

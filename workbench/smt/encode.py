@@ -435,6 +435,7 @@ Rule = Callable[[Encoder, Any, Env, "int | None"], Any]
 ROLES: dict[type[ir.Node], str] = {
     ir.Const: "term", ir.ParamRef: "term", ir.Var: "term", ir.Field: "term", ir.Attr: "term",
     ir.Neg: "term", ir.Arith: "term", ir.Call: "term", ir.Aggregate: "term",
+    ir.Quantile: "term",
     ir.Compare: "formula", ir.Match: "formula", ir.InList: "formula", ir.Member: "formula",
     ir.Has: "formula", ir.HappensBefore: "formula", ir.Not: "formula", ir.And: "formula",
     ir.Or: "formula", ir.Implies: "formula", ir.Quant: "formula", ir.StartOf: "formula",
@@ -475,6 +476,7 @@ _VALUE: dict[type[ir.Node], Rule] = {
     ir.Arith: Encoder._arith,
     ir.Call: Encoder._v_call,
     ir.Aggregate: Encoder._aggregate,
+    ir.Quantile: Encoder._quantile,
 }
 _MEMBERS: dict[type[ir.Node], Rule] = {
     ir.Spans: Encoder._m_spans,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import z3
 
-from workbench.engine.values import UNDEF, is_number
+from workbench.engine.values import UNDEF, is_number, quantile_rank, quantile_ratio
 from workbench.lang import ir
 from workbench.smt.model import TraceTerms
 from workbench.smt.terms import (
@@ -166,4 +166,32 @@ class TermRules:
             take = band(c, bor(bnot(have), num_cmp(better, x, acc)))
             acc = ite(take, x, acc)
             have = bor(have, c)
+        return SVal.num(acc, some) if is_sym(acc) or some is not True else SVal.const(acc)
+
+    def _quantile(self, node: ir.Quantile, env: Env, pt: int | None) -> SVal:
+        """The reference's stable-sort rank, unrolled over the slots: slot ``j`` is the
+        quantile when it holds a number and exactly ``rank - 1`` numbers precede it (smaller
+        ones, and equal ones in earlier slots); ``rank`` is ``max(1, ceil(q * n))`` in
+        integer arithmetic, ``q`` the exact decimal it is written as."""
+        nums: list[tuple[Bool, Num]] = []
+        for m, c in self.members(node.domain, env, pt):
+            v = self.value(node.body, {**env, node.var: m}, pt)
+            f = facets(v, self.dom)
+            nan = not is_sym(f.num) and f.num != f.num  # concrete NaN: skipped
+            nums.append((False if nan else band(c, v.defined, f.is_num), f.num))
+        n = count([c for c, _ in nums])
+        num, den = quantile_ratio(node.q)
+        if is_sym(n):
+            up = (lift(n) * num + (den - 1)) / den  # Int division: floor, n >= 0
+            rank: Num = z3.If(up < 1, z3.IntVal(1), up)
+        else:
+            rank = quantile_rank(node.q, int(n)) if n else 0
+        acc: Num = 0
+        for j, (cj, xj) in enumerate(nums):
+            before = count([
+                band(ck, bor(num_cmp("<", xk, xj), num_cmp("==", xk, xj) if k < j else False))
+                for k, (ck, xk) in enumerate(nums) if k != j
+            ])
+            acc = ite(band(cj, num_cmp("==", add(before, 1), rank)), xj, acc)
+        some = bor(*[c for c, _ in nums])
         return SVal.num(acc, some) if is_sym(acc) or some is not True else SVal.const(acc)

@@ -372,11 +372,21 @@ def vacuous(spec: ir.Spec, assume: Sequence[ir.Property] = (),
     return out
 
 
+#: What the bounded trace model assumes and the loader does not guarantee (loaded traces may
+#: repeat span ids, have parent cycles, end before they start): stated in every ``redundant``
+#: answer.
+MODEL_ASSUMPTIONS = "unique span ids, acyclic parents and no span ending before it starts"
+
+
 def redundant(spec: ir.Spec, options: Options | None = None) -> list[Outcome]:
     """For each property: is it implied by the others (on traces of at most N spans)?
 
     ``unsat`` means redundant; ``core`` names a minimal set of other properties implying it
-    (empty: the property holds on every well-formed trace).
+    (empty: the property holds on every well-formed trace). Properties are taken in order and
+    each one found redundant is left out of the checks that follow, so the redundant ones can
+    be removed *together*: two properties that imply each other are not both reported.
+    Every answer assumes :data:`MODEL_ASSUMPTIONS`, which loaded data need not satisfy; the
+    verdict says so.
     """
     opts = options or Options()
     params = _params(spec)
@@ -389,9 +399,11 @@ def redundant(spec: ir.Spec, options: Options | None = None) -> list[Outcome]:
         s.add(z3.Implies(t, lift(terms[name])))
     names = {str(t): n for n, t in tracks.items()}
     out: list[Outcome] = []
+    removed: set[str] = set()
     for prop in props:
         started = time.perf_counter()
-        others = [tracks[p.name] for p in props if p.name != prop.name]
+        others = [tracks[p.name] for p in props
+                  if p.name != prop.name and p.name not in removed]
         s.push()
         s.add(z3.Not(lift(terms[prop.name])))
         status, reason = _check(s, others)
@@ -399,9 +411,11 @@ def redundant(spec: ir.Spec, options: Options | None = None) -> list[Outcome]:
         if status == "unsat":
             core = [names[str(c)] for c in s.unsat_core() if str(c) in names]
             core = _minimize(s, tracks, core)
-            verdict = ("redundant: holds on every trace of up to "
-                       f"{opts.spans} spans" if not core else
-                       "redundant: implied by " + ", ".join(core))
+            removed.add(prop.name)
+            verdict = (f"redundant assuming {MODEL_ASSUMPTIONS}: holds on every such trace of "
+                       f"up to {opts.spans} spans" if not core else
+                       "redundant: implied by " + ", ".join(core)
+                       + f" (assuming {MODEL_ASSUMPTIONS})")
         elif status == "sat":
             verdict = "independent of the others"
         else:
@@ -418,6 +432,7 @@ def property_of(formula: ir.Node, name: str) -> ir.Property:
 
 
 __all__ = [
+    "MODEL_ASSUMPTIONS",
     "Disagreement",
     "Options",
     "Outcome",

@@ -155,14 +155,16 @@ class Timeline:
             edges.setdefault((u, v), []).append(cond)
 
         for i, sp in enumerate(t.spans):
-            add(2 * i, 2 * i + 1, sp.act)
+            # as in the reference: a span without an end has no end point
+            add(2 * i, 2 * i + 1, band(sp.act, sp.has_end))
             for p in range(n):
                 is_parent = t.parent_is(i, p)
                 if is_parent is False:
                     continue
                 add(2 * p, 2 * i, is_parent)
                 sync = band(_not_async(sp.kind_code), _not_async(t.spans[p].kind_code))
-                add(2 * i + 1, 2 * p + 1, band(is_parent, sync))
+                add(2 * i + 1, 2 * p + 1,
+                    band(is_parent, sync, sp.has_end, t.spans[p].has_end))
             for l_act, target in sp.links:
                 for j in range(n):
                     add(2 * j, 2 * i, band(sp.act, l_act, num_cmp("==", target, j),

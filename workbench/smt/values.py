@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import z3
+
 from workbench.engine import values as pv
 from workbench.engine.values import BUILTINS, UNDEF, is_number, to_text
 from workbench.smt.domain import ValueDomain, in_codes
@@ -24,6 +26,7 @@ from workbench.smt.terms import (
     bor,
     is_sym,
     ite,
+    lift,
     num_cmp,
     num_eq,
 )
@@ -196,6 +199,8 @@ def call(func: str, arg: SVal, dom: ValueDomain) -> SVal:
             return SVal.const(BUILTINS[func].on_undefined)
         return SVal.const(BUILTINS[func](arg.py))
     fn = BUILTINS[func].impl
+    if func in ("int", "float"):
+        return _convert(func, arg, dom)
     if arg.kind == "num":
         if func == "abs":
             t = arg.term
@@ -231,6 +236,35 @@ def call(func: str, arg: SVal, dom: ValueDomain) -> SVal:
     f = facets(arg, dom)
     inner = _str_call(func, fn, code, band(arg.defined, f.is_str), dom, clamp=True)
     return inner
+
+
+def _convert(func: str, arg: SVal, dom: ValueDomain) -> SVal:
+    """``int(x)`` / ``float(x)`` of a symbolic value (:func:`workbench.engine.values.to_int`,
+    ``to_float``). Floats are reals here, so every float is finite."""
+    impl = BUILTINS[func].impl
+    if arg.kind == "num":
+        t = lift(arg.term)
+        if func == "float":
+            return SVal.num(z3.ToReal(t) if t.is_int() else t, arg.defined)
+        if t.is_int():
+            return SVal.num(t, arg.defined)
+        trunc = z3.If(t >= 0, z3.ToInt(t), -z3.ToInt(-t))
+        return SVal.num(trunc, band(arg.defined, t >= -(2**63), t < 2**63))
+    if arg.kind == "bool":
+        return SVal.const(UNDEF)
+    if arg.kind == "str":
+        ok = dom.str_set(arg.term, lambda s: impl(s) is not UNDEF)
+        value = dom.str_table(arg.term, lambda s: _or_zero(impl(s)))
+        return SVal.num(value, band(arg.defined, ok))
+    codes = range(dom.size)  # an attribute value code: tabulate over the value domain
+    ok = dom.value_table(arg.term, lambda x: x is not None and impl(x) is not UNDEF, codes)
+    value = dom.value_table(arg.term, lambda x: _or_zero(impl(x) if x is not None else UNDEF),
+                            codes)
+    return SVal.num(value, band(arg.defined, ok))
+
+
+def _or_zero(x: Any) -> Any:
+    return 0 if x is UNDEF else x
 
 
 def _luhn_any(x: Any) -> bool:

@@ -127,12 +127,16 @@ class TraceContext:
             edges.setdefault(a, []).append(b)
 
         asynchronous = {KIND_NAMES.index("PRODUCER"), KIND_NAMES.index("CONSUMER")}
+        ended = t.has_end
         for r in self.rows:
-            add((r, START), (r, END))
+            # a span without an end has no end point: no edge enters or leaves it
+            if ended[r]:
+                add((r, START), (r, END))
             p = int(t.parent[r])
             if p >= 0:
                 add((p, START), (r, START))
-                if int(t.kind[r]) not in asynchronous and int(t.kind[p]) not in asynchronous:
+                sync = int(t.kind[r]) not in asynchronous and int(t.kind[p]) not in asynchronous
+                if sync and ended[r] and ended[p]:
                     add((r, END), (p, END))
             for target in self.linked(r):
                 add((target, START), (r, START))
