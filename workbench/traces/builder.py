@@ -9,10 +9,10 @@ cycles are found without recursion).
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -247,6 +247,10 @@ class TableBuilder:
         # resources
         self.resource_attrs = AttrBuilder(s)
         self.resource_service: list[int] = []
+        # spans appended as whole numpy blocks (:meth:`append_block`), in input order with
+        # the spans of the lists above (which are flushed into a block before each new one)
+        self._blocks: list[SpanBlock] = []
+        self._n_blocked = 0
 
     # ------------------------------------------------------------------ appending
     def add_resource(self, attributes: Iterable[tuple[str, Any]]) -> int:
@@ -320,16 +324,66 @@ class TableBuilder:
         return len(self.name) - 1
 
     def __len__(self) -> int:
-        return len(self.name)
+        return self._n_blocked + len(self.name)
 
-    def _report_long_ids(self, kept: dict[int, str], what: str, shown: int = 5) -> None:
+    def append_block(self, block: SpanBlock) -> None:
+        """Append spans decoded column-wise (see :class:`SpanBlock`).
+
+        Their attributes, events and links go to the attribute builders and event/link lists as
+        usual, in the same span order; only the per-span columns and ids come as arrays.
+        """
+        self._flush_lists()
+        self._blocks.append(block)
+        self._n_blocked += block.n
+
+    def _flush_lists(self) -> None:
+        """Turn the spans appended to the per-span lists into a :class:`SpanBlock`."""
+        n = len(self.name)
+        if n == 0:
+            return
+        hi, lo, odd = _trace_keys_numeric(self.trace_key)
+        span_val, span_len, span_txt = _parse_ids(self.span_id)
+        par_val, par_len, par_txt = _parse_ids(self.parent_id)
+        block = SpanBlock(
+            trace_hi=hi,
+            trace_lo=lo,
+            trace_odd=odd,
+            span_val=span_val,
+            span_len=span_len,
+            span_txt=span_txt,
+            par_val=par_val,
+            par_len=par_len,
+            par_txt=par_txt,
+            name=np.asarray(self.name, dtype=np.int32),
+            kind=np.asarray(self.kind, dtype=np.int8),
+            status=np.asarray(self.status, dtype=np.int8),
+            status_message=np.asarray(self.status_message, dtype=np.int32),
+            start=np.asarray(self.start, dtype=np.int64),
+            end=np.asarray(self.end, dtype=np.int64),
+            has_end=np.asarray(self.has_end, dtype=np.bool_),
+            flags=np.asarray(self.flags, dtype=np.uint32),
+            trace_state=np.asarray(self.trace_state, dtype=np.int32),
+            resource=np.asarray(self.resource, dtype=np.int32),
+            scope=np.asarray(self.scope, dtype=np.int32),
+            source=np.asarray(self.source, dtype=np.int32),
+        )
+        for column in (self.trace_key, self.span_id, self.parent_id, self.name, self.kind,
+                       self.status, self.status_message, self.start, self.end, self.has_end,
+                       self.flags, self.trace_state, self.resource, self.scope, self.source):
+            column.clear()
+        self._blocks.append(block)
+        self._n_blocked += n
+
+    def _report_long_ids(
+        self, kept: dict[int, str], what: str, source: np.ndarray, shown: int = 5
+    ) -> None:
         """Warn about ids far longer than any OTLP id (kept as text, judged by the id rules)."""
         long_rows = [i for i, text in kept.items() if len(text) > LONG_ID]
         for i in long_rows[:shown]:
             text = kept[i]
             self.diagnostics.append(
                 Diagnostic(
-                    self.strings[self.source[i]],
+                    self.strings[int(source[i])],
                     "",
                     f"{what} of {len(text)} characters ({text[:16]}...) is not a valid id; "
                     "kept as text",
@@ -342,14 +396,38 @@ class TableBuilder:
             )
 
     # ------------------------------------------------------------------ building
+    def _joined(self) -> dict[str, Any]:
+        """Every span column over all blocks (input order), and the kept id texts."""
+        self._flush_lists()
+        blocks = self._blocks
+        out: dict[str, Any] = {}
+        for name in _BLOCK_ARRAYS:
+            parts = [getattr(blk, name) for blk in blocks]
+            out[name] = (
+                parts[0] if len(parts) == 1
+                else np.concatenate(parts) if parts
+                else np.zeros(0, dtype=_BLOCK_ARRAYS[name])
+            )
+        for name in ("trace_odd", "span_txt", "par_txt"):
+            merged: dict[int, str] = {}
+            base = 0
+            for blk in blocks:
+                merged.update({base + i: t for i, t in getattr(blk, name).items()})
+                base += blk.n
+            out[name] = merged
+        return out
+
     def build(self) -> SpanTable:
         """Join, sort, resolve and return the table (the builder should not be reused)."""
-        n = len(self.name)
+        cols = self._joined()
+        n = int(cols["name"].shape[0])
         strings = self.strings
         # --- traces in order of first appearance; ids compare case-insensitively
-        trace_input, trace_keys = _trace_index(self.trace_key)
+        trace_input, trace_keys = _trace_index_numeric(
+            cols["trace_hi"], cols["trace_lo"], cols["trace_odd"]
+        )
         trace_of = {key: t for t, key in enumerate(trace_keys)}
-        start = np.asarray(self.start, dtype=np.int64) if n else np.zeros(0, np.int64)
+        start = cols["start"]
         order = np.lexsort((np.arange(n), start, trace_input)) if n else np.zeros(0, np.int64)
         order = order.astype(np.int64)
         trace_index = trace_input[order]
@@ -360,19 +438,27 @@ class TableBuilder:
         # --- trace ids
         t_bytes = np.zeros((len(trace_keys), 16), dtype=np.uint8)
         t_len = np.zeros(len(trace_keys), dtype=np.int8)
-        for t, key in enumerate(trace_keys):
-            if len(key) <= 32 and _HEX.issuperset(key) and key:
-                raw = bytes.fromhex(key.rjust(32, "0"))
-                t_bytes[t] = np.frombuffer(raw, dtype=np.uint8)
-                t_len[t] = (len(key) + 1) // 2
-            else:
-                t_len[t] = -1 if key else 0
+        plain = [t for t, key in enumerate(trace_keys) if len(key) == 32 and _HEX.issuperset(key)]
+        if plain:
+            raw = bytes.fromhex("".join([trace_keys[t] for t in plain]))
+            t_bytes[plain] = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16)
+            t_len[plain] = 16
+        if len(plain) != len(trace_keys):
+            for t, key in enumerate(trace_keys):
+                if len(key) == 32 and _HEX.issuperset(key):
+                    continue
+                if len(key) <= 32 and _HEX.issuperset(key) and key:
+                    raw = bytes.fromhex(key.rjust(32, "0"))
+                    t_bytes[t] = np.frombuffer(raw, dtype=np.uint8)
+                    t_len[t] = (len(key) + 1) // 2
+                else:
+                    t_len[t] = -1 if key else 0
 
         # --- span and parent ids (parsed in input order, then permuted)
-        span_val, span_len, span_txt = _parse_ids(self.span_id)
-        par_val, par_len, par_txt = _parse_ids(self.parent_id)
-        self._report_long_ids(span_txt, "span id")
-        self._report_long_ids(par_txt, "parent span id")
+        span_val, span_len, span_txt = cols["span_val"], cols["span_len"], cols["span_txt"]
+        par_val, par_len, par_txt = cols["par_val"], cols["par_len"].copy(), cols["par_txt"]
+        self._report_long_ids(span_txt, "span id", cols["source"])
+        self._report_long_ids(par_txt, "parent span id", cols["source"])
         # an all-zero parent id means "no parent" in OTLP
         zero_parent = (par_len == 8) & (par_val == 0)
         par_len[zero_parent] = 0
@@ -392,10 +478,11 @@ class TableBuilder:
         parent = index.lookup(trace_index, par_val, par_len != 0)
         depth, in_cycle = _depths(parent)
 
-        def col(values: list[Any], dtype: Any) -> np.ndarray:
-            return np.asarray(values, dtype=dtype)[order] if n else np.zeros(0, dtype)
+        def col(name: str) -> np.ndarray:
+            values: np.ndarray = cols[name]
+            return values[order] if n else values
 
-        resource = col(self.resource, np.int32)
+        resource = col("resource")
         resource_service = np.asarray([*self.resource_service, 0], dtype=np.int32)
 
         attrs = _permute_csr(self.attrs.columns(), order)
@@ -428,19 +515,19 @@ class TableBuilder:
             parent=parent,
             depth=depth,
             in_cycle=in_cycle,
-            name=col(self.name, np.int32),
+            name=col("name"),
             service=resource_service[resource] if n else np.zeros(0, np.int32),
-            scope=col(self.scope, np.int32),
-            kind=col(self.kind, np.int8),
-            status=col(self.status, np.int8),
-            status_message=col(self.status_message, np.int32),
+            scope=col("scope"),
+            kind=col("kind"),
+            status=col("status"),
+            status_message=col("status_message"),
             start=start[order],
-            end=col(self.end, np.int64),
-            has_end=col(self.has_end, np.bool_),
-            flags=col(self.flags, np.uint32),
-            trace_state=col(self.trace_state, np.int32),
+            end=col("end"),
+            has_end=col("has_end"),
+            flags=col("flags"),
+            trace_state=col("trace_state"),
             resource=resource,
-            source=col(self.source, np.int32),
+            source=col("source"),
             attrs=attrs,
             resource_attrs=self.resource_attrs.columns(),
             event_offsets=ev_offsets,
@@ -460,34 +547,156 @@ class TableBuilder:
         return table
 
 
+@dataclass
+class SpanBlock:
+    """Per-span columns of consecutive spans, as a columnar decoder produces them.
+
+    Trace ids are two big-endian ``uint64`` halves (``trace_hi``, ``trace_lo``) when they are
+    32 hex digits (16 bytes); every other trace key is given as lowercase text in
+    ``trace_odd`` (local span index -> key), its halves ignored. Span and parent ids are
+    :func:`parse_id` results: values, byte lengths and the kept texts by local index. String
+    columns hold codes of the builder's :class:`StringTable`.
+    """
+
+    trace_hi: np.ndarray
+    trace_lo: np.ndarray
+    trace_odd: dict[int, str]
+    span_val: np.ndarray
+    span_len: np.ndarray
+    span_txt: dict[int, str]
+    par_val: np.ndarray
+    par_len: np.ndarray
+    par_txt: dict[int, str]
+    name: np.ndarray
+    kind: np.ndarray
+    status: np.ndarray
+    status_message: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    has_end: np.ndarray
+    flags: np.ndarray
+    trace_state: np.ndarray
+    resource: np.ndarray
+    scope: np.ndarray
+    source: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.name.shape[0])
+
+
+#: the array columns of a :class:`SpanBlock` and their dtypes
+_BLOCK_ARRAYS: dict[str, Any] = {
+    "trace_hi": np.uint64, "trace_lo": np.uint64, "span_val": np.uint64, "span_len": np.int8,
+    "par_val": np.uint64, "par_len": np.int8, "name": np.int32, "kind": np.int8,
+    "status": np.int8, "status_message": np.int32, "start": np.int64, "end": np.int64,
+    "has_end": np.bool_, "flags": np.uint32, "trace_state": np.int32, "resource": np.int32,
+    "scope": np.int32, "source": np.int32,
+}
+
+
 # ---------------------------------------------------------------------- helpers
 
 
-def _trace_index(keys: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Dense trace number per span (first appearance order) and the lowercase trace keys.
-
-    Keys are first deduplicated as given (one C-level dict pass), then lowercased once per
-    distinct key, so ``ABC..`` and ``abc..`` name the same trace.
-    """
+def _trace_keys_numeric(keys: list[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Trace key texts as :class:`SpanBlock` columns: the halves of 32-hex-digit keys (any
+    case), every other key lowercased in the ``odd`` dict."""
     n = len(keys)
+    hi = np.zeros(n, dtype=np.uint64)
+    lo = np.zeros(n, dtype=np.uint64)
+    odd: dict[int, str] = {}
+    if n == 0:
+        return hi, lo, odd
+    length = np.fromiter(map(len, keys), dtype=np.int64, count=n)
+    full = np.flatnonzero(length == 32)
+    rest = np.flatnonzero(length != 32).tolist()
+    if full.shape[0]:
+        group = keys if full.shape[0] == n else [keys[i] for i in full.tolist()]
+        try:
+            raw = bytes.fromhex("".join(group))
+            if len(raw) != 16 * len(group):
+                raise ValueError("whitespace in a trace id")
+            halves = np.frombuffer(raw, dtype=">u8").reshape(-1, 2)
+            hi[full] = halves[:, 0]
+            lo[full] = halves[:, 1]
+        except ValueError:
+            for i in full.tolist():
+                try:
+                    raw = bytes.fromhex(keys[i])
+                    ok = len(raw) == 16
+                except ValueError:
+                    ok = False
+                if ok:
+                    hi[i] = int.from_bytes(raw[:8], "big")
+                    lo[i] = int.from_bytes(raw[8:], "big")
+                else:
+                    rest.append(i)
+    for i in rest:
+        odd[i] = keys[i].lower()
+    return hi, lo, odd
+
+
+def _trace_index_numeric(
+    hi: np.ndarray, lo: np.ndarray, odd: dict[int, str]
+) -> tuple[np.ndarray, list[str]]:
+    """Dense trace number per span in first-appearance order, and the lowercase trace keys.
+
+    A 32-hex-digit key and the same key as text name the same trace (keys are compared as
+    lowercase text, as always); odd keys are numbered through a dict, the rest by a sort.
+    """
+    n = int(hi.shape[0])
     if n == 0:
         return np.zeros(0, dtype=np.int32), []
-    first: dict[str, int] = {}
-    # setdefault keeps the counter value of the first occurrence: increasing in appearance order
-    seen = np.fromiter(map(first.setdefault, keys, itertools.count()), dtype=np.int64, count=n)
-    raw_keys = list(first)
-    firsts = np.fromiter(first.values(), dtype=np.int64, count=len(first))
-    slot = np.zeros(n, dtype=np.int64)
-    slot[firsts] = np.arange(len(firsts))
-    dense = slot[seen]
-    lowered = [k.lower() for k in raw_keys]
-    merged: dict[str, int] = {}
-    remap = np.fromiter(
-        (merged.setdefault(k, len(merged)) for k in lowered), dtype=np.int64, count=len(lowered)
-    )
-    if len(merged) != len(lowered):
-        dense = remap[dense]
-    return dense.astype(np.int32), list(merged)
+    tag = np.zeros(n, dtype=np.int64)
+    odd_keys: list[str] = []
+    if odd:
+        slots: dict[str, int] = {}
+        at = np.fromiter(odd, dtype=np.int64, count=len(odd))
+        tag[at] = np.fromiter(
+            (slots.setdefault(k, len(slots)) + 1 for k in odd.values()),
+            dtype=np.int64, count=len(odd),
+        )
+        odd_keys = list(slots)
+        hi = hi.copy()
+        lo = lo.copy()
+        hi[at] = 0
+        lo[at] = 0
+        # an odd key that is really 32 hex digits cannot occur: _trace_keys_numeric took it
+    dense, first = dense_first_appearance(tag, hi, lo)
+    keys: list[str] = []
+    f_tag, f_hi, f_lo = tag[first].tolist(), hi[first].tolist(), lo[first].tolist()
+    for t_, h, low in zip(f_tag, f_hi, f_lo, strict=True):
+        keys.append(odd_keys[t_ - 1] if t_ else f"{h:016x}{low:016x}")
+    return dense, keys
+
+
+def dense_first_appearance(
+    tag: np.ndarray, hi: np.ndarray, lo: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Group number of each ``(tag, hi, lo)`` row, numbered by first appearance, and the row
+    of each group's first appearance."""
+    n = int(hi.shape[0])
+    if n >= _NUMBA_MIN_ROWS:
+        from workbench.traces.kernels import dense_ids
+
+        dense, first = dense_ids(tag, hi, lo)
+        return dense, first
+    order = np.lexsort((lo, hi, tag))
+    s_tag, s_hi, s_lo = tag[order], hi[order], lo[order]
+    new = np.ones(n, dtype=np.bool_)
+    new[1:] = (s_tag[1:] != s_tag[:-1]) | (s_hi[1:] != s_hi[:-1]) | (s_lo[1:] != s_lo[:-1])
+    group_sorted = np.cumsum(new) - 1
+    first_of_group = order[new]  # lexsort is stable: the first row of each group comes first
+    rank = np.empty(first_of_group.shape[0], dtype=np.int64)
+    by_first = np.argsort(first_of_group, kind="stable")
+    rank[by_first] = np.arange(first_of_group.shape[0])
+    dense = np.empty(n, dtype=np.int32)
+    dense[order] = rank[group_sorted]
+    return dense, first_of_group[by_first]
+
+
+#: tables of at least this many spans number their traces with the compiled hash kernel
+_NUMBA_MIN_ROWS = 200_000
 
 
 def _parse_ids(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:

@@ -38,7 +38,14 @@ def parses(data: bytes) -> bool:
         return False
 
 
-def load(data: bytes, file: str, builder: TableBuilder) -> bool:
+#: inputs of at least this many bytes are read by the compiled wire walker
+#: (:mod:`workbench.traces.otlp_wire`); smaller ones do not repay loading its kernels
+FAST_MIN_BYTES = 1 << 20
+
+
+def load(
+    data: bytes, file: str, builder: TableBuilder, *, fast: bool | None = None, first: int = 0
+) -> bool:
     """Append the spans of a binary OTLP trace request; True when it could be parsed.
 
     Parameters
@@ -49,12 +56,23 @@ def load(data: bytes, file: str, builder: TableBuilder) -> bool:
         Name for diagnostics and the ``source`` column.
     builder
         Receives the spans and the diagnostics.
+    fast
+        Use the compiled wire walker (same table, much faster); None: for inputs of at least
+        :data:`FAST_MIN_BYTES`.
+    first
+        Index of the first ResourceSpans of ``data`` in the whole request (record paths).
 
     Returns
     -------
     bool
         False (with an error diagnostic) when the bytes are not an OTLP trace message.
     """
+    if fast or (fast is None and len(data) >= FAST_MIN_BYTES):
+        from workbench.traces.otlp_wire import load_fast
+
+        done = load_fast(data, file, builder)
+        if done is not None:
+            return done
     try:
         request = ExportTraceServiceRequest.FromString(data)
     except (DecodeError, ValueError) as exc:
@@ -71,7 +89,7 @@ def load(data: bytes, file: str, builder: TableBuilder) -> bool:
             Diagnostic(file, "", "not an OTLP protobuf trace message (no resource spans)", "error")
         )
         return False
-    _Walker(file, builder).request(request)
+    _Walker(file, builder, first).request(request)
     return True
 
 
@@ -167,7 +185,8 @@ def _to_python(value: Any) -> Any:
 
 
 class _Walker:
-    def __init__(self, file: str, builder: TableBuilder) -> None:
+    def __init__(self, file: str, builder: TableBuilder, first: int = 0) -> None:
+        self.first = first
         self.file = file
         self.builder = builder
         self.diagnostics = builder.diagnostics
@@ -179,7 +198,7 @@ class _Walker:
         b = self.builder
         strings = b.strings
         source = strings.code(self.file)
-        for i, rs in enumerate(request.resource_spans):
+        for i, rs in enumerate(request.resource_spans, start=self.first):
             path = f"resourceSpans[{i}]"
             items = self.items(rs.resource.attributes, f"{path}.resource.attributes")
             resource = b.add_resource(items)
