@@ -127,11 +127,22 @@ def test_mutated_bytes_never_differ() -> None:
         assert_same(bytes(data))
 
 
-def test_invalid_utf8_declines_to_the_reference_reader() -> None:
+def test_invalid_utf8_keeps_the_valid_records_and_names_the_bad_one() -> None:
+    data = _odd_request().SerializeToString().replace(b"odd ids", b"odd \xffds")
+    fast = assert_same(data)  # the walker declines; the reference reader goes record by record
+    assert sorted(fast.name_of(r) for r in range(fast.n_spans)) == ["", "root"]
+    (diag,) = fast.diagnostics
+    assert diag.path == "resourceSpans[0].scopeSpans[0].spans[1]" and diag.severity == "error"
+    assert "invalid UTF-8" in diag.message
+
+
+def test_invalid_utf8_in_a_resource_keeps_its_spans() -> None:
     req = _odd_request()
-    data = req.SerializeToString().replace(b"root", b"r\xffot")
-    fast, ref = both(data)
-    assert_tables_equal(fast, ref)
+    req.resource_spans[0].resource.attributes[0].value.string_value = "SVC"
+    data = req.SerializeToString().replace(b"SVC", b"S\xc3C")
+    table = assert_same(data)
+    assert table.n_spans == 3 and table.service_of(0) == ""
+    assert [d.path for d in table.diagnostics] == ["resourceSpans[0].resource"]
 
 
 @settings(max_examples=30, deadline=None)
