@@ -496,10 +496,24 @@ def load_otlp_document(data: bytes, file: str, builder: TableBuilder) -> str:
     str
         ``"ok"``, ``"not-otlp"`` (valid JSON without ``resourceSpans``) or ``"invalid"``.
     """
+    if len(data) >= FAST_JSON_MIN_BYTES and _fast_json(data, file, builder):
+        return "ok"
     batcher = otlp_json.SpanBatcher(builder, file)
     status = _load_one(data, batcher, None)
     batcher.flush()
     return status
+
+
+#: OTLP/JSON inputs of at least this many bytes go through the compiled walker first
+#: (:mod:`workbench.traces.otlp_json_fast`); smaller ones do not repay loading its kernels
+FAST_JSON_MIN_BYTES = 1 << 20
+
+
+def _fast_json(data: bytes, file: str, builder: TableBuilder) -> bool:
+    """Read one document with the compiled walker; False (nothing appended) when it declines."""
+    from workbench.traces.otlp_json_fast import load_document
+
+    return load_document(data, file, builder)
 
 
 def _first_lines(data: bytes, count: int) -> list[bytes]:
@@ -546,9 +560,15 @@ def load_otlp_json_lines(data: bytes, file: str, builder: TableBuilder) -> str:
     """
     batcher = otlp_json.SpanBatcher(builder, file)
     statuses = set()
+    fast = len(data) >= FAST_JSON_MIN_BYTES
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if not raw.strip():
             continue
+        if fast:
+            batcher.flush()  # keep the input order with the lines read the slow way
+            if _fast_json(raw, file, builder):
+                statuses.add("ok")
+                continue
         status = _load_one(raw, batcher, number)
         statuses.add(status)
         if status == "not-otlp":
