@@ -250,11 +250,35 @@ def _expand(
     diagnostics.append(Diagnostic(text, "", "no such file or directory", "error"))
 
 
+#: plain (uncompressed) OTLP/JSON-lines files of at least this many bytes are read in chunks
+#: of :data:`STREAM_CHUNK` bytes, so the whole file is never resident (only the table grows)
+STREAM_MIN_BYTES = 64 << 20
+STREAM_CHUNK = 8 << 20
+
+
+class Streamed(bytes):
+    """Stands for a file read chunk by chunk (its bytes are its path, for diagnostics only)."""
+
+
+def _streamable(name: str, size: int) -> bool:
+    if size < STREAM_MIN_BYTES:
+        return False
+    with open(name, "rb") as fh:
+        head = fh.read(1 << 20)
+    if is_compressed(head) or head[:1] == b"\x00":
+        return False
+    head = head[3:] if head[:3] == b"\xef\xbb\xbf" else head
+    return detect_format(head) == "otlp-json" and looks_like_json_lines(head)
+
+
 def _read(name: str, limit: int, diagnostics: list[Diagnostic]) -> Iterator[tuple[str, bytes]]:
     try:
         size = os.path.getsize(name)
         if limit and size > limit:
             diagnostics.append(too_big(name, size, limit))
+            return
+        if _streamable(name, size):
+            yield name, Streamed(name.encode())
             return
         with open(name, "rb") as fh:
             data = fh.read()
@@ -277,6 +301,8 @@ def _load_into(
 ) -> bool:
     """Decode one source into ``builder``; True when it was read as trace input."""
     diagnostics = builder.diagnostics
+    if isinstance(data, Streamed):
+        return load_otlp_json_lines_file(name, builder) == "ok"
     if not unpacked and (is_compressed(data) or data[:1] == b"\x00"):
         docs = unpack(data, name, limit, diagnostics)
         if docs is None:
@@ -509,11 +535,23 @@ def load_otlp_document(data: bytes, file: str, builder: TableBuilder) -> str:
 FAST_JSON_MIN_BYTES = 1 << 20
 
 
-def _fast_json(data: bytes, file: str, builder: TableBuilder) -> bool:
-    """Read one document with the compiled walker; False (nothing appended) when it declines."""
+#: set to ``0`` to read every input with the reference readers (no compiled walkers)
+FAST_READERS_ENV = "OTLSPEC_FAST_READERS"
+
+
+def fast_readers() -> bool:
+    """Whether the compiled walkers may be used (:data:`FAST_READERS_ENV` is not ``0``)."""
+    return os.environ.get(FAST_READERS_ENV, "1").strip() != "0"
+
+
+def _fast_json(data: bytes, file: str, builder: TableBuilder, lines: bool = False) -> bool:
+    """Read one document (or, with ``lines``, JSON lines) with the compiled walker; False
+    (nothing appended) when it declines."""
+    if not fast_readers():
+        return False
     from workbench.traces.otlp_json_fast import load_document
 
-    return load_document(data, file, builder)
+    return load_document(data, file, builder, lines)
 
 
 def _first_lines(data: bytes, count: int) -> list[bytes]:
@@ -559,9 +597,20 @@ def load_otlp_json_lines(data: bytes, file: str, builder: TableBuilder) -> str:
         ``"ok"`` when at least one line held traces, else ``"not-otlp"`` or ``"invalid"``.
     """
     batcher = otlp_json.SpanBatcher(builder, file)
+    statuses = _load_lines(batcher, data, 0, len(data) >= FAST_JSON_MIN_BYTES)
+    batcher.flush()
+    return _lines_status(statuses)
+
+
+def _load_lines(batcher: otlp_json.SpanBatcher, data: bytes, base: int, fast: bool) -> set[str]:
+    """Load the JSON lines of ``data`` (line numbers after ``base``); their statuses."""
+    builder, file = batcher.builder, batcher.file
+    if fast:
+        batcher.flush()
+        if _fast_json(data, file, builder, lines=True):  # all the lines in one walk
+            return {"ok"}
     statuses = set()
-    fast = len(data) >= FAST_JSON_MIN_BYTES
-    for number, raw in enumerate(data.split(b"\n"), start=1):
+    for number, raw in enumerate(data.split(b"\n"), start=base + 1):
         if not raw.strip():
             continue
         if fast:
@@ -575,7 +624,47 @@ def load_otlp_json_lines(data: bytes, file: str, builder: TableBuilder) -> str:
             builder.diagnostics.append(
                 Diagnostic(file, "", "line holds no resourceSpans; skipped", "warning", number)
             )
-    batcher.flush()
+    return statuses
+
+
+def _lines_status(statuses: set[str]) -> str:
     if "ok" in statuses:
         return "ok"
     return "invalid" if "invalid" in statuses else "not-otlp"
+
+
+def _chunks(path: str, size: int) -> Iterator[tuple[bytes, int]]:
+    """Line-aligned chunks of a file, each with the number of lines before it."""
+    lines_before = 0
+    rest = b""
+    with open(path, "rb") as fh:
+        first = True
+        while True:
+            block = fh.read(size)
+            if first and block[:3] == b"\xef\xbb\xbf":
+                block = block[3:]
+            first = False
+            if not block:
+                if rest:
+                    yield rest, lines_before
+                return
+            data = rest + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            chunk, rest = data[: cut + 1], data[cut + 1 :]
+            yield chunk, lines_before
+            lines_before += chunk.count(b"\n")
+
+
+def load_otlp_json_lines_file(path: str, builder: TableBuilder) -> str:
+    """:func:`load_otlp_json_lines` over a file read in :data:`STREAM_CHUNK` chunks of whole
+    lines (bounded memory for the input; diagnostics keep the file's line numbers)."""
+    batcher = otlp_json.SpanBatcher(builder, path)
+    statuses: set[str] = set()
+    for chunk, base in _chunks(path, STREAM_CHUNK):
+        chunk = sanitize_utf8(chunk, path, builder.diagnostics, base)
+        statuses |= _load_lines(batcher, chunk, base, True)
+        batcher.flush()
+    return _lines_status(statuses)

@@ -134,6 +134,21 @@ def _string(buf: Any, pos: int, end: int) -> tuple[int, int, int, bool]:
             return start, pos - start, pos + 1, escaped
         if c == 92:
             escaped = True
+            if pos + 1 >= end:
+                return 0, 0, -1, escaped
+            e = buf[pos + 1]
+            if e == 117:  # \uXXXX
+                if pos + 6 > end:
+                    return 0, 0, -1, escaped
+                for q in range(pos + 2, pos + 6):
+                    h = buf[q]
+                    if not (48 <= h <= 57 or 65 <= h <= 70 or 97 <= h <= 102):
+                        return 0, 0, -1, escaped
+                pos += 6
+                continue
+            if not (e == 34 or e == 92 or e == 47 or e == 98 or e == 102 or e == 110
+                    or e == 114 or e == 116):
+                return 0, 0, -1, escaped
             pos += 2
             continue
         if c < 32:
@@ -162,41 +177,103 @@ def _key(buf: Any, off: int, n: int) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _token_end(buf: Any, pos: int, end: int) -> int:
+    """End of a bare token (number or literal) starting at ``pos``."""
+    while pos < end:
+        c = buf[pos]
+        if c == 44 or c == 125 or c == 93 or c == 32 or c == 10 or c == 13 or c == 9 \
+                or c == 58:
+            return pos
+        pos += 1
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def _literal(buf: Any, pos: int, end: int) -> int:
+    """Position after a valid bare token (a JSON number, true, false, null); -1 otherwise."""
+    stop = _token_end(buf, pos, end)
+    n = stop - pos
+    if n == 4 and ((buf[pos] == 116 and buf[pos + 1] == 114 and buf[pos + 2] == 117
+                    and buf[pos + 3] == 101) or (buf[pos] == 110 and buf[pos + 1] == 117
+                                                  and buf[pos + 2] == 108
+                                                  and buf[pos + 3] == 108)):
+        return stop
+    if n == 5 and buf[pos] == 102 and buf[pos + 1] == 97 and buf[pos + 2] == 108 \
+            and buf[pos + 3] == 115 and buf[pos + 4] == 101:
+        return stop
+    ok, _neg, _v = _number(buf, pos, n, True)
+    return stop if ok else -1
+
+
+@njit(cache=True, nogil=True)
 def _skip(buf: Any, pos: int, end: int) -> int:
-    """Position after the JSON value at ``pos`` (-1 on error); containers are matched by
-    bracket depth, strings skipped whole."""
-    pos = _ws(buf, pos, end)
-    if pos >= end:
-        return -1
-    c = buf[pos]
-    if c == 34:
-        _a, _n, nxt, _e = _string(buf, pos, end)
-        return nxt
-    if c == 123 or c == 91:
-        depth = 0
-        while pos < end:
+    """Position after the (valid) JSON value at ``pos``; -1 when it is not valid JSON or
+    nests deeper than 256 levels. Used for the values of keys the walker does not read."""
+    stack = np.zeros(256, dtype=np.uint8)
+    depth = 0
+    need_value = True
+    while True:
+        pos = _ws(buf, pos, end)
+        if pos >= end:
+            return -1
+        if need_value:
             c = buf[pos]
             if c == 34:
                 _a, _n, pos, _e = _string(buf, pos, end)
                 if pos < 0:
                     return -1
-                continue
-            if c == 123 or c == 91:
+            elif c == 123 or c == 91:
+                if depth == 256:
+                    return -1
+                stack[depth] = c
                 depth += 1
-            elif c == 125 or c == 93:
-                depth -= 1
-                if depth == 0:
-                    return pos + 1
-            pos += 1
-        return -1
-    if c == 110:  # null: the typed reader treats it per field
-        return -1
-    while pos < end:  # numbers and true/false
-        c = buf[pos]
-        if c == 44 or c == 125 or c == 93 or c == 32 or c == 10 or c == 13 or c == 9:
+                pos = _ws(buf, pos + 1, end)
+                if pos >= end:
+                    return -1
+                if buf[pos] == c + 2:  # {} or []
+                    depth -= 1
+                    pos += 1
+                elif c == 123:
+                    if buf[pos] != 34:
+                        return -1
+                    _a, _n, pos, _e = _string(buf, pos, end)
+                    if pos < 0:
+                        return -1
+                    pos = _ws(buf, pos, end)
+                    if pos >= end or buf[pos] != 58:
+                        return -1
+                    pos += 1
+                    continue
+                else:
+                    continue
+            else:
+                pos = _literal(buf, pos, end)
+                if pos < 0:
+                    return -1
+            need_value = False
+            continue
+        if depth == 0:
             return pos
-        pos += 1
-    return pos
+        c = buf[pos]
+        top = stack[depth - 1]
+        if c == 44:
+            pos = _ws(buf, pos + 1, end)
+            if top == 123:
+                if pos >= end or buf[pos] != 34:
+                    return -1
+                _a, _n, pos, _e = _string(buf, pos, end)
+                if pos < 0:
+                    return -1
+                pos = _ws(buf, pos, end)
+                if pos >= end or buf[pos] != 58:
+                    return -1
+                pos += 1
+            need_value = True
+        elif c == top + 2:
+            depth -= 1
+            pos += 1
+        else:
+            return -1
 
 
 @njit(cache=True, nogil=True)
@@ -259,8 +336,8 @@ def _scalar(buf: Any, pos: int, end: int) -> tuple[int, int, int, bool]:
         if esc:
             return 0, 0, -1, True
         return a, n, nxt, True
-    nxt = _skip(buf, pos, end)
-    if nxt < 0:
+    nxt = _token_end(buf, pos, end)
+    if nxt == pos:
         return 0, 0, -1, False
     return pos, nxt - pos, nxt, False
 
@@ -888,48 +965,69 @@ def _resource_spans(buf: Any, pos: int, end: int, fill: bool, sp: Any, kv: Any, 
 
 @njit(cache=True, nogil=True)
 def walk_document(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: Any, ln: Any,
-                  sc: Any, rs: Any, cnt: Any) -> int:
+                  sc: Any, rs: Any, cnt: Any, lines: bool) -> int:
     """Walk one OTLP/JSON document in ``buf[lo:hi]`` (count, then fill: see
-    :func:`workbench.traces.kernels.walk_request`); 0 or the code of what it declines."""
+    :func:`workbench.traces.kernels.walk_request`); 0 or the code of what it declines. With
+    ``lines``, ``buf[lo:hi]`` is JSON lines: one document per line, blank lines allowed."""
     scratch = np.zeros(N_SJ, dtype=np.int64)
+    pos = lo
+    while True:
+        err = _document(buf, pos, hi, fill, sp, kv, ev, ln, sc, rs, cnt, scratch)
+        if err < 0:
+            return -err
+        pos = err
+        while pos < hi and (buf[pos] == 32 or buf[pos] == 9 or buf[pos] == 13):
+            pos += 1
+        if pos >= hi:
+            return 0
+        if not lines or buf[pos] != 10:
+            return 9  # trailing bytes
+        pos = _ws(buf, pos, hi)
+        if pos >= hi:
+            return 0
+
+
+@njit(cache=True, nogil=True)
+def _document(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: Any, ln: Any,
+              sc: Any, rs: Any, cnt: Any, scratch: Any) -> int:
+    """One document from ``lo``: the position after it, or minus the decline code."""
     pos = _obj_start(buf, lo, hi, 123)
     if pos < 0:
-        return 1
+        return -1
     seen = False
     first = True
     while True:
         key, pos = _next_key(buf, pos, hi, first)
         first = False
         if pos < 0 or key == -3:
-            return 2
+            return -2
         if key == -2:
             break
         if key == K_RS or key == K_BATCHES:
             if seen:
-                return 3
+                return -3
             seen = True
             pos = _obj_start(buf, pos, hi, 91)
             if pos < 0:
-                return 4
+                return -4
             ifirst = True
             while True:
                 more, pos = _next_item(buf, pos, hi, ifirst)
                 ifirst = False
                 if pos < 0:
-                    return 5
+                    return -5
                 if not more:
                     break
-                pos, err = _resource_spans(buf, pos, hi, fill, sp, kv, ev, ln, sc, rs, cnt, scratch)
+                pos, err = _resource_spans(buf, pos, hi, fill, sp, kv, ev, ln, sc, rs, cnt,
+                                           scratch)
                 if err:
-                    return err
+                    return -err
         elif key == K_RESULT or key == K_TRACE:
-            return 6
+            return -6
         else:
             pos = _skip(buf, pos, hi)
             if pos < 0:
-                return 7
+                return -7
     if not seen:
-        return 8
-    if _ws(buf, pos, hi) != hi:
-        return 9  # trailing bytes
-    return 0
+        return -8
+    return pos

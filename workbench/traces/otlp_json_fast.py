@@ -38,21 +38,21 @@ class _Declined(Exception):
     """A value the fast path leaves to the reference reader."""
 
 
-def walk_status(data: bytes) -> int:
+def walk_status(data: bytes, lines: bool = False) -> int:
     """The walker's status on a whole document (0: it reads it; for tests and tuning)."""
     buf = np.frombuffer(data, dtype=np.uint8)
     z2, z1 = np.zeros((1, 1), np.int64), np.zeros(1, np.int64)
     return int(kj.walk_document(buf, 0, len(data), False, z2, z2, z2, z2, z2, z1,
-                                np.zeros(6, np.int64)))
+                                np.zeros(6, np.int64), lines))
 
 
-def load_document(data: bytes, file: str, b: TableBuilder) -> bool:
-    """Append the spans of one OTLP/JSON document; False (nothing appended) when the walker
-    or a conversion declines it."""
+def load_document(data: bytes, file: str, b: TableBuilder, lines: bool = False) -> bool:
+    """Append the spans of one OTLP/JSON document (with ``lines``: of all the JSON lines of
+    ``data``); False (nothing appended) when the walker or a conversion declines."""
     buf = np.frombuffer(data, dtype=np.uint8)
     cnt = np.zeros(6, dtype=np.int64)
     z2, z1 = np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64)
-    if kj.walk_document(buf, 0, len(data), False, z2, z2, z2, z2, z2, z1, cnt):
+    if kj.walk_document(buf, 0, len(data), False, z2, z2, z2, z2, z2, z1, cnt, lines):
         return False
     n_res, n_sc, n_sp, n_kv, n_ev, n_ln = cnt.tolist()
     sp = np.zeros((n_sp, kj.N_SJ), dtype=np.int64)
@@ -62,7 +62,7 @@ def load_document(data: bytes, file: str, b: TableBuilder) -> bool:
     sc = np.zeros((n_sc, k.N_C), dtype=np.int64)
     rs = np.zeros(n_res, dtype=np.int64)
     cnt[:] = 0
-    if kj.walk_document(buf, 0, len(data), True, sp, kv, ev, ln, sc, rs, cnt):
+    if kj.walk_document(buf, 0, len(data), True, sp, kv, ev, ln, sc, rs, cnt, lines):
         return False
     try:
         _commit(b, data, buf, file, sp, kv, ev, ln, sc, rs)

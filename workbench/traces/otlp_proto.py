@@ -67,7 +67,11 @@ def load(
     bool
         False (with an error diagnostic) when the bytes are not an OTLP trace message.
     """
-    if fast or (fast is None and len(data) >= FAST_MIN_BYTES):
+    if fast is None:
+        from workbench.traces.detect import fast_readers
+
+        fast = len(data) >= FAST_MIN_BYTES and fast_readers()
+    if fast:
         from workbench.traces.otlp_wire import load_fast
 
         done = load_fast(data, file, builder)
