@@ -532,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{'spans/s':>10} | {'spans/CPU s':>11} | {'MB/s':>6} | {'x OTLP JSON':>11} | "
               f"{'peak MB':>7} | {'extra MB':>8} |")
     print(header)
-    print("|" + "|".join("-" * (len(c) + 2) for c in header.split("|")[1:-1]) + "|")
+    print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
     for r in rows:
         print(
             f"| {r['format']:<30} | {r['spans']:>8} | {r['mb']:>6.1f} | {r['median_s']:>8.3f} | "

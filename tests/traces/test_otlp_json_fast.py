@@ -144,3 +144,20 @@ def test_mutated_documents_never_differ(data: st.DataObject,
     fast, ref = both(bytes(base), monkeypatch)
     assert_tables_equal(fast, ref)
     assert fast.diagnostics == ref.diagnostics
+
+
+def test_documents_are_walked_in_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.traces import otlp_json_fast
+
+    monkeypatch.setattr(otlp_json_fast, "GROUP_SPANS", 1)
+    rich = rich_doc(big=False)["resourceSpans"]
+    parts = [doc(span(f"00000000000000e{i}", start=9 - i), service=f"s{i}")["resourceSpans"][0]
+             for i in range(4)]
+    data = dumps({"resourceSpans": [parts[0], *rich, parts[1], parts[2], parts[3]],
+                  "extra": {"after": [1, 2]}})
+    assert walk_status(data) == 0
+    assert assert_same(data, monkeypatch).n_spans == 6
+    # a group that declines late: the whole document goes to the reference reader, once
+    parts[3]["scopeSpans"][0]["spans"][0]["kind"] = "SPAN_KIND_NOPE"
+    data = dumps({"resourceSpans": [parts[0], *rich, parts[1], parts[2], parts[3]]})
+    assert assert_same(data, monkeypatch).n_spans == 6

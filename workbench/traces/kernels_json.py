@@ -965,69 +965,89 @@ def _resource_spans(buf: Any, pos: int, end: int, fill: bool, sp: Any, kv: Any, 
 
 @njit(cache=True, nogil=True)
 def walk_document(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: Any, ln: Any,
-                  sc: Any, rs: Any, cnt: Any, lines: bool) -> int:
-    """Walk one OTLP/JSON document in ``buf[lo:hi]`` (count, then fill: see
-    :func:`workbench.traces.kernels.walk_request`); 0 or the code of what it declines. With
-    ``lines``, ``buf[lo:hi]`` is JSON lines: one document per line, blank lines allowed."""
+                  sc: Any, rs: Any, cnt: Any, lines: bool, resume: int,
+                  budget: int) -> tuple[int, int]:
+    """Walk OTLP/JSON in ``buf[lo:hi]`` (count, then fill: see
+    :func:`workbench.traces.kernels.walk_request`): (0 or the code of what it declines, pause).
+
+    With ``lines``, ``buf[lo:hi]`` is JSON lines: one document per line, blank lines allowed.
+    Otherwise it is one document, walked from ``resume`` (``lo``: its start, else a pause
+    position); once ``budget`` (> 0) spans are counted, the walk pauses after the current
+    ResourceSpans and returns where to resume (pause -1: the document is complete).
+    """
     scratch = np.zeros(N_SJ, dtype=np.int64)
     pos = lo
     while True:
-        err = _document(buf, pos, hi, fill, sp, kv, ev, ln, sc, rs, cnt, scratch)
-        if err < 0:
-            return -err
-        pos = err
+        end, paused = _document(buf, pos if lines else resume, hi, fill, sp, kv, ev, ln, sc,
+                                rs, cnt, scratch, lo, 0 if lines else budget)
+        if end < 0:
+            return -end, -1
+        if paused:
+            return 0, end
+        pos = end
         while pos < hi and (buf[pos] == 32 or buf[pos] == 9 or buf[pos] == 13):
             pos += 1
         if pos >= hi:
-            return 0
+            return 0, -1
         if not lines or buf[pos] != 10:
-            return 9  # trailing bytes
+            return 9, -1  # trailing bytes
         pos = _ws(buf, pos, hi)
         if pos >= hi:
-            return 0
+            return 0, -1
 
 
 @njit(cache=True, nogil=True)
-def _document(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: Any, ln: Any,
-              sc: Any, rs: Any, cnt: Any, scratch: Any) -> int:
-    """One document from ``lo``: the position after it, or minus the decline code."""
-    pos = _obj_start(buf, lo, hi, 123)
-    if pos < 0:
-        return -1
-    seen = False
-    first = True
+def _document(buf: Any, start: int, hi: int, fill: bool, sp: Any, kv: Any, ev: Any, ln: Any,
+              sc: Any, rs: Any, cnt: Any, scratch: Any, lo: int,
+              budget: int) -> tuple[int, bool]:
+    """One document from ``start`` (or from a pause position inside its ResourceSpans list
+    when ``start > lo``): (position after it or the pause, paused), or (minus the decline
+    code, False)."""
+    in_array = start > lo
+    seen = in_array
+    first = not in_array
+    ifirst = False
+    pos = start
+    if not in_array:
+        pos = _obj_start(buf, start, hi, 123)
+        if pos < 0:
+            return -1, False
     while True:
-        key, pos = _next_key(buf, pos, hi, first)
-        first = False
-        if pos < 0 or key == -3:
-            return -2
-        if key == -2:
-            break
-        if key == K_RS or key == K_BATCHES:
-            if seen:
-                return -3
-            seen = True
-            pos = _obj_start(buf, pos, hi, 91)
-            if pos < 0:
-                return -4
-            ifirst = True
-            while True:
-                more, pos = _next_item(buf, pos, hi, ifirst)
-                ifirst = False
+        if not in_array:
+            key, pos = _next_key(buf, pos, hi, first)
+            first = False
+            if pos < 0 or key == -3:
+                return -2, False
+            if key == -2:
+                break
+            if key == K_RS or key == K_BATCHES:
+                if seen:
+                    return -3, False
+                seen = True
+                pos = _obj_start(buf, pos, hi, 91)
                 if pos < 0:
-                    return -5
-                if not more:
-                    break
-                pos, err = _resource_spans(buf, pos, hi, fill, sp, kv, ev, ln, sc, rs, cnt,
-                                           scratch)
-                if err:
-                    return -err
-        elif key == K_RESULT or key == K_TRACE:
-            return -6
-        else:
-            pos = _skip(buf, pos, hi)
-            if pos < 0:
-                return -7
+                    return -4, False
+                in_array = True
+                ifirst = True
+            elif key == K_RESULT or key == K_TRACE:
+                return -6, False
+            else:
+                pos = _skip(buf, pos, hi)
+                if pos < 0:
+                    return -7, False
+            continue
+        more, pos = _next_item(buf, pos, hi, ifirst)
+        ifirst = False
+        if pos < 0:
+            return -5, False
+        if not more:
+            in_array = False
+            continue
+        pos, err = _resource_spans(buf, pos, hi, fill, sp, kv, ev, ln, sc, rs, cnt, scratch)
+        if err:
+            return -err, False
+        if budget > 0 and cnt[C_SPAN] >= budget:
+            return pos, True
     if not seen:
-        return -8
-    return pos
+        return -8, False
+    return pos, False

@@ -11,6 +11,7 @@ declines is left to the reference reader, so diagnostics stay exactly its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -38,36 +39,59 @@ class _Declined(Exception):
     """A value the fast path leaves to the reference reader."""
 
 
+#: spans walked and converted per group of ResourceSpans (bounds the walker's matrices)
+GROUP_SPANS = 1 << 16
+
+
 def walk_status(data: bytes, lines: bool = False) -> int:
     """The walker's status on a whole document (0: it reads it; for tests and tuning)."""
     buf = np.frombuffer(data, dtype=np.uint8)
     z2, z1 = np.zeros((1, 1), np.int64), np.zeros(1, np.int64)
     return int(kj.walk_document(buf, 0, len(data), False, z2, z2, z2, z2, z2, z1,
-                                np.zeros(6, np.int64), lines))
+                                np.zeros(6, np.int64), lines, 0, 0)[0])
 
 
 def load_document(data: bytes, file: str, b: TableBuilder, lines: bool = False) -> bool:
     """Append the spans of one OTLP/JSON document (with ``lines``: of all the JSON lines of
-    ``data``); False (nothing appended) when the walker or a conversion declines."""
+    ``data``); False (nothing appended) when the walker or a conversion declines.
+
+    A document is walked :data:`GROUP_SPANS` spans (whole ResourceSpans) at a time; every
+    group is converted to compact columns first and all are appended at the end, so a
+    decline in a late group leaves the builder as it was (apart from interned strings).
+    """
     buf = np.frombuffer(data, dtype=np.uint8)
-    cnt = np.zeros(6, dtype=np.int64)
     z2, z1 = np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64)
-    if kj.walk_document(buf, 0, len(data), False, z2, z2, z2, z2, z2, z1, cnt, lines):
-        return False
-    n_res, n_sc, n_sp, n_kv, n_ev, n_ln = cnt.tolist()
-    sp = np.zeros((n_sp, kj.N_SJ), dtype=np.int64)
-    kv = np.zeros((n_kv, k.N_K), dtype=np.int64)
-    ev = np.zeros((n_ev, k.N_E), dtype=np.int64)
-    ln = np.zeros((n_ln, k.N_L), dtype=np.int64)
-    sc = np.zeros((n_sc, k.N_C), dtype=np.int64)
-    rs = np.zeros(n_res, dtype=np.int64)
-    cnt[:] = 0
-    if kj.walk_document(buf, 0, len(data), True, sp, kv, ev, ln, sc, rs, cnt, lines):
-        return False
-    try:
-        _commit(b, data, buf, file, sp, kv, ev, ln, sc, rs)
-    except _Declined:
-        return False
+    commits = []
+    resume = 0
+    budget = 0 if lines else GROUP_SPANS
+    while True:
+        cnt = np.zeros(6, dtype=np.int64)
+        status, pause = kj.walk_document(buf, 0, len(data), False, z2, z2, z2, z2, z2, z1, cnt,
+                                         lines, resume, budget)
+        if status:
+            return False
+        n_res, n_sc, n_sp, n_kv, n_ev, n_ln = cnt.tolist()
+        sp = np.zeros((n_sp, kj.N_SJ), dtype=np.int64)
+        kv = np.zeros((n_kv, k.N_K), dtype=np.int64)
+        ev = np.zeros((n_ev, k.N_E), dtype=np.int64)
+        ln = np.zeros((n_ln, k.N_L), dtype=np.int64)
+        sc = np.zeros((n_sc, k.N_C), dtype=np.int64)
+        rs = np.zeros(n_res, dtype=np.int64)
+        cnt[:] = 0
+        status, pause2 = kj.walk_document(buf, 0, len(data), True, sp, kv, ev, ln, sc, rs, cnt,
+                                          lines, resume, budget)
+        if status or pause2 != pause:
+            return False
+        try:
+            commits.append(_convert(b, data, buf, file, sp, kv, ev, ln, sc, rs))
+        except _Declined:
+            return False
+        del sp, kv, ev, ln, sc, rs
+        if pause < 0:
+            break
+        resume = pause
+    for commit in commits:
+        commit()
     return True
 
 
@@ -88,11 +112,11 @@ def _texts(data: bytes, off: list[int], length: list[int]) -> list[str]:
     return out
 
 
-def _commit(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, sp: np.ndarray,
-            kv: np.ndarray, ev: np.ndarray, ln: np.ndarray, sc: np.ndarray,
-            rs: np.ndarray) -> None:
-    """Convert the walker's matrices and append them; raises :class:`_Declined` before
-    appending anything when a value needs the reference reader."""
+def _convert(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, sp: np.ndarray,
+             kv: np.ndarray, ev: np.ndarray, ln: np.ndarray, sc: np.ndarray,
+             rs: np.ndarray) -> Callable[[], None]:
+    """Convert the walker's matrices into compact columns; returns the function that appends
+    them. Raises :class:`_Declined` when a value needs the reference reader."""
     n_sp, n_kv, n_ln, n_res = sp.shape[0], kv.shape[0], ln.shape[0], len(rs)
     store = kv[:, k.K_STORE]
     types = kv[:, k.K_TYPE].astype(np.int8)
@@ -180,62 +204,73 @@ def _commit(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, sp: np.nda
         link_t.append(normalize_id(_texts(data, [t_o], [t_n])[0], 16))
         link_s.append(normalize_id(_texts(data, [s_o], [s_n])[0], 8))
 
-    # ---- commit (nothing above appended to the builder but interned strings)
     for i in nested:
         types[i], ival[i], fval[i], sval[i] = pack(nested[i])
-    res_base = len(b.resource_service)
     r_rows = np.flatnonzero(store == 3)
     r_off = np.zeros(n_res + 1, dtype=np.int64)
     np.cumsum(rs, out=r_off[1:])
+    resources = []
     for r in range(n_res):
         items = []
         for i in r_rows[r_off[r] : r_off[r + 1]].tolist():
             value = nested[i] if i in nested else _value(types[i], ival[i], fval[i], sval[i],
                                                          strings)
             items.append((strings[int(c_key[i])], value))
-        b.add_resource(items)
+        resources.append(items)
 
-    def columns(mask: np.ndarray, counts: np.ndarray) -> tuple[Any, ...]:
-        return (counts, c_key[mask], types[mask], ival[mask], fval[mask], sval[mask])
+    def columns(mask: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, ...]:
+        return (counts.copy(), c_key[mask], types[mask], ival[mask], fval[mask], sval[mask])
 
-    b.attrs.append_columns(*columns(store == 0, sp[:, k.S_NATTR]))
-    b.event_attrs.append_columns(*columns(store == 1, ev[:, k.E_NATTR]))
-    b.link_attrs.append_columns(*columns(store == 2, ln[:, k.L_NATTR]))
-    b.event_counts.extend(sp[:, k.S_NEV].tolist())
-    b.event_name.extend(c_ev_name.tolist())
-    b.event_time.extend(ev[:, k.E_TIME].tolist())
-    b.link_counts.extend(sp[:, k.S_NLINK].tolist())
-    b.link_trace_id.extend(link_t)
-    b.link_span_id.extend(link_s)
-    b.link_trace_state.extend(c_ln_state.tolist())
-    b.link_flags.extend(ln[:, k.L_FLAGS].tolist())
-    start = sp[:, k.S_START]
+    attr_cols = [columns(store == 0, sp[:, k.S_NATTR]), columns(store == 1, ev[:, k.E_NATTR]),
+                 columns(store == 2, ln[:, k.L_NATTR])]
+    ev_counts, ev_names, ev_times = (sp[:, k.S_NEV].tolist(), c_ev_name.tolist(),
+                                     ev[:, k.E_TIME].tolist())
+    ln_counts, ln_states, ln_flags = (sp[:, k.S_NLINK].tolist(), c_ln_state.tolist(),
+                                      ln[:, k.L_FLAGS].tolist())
+    start = sp[:, k.S_START].copy()
     end_raw = sp[:, k.S_END]
-    b.append_block(
-        SpanBlock(
-            trace_hi=hi,
-            trace_lo=lo,
-            trace_odd=odd,
-            span_val=span_val,
-            span_len=span_len,
-            span_txt=span_txt,
-            par_val=par_val,
-            par_len=par_len,
-            par_txt=par_txt,
-            name=c_name,
-            kind=kinds.astype(np.int8),
-            status=codes_.astype(np.int8),
-            status_message=c_msg,
-            start=start.copy(),
-            end=np.where(end_raw != 0, end_raw, start),
-            has_end=end_raw != 0,
-            flags=sp[:, k.S_FLAGS].astype(np.uint32),
-            trace_state=c_state,
-            resource=(sp[:, k.S_RES] + res_base).astype(np.int32),
-            scope=c_scope[sp[:, k.S_SCOPE]] if sc.shape[0] else np.zeros(n_sp, np.int32),
-            source=np.full(n_sp, strings.code(file), dtype=np.int32),
-        )
+    block = SpanBlock(
+        trace_hi=hi,
+        trace_lo=lo,
+        trace_odd=odd,
+        span_val=span_val,
+        span_len=span_len,
+        span_txt=span_txt,
+        par_val=par_val,
+        par_len=par_len,
+        par_txt=par_txt,
+        name=c_name,
+        kind=kinds.astype(np.int8),
+        status=codes_.astype(np.int8),
+        status_message=c_msg,
+        start=start,
+        end=np.where(end_raw != 0, end_raw, start),
+        has_end=end_raw != 0,
+        flags=sp[:, k.S_FLAGS].astype(np.uint32),
+        trace_state=c_state,
+        resource=sp[:, k.S_RES].astype(np.int32),  # local: shifted when appended
+        scope=c_scope[sp[:, k.S_SCOPE]] if sc.shape[0] else np.zeros(n_sp, np.int32),
+        source=np.full(n_sp, strings.code(file), dtype=np.int32),
     )
+
+    def commit() -> None:
+        block.resource += np.int32(len(b.resource_service))
+        for items in resources:
+            b.add_resource(items)
+        for builder, cols in zip((b.attrs, b.event_attrs, b.link_attrs), attr_cols,
+                                 strict=True):
+            builder.append_columns(*cols)
+        b.event_counts.extend(ev_counts)
+        b.event_name.extend(ev_names)
+        b.event_time.extend(ev_times)
+        b.link_counts.extend(ln_counts)
+        b.link_trace_id.extend(link_t)
+        b.link_span_id.extend(link_s)
+        b.link_trace_state.extend(ln_states)
+        b.link_flags.extend(ln_flags)
+        b.append_block(block)
+
+    return commit
 
 
 def _trace_ids(sp: np.ndarray, data: bytes) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
