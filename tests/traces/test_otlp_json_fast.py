@@ -20,6 +20,7 @@ from workbench.traces.otlp_json_fast import walk_status
 def both(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[SpanTable, SpanTable]:
     """(fast walker first, msgspec reader only) tables of the same bytes."""
     monkeypatch.setattr(detect, "FAST_JSON_MIN_BYTES", 0)
+    monkeypatch.setattr(detect, "COLD_JSON_MIN_BYTES", 0)
     fast = load_bytes(data, "x.json").build()
     monkeypatch.setattr(detect, "FAST_JSON_MIN_BYTES", 1 << 62)
     ref = load_bytes(data, "x.json").build()
@@ -161,3 +162,16 @@ def test_documents_are_walked_in_groups(monkeypatch: pytest.MonkeyPatch) -> None
     parts[3]["scopeSpans"][0]["spans"][0]["kind"] = "SPAN_KIND_NOPE"
     data = dumps({"resourceSpans": [parts[0], *rich, parts[1], parts[2], parts[3]]})
     assert assert_same(data, monkeypatch).n_spans == 6
+
+
+def test_small_loads_do_not_load_the_kernels_cold(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.traces.builder import TableBuilder
+
+    b = TableBuilder()
+    cold = "workbench.traces.nonexistent_kernels"
+    assert not detect.want_fast(b, 2 << 20, 1 << 20, 8 << 20, cold)  # 2 MiB seen: not yet
+    assert not detect.want_fast(b, 1000, 1 << 20, 8 << 20, cold)  # too small even if warm
+    assert detect.want_fast(b, 7 << 20, 1 << 20, 8 << 20, cold)  # 9 MiB seen in this load
+    assert detect.want_fast(TableBuilder(), 2 << 20, 1 << 20, 8 << 20, "workbench.traces")
+    monkeypatch.setenv(detect.FAST_READERS_ENV, "0")
+    assert not detect.want_fast(b, 7 << 20, 1 << 20, 8 << 20, cold)

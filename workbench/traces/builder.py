@@ -251,6 +251,8 @@ class TableBuilder:
         # the spans of the lists above (which are flushed into a block before each new one)
         self._blocks: list[SpanBlock] = []
         self._n_blocked = 0
+        #: bytes of input offered to the readers so far (they pick a compiled walker by it)
+        self.fast_bytes_seen = 0
 
     # ------------------------------------------------------------------ appending
     def add_resource(self, attributes: Iterable[tuple[str, Any]]) -> int:

@@ -522,7 +522,8 @@ def load_otlp_document(data: bytes, file: str, builder: TableBuilder) -> str:
     str
         ``"ok"``, ``"not-otlp"`` (valid JSON without ``resourceSpans``) or ``"invalid"``.
     """
-    if len(data) >= FAST_JSON_MIN_BYTES and _fast_json(data, file, builder):
+    if want_fast(builder, len(data), FAST_JSON_MIN_BYTES, COLD_JSON_MIN_BYTES,
+                 "workbench.traces.kernels_json") and _fast_json(data, file, builder):
         return "ok"
     batcher = otlp_json.SpanBatcher(builder, file)
     status = _load_one(data, batcher, None)
@@ -531,8 +532,21 @@ def load_otlp_document(data: bytes, file: str, builder: TableBuilder) -> str:
 
 
 #: OTLP/JSON inputs of at least this many bytes go through the compiled walker first
-#: (:mod:`workbench.traces.otlp_json_fast`); smaller ones do not repay loading its kernels
+#: (:mod:`workbench.traces.otlp_json_fast`) once its kernels are loaded in this process, or
+#: once one load has met :data:`COLD_JSON_MIN_BYTES` of OTLP/JSON: loading the cached kernels
+#: costs about half a second, which the walker repays from about 100k spans on
 FAST_JSON_MIN_BYTES = 1 << 20
+COLD_JSON_MIN_BYTES = 48 << 20
+
+
+def want_fast(builder: TableBuilder, nbytes: int, warm_min: int, cold_min: int,
+              module: str) -> bool:
+    """Whether an input of ``nbytes`` goes to a compiled walker (see
+    :data:`FAST_JSON_MIN_BYTES`); counts the bytes this builder has been given."""
+    builder.fast_bytes_seen += nbytes
+    if nbytes < warm_min or not fast_readers():
+        return False
+    return module in sys.modules or builder.fast_bytes_seen >= cold_min
 
 
 #: set to ``0`` to read every input with the reference readers (no compiled walkers)
@@ -597,7 +611,9 @@ def load_otlp_json_lines(data: bytes, file: str, builder: TableBuilder) -> str:
         ``"ok"`` when at least one line held traces, else ``"not-otlp"`` or ``"invalid"``.
     """
     batcher = otlp_json.SpanBatcher(builder, file)
-    statuses = _load_lines(batcher, data, 0, len(data) >= FAST_JSON_MIN_BYTES)
+    fast = want_fast(builder, len(data), FAST_JSON_MIN_BYTES, COLD_JSON_MIN_BYTES,
+                     "workbench.traces.kernels_json")
+    statuses = _load_lines(batcher, data, 0, fast)
     batcher.flush()
     return _lines_status(statuses)
 

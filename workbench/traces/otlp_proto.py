@@ -39,8 +39,10 @@ def parses(data: bytes) -> bool:
 
 
 #: inputs of at least this many bytes are read by the compiled wire walker
-#: (:mod:`workbench.traces.otlp_wire`); smaller ones do not repay loading its kernels
+#: (:mod:`workbench.traces.otlp_wire`) once its kernels are loaded in this process or one load
+#: has met :data:`COLD_MIN_BYTES` of protobuf (cf. ``detect.FAST_JSON_MIN_BYTES``)
 FAST_MIN_BYTES = 1 << 20
+COLD_MIN_BYTES = 16 << 20
 
 
 def load(
@@ -57,8 +59,8 @@ def load(
     builder
         Receives the spans and the diagnostics.
     fast
-        Use the compiled wire walker (same table, much faster); None: for inputs of at least
-        :data:`FAST_MIN_BYTES`.
+        Use the compiled wire walker (same table, faster on large inputs); None: decided by
+        size (:data:`FAST_MIN_BYTES`, :data:`COLD_MIN_BYTES`).
     first
         Index of the first ResourceSpans of ``data`` in the whole request (record paths).
 
@@ -68,9 +70,10 @@ def load(
         False (with an error diagnostic) when the bytes are not an OTLP trace message.
     """
     if fast is None:
-        from workbench.traces.detect import fast_readers
+        from workbench.traces.detect import want_fast
 
-        fast = len(data) >= FAST_MIN_BYTES and fast_readers()
+        fast = want_fast(builder, len(data), FAST_MIN_BYTES, COLD_MIN_BYTES,
+                         "workbench.traces.kernels")
     if fast:
         from workbench.traces.otlp_wire import load_fast
 
