@@ -29,7 +29,7 @@ from workbench.traces.otlp_json import (
     any_to_python,
     normalize_id,
 )
-from workbench.traces.otlp_wire import _value
+from workbench.traces.otlp_wire import attr_value
 
 _ANY_DECODER = msgspec.json.Decoder(AnyValue, strict=False)
 _SPECIAL = {b"NaN", b"Infinity", b"-Infinity"}
@@ -213,7 +213,7 @@ def _convert(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, sp: np.nd
     for r in range(n_res):
         items = []
         for i in r_rows[r_off[r] : r_off[r + 1]].tolist():
-            value = nested[i] if i in nested else _value(types[i], ival[i], fval[i], sval[i],
+            value = nested[i] if i in nested else attr_value(types[i], ival[i], fval[i], sval[i],
                                                          strings)
             items.append((strings[int(c_key[i])], value))
         resources.append(items)

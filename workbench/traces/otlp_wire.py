@@ -143,7 +143,7 @@ def _load_group(buf: np.ndarray, data: bytes, lo: int, hi: int, file: str,
     for r in range(n_res):
         items = []
         for i in r_rows[r_off[r] : r_off[r + 1]].tolist():
-            value = nested[i] if i in nested else _value(types[i], ival[i], fval[i], sval[i],
+            value = nested[i] if i in nested else attr_value(types[i], ival[i], fval[i], sval[i],
                                                          strings)
             items.append((strings[int(c_key[i])], value))
         b.add_resource(items)
@@ -200,7 +200,8 @@ def _load_group(buf: np.ndarray, data: bytes, lo: int, hi: int, file: str,
     return True
 
 
-def _value(t: int, i: int, f: float, s: int, strings: Any) -> Any:
+def attr_value(t: int, i: int, f: float, s: int, strings: Any) -> Any:
+    """The Python value of a scalar attribute cell (string, bool, int or float)."""
     if t == ATTR_STR:
         return strings[int(s)]
     if t == ATTR_BOOL:
