@@ -376,20 +376,23 @@ def naive_load(data: bytes, name: str) -> TableBuilder:
 # ---------------------------------------------------------------------- timing
 
 
-def _time(load: Callable[[], Any], runs: int) -> tuple[float, int]:
-    times = []
+def _time(load: Callable[[], Any], runs: int) -> tuple[float, int, float]:
+    """Median wall seconds, spans, and median CPU seconds of this process (the machine may
+    be shared: CPU time is the steadier figure)."""
+    times, cpu = [], []
     spans = 0
     for _ in range(runs):
         gc.collect()
-        start = time.perf_counter()
+        start, c0 = time.perf_counter(), time.process_time()
         with gc_paused():
             out = load()
             if isinstance(out, TableBuilder):
                 out = out.build().n_spans
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - c0)
         spans = int(out)
         del out
-    return statistics.median(times), spans
+    return statistics.median(times), spans, statistics.median(cpu)
 
 
 def _rss_mb() -> float:
@@ -400,15 +403,16 @@ def _rss_mb() -> float:
 _JOBS: dict[str, tuple[bytes, Callable[[bytes], Any]]] = {}
 
 
-def _child(name: str, runs: int) -> tuple[float, int, float, float]:
+def _child(name: str, runs: int) -> tuple[float, int, float, float, float]:
     data, loader = _JOBS[name]
+    _warm()
     before = _rss_mb()
-    seconds, spans = _time(lambda: loader(data), runs)
+    seconds, spans, cpu = _time(lambda: loader(data), runs)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # KiB on Linux
-    return seconds, spans, peak, max(0.0, peak - before)
+    return seconds, spans, peak, max(0.0, peak - before), cpu
 
 
-def _measure(name: str, runs: int) -> tuple[float, int, float, float]:
+def _measure(name: str, runs: int) -> tuple[float, int, float, float, float]:
     """Time one job in a forked child (its own peak RSS); in-process where fork is missing."""
     try:
         ctx = multiprocessing.get_context("fork")
@@ -416,6 +420,28 @@ def _measure(name: str, runs: int) -> tuple[float, int, float, float]:
         return _child(name, runs)
     with ctx.Pool(1, maxtasksperchild=1) as pool:
         return pool.apply(_child, (name, runs))
+
+
+def _reference(load: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    """``load`` with the compiled walkers switched off (the previous loaders)."""
+    import os
+
+    from workbench.traces.detect import FAST_READERS_ENV
+
+    def run(data: bytes) -> Any:
+        os.environ[FAST_READERS_ENV] = "0"
+        try:
+            return load(data)
+        finally:
+            os.environ.pop(FAST_READERS_ENV, None)
+
+    return run
+
+
+def _warm() -> None:
+    """Load the compiled walkers once (from the disk cache, or compiling them) so that no
+    timed run pays for it; the first-use cost is timed separately."""
+    from workbench.traces import kernels, kernels_json  # noqa: F401
 
 
 def _count_otlp_typed(data: bytes) -> int:
@@ -452,9 +478,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generating {n} spans ...", file=sys.stderr)
     traces = generate(n)
     otlp = to_otlp_json(traces)
+    proto = to_otlp_proto(otlp)
     payloads: dict[str, tuple[bytes, Callable[[bytes], Any]]] = {
         "otlp-json": (otlp, lambda d: load_bytes(d, "bench.json", "otlp-json")),
-        "otlp-proto": (to_otlp_proto(otlp), lambda d: load_bytes(d, "bench.pb", "otlp-proto")),
+        "otlp-proto": (proto, lambda d: load_bytes(d, "bench.pb", "otlp-proto")),
+        # the readers before the compiled walkers (what OTLSPEC_FAST_READERS=0 selects)
+        "otlp-json (msgspec reader)": (otlp, _reference(lambda d: load_bytes(d, "bench.json",
+                                                                             "otlp-json"))),
+        "otlp-proto (protobuf classes)": (proto, _reference(lambda d: load_bytes(
+            d, "bench.pb", "otlp-proto"))),
         "jaeger": (to_jaeger(traces), lambda d: load_bytes(d, "bench.jaeger.json", "jaeger")),
         "zipkin-v2": (to_zipkin(traces), lambda d: load_bytes(d, "bench.zipkin.json", "zipkin")),
         "naive (json.loads)": (otlp, lambda d: naive_load(d, "bench.json")),
@@ -472,32 +504,49 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for fmt, (data, _loader) in payloads.items():
         print(f"timing {fmt} ...", file=sys.stderr)
-        seconds, spans, peak, extra = _measure(fmt, runs)
+        seconds, spans, peak, extra, cpu = _measure(fmt, runs)
         rows.append(
             {
                 "format": fmt,
                 "spans": spans,
                 "mb": len(data) / 1e6,
                 "median_s": seconds,
+                "median_cpu_s": cpu,
                 "spans_per_s": spans / seconds,
+                "spans_per_cpu_s": spans / cpu if cpu else 0.0,
                 "mb_per_s": len(data) / 1e6 / seconds,
                 "peak_rss_mb": peak,
                 "extra_rss_mb": extra,
             }
         )
     base = rows[0]["median_s"]
+    by_name = {r["format"]: r for r in rows}
     for row in rows:
         row["ratio_vs_otlp_json"] = row["median_s"] / base
-    header = f"{'format':<25}{'spans':>9}{'MB':>8}{'median s':>10}{'spans/s':>12}{'MB/s':>8}"
-    print(header + f"{'x OTLP JSON':>12}{'peak MB':>9}{'extra MB':>10}")
+    for fast, ref in (("otlp-json", "otlp-json (msgspec reader)"),
+                      ("otlp-proto", "otlp-proto (protobuf classes)")):
+        by_name[fast]["speedup_vs_previous"] = by_name[ref]["median_s"] / by_name[fast]["median_s"]
+        by_name[fast]["cpu_speedup_vs_previous"] = (
+            by_name[ref]["median_cpu_s"] / max(1e-9, by_name[fast]["median_cpu_s"]))
+    header = (f"| {'format':<30} | {'spans':>8} | {'MB':>6} | {'median s':>8} | {'CPU s':>7} | "
+              f"{'spans/s':>10} | {'spans/CPU s':>11} | {'MB/s':>6} | {'x OTLP JSON':>11} | "
+              f"{'peak MB':>7} | {'extra MB':>8} |")
+    print(header)
+    print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
     for r in rows:
         print(
-            f"{r['format']:<25}{r['spans']:>9}{r['mb']:>8.1f}{r['median_s']:>10.3f}"
-            f"{r['spans_per_s']:>12,.0f}{r['mb_per_s']:>8.1f}{r['ratio_vs_otlp_json']:>12.2f}"
-            f"{r['peak_rss_mb']:>9.0f}{r['extra_rss_mb']:>10.0f}"
+            f"| {r['format']:<30} | {r['spans']:>8} | {r['mb']:>6.1f} | {r['median_s']:>8.3f} | "
+            f"{r['median_cpu_s']:>7.3f} | {r['spans_per_s']:>10,.0f} | "
+            f"{r['spans_per_cpu_s']:>11,.0f} | {r['mb_per_s']:>6.1f} | "
+            f"{r['ratio_vs_otlp_json']:>11.2f} | {r['peak_rss_mb']:>7.0f} | "
+            f"{r['extra_rss_mb']:>8.0f} |"
         )
     naive = next(r["median_s"] for r in rows if r["format"].startswith("naive"))
-    print(f"msgspec fast path is {naive / base:.1f}x faster than json.loads + dict walk")
+    print(f"otlp-json reader is {naive / base:.1f}x faster than json.loads + dict walk")
+    for fmt in ("otlp-json", "otlp-proto"):
+        r = by_name[fmt]
+        print(f"{fmt}: compiled walker {r['speedup_vs_previous']:.2f}x the previous reader "
+              f"(wall), {r['cpu_speedup_vs_previous']:.2f}x (CPU)")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(
         json.dumps(

@@ -236,6 +236,44 @@ class Regex:
     fallback: re.Pattern[str]
     linear: Any = None  # text -> bool through the RE2 program, when there is one
     ascii_only: bool = False
+    re2_pattern: str | None = None  # the RE2 form ``linear`` runs
+
+    def search_many(self, texts: list[str]) -> list[bool]:
+        """:meth:`search` of every text, in bulk: the RE2 form over an Arrow string array
+        where pyarrow is installed (one C++ loop, no Python call per text), the rest on the
+        per-text engines with the ``re`` fallback's alarm handler installed once.
+
+        Raises
+        ------
+        RegexTimeout
+            As :meth:`search`.
+        """
+        out: list[bool] = [False] * len(texts)
+        rest: list[int] = list(range(len(texts)))
+        if self.re2_pattern is not None and len(texts) >= _BULK_MIN:
+            done = _arrow_search(self.re2_pattern, texts, self.ascii_only)
+            if done is not None:
+                hits, covered = done
+                out = hits
+                rest = [i for i, ok in enumerate(covered) if not ok]
+        if not rest:
+            return out
+        linear = self.linear
+        slow: list[int] = []
+        for i in rest:
+            text = texts[i]
+            if linear is not None and (not self.ascii_only or text.isascii()):
+                try:
+                    out[i] = bool(linear(text))
+                    continue
+                except UnicodeEncodeError:
+                    pass
+            slow.append(i)
+        if slow:
+            for i, hit in zip(slow, _bounded_search_many(self.fallback, self.pattern,
+                                                         [texts[i] for i in slow]), strict=True):
+                out[i] = hit
+        return out
 
     @property
     def engine(self) -> str:
@@ -274,7 +312,40 @@ def compile_regex(pattern: str) -> Regex:
         program = _re2.compile(found[0], options)
     except Exception:  # RE2 limits (repeat counts over 1000, memory): stay on re
         return Regex(pattern, fallback)
-    return Regex(pattern, fallback, _searcher(program), found[1])
+    return Regex(pattern, fallback, _searcher(program), found[1], found[0])
+
+
+#: below this many texts :meth:`Regex.search_many` does not convert to Arrow
+_BULK_MIN = 64
+_PC: Any = None
+
+
+def _arrow_search(
+    re2_pattern: str, texts: list[str], ascii_only: bool
+) -> tuple[list[bool], list[bool]] | None:
+    """(hits, covered) of an RE2 pattern over ``texts`` through ``pyarrow.compute`` (which
+    links RE2 itself); None when pyarrow is missing or cannot take the texts (lone
+    surrogates). ``covered`` is false for the texts the RE2 form does not decide (non-ASCII
+    texts of an ASCII-only translation)."""
+    global _PC
+    if _PC is None:
+        try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            _PC = (pa, pc)
+        except ImportError:
+            _PC = False
+    if not _PC:
+        return None
+    pa, pc = _PC
+    try:
+        arr = pa.array(texts, type=pa.large_string())
+        hits = pc.match_substring_regex(arr, re2_pattern).to_pylist()
+    except (pa.ArrowException, UnicodeEncodeError, ValueError, TypeError):
+        return None
+    covered = pc.string_is_ascii(arr).to_pylist() if ascii_only else [True] * len(texts)
+    return hits, covered
 
 
 def _searcher(program: Any) -> Any:
@@ -333,6 +404,42 @@ def _bounded_search(compiled: re.Pattern[str], pattern: str, text: str) -> bool:
         if old_delay:  # restore a pending alarm (pytest-timeout, a caller's own)
             left = max(1e-3, old_delay - (time.monotonic() - started))
             signal.setitimer(signal.ITIMER_REAL, left, old_interval)
+
+
+def _bounded_search_many(compiled: re.Pattern[str], pattern: str, texts: list[str]) -> list[bool]:
+    """:func:`_bounded_search` of many texts, the alarm handler installed once for all."""
+    limit = budget()
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):  # no alarms here: each text under the thread's helper interpreter
+        return [_bounded_search(compiled, pattern, t) for t in texts]
+    old_delay, old_interval = signal.getitimer(signal.ITIMER_REAL)
+    if old_delay and old_delay <= limit:  # someone else's alarm comes first: leave it be
+        return [compiled.search(t) is not None for t in texts]
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _Expired
+
+    out: list[bool] = []
+    search, arm, real = compiled.search, signal.setitimer, signal.ITIMER_REAL
+    old_handler = signal.signal(signal.SIGALRM, expire)
+    started = time.monotonic()
+    text = ""
+    try:
+        try:
+            for text in texts:
+                arm(real, limit)
+                out.append(search(text) is not None)
+        finally:
+            arm(real, 0)
+    except _Expired:
+        raise RegexTimeout(pattern, text, limit) from None
+    finally:
+        signal.signal(signal.SIGALRM, old_handler)
+        if old_delay:
+            left = max(1e-3, old_delay - (time.monotonic() - started))
+            signal.setitimer(signal.ITIMER_REAL, left, old_interval)
+    return out
 
 
 #: The helper interpreter: one JSON line ``[pattern, text]`` in, ``1``/``0``/``E...`` out.

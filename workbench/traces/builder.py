@@ -16,6 +16,13 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import Diagnostic
+from workbench.traces.blocks import (
+    BLOCK_ARRAYS,
+    SpanBlock,
+    dense_first_appearance,
+    trace_index_numeric,
+    trace_keys_numeric,
+)
 from workbench.traces.model import (
     ATTR_ARRAY,
     ATTR_BOOL,
@@ -33,10 +40,10 @@ from workbench.traces.resolve import (
     SpanIndex,
     csr_order,
     depths,
+    parse_id,
     parse_ids,
     permute_csr,
     resolve_links,
-    trace_index_of,
 )
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -228,6 +235,12 @@ class TableBuilder:
         # resources
         self.resource_attrs = AttrBuilder(s)
         self.resource_service: list[int] = []
+        # spans appended as whole numpy blocks (:meth:`append_block`), in input order with
+        # the spans of the lists above (which are flushed into a block before each new one)
+        self._blocks: list[SpanBlock] = []
+        self._n_blocked = 0
+        #: bytes of input offered to the readers so far (they pick a compiled walker by it)
+        self.fast_bytes_seen = 0
 
     # ------------------------------------------------------------------ appending
     def add_resource(self, attributes: Iterable[tuple[str, Any]]) -> int:
@@ -301,16 +314,66 @@ class TableBuilder:
         return len(self.name) - 1
 
     def __len__(self) -> int:
-        return len(self.name)
+        return self._n_blocked + len(self.name)
 
-    def _report_long_ids(self, kept: dict[int, str], what: str, shown: int = 5) -> None:
+    def append_block(self, block: SpanBlock) -> None:
+        """Append spans decoded column-wise (see :class:`SpanBlock`).
+
+        Their attributes, events and links go to the attribute builders and event/link lists as
+        usual, in the same span order; only the per-span columns and ids come as arrays.
+        """
+        self._flush_lists()
+        self._blocks.append(block)
+        self._n_blocked += block.n
+
+    def _flush_lists(self) -> None:
+        """Turn the spans appended to the per-span lists into a :class:`SpanBlock`."""
+        n = len(self.name)
+        if n == 0:
+            return
+        hi, lo, odd = trace_keys_numeric(self.trace_key)
+        span_val, span_len, span_txt = parse_ids(self.span_id)
+        par_val, par_len, par_txt = parse_ids(self.parent_id)
+        block = SpanBlock(
+            trace_hi=hi,
+            trace_lo=lo,
+            trace_odd=odd,
+            span_val=span_val,
+            span_len=span_len,
+            span_txt=span_txt,
+            par_val=par_val,
+            par_len=par_len,
+            par_txt=par_txt,
+            name=np.asarray(self.name, dtype=np.int32),
+            kind=np.asarray(self.kind, dtype=np.int8),
+            status=np.asarray(self.status, dtype=np.int8),
+            status_message=np.asarray(self.status_message, dtype=np.int32),
+            start=np.asarray(self.start, dtype=np.int64),
+            end=np.asarray(self.end, dtype=np.int64),
+            has_end=np.asarray(self.has_end, dtype=np.bool_),
+            flags=np.asarray(self.flags, dtype=np.uint32),
+            trace_state=np.asarray(self.trace_state, dtype=np.int32),
+            resource=np.asarray(self.resource, dtype=np.int32),
+            scope=np.asarray(self.scope, dtype=np.int32),
+            source=np.asarray(self.source, dtype=np.int32),
+        )
+        for column in (self.trace_key, self.span_id, self.parent_id, self.name, self.kind,
+                       self.status, self.status_message, self.start, self.end, self.has_end,
+                       self.flags, self.trace_state, self.resource, self.scope, self.source):
+            column.clear()
+        self._blocks.append(block)
+        self._n_blocked += n
+
+    def _report_long_ids(
+        self, kept: dict[int, str], what: str, source: np.ndarray, shown: int = 5
+    ) -> None:
         """Warn about ids far longer than any OTLP id (kept as text, judged by the id rules)."""
         long_rows = [i for i, text in kept.items() if len(text) > LONG_ID]
         for i in long_rows[:shown]:
             text = kept[i]
             self.diagnostics.append(
                 Diagnostic(
-                    self.strings[self.source[i]],
+                    self.strings[int(source[i])],
                     "",
                     f"{what} of {len(text)} characters ({text[:16]}...) is not a valid id; "
                     "kept as text",
@@ -323,14 +386,38 @@ class TableBuilder:
             )
 
     # ------------------------------------------------------------------ building
+    def _joined(self) -> dict[str, Any]:
+        """Every span column over all blocks (input order), and the kept id texts."""
+        self._flush_lists()
+        blocks = self._blocks
+        out: dict[str, Any] = {}
+        for name in BLOCK_ARRAYS:
+            parts = [getattr(blk, name) for blk in blocks]
+            out[name] = (
+                parts[0] if len(parts) == 1
+                else np.concatenate(parts) if parts
+                else np.zeros(0, dtype=BLOCK_ARRAYS[name])
+            )
+        for name in ("trace_odd", "span_txt", "par_txt"):
+            merged: dict[int, str] = {}
+            base = 0
+            for blk in blocks:
+                merged.update({base + i: t for i, t in getattr(blk, name).items()})
+                base += blk.n
+            out[name] = merged
+        return out
+
     def build(self) -> SpanTable:
         """Join, sort, resolve and return the table (the builder should not be reused)."""
-        n = len(self.name)
+        cols = self._joined()
+        n = int(cols["name"].shape[0])
         strings = self.strings
         # --- traces in order of first appearance; ids compare case-insensitively
-        trace_input, trace_keys = trace_index_of(self.trace_key)
+        trace_input, trace_keys = trace_index_numeric(
+            cols["trace_hi"], cols["trace_lo"], cols["trace_odd"]
+        )
         trace_of = {key: t for t, key in enumerate(trace_keys)}
-        start = np.asarray(self.start, dtype=np.int64) if n else np.zeros(0, np.int64)
+        start = cols["start"]
         order = np.lexsort((np.arange(n), start, trace_input)) if n else np.zeros(0, np.int64)
         order = order.astype(np.int64)
         trace_index = trace_input[order]
@@ -341,19 +428,29 @@ class TableBuilder:
         # --- trace ids
         t_bytes = np.zeros((len(trace_keys), 16), dtype=np.uint8)
         t_len = np.zeros(len(trace_keys), dtype=np.int8)
-        for t, key in enumerate(trace_keys):
-            if len(key) <= 32 and HEX_DIGITS.issuperset(key) and key:
-                raw = bytes.fromhex(key.rjust(32, "0"))
-                t_bytes[t] = np.frombuffer(raw, dtype=np.uint8)
-                t_len[t] = (len(key) + 1) // 2
-            else:
-                t_len[t] = -1 if key else 0
+        plain = [
+            t for t, key in enumerate(trace_keys) if len(key) == 32 and HEX_DIGITS.issuperset(key)
+        ]
+        if plain:
+            raw = bytes.fromhex("".join([trace_keys[t] for t in plain]))
+            t_bytes[plain] = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16)
+            t_len[plain] = 16
+        if len(plain) != len(trace_keys):
+            for t, key in enumerate(trace_keys):
+                if len(key) == 32 and HEX_DIGITS.issuperset(key):
+                    continue
+                if len(key) <= 32 and HEX_DIGITS.issuperset(key) and key:
+                    raw = bytes.fromhex(key.rjust(32, "0"))
+                    t_bytes[t] = np.frombuffer(raw, dtype=np.uint8)
+                    t_len[t] = (len(key) + 1) // 2
+                else:
+                    t_len[t] = -1 if key else 0
 
         # --- span and parent ids (parsed in input order, then permuted)
-        span_val, span_len, span_txt = parse_ids(self.span_id)
-        par_val, par_len, par_txt = parse_ids(self.parent_id)
-        self._report_long_ids(span_txt, "span id")
-        self._report_long_ids(par_txt, "parent span id")
+        span_val, span_len, span_txt = cols["span_val"], cols["span_len"], cols["span_txt"]
+        par_val, par_len, par_txt = cols["par_val"], cols["par_len"].copy(), cols["par_txt"]
+        self._report_long_ids(span_txt, "span id", cols["source"])
+        self._report_long_ids(par_txt, "parent span id", cols["source"])
         # an all-zero parent id means "no parent" in OTLP
         zero_parent = (par_len == 8) & (par_val == 0)
         par_len[zero_parent] = 0
@@ -373,10 +470,11 @@ class TableBuilder:
         parent = index.lookup(trace_index, par_val, par_len != 0)
         depth, in_cycle = depths(parent)
 
-        def col(values: list[Any], dtype: Any) -> np.ndarray:
-            return np.asarray(values, dtype=dtype)[order] if n else np.zeros(0, dtype)
+        def col(name: str) -> np.ndarray:
+            values: np.ndarray = cols[name]
+            return values[order] if n else values
 
-        resource = col(self.resource, np.int32)
+        resource = col("resource")
         resource_service = np.asarray([*self.resource_service, 0], dtype=np.int32)
 
         attrs = permute_csr(self.attrs.columns(), order)
@@ -409,19 +507,19 @@ class TableBuilder:
             parent=parent,
             depth=depth,
             in_cycle=in_cycle,
-            name=col(self.name, np.int32),
+            name=col("name"),
             service=resource_service[resource] if n else np.zeros(0, np.int32),
-            scope=col(self.scope, np.int32),
-            kind=col(self.kind, np.int8),
-            status=col(self.status, np.int8),
-            status_message=col(self.status_message, np.int32),
+            scope=col("scope"),
+            kind=col("kind"),
+            status=col("status"),
+            status_message=col("status_message"),
             start=start[order],
-            end=col(self.end, np.int64),
-            has_end=col(self.has_end, np.bool_),
-            flags=col(self.flags, np.uint32),
-            trace_state=col(self.trace_state, np.int32),
+            end=col("end"),
+            has_end=col("has_end"),
+            flags=col("flags"),
+            trace_state=col("trace_state"),
             resource=resource,
-            source=col(self.source, np.int32),
+            source=col("source"),
             attrs=attrs,
             resource_attrs=self.resource_attrs.columns(),
             event_offsets=ev_offsets,
@@ -439,3 +537,6 @@ class TableBuilder:
             link_flags=link_flags,
         )
         return table
+
+
+__all__ = ["AttrBuilder", "SpanBlock", "TableBuilder", "dense_first_appearance", "parse_id"]

@@ -250,11 +250,35 @@ def _expand(
     diagnostics.append(Diagnostic(text, "", "no such file or directory", "error"))
 
 
+#: plain (uncompressed) OTLP/JSON-lines files of at least this many bytes are read in chunks
+#: of :data:`STREAM_CHUNK` bytes, so the whole file is never resident (only the table grows)
+STREAM_MIN_BYTES = 64 << 20
+STREAM_CHUNK = 8 << 20
+
+
+class Streamed(bytes):
+    """Stands for a file read chunk by chunk (its bytes are its path, for diagnostics only)."""
+
+
+def _streamable(name: str, size: int) -> bool:
+    if size < STREAM_MIN_BYTES:
+        return False
+    with open(name, "rb") as fh:
+        head = fh.read(1 << 20)
+    if is_compressed(head) or head[:1] == b"\x00":
+        return False
+    head = head[3:] if head[:3] == b"\xef\xbb\xbf" else head
+    return detect_format(head) == "otlp-json" and looks_like_json_lines(head)
+
+
 def _read(name: str, limit: int, diagnostics: list[Diagnostic]) -> Iterator[tuple[str, bytes]]:
     try:
         size = os.path.getsize(name)
         if limit and size > limit:
             diagnostics.append(too_big(name, size, limit))
+            return
+        if _streamable(name, size):
+            yield name, Streamed(name.encode())
             return
         with open(name, "rb") as fh:
             data = fh.read()
@@ -277,6 +301,8 @@ def _load_into(
 ) -> bool:
     """Decode one source into ``builder``; True when it was read as trace input."""
     diagnostics = builder.diagnostics
+    if isinstance(data, Streamed):
+        return load_otlp_json_lines_file(name, builder) == "ok"
     if not unpacked and (is_compressed(data) or data[:1] == b"\x00"):
         docs = unpack(data, name, limit, diagnostics)
         if docs is None:
@@ -496,10 +522,50 @@ def load_otlp_document(data: bytes, file: str, builder: TableBuilder) -> str:
     str
         ``"ok"``, ``"not-otlp"`` (valid JSON without ``resourceSpans``) or ``"invalid"``.
     """
+    if want_fast(builder, len(data), FAST_JSON_MIN_BYTES, COLD_JSON_MIN_BYTES,
+                 "workbench.traces.kernels_json") and _fast_json(data, file, builder):
+        return "ok"
     batcher = otlp_json.SpanBatcher(builder, file)
     status = _load_one(data, batcher, None)
     batcher.flush()
     return status
+
+
+#: OTLP/JSON inputs of at least this many bytes go through the compiled walker first
+#: (:mod:`workbench.traces.otlp_json_fast`) once its kernels are loaded in this process, or
+#: once one load has met :data:`COLD_JSON_MIN_BYTES` of OTLP/JSON: loading the cached kernels
+#: costs about half a second, which the walker repays from about 100k spans on
+FAST_JSON_MIN_BYTES = 1 << 20
+COLD_JSON_MIN_BYTES = 48 << 20
+
+
+def want_fast(builder: TableBuilder, nbytes: int, warm_min: int, cold_min: int,
+              module: str) -> bool:
+    """Whether an input of ``nbytes`` goes to a compiled walker (see
+    :data:`FAST_JSON_MIN_BYTES`); counts the bytes this builder has been given."""
+    builder.fast_bytes_seen += nbytes
+    if nbytes < warm_min or not fast_readers():
+        return False
+    return module in sys.modules or builder.fast_bytes_seen >= cold_min
+
+
+#: set to ``0`` to read every input with the reference readers (no compiled walkers)
+FAST_READERS_ENV = "OTLSPEC_FAST_READERS"
+
+
+def fast_readers() -> bool:
+    """Whether the compiled walkers may be used (:data:`FAST_READERS_ENV` is not ``0``)."""
+    return os.environ.get(FAST_READERS_ENV, "1").strip() != "0"
+
+
+def _fast_json(data: bytes, file: str, builder: TableBuilder, lines: bool = False) -> bool:
+    """Read one document (or, with ``lines``, JSON lines) with the compiled walker; False
+    (nothing appended) when it declines."""
+    if not fast_readers():
+        return False
+    from workbench.traces.otlp_json_fast import load_document
+
+    return load_document(data, file, builder, lines)
 
 
 def _first_lines(data: bytes, count: int) -> list[bytes]:
@@ -545,17 +611,76 @@ def load_otlp_json_lines(data: bytes, file: str, builder: TableBuilder) -> str:
         ``"ok"`` when at least one line held traces, else ``"not-otlp"`` or ``"invalid"``.
     """
     batcher = otlp_json.SpanBatcher(builder, file)
+    fast = want_fast(builder, len(data), FAST_JSON_MIN_BYTES, COLD_JSON_MIN_BYTES,
+                     "workbench.traces.kernels_json")
+    statuses = _load_lines(batcher, data, 0, fast)
+    batcher.flush()
+    return _lines_status(statuses)
+
+
+def _load_lines(batcher: otlp_json.SpanBatcher, data: bytes, base: int, fast: bool) -> set[str]:
+    """Load the JSON lines of ``data`` (line numbers after ``base``); their statuses."""
+    builder, file = batcher.builder, batcher.file
+    if fast:
+        batcher.flush()
+        if _fast_json(data, file, builder, lines=True):  # all the lines in one walk
+            return {"ok"}
     statuses = set()
-    for number, raw in enumerate(data.split(b"\n"), start=1):
+    for number, raw in enumerate(data.split(b"\n"), start=base + 1):
         if not raw.strip():
             continue
+        if fast:
+            batcher.flush()  # keep the input order with the lines read the slow way
+            if _fast_json(raw, file, builder):
+                statuses.add("ok")
+                continue
         status = _load_one(raw, batcher, number)
         statuses.add(status)
         if status == "not-otlp":
             builder.diagnostics.append(
                 Diagnostic(file, "", "line holds no resourceSpans; skipped", "warning", number)
             )
-    batcher.flush()
+    return statuses
+
+
+def _lines_status(statuses: set[str]) -> str:
     if "ok" in statuses:
         return "ok"
     return "invalid" if "invalid" in statuses else "not-otlp"
+
+
+def _chunks(path: str, size: int) -> Iterator[tuple[bytes, int]]:
+    """Line-aligned chunks of a file, each with the number of lines before it."""
+    lines_before = 0
+    rest = b""
+    with open(path, "rb") as fh:
+        first = True
+        while True:
+            block = fh.read(size)
+            if first and block[:3] == b"\xef\xbb\xbf":
+                block = block[3:]
+            first = False
+            if not block:
+                if rest:
+                    yield rest, lines_before
+                return
+            data = rest + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            chunk, rest = data[: cut + 1], data[cut + 1 :]
+            yield chunk, lines_before
+            lines_before += chunk.count(b"\n")
+
+
+def load_otlp_json_lines_file(path: str, builder: TableBuilder) -> str:
+    """:func:`load_otlp_json_lines` over a file read in :data:`STREAM_CHUNK` chunks of whole
+    lines (bounded memory for the input; diagnostics keep the file's line numbers)."""
+    batcher = otlp_json.SpanBatcher(builder, path)
+    statuses: set[str] = set()
+    for chunk, base in _chunks(path, STREAM_CHUNK):
+        chunk = sanitize_utf8(chunk, path, builder.diagnostics, base)
+        statuses |= _load_lines(batcher, chunk, base, True)
+        batcher.flush()
+    return _lines_status(statuses)

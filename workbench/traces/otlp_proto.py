@@ -38,7 +38,16 @@ def parses(data: bytes) -> bool:
         return False
 
 
-def load(data: bytes, file: str, builder: TableBuilder) -> bool:
+#: inputs of at least this many bytes are read by the compiled wire walker
+#: (:mod:`workbench.traces.otlp_wire`) once its kernels are loaded in this process or one load
+#: has met :data:`COLD_MIN_BYTES` of protobuf (cf. ``detect.FAST_JSON_MIN_BYTES``)
+FAST_MIN_BYTES = 1 << 20
+COLD_MIN_BYTES = 16 << 20
+
+
+def load(
+    data: bytes, file: str, builder: TableBuilder, *, fast: bool | None = None, first: int = 0
+) -> bool:
     """Append the spans of a binary OTLP trace request; True when it could be parsed.
 
     Parameters
@@ -49,29 +58,55 @@ def load(data: bytes, file: str, builder: TableBuilder) -> bool:
         Name for diagnostics and the ``source`` column.
     builder
         Receives the spans and the diagnostics.
+    fast
+        Use the compiled wire walker (same table, faster on large inputs); None: decided by
+        size (:data:`FAST_MIN_BYTES`, :data:`COLD_MIN_BYTES`).
+    first
+        Index of the first ResourceSpans of ``data`` in the whole request (record paths).
 
     Returns
     -------
     bool
         False (with an error diagnostic) when the bytes are not an OTLP trace message.
     """
+    if fast is None:
+        from workbench.traces.detect import want_fast
+
+        fast = want_fast(builder, len(data), FAST_MIN_BYTES, COLD_MIN_BYTES,
+                         "workbench.traces.kernels")
+    if fast:
+        from workbench.traces.otlp_wire import load_fast
+
+        done = load_fast(data, file, builder)
+        if done is not None:
+            return done
     try:
         request = ExportTraceServiceRequest.FromString(data)
     except (DecodeError, ValueError) as exc:
         message = f"invalid OTLP protobuf trace message: {exc}"
         request = _salvaged(data)
-        if request is None:
+        if request is not None:
+            n = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+            message += f"; the {n} complete spans before the damage read"
             builder.diagnostics.append(Diagnostic(file, "", message, "error"))
-            return False
-        n = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
-        message += f"; the {n} complete spans before the damage read"
-        builder.diagnostics.append(Diagnostic(file, "", message, "error"))
+        else:
+            # damage inside complete records (invalid UTF-8 in a string field, say): read
+            # record by record, keep every record that parses, name each one that does not
+            request, bad = _by_record(salvage_prefix(data))
+            n = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+            if n == 0:
+                builder.diagnostics.append(Diagnostic(file, "", message, "error"))
+                return False
+            for path, what in bad:
+                builder.diagnostics.append(Diagnostic(
+                    file, path, f"{what} cannot be decoded (invalid UTF-8 in a string field, or "
+                    "malformed protobuf) and is dropped; the other records are read", "error"))
     if data and not request.resource_spans:
         builder.diagnostics.append(
             Diagnostic(file, "", "not an OTLP protobuf trace message (no resource spans)", "error")
         )
         return False
-    _Walker(file, builder).request(request)
+    _Walker(file, builder, first).request(request)
     return True
 
 
@@ -154,6 +189,96 @@ def _salvaged(data: bytes) -> Any:
     return request
 
 
+def _fields(data: bytes) -> list[tuple[int, int, bytes]]:
+    """(field number, wire type, raw body) of the complete top-level fields of a message."""
+    out = []
+    pos, n = 0, len(data)
+    try:
+        while pos < n:
+            key, pos = _varint(data, pos)
+            wire, field = key & 7, key >> 3
+            start = pos
+            if wire == 0:
+                _, pos = _varint(data, pos)
+            elif wire == 1:
+                pos += 8
+            elif wire == 5:
+                pos += 4
+            elif wire == 2:
+                length, start = _varint(data, pos)
+                pos = start + length
+            else:
+                break
+            if pos > n:
+                break
+            out.append((field, wire, data[start:pos]))
+    except IndexError:
+        pass
+    return out
+
+
+def _by_record(data: bytes) -> tuple[Any, list[tuple[str, str]]]:
+    """The request rebuilt from the records of ``data`` that parse on their own (resource
+    spans, else their resource and scope spans, else each span), and the record path and kind
+    of every one that does not."""
+    from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
+    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+    request = ExportTraceServiceRequest()
+    bad: list[tuple[str, str]] = []
+
+    def parse(cls: Any, body: bytes) -> Any:
+        try:
+            return cls.FromString(body)
+        except (DecodeError, ValueError):
+            return None
+
+    i = -1
+    for field, wire, body in _fields(data):
+        if field != 1 or wire != 2:
+            continue
+        i += 1
+        rs_path = f"resourceSpans[{i}]"
+        whole = parse(ResourceSpans, body)
+        if whole is not None:
+            request.resource_spans.append(whole)
+            continue
+        rs = request.resource_spans.add()
+        j = -1
+        for f, w, part in _fields(body):
+            if f == 1 and w == 2:
+                res = parse(Resource, part)
+                if res is None:
+                    bad.append((f"{rs_path}.resource", "the resource"))
+                else:
+                    rs.resource.MergeFrom(res)
+            elif f == 2 and w == 2:
+                j += 1
+                ss_path = f"{rs_path}.scopeSpans[{j}]"
+                group = parse(ScopeSpans, part)
+                if group is not None:
+                    rs.scope_spans.append(group)
+                    continue
+                ss = rs.scope_spans.add()
+                k = -1
+                for g, gw, item in _fields(part):
+                    if g == 1 and gw == 2:
+                        scope = parse(InstrumentationScope, item)
+                        if scope is None:
+                            bad.append((f"{ss_path}.scope", "the scope"))
+                        else:
+                            ss.scope.MergeFrom(scope)
+                    elif g == 2 and gw == 2:
+                        k += 1
+                        one = parse(Span, item)
+                        if one is None:
+                            bad.append((f"{ss_path}.spans[{k}]", "the span"))
+                        else:
+                            ss.spans.append(one)
+    return request, bad
+
+
 def _to_python(value: Any) -> Any:
     """Python value of a protobuf AnyValue (None when unset), as the JSON path builds it."""
     which = value.WhichOneof("value")
@@ -167,7 +292,8 @@ def _to_python(value: Any) -> Any:
 
 
 class _Walker:
-    def __init__(self, file: str, builder: TableBuilder) -> None:
+    def __init__(self, file: str, builder: TableBuilder, first: int = 0) -> None:
+        self.first = first
         self.file = file
         self.builder = builder
         self.diagnostics = builder.diagnostics
@@ -179,7 +305,7 @@ class _Walker:
         b = self.builder
         strings = b.strings
         source = strings.code(self.file)
-        for i, rs in enumerate(request.resource_spans):
+        for i, rs in enumerate(request.resource_spans, start=self.first):
             path = f"resourceSpans[{i}]"
             items = self.items(rs.resource.attributes, f"{path}.resource.attributes")
             resource = b.add_resource(items)
