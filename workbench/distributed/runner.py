@@ -53,9 +53,11 @@ def _dask() -> Any:
 
 
 @contextlib.contextmanager
-def connect(cluster: str | None = None, workers: int | None = None) -> Iterator[Any]:
+def connect(cluster: str | None = None, workers: int | None = None,
+            worker_threads: int | None = None) -> Iterator[Any]:
     """A Dask client: on the scheduler at ``cluster``, or on a new LocalCluster of ``workers``
-    single-threaded worker processes."""
+    worker processes, each running one task at a time with ``worker_threads`` threads for the
+    kernels and the Parquet reader (default: the cores shared out, see :func:`worker_env`)."""
     distributed = _dask()
     if cluster:
         try:
@@ -70,20 +72,21 @@ def connect(cluster: str | None = None, workers: int | None = None) -> Iterator[
         raise DistributedError("--workers must be a positive number of worker processes")
     local = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                      dashboard_address=":0", silence_logs=40,
-                                     env=worker_env(workers))
+                                     env=worker_env(workers, threads=worker_threads))
     with local, distributed.Client(local) as client:
         yield client
 
 
-def worker_env(workers: int, cpus: int | None = None) -> dict[str, str]:
+def worker_env(workers: int, cpus: int | None = None,
+               threads: int | None = None) -> dict[str, str]:
     """Environment of local worker processes: the machine's cores shared out between them.
 
     The numba runner and Arrow's reader each start one thread per core by default; ``N``
     workers on one machine would then run ``N`` times as many threads as there are cores and
-    lose time to switching. Each worker gets ``cores // N`` threads (at least one).
+    lose time to switching. Each worker gets ``threads``, else ``cores // N`` (at least one).
     """
-    threads = str(max(1, (cpus or os.cpu_count() or 1) // max(workers, 1)))
-    return {"NUMBA_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+    n = threads or max(1, (cpus or os.cpu_count() or 1) // max(workers, 1))
+    return {"NUMBA_NUM_THREADS": str(n), "OMP_NUM_THREADS": str(n)}
 
 
 def dashboard_link(client: Any) -> str | None:

@@ -238,10 +238,25 @@ def expand_sources(sources: Iterable[str]) -> tuple[list[str], list[Diagnostic]]
     return files, problems
 
 
+def _register_sizeof() -> None:
+    """Tell Dask what a parsed table weighs (columns plus ~50 B per string), so its memory
+    accounting, its transfer log and its placement of tasks near their data see real sizes
+    instead of the few bytes of a generic object."""
+    try:
+        from dask.sizeof import sizeof
+    except ImportError:  # pragma: no cover - only workers call this, and they have Dask
+        return
+
+    @sizeof.register(SpanTable)
+    def _table_bytes(table: SpanTable) -> int:
+        return int(table.nbytes) + 50 * (len(table.strings.strings) + table.n_traces)
+
+
 def load_file(path: str, max_bytes: int | None) -> SpanTable | list[Diagnostic]:
     """One parsed file, or its diagnostics when nothing in it could be read."""
     from workbench.traces import load_traces
 
+    _register_sizeof()
     try:
         return load_traces([path], max_bytes=max_bytes)
     except TraceInputError as err:
