@@ -2,16 +2,26 @@
 
 Plan of a run
 -------------
-1. **Shards.** A Parquet dataset from ``otlspec convert`` is already partitioned by trace-id
-   hash: one task per partition, no shuffle. Plain trace files are parsed in parallel (one task
-   per file, the parsed table stays on its worker), each file's trace ids come back to the
-   driver, and files that share a trace id are grouped (union-find), so every trace lands
-   whole in one shard. A single-file group is checked where it was parsed; a multi-file group
-   is re-read together on one worker (that is the shuffle, and its cost is measured).
+1. **Shards.** One shard per worker thread by default (``shards_per_worker``): every shard
+   is one :func:`workbench.engine.check` call, whose fixed cost (passes, per-table indexes,
+   dispatch of ~50 kernels) is paid once per shard, so many small shards cost more than they
+   balance. A Parquet dataset from ``otlspec convert`` is already partitioned by trace-id
+   hash: its partitions are dealt into shards by size (:func:`plan_shards`), each shard reads
+   its own partitions, and nothing is shuffled. Plain trace files are parsed in parallel (one
+   task per file; the parsed table stays on its worker) and only each file's trace ids come
+   back to the driver; files that share a trace id are grouped (union-find) so every trace
+   lands whole in one shard, and groups are dealt into shards placed on the worker that
+   already holds most of their parsed spans. Only the parsed tables of files whose traces
+   straddle workers move, worker to worker (the shuffle); they are joined, not re-parsed
+   (:func:`workbench.distributed.tables.concat_tables`).
 2. **Check.** Each task runs :func:`workbench.engine.check` (the compiled backend, with its
-   per-property fallback) on its shard.
-3. **Merge.** Traces are put back in the order the single-process loader gives them and rows
-   renumbered, so verdicts, witnesses and their order equal a single-process run.
+   per-property fallback) on its shard. Workers are processes with one task at a time; the
+   kernel and Arrow threads share the cores out (:func:`worker_env`), and each process keeps
+   its compiled kernels (numba's disk cache, loaded once per process) across tasks and runs.
+3. **Merge.** Shards return numpy arrays per trace (sort key, span count, sources) and the
+   witnesses of failing traces only. One lexsort puts the traces back in the order the
+   single-process loader gives them and rows are renumbered, so verdicts, witnesses and their
+   order equal a single-process run.
 
 Dask recomputes the tasks of a worker that dies (their inputs are paths, the lineage is short);
 each task's result is gathered once, so nothing is counted twice. A partition or file that
@@ -73,7 +83,8 @@ def connect(cluster: str | None = None, workers: int | None = None,
     local = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                      dashboard_address=":0", silence_logs=40,
                                      env=worker_env(workers, threads=worker_threads))
-    with local, distributed.Client(local) as client:
+    # results come straight from the workers, not relayed by the scheduler
+    with local, distributed.Client(local, direct_to_workers=True) as client:
         yield client
 
 
