@@ -178,6 +178,8 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=16,
                     help="OTLP files for the shuffle run (each split in two)")
     ap.add_argument("--traces-per-file", type=int, default=200)
+    ap.add_argument("--data", default=None,
+                    help="keep the generated inputs in this folder and reuse them when present")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "distributed.json"))
     args = ap.parse_args()
 
@@ -189,16 +191,18 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     load_before = _load()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="otlspec-dist-") as tmp:
-        t0 = time.perf_counter()
-        table = generate_table(args.spans, seed=1)
-        write_parquet(table, Path(tmp) / "pq", partitions=args.partitions)
-        write_parquet(generate_table(1000, seed=2), Path(tmp) / "warm", partitions=2)
-        n_spans = table.n_spans
-        del table
+    with tempfile.TemporaryDirectory(prefix="otlspec-dist-") as scratch:
+        tmp = args.data or scratch
         files = Path(tmp) / "files"
-        _straddling_files(files, traces=args.files * args.traces_per_file,
-                          per_file=args.traces_per_file)
+        t0 = time.perf_counter()
+        if not (Path(tmp) / "pq" / "meta.json").exists():
+            table = generate_table(args.spans, seed=1)
+            write_parquet(table, Path(tmp) / "pq", partitions=args.partitions)
+            write_parquet(generate_table(1000, seed=2), Path(tmp) / "warm", partitions=2)
+            del table
+            _straddling_files(files, traces=args.files * args.traces_per_file,
+                              per_file=args.traces_per_file)
+        n_spans = int(json.loads((Path(tmp) / "pq" / "meta.json").read_text())["spans"])
         print(f"dataset: {n_spans} spans, {args.partitions} partitions; "
               f"{len(list(files.rglob('*.json')))} straddling files "
               f"({time.perf_counter() - t0:.1f}s to build)", file=sys.stderr)
