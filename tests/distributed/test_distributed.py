@@ -154,3 +154,21 @@ def test_killed_worker_is_replaced_and_report_identical(generated: Path) -> None
         assert victim not in c.run(os.getpid).values()  # the nanny started a fresh worker
     rep = build_report(result, trace_inputs=inputs, diagnostics=diags, verdicts="all")
     assert _untimed(rep) == single
+
+
+@pytest.mark.slow
+def test_many_shards_per_worker_equal_single_process(client: Any, generated: Path,
+                                                     tmp_path: Path) -> None:
+    """More shards than workers: file groups and partitions are split several ways, parsed
+    tables are fetched across workers, and the merged report is still the single-process one."""
+    from workbench.datasets.parquet import write_parquet
+
+    spec = load_specs(["stdlib"])
+    inputs = [str(generated)]
+    assert _distributed(client, spec, inputs, shards_per_worker=3) == _single(spec, inputs)
+    table = load_traces(inputs)
+    write_parquet(table, tmp_path / "pq", partitions=7)
+    single = build_report(check(spec, table, backend="numba"), trace_inputs=[str(tmp_path / "pq")],
+                          diagnostics=table.diagnostics, verdicts="all")
+    got = _distributed(client, spec, [str(tmp_path / "pq")], shards_per_worker=3)
+    assert got == _untimed(single)

@@ -34,19 +34,31 @@ SortKey = tuple[int, int]
 
 @dataclass
 class ShardResult:
-    """A shard's traces and verdicts, in the shard's own trace order."""
+    """A shard's traces and verdicts, in the shard's own trace order.
 
-    keys: list[SortKey] = field(default_factory=list)
+    Per-trace data travel as numpy arrays and one list of ids, so a shard of a million traces
+    pickles in one buffer per column rather than millions of small objects; only the failing
+    traces carry witnesses.
+    """
+
+    #: (n, 2) sort keys, see :data:`SortKey`
+    keys: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
     trace_ids: list[str] = field(default_factory=list)
-    n_spans: list[int] = field(default_factory=list)
-    sources: list[list[str]] = field(default_factory=list)
+    n_spans: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: the files of trace t are ``src_names[c]`` for c in ``src_codes[src_offsets[t]:...[t+1]]``
+    src_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    src_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    src_names: list[str] = field(default_factory=list)
     #: property name -> (backend, reason, seconds, {local trace: witnesses (trace-relative rows)})
     failed: dict[str, tuple[str, str, float, dict[int, list[Witness]]]] = field(
         default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: with the input unit (file index; 0 for Parquet) each came from, for a stable order
+    diagnostics: list[tuple[int, Diagnostic]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     worker: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  #: wall time of the task on its worker
+    cpu_seconds: float = 0.0  #: CPU time of the task's process (all its threads)
+    read_seconds: float = 0.0  #: of ``seconds``: reading or joining the shard's input
 
 
 def _relative(witnesses: list[Witness], offset: int) -> list[Witness]:
@@ -61,28 +73,47 @@ def _relative(witnesses: list[Witness], offset: int) -> list[Witness]:
 def _check_table(
     spec: ir.Spec,
     table: SpanTable,
-    keys: list[SortKey],
+    keys: np.ndarray,
     params: dict[str, Any],
     backend: str,
     properties: Sequence[str] | None,
+    diagnostics: list[tuple[int, Diagnostic]],
 ) -> ShardResult:
     from workbench.engine import check
-    from workbench.report.model import trace_sources
+    from workbench.report.model import TraceSources
 
-    started = time.perf_counter()
     result = check(spec, table, params, backend=backend, properties=properties)
+    sources = TraceSources(table)
+    used, codes = np.unique(sources.codes, return_inverse=True)
     out = ShardResult(keys=keys, trace_ids=list(table.trace_id_hex),
-                      n_spans=np.diff(table.trace_offsets).astype(int).tolist(),
-                      sources=trace_sources(result), diagnostics=list(table.diagnostics),
-                      timings=dict(result.timings))
+                      n_spans=np.diff(table.trace_offsets).astype(np.int64),
+                      src_offsets=sources.offsets, src_codes=codes.astype(np.int32),
+                      src_names=[table.strings[int(c)] for c in used],
+                      diagnostics=diagnostics, timings=dict(result.timings))
     offsets = table.trace_offsets
     for res in result.results:
         wit = {t: _relative(res.witnesses.get(t, []), int(offsets[t]))
                for t in res.failed_traces}
         out.failed[res.name] = (res.backend, res.reason, res.seconds, wit)
-    out.seconds = time.perf_counter() - started
-    out.worker = _worker_name()
     return out
+
+
+class _Clock:
+    """Times a task (wall and process CPU) and stamps its result with the worker's name."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.read = 0.0
+
+    def read_done(self) -> None:
+        self.read = time.perf_counter() - self.wall
+
+    def stamp(self, out: ShardResult) -> ShardResult:
+        out.seconds = time.perf_counter() - self.wall
+        out.cpu_seconds = time.process_time() - self.cpu
+        out.read_seconds = self.read
+        out.worker = _worker_name()
+        return out
 
 
 def _worker_name() -> str:
@@ -113,6 +144,12 @@ def parquet_partitions(path: str) -> list[int]:
     return sorted(parts)
 
 
+def partition_bytes(path: str, partition: int) -> int:
+    """The size on disk of one partition (what the shard planner balances)."""
+    folder = Path(path) / "spans" / f"part={partition}"
+    return sum(f.stat().st_size for f in folder.glob("*.parquet"))
+
+
 def check_parquet(
     path: str,
     partitions: Sequence[int],
@@ -121,24 +158,51 @@ def check_parquet(
     backend: str,
     properties: Sequence[str] | None,
 ) -> ShardResult:
-    """Check partitions of a converted dataset; a malformed partition becomes a diagnostic."""
+    """Check partitions of a converted dataset, read and checked together (one engine call:
+    its fixed cost is paid once per shard, not once per partition); a partition that cannot
+    be read becomes a diagnostic and the others are still checked."""
     import pyarrow.dataset as pads
 
     from workbench.datasets.parquet import load_parquet
 
-    where = f"spans/part={','.join(str(p) for p in partitions)}"
-    try:
-        table = load_parquet(path, partitions=list(partitions))
-        data = pads.dataset(Path(path) / "spans", format="parquet", partitioning="hive")
-        rows = data.to_table(columns=["row"], filter=pads.field("part").isin(list(partitions)))
-        old_rows = np.sort(rows["row"].to_numpy())
-    except Exception as err:  # a corrupt file must not sink the run: report it
-        return ShardResult(diagnostics=[Diagnostic(
-            path, where, f"partition could not be read ({type(err).__name__}: {err}); "
-            "its traces were not checked (re-run `otlspec convert`)", "error")])
+    clock = _Clock()
+    problems: list[tuple[int, Diagnostic]] = []
+    good = list(partitions)
+    table = old_rows = None
+    while good and table is None:
+        try:
+            table = load_parquet(path, partitions=good)
+            data = pads.dataset(Path(path) / "spans", format="parquet", partitioning="hive")
+            rows = data.to_table(columns=["row"], filter=pads.field("part").isin(good))
+            old_rows = np.sort(rows["row"].to_numpy())
+        except Exception:  # find the partitions at fault, one by one, and keep the rest
+            table = None
+            why = {p: _unreadable(path, p) for p in good}
+            bad = [p for p in good if why[p]] or good
+            for p in bad:
+                reason = why[p] or "the partitions could not be read together"
+                problems.append((0, Diagnostic(
+                    path, f"spans/part={p}", f"partition could not be read ({reason}); its "
+                    "traces were not checked (re-run `otlspec convert`)", "error")))
+            good = [p for p in good if p not in bad]
+    if table is None or old_rows is None:
+        return clock.stamp(ShardResult(diagnostics=problems))
+    clock.read_done()
     table.diagnostics = []  # the dataset's diagnostics are reported once, by the driver
-    keys = [(0, int(old_rows[int(o)])) for o in table.trace_offsets[:-1]]
-    return _check_table(spec, table, keys, params, backend, properties)
+    keys = np.zeros((table.n_traces, 2), dtype=np.int64)
+    keys[:, 1] = old_rows[table.trace_offsets[:-1]] if table.n_traces else 0
+    return clock.stamp(_check_table(spec, table, keys, params, backend, properties, problems))
+
+
+def _unreadable(path: str, partition: int) -> str:
+    """Why one partition cannot be read, or "" when it can."""
+    from workbench.datasets.parquet import load_parquet
+
+    try:
+        load_parquet(path, partitions=[partition])
+    except Exception as err:
+        return f"{type(err).__name__}: {err}"
+    return ""
 
 
 # ----------------------------------------------------------------------------- plain files
@@ -174,51 +238,74 @@ def expand_sources(sources: Iterable[str]) -> tuple[list[str], list[Diagnostic]]
     return files, problems
 
 
+def _register_sizeof() -> None:
+    """Tell Dask what a parsed table weighs (columns plus ~50 B per string), so its memory
+    accounting, its transfer log and its placement of tasks near their data see real sizes
+    instead of the few bytes of a generic object."""
+    try:
+        from dask.sizeof import sizeof
+    except ImportError:  # pragma: no cover - only workers call this, and they have Dask
+        return
+
+    @sizeof.register(SpanTable)
+    def _table_bytes(table: SpanTable) -> int:
+        return int(table.nbytes) + 50 * (len(table.strings.strings) + table.n_traces)
+
+
 def load_file(path: str, max_bytes: int | None) -> SpanTable | list[Diagnostic]:
     """One parsed file, or its diagnostics when nothing in it could be read."""
     from workbench.traces import load_traces
 
+    _register_sizeof()
     try:
         return load_traces([path], max_bytes=max_bytes)
     except TraceInputError as err:
         return list(err.diagnostics)
 
 
-def file_index(table: SpanTable | list[Diagnostic]) -> list[str]:
-    """The trace ids of a parsed file, in first-appearance order (what the shuffle keys on)."""
-    return [] if isinstance(table, list) else list(table.trace_id_hex)
+def file_index(table: SpanTable | list[Diagnostic]) -> tuple[list[str], int]:
+    """The trace ids of a parsed file, in first-appearance order (what the shuffle keys on),
+    and its span count (what the shard planner balances)."""
+    return ([], 0) if isinstance(table, list) else (list(table.trace_id_hex), table.n_spans)
 
 
 def check_files(
     indices: Sequence[int],
-    paths: Sequence[str],
     ids: Sequence[Sequence[str]],
+    parsed: Sequence[SpanTable | list[Diagnostic]],
     spec: ir.Spec,
     params: dict[str, Any],
     backend: str,
     properties: Sequence[str] | None,
-    max_bytes: int | None,
-    parsed: SpanTable | list[Diagnostic] | None = None,
 ) -> ShardResult:
-    """Check a group of files that share traces.
+    """Join and check parsed files that together hold whole traces.
 
-    ``ids`` are each file's trace ids in first-appearance order (from :func:`file_index`);
-    ``parsed`` is the one file of a single-file group, already read on this worker.
+    ``indices`` are the files' positions in the input (ascending), ``ids`` each file's trace
+    ids in first-appearance order (from :func:`file_index`) and ``parsed`` the tables of
+    :func:`load_file`; Dask brings those parsed on other workers here (the shuffle). The
+    tables are joined (:func:`workbench.distributed.tables.concat_tables`) and checked in one
+    engine call.
     """
-    from workbench.traces import load_traces
+    from workbench.distributed.tables import concat_tables
 
-    if parsed is None:
-        try:
-            parsed = load_traces(list(paths), max_bytes=max_bytes)
-        except TraceInputError as err:
-            parsed = list(err.diagnostics)
-    if isinstance(parsed, list):
-        return ShardResult(diagnostics=parsed)
+    clock = _Clock()
+    problems: list[tuple[int, Diagnostic]] = []
+    tables: list[SpanTable] = []
+    for i, item in zip(indices, parsed, strict=True):
+        if isinstance(item, list):
+            problems.extend((i, d) for d in item)
+        else:
+            problems.extend((i, d) for d in item.diagnostics)
+            tables.append(item)
+    if not tables:
+        return clock.stamp(ShardResult(diagnostics=problems))
+    table = concat_tables(tables)
+    clock.read_done()
     # the sort key of a trace: the first file (in input order) it appears in, and its rank
     # among that file's traces, which is the order the single-process builder gives it
     first: dict[str, SortKey] = {}
     for i, file_ids in zip(indices, ids, strict=True):
         for rank, tid in enumerate(file_ids):
             first.setdefault(tid, (i, rank))
-    keys = [first[tid] for tid in parsed.trace_id_hex]
-    return _check_table(spec, parsed, keys, params, backend, properties)
+    keys = np.asarray([first[tid] for tid in table.trace_id_hex], dtype=np.int64).reshape(-1, 2)
+    return clock.stamp(_check_table(spec, table, keys, params, backend, properties, problems))
