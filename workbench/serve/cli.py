@@ -53,6 +53,9 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     s.add_argument("--max-spans-per-trace", type=int, default=d.max_spans_per_trace)
     s.add_argument("--max-memory", type=int, default=d.max_memory_bytes, metavar="BYTES")
     s.add_argument("--backend", default=d.backend, help="auto | numba | reference")
+    s.add_argument("--no-incremental", dest="incremental", action="store_false",
+                   help="check each completed trace with the batch engine instead of the "
+                   "incremental stream monitor")
     s.add_argument("--alert", action="append", default=[], metavar="SINK",
                    help="'log' or a webhook URL (repeatable)")
     s.add_argument("--alert-severity", choices=("info", "warning", "error"),
@@ -101,7 +104,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_queue_spans=args.max_queue_spans, max_open_traces=args.max_open_traces,
         max_spans_per_trace=args.max_spans_per_trace, max_memory_bytes=args.max_memory,
         backend=args.backend, alerts=list(args.alert), alert_severity=args.alert_severity,
-        alert_rate_per_s=args.alert_rate,
+        alert_rate_per_s=args.alert_rate, incremental=args.incremental,
     )
     try:
         server = create_server(config, spec)

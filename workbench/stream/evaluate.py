@@ -474,7 +474,7 @@ class Compiler:
         return temporal
 
 
-def _order(rec: SpanRec) -> tuple[int, int]:
+def _order(rec: SpanRec) -> tuple[int, ...]:
     return rec.order
 
 

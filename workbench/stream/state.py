@@ -20,7 +20,7 @@ trace), never per property or binding.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,28 +65,31 @@ class SpanRec:
     resource: dict[str, Any]
     events: list[EventRec] = field(default_factory=list)
     n_links: int = 0
+    #: the row order: ``(start, *tie, seq)``, as the table builder sorts (start, input index)
+    order: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.order:
+            self.order = (self.start, self.seq)
 
     @property
     def is_root(self) -> bool:
         return self.parent_key is None
 
     @property
-    def order(self) -> tuple[int, int]:
-        """The row order of a table built from the spans in arrival order."""
-        return (self.start, self.seq)
-
-    @property
     def label(self) -> str:
         return f"{self.fields['name']}#{self.fields['span_id']}"
 
 
-def records_from_table(table: SpanTable, rows: Iterable[int], first_seq: int | None = None
-                       ) -> list[SpanRec]:
+def records_from_table(table: SpanTable, rows: Iterable[int], first_seq: int | None = None,
+                       ties: Sequence[tuple[int, ...]] | None = None) -> list[SpanRec]:
     """Read ``rows`` of ``table`` (one trace) into records.
 
     They are numbered from ``first_seq`` in the order given (arrival order), or, when it is
     ``None``, by their row numbers: a state fed such records in any order reproduces the
-    table's row order exactly (what the differential tests compare against).
+    table's row order exactly (what the differential tests compare against). ``ties`` (one per
+    row) order spans of equal start before their number: the position of the span in the
+    input a batch run would read (see :mod:`workbench.stream.feed`).
     """
     out: list[SpanRec] = []
     rows = list(rows)
@@ -107,6 +110,8 @@ def records_from_table(table: SpanTable, rows: Iterable[int], first_seq: int | N
             resource=table.resource_of(row),
             n_links=int(table.link_offsets[row + 1] - table.link_offsets[row]),
         )
+        if ties is not None:
+            rec.order = (rec.start, *ties[k], rec.seq)
         rec.events = [EventRec(rec, ev.index, ev.name, ev.time, ev.attributes)
                       for ev in table.events_of(row)]
         out.append(rec)
@@ -114,7 +119,11 @@ def records_from_table(table: SpanTable, rows: Iterable[int], first_seq: int | N
 
 
 #: A timeline point: (time, phase, row order, event index, span, event name).
-PointT = tuple[int, int, tuple[int, int], int, SpanRec, str]
+PointT = tuple[int, int, tuple[int, ...], int, SpanRec, str]
+
+
+def _point_key(p: PointT) -> tuple[Any, ...]:
+    return p[:4]
 
 
 class TraceState:
@@ -144,12 +153,12 @@ class TraceState:
                 bisect.insort(self.by_parent_key.setdefault(rec.parent_key, []), rec,
                               key=lambda r: r.order)
             ordr = rec.order
-            new = [(rec.start, START, ordr, 0, rec, "")]
+            new: list[PointT] = [(rec.start, START, ordr, 0, rec, "")]
             new.extend((ev.time, EVENT, ordr, ev.index, rec, ev.name) for ev in rec.events)
             if rec.fields["has_end"]:
                 new.append((int(rec.fields["end"]), END, ordr, 0, rec, ""))
             for p in new:
-                bisect.insort(self._points, p, key=lambda q: q[:4])
+                bisect.insort(self._points, p, key=_point_key)
         self.n_added += len(added)
         if added:
             self._derived.clear()
