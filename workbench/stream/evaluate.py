@@ -95,10 +95,15 @@ class Compiler:
     ----------
     params:
         Values of any :class:`~workbench.lang.ir.ParamRef` left in the formulas.
+    slots:
+        Nodes whose value is kept online per binding (:mod:`workbench.stream.accumulate`):
+        they compile to a read of slot ``k`` of the environment's accumulator states.
     """
 
-    def __init__(self, params: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, params: Mapping[str, Any] | None = None,
+                 slots: Mapping[ir.Node, int] | None = None) -> None:
         self.params = dict(params or {})
+        self.slots = dict(slots or {})
         self._timeline_memo: dict[ir.Node, bool] = {}
         self._memo: dict[tuple[str, ir.Node], Fn] = {}
 
@@ -113,7 +118,9 @@ class Compiler:
         found = self._memo.get(key)
         if found is None:
             make = _FORMULAS.get(type(node))
-            if make is None:  # a term in formula position: true when its value is true
+            if node in self.slots:
+                found = _slot(self.slots[node], True)
+            elif make is None:  # a term in formula position: true when its value is true
                 term = self.term(node)
                 found = lambda st, env: term(st, env) is True  # noqa: E731
             else:
@@ -127,7 +134,9 @@ class Compiler:
         found = self._memo.get(key)
         if found is None:
             make = _TERMS.get(type(node))
-            if make is None:
+            if node in self.slots:
+                found = _slot(self.slots[node], False)
+            elif make is None:
                 if type(node) not in _FORMULAS:
                     raise Unsupported(f"stream: no value rule for {type(node).__name__}")
                 if self.temporal(node):
@@ -472,6 +481,16 @@ class Compiler:
                 return [*v[1:], True]
             return [False, *v[:-1]]  # previously
         return temporal
+
+
+#: The environment key of a binding's accumulator states (see :mod:`.accumulate`).
+ACC = "\0acc"
+
+
+def _slot(k: int, truth: bool) -> Fn:
+    if truth:
+        return lambda st, env: bool(env[ACC][k].value)
+    return lambda st, env: env[ACC][k].value
 
 
 def _order(rec: SpanRec) -> tuple[int, ...]:

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.lang import ir
-from workbench.lang.walk import postorder
+from workbench.stream import accumulate
+from workbench.stream.accumulate import ACC, AccSpec, AccState
 from workbench.stream.evaluate import Compiler, Fn, Unsupported, at0
 from workbench.stream.state import SpanRec, TraceState
 
@@ -55,23 +56,31 @@ _REL = {
 }
 
 
-def footprint(node: ir.Node | None, var: str) -> Footprint:
-    """The footprint of ``node`` as a function of the span bound to ``var``."""
+def footprint(node: ir.Node | None, var: str, skip: Iterable[ir.Node] = ()) -> Footprint:
+    """The footprint of ``node`` as a function of the span bound to ``var`` (the subtrees in
+    ``skip``, accumulators, are maintained online and left out)."""
+    skipped = set(skip)
     out = Footprint.LOCAL
-    if node is None:
-        return out
-    for n in postorder(node):
+
+    def walk(n: ir.Node) -> bool:  # False: GLOBAL, stop
+        nonlocal out
+        if n in skipped:
+            return True
         if isinstance(n, ir.Spans | ir.Roots | ir.Temporal | ir.StartOf | ir.EndOf
                       | ir.EventOf | ir.HappensBefore):
-            return Footprint.GLOBAL
+            return False
         if isinstance(n, ir.Rel):
             if n.arg.name != var or n.rel not in _REL:
-                return Footprint.GLOBAL
+                return False
             out |= _REL[n.rel]
         elif isinstance(n, ir.Field) and n.name == "depth":
             if n.base.name != var:
-                return Footprint.GLOBAL
+                return False
             out |= Footprint.ANCESTORS
+        return all(walk(c) for c in n.children())
+
+    if node is not None and not walk(node):
+        return Footprint.GLOBAL
     return out
 
 
@@ -90,6 +99,8 @@ class Plan:
     body: Fn | None = None
     guard_fp: Footprint = Footprint.GLOBAL
     body_fp: Footprint = Footprint.GLOBAL
+    #: the body's accumulators (:mod:`workbench.stream.accumulate`), slot order
+    accs: list[AccSpec] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -98,7 +109,8 @@ class Plan:
     @property
     def fast(self) -> bool:
         """Whether a span's verdict is final when it arrives (span-local)."""
-        return self.mode == "bindings" and not (self.guard_fp | self.body_fp)
+        return self.mode == "bindings" and not (self.guard_fp | self.body_fp) \
+            and not self.accs
 
 
 def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
@@ -106,12 +118,15 @@ def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
     f = prop.formula
     whole = compiler.formula(f)
     if isinstance(f, ir.Quant) and isinstance(f.domain, ir.Spans | ir.Roots):
+        nodes = accumulate.find(f.body, f.var)
+        local = Compiler(compiler.params, slots={n: k for k, n in enumerate(nodes)})
         return Plan(
             prop, "bindings", whole, var=f.var, roots_only=isinstance(f.domain, ir.Roots),
             forall=f.kind == "forall",
-            guard=None if f.guard is None else compiler.formula(f.guard),
-            body=compiler.formula(f.body),
-            guard_fp=footprint(f.guard, f.var), body_fp=footprint(f.body, f.var),
+            guard=None if f.guard is None else local.formula(f.guard),
+            body=local.formula(f.body),
+            guard_fp=footprint(f.guard, f.var), body_fp=footprint(f.body, f.var, nodes),
+            accs=[AccSpec(n, f.var, local) for n in nodes],
         )
     return Plan(prop, "whole", whole)
 
@@ -122,6 +137,8 @@ class _Cache:
 
     guard: dict[int, bool] = field(default_factory=dict)
     value: dict[int, bool] = field(default_factory=dict)
+    #: accumulator states of the bindings whose guard holds
+    acc: dict[int, list[AccState]] = field(default_factory=dict)
     bad: int = 0  # forall: falsified bindings; exists: satisfied ones
     whole: bool = True
     error: str = ""  # evaluation failed here: the batch engine decides
@@ -198,15 +215,18 @@ class TraceMonitor:
     def _bindings(self, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool,
                   stats: Stats | None) -> None:
         st = self.state
-        domain = st.roots() if plan.roots_only else st.spans
-        every = dup or bool((plan.guard_fp | plan.body_fp) & Footprint.GLOBAL)
-        if every:
-            todo = list(domain)
+        fresh = {n.seq for n in new}
+        if dup or Footprint.GLOBAL & plan.guard_fp:
+            todo = list(st.roots() if plan.roots_only else st.spans)
         else:
-            seqs = {n.seq for n in new}
+            seqs = set(fresh)
             seqs |= self._affected(plan, new, plan.guard_fp)
-            seqs |= {s for s in self._affected(plan, new, plan.body_fp)
-                     if cache.guard.get(s, True)}
+            if Footprint.GLOBAL & plan.body_fp:  # every binding whose guard holds
+                seqs |= {q for q, g in cache.guard.items() if g}
+            else:
+                seqs |= {q for q in self._affected(plan, new, plan.body_fp)
+                         if cache.guard.get(q, True)}
+            seqs |= cache.acc.keys()  # their accumulators take the new spans
             by_seq = st.by_seq
             todo = [by_seq[q] for q in seqs]
             if plan.roots_only:
@@ -215,16 +235,29 @@ class TraceMonitor:
         assert body is not None
         env: dict[str, Any] = {}
         for rec in todo:
+            seq = rec.seq
             env[var] = rec
             g = True if guard is None else at0(guard(st, env))
             if g:
+                if plan.accs:
+                    states = cache.acc.get(seq)
+                    if states is None or seq in fresh:
+                        states = [a.new() for a in plan.accs]
+                        for s in states:
+                            s.feed(st, rec, st.spans)
+                    else:
+                        for s in states:
+                            s.feed(st, rec, new)
+                    cache.acc[seq] = states
+                    env[ACC] = states
                 b = at0(body(st, env))
-                v = (not g or b) if forall else (g and b)
+                v = b
             else:
+                cache.acc.pop(seq, None)
                 v = forall
-            old = cache.value.get(rec.seq)
-            cache.guard[rec.seq] = g
-            cache.value[rec.seq] = v
+            old = cache.value.get(seq)
+            cache.guard[seq] = g
+            cache.value[seq] = v
             bad_new = (not v) if forall else v
             if old is None:
                 cache.bad += bad_new
