@@ -204,15 +204,14 @@ class Pipeline:
                 self.outbox.put(item)
             elif item:
                 pieces, n, nbytes, received = item
-                for piece in pieces:
-                    if self.feed is None:
+                if self.feed is None:
+                    for piece in pieces:
                         for done in a.add(piece, now):
                             self._emit(done)
-                    else:
-                        from workbench.stream.serving import add_piece
+                else:
+                    from workbench.stream.serving import add_pieces
 
-                        add_piece(self, piece, now)
-                if self.feed is not None:
+                    add_pieces(self, pieces, now)
                     self.metrics.observe_fast(self.clock() - received)
                 with self._lock:
                     self.queued_spans -= n

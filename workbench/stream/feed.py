@@ -56,15 +56,31 @@ class _Trace:
     ranks: dict[GroupKey, int] = field(default_factory=dict)
 
 
-def decode_group(key: GroupKey, spans: Sequence[bytes]) -> Any:
-    """The span table of one group's serialized spans (the batch decoder)."""
-    from workbench.serve.decode import pieces_request
+def _decode(payload: bytes) -> Any:
+    """The span table of a serialized request (the batch decoder)."""
     from workbench.traces import otlp_proto
     from workbench.traces.builder import TableBuilder
 
     builder = TableBuilder()
-    otlp_proto.load(pieces_request([(key, spans)]), "otlp", builder)
+    otlp_proto.load(payload, "otlp", builder)
     return builder.build()
+
+
+def decode_group(key: GroupKey, spans: Sequence[bytes]) -> Any:
+    """The span table of one group's serialized spans."""
+    from workbench.serve.decode import pieces_request
+
+    return _decode(pieces_request([(key, spans)]))
+
+
+def _rows_by_resource(table: Any, n: int) -> list[list[int]]:
+    """The rows of each ``ResourceSpans`` of the decoded request, in row order (the decoder
+    registers one resource per ``ResourceSpans``, in order)."""
+    out: list[list[int]] = [[] for _ in range(n)]
+    for row, res in enumerate(table.resource.tolist()):
+        if 0 <= res < n:
+            out[res].append(row)
+    return out
 
 
 class StreamFeed:
@@ -109,45 +125,54 @@ class StreamFeed:
             self._traces.move_to_end(trace_id)
         return found
 
-    def _records(self, tr: _Trace, key: GroupKey, spans: Sequence[bytes], first: int
-                 ) -> list[SpanRec]:
-        rank = tr.ranks.setdefault(key, len(tr.ranks))
-        table = decode_group(key, spans)
-        if table.n_traces != 1 or table.n_spans != len(spans):
-            raise ValueError(f"decoded {table.n_spans} spans of {len(spans)}")
-        return records_from_table(table, table.trace_rows(0), first_seq=first,
-                                  ties=[(rank,)] * table.n_spans)
-
     def add(self, trace_id: str, groups: Iterable[tuple[GroupKey, Sequence[bytes]]],
             expected: int, full: Iterable[tuple[GroupKey, Sequence[bytes]]]) -> None:
-        """Feed the new spans of one trace.
+        """Feed the new spans of one trace (see :meth:`add_many`)."""
+        self.add_many([(trace_id, groups, expected, full)])
 
-        Parameters
-        ----------
-        trace_id:
-            The trace, lowercase hex.
-        groups:
-            The spans new to the trace, per group, in the order the assembler merged them.
-        expected:
-            How many spans the assembler now holds for the trace.
-        full:
-            Every group of the trace (for a rebuild when the feed cannot follow).
+    def add_many(self, items: Sequence[tuple[str, Iterable[tuple[GroupKey, Sequence[bytes]]],
+                                             int, Iterable[tuple[GroupKey, Sequence[bytes]]]]]
+                 ) -> None:
+        """Feed the new spans of several traces (one export request), decoded together.
+
+        Each item is ``(trace_id, groups, expected, full)``: the trace (lowercase hex), the
+        spans new to it per group in the order the assembler merged them, how many spans the
+        assembler now holds for it, and every group of the trace (for a rebuild when the feed
+        cannot follow).
         """
         t0 = time.perf_counter()
-        tr = self._trace(trace_id)
-        new = [(k, list(s)) for k, s in groups if s]
-        n_new = sum(len(s) for _, s in new)
-        if tr.mon.n_spans + n_new != expected:
-            self.resync(trace_id, full)
-        else:
-            try:
-                recs: list[SpanRec] = []
-                for k, s in new:
-                    recs.extend(self._records(tr, k, s, tr.mon.state.n_added + len(recs)))
-            except ValueError:
+        todo: list[tuple[str, _Trace, list[tuple[GroupKey, list[bytes]]], Any]] = []
+        for trace_id, groups, expected, full in items:
+            tr = self._trace(trace_id)
+            new = [(k, list(sp)) for k, sp in groups if sp]
+            if tr.mon.n_spans + sum(len(sp) for _, sp in new) != expected:
                 self.resync(trace_id, full)
-            else:
-                self.monitor.update(trace_id, recs)
+            elif new:
+                todo.append((trace_id, tr, new, full))
+        if todo:
+            from workbench.serve.decode import pieces_request
+
+            pairs = [(k, sp) for _, _, new, _ in todo for k, sp in new]
+            table = _decode(pieces_request(pairs))
+            rows = _rows_by_resource(table, len(pairs))
+            p = 0
+            for trace_id, tr, new, full in todo:
+                recs: list[SpanRec] = []
+                ok = True
+                for key, spans in new:
+                    mine = rows[p]
+                    p += 1
+                    if len(mine) != len(spans):
+                        ok = False
+                        continue
+                    rank = tr.ranks.setdefault(key, len(tr.ranks))
+                    recs.extend(records_from_table(
+                        table, mine, first_seq=tr.mon.state.n_added + len(recs),
+                        ties=[(rank,)] * len(mine)))
+                if ok:
+                    self.monitor.update(trace_id, recs)
+                else:
+                    self.resync(trace_id, full)
         self.seconds += time.perf_counter() - t0
 
     def resync(self, trace_id: str, full: Iterable[tuple[GroupKey, Sequence[bytes]]]) -> None:

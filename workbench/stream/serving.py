@@ -2,7 +2,8 @@
 
 Three hooks, all called by the pipeline:
 
-* :func:`add_piece` (assembler thread): join a piece and feed the spans new to the trace;
+* :func:`add_pieces` (assembler thread): join a request's pieces and feed the spans new to
+  each trace;
 * :func:`snapshot` (assembler thread): the verdicts of a trace at the moment it completes, so
   they describe exactly the payload handed to the checker, whatever arrives later;
 * :func:`check_completed` (checker thread): turn snapshots into stored records. A trace that
@@ -61,30 +62,38 @@ def make_feed(pipe: Pipeline) -> ServingFeed:
     return feed
 
 
-def add_piece(pipe: Pipeline, piece: Piece, now: float) -> None:
-    """Join ``piece`` in the assembler and feed its new spans to the stream."""
+def add_pieces(pipe: Pipeline, pieces: list[Piece], now: float) -> None:
+    """Join the pieces of one request in the assembler and feed their new spans to the
+    stream, decoded together."""
     a, feed = pipe.assembler, pipe.feed
-    tid = piece.trace_id
-    existing = a.open.get(tid) or a.closed.get(tid)
-    seen: set[bytes] = existing.seen if existing is not None else set()
-    mine: set[bytes] = set()
-    fresh = []
-    for key, spans in piece.groups.items():
-        new = [d for d in spans if d not in seen and d not in mine]
-        mine.update(new)
-        fresh.append((key, new))
-    for done in a.add(piece, now):
-        pipe._emit(done)
-    trace = a.open.get(tid)
-    if trace is None:  # completed at once (evicted): the checker decodes it
-        feed.forget(tid.hex())
-        return
+    items = []
+    for piece in pieces:
+        tid = piece.trace_id
+        existing = a.open.get(tid) or a.closed.get(tid)
+        seen: set[bytes] = existing.seen if existing is not None else set()
+        mine: set[bytes] = set()
+        fresh = []
+        for key, spans in piece.groups.items():
+            new = [d for d in spans if d not in seen and d not in mine]
+            mine.update(new)
+            fresh.append((key, new))
+        for done in a.add(piece, now):
+            pipe._emit(done)
+        items.append((tid, fresh))
+    todo = []
+    for tid, fresh in items:
+        trace = a.open.get(tid)
+        if trace is None:  # completed at once (evicted): the checker decodes it
+            feed.forget(tid.hex())
+            continue
+        todo.append((tid.hex(), fresh, trace.n_spans, list(trace.groups.items())))
     try:
-        feed.add(tid.hex(), fresh, trace.n_spans, trace.groups.items())
-        feed.fed_pieces += 1
-    except Exception:  # never lose the assembler: the batch engine checks this trace
-        log.exception("stream monitor failed on trace %s; checking it in batch", tid.hex())
-        feed.forget(tid.hex())
+        feed.add_many(todo)
+        feed.fed_pieces += len(todo)
+    except Exception:  # never lose the assembler: the batch engine checks these traces
+        log.exception("stream monitor failed on %d trace(s); checking them in batch", len(todo))
+        for tid_hex, *_ in todo:
+            feed.forget(tid_hex)
 
 
 def snapshot(pipe: Pipeline, done: Completed) -> None:
@@ -185,4 +194,4 @@ def check_completed(pipe: Pipeline, batch: list[Completed]) -> list[TraceRecord]
     return out
 
 
-__all__ = ["ServingFeed", "add_piece", "check_completed", "make_feed", "snapshot"]
+__all__ = ["ServingFeed", "add_pieces", "check_completed", "make_feed", "snapshot"]
