@@ -51,7 +51,7 @@ def _replay(props: list[ir.Property], spans: list[dict[str, Any]], seed: int,
         for n, plan in enumerate(monitor.plans):
             want = bool(reference.check_property(plan.prop, prefix, values).holds[0]) \
                 if prefix.n_traces else True
-            if mon.caches[n].error:
+            if mon.error(n):
                 continue
             got = mon.verdict(n)
             assert got == want, (f"{plan.name}: stream {got}, reference {want} after "
@@ -98,7 +98,7 @@ def test_stdlib_corpus_in_random_order_and_chunks(
             recs = recs[k:]
         mon = monitor.trace(str(trace))
         for n, plan in enumerate(monitor.plans):
-            assert not mon.caches[n].error, mon.caches[n].error
+            assert not mon.error(n), mon.error(n)
             assert mon.verdict(n) == bool(want[plan.name][trace]), (plan.name, trace)
 
 

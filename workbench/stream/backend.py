@@ -87,8 +87,8 @@ class StreamBackend:
             key = str(trace)
             mon = monitor.update(key, records_from_table(table, table.trace_rows(trace)))
             for k, plan in enumerate(monitor.plans):
-                if mon.caches[k].error:
-                    errors.setdefault(plan.name, mon.caches[k].error)
+                if mon.error(k):
+                    errors.setdefault(plan.name, mon.error(k))
                 elif not mon.verdict(k):
                     holds[plan.name][trace] = False
             monitor.reset(key)

@@ -203,8 +203,8 @@ class StreamFeed:
         verdicts: dict[str, bool] = {}
         batch = dict(self.monitor.unsupported)
         for k, plan in enumerate(mon.plans):
-            if mon.caches[k].error:
-                batch[plan.name] = mon.caches[k].error
+            if mon.error(k):
+                batch[plan.name] = mon.error(k)
             else:
                 verdicts[plan.name] = mon.verdict(k)
         st = mon.state

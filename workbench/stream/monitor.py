@@ -107,6 +107,12 @@ class Plan:
         return self.prop.name
 
     @property
+    def deferred(self) -> bool:
+        """Whether the plan reads the whole trace (the timeline, every span): it is evaluated
+        when a verdict is asked for (trace completion: the deep path), not on every arrival."""
+        return self.mode == "whole" or bool((self.guard_fp | self.body_fp) & Footprint.GLOBAL)
+
+    @property
     def fast(self) -> bool:
         """Whether a span's verdict is final when it arrives (span-local)."""
         return self.mode == "bindings" and not (self.guard_fp | self.body_fp) \
@@ -142,6 +148,10 @@ class _Cache:
     bad: int = 0  # forall: falsified bindings; exists: satisfied ones
     whole: bool = True
     error: str = ""  # evaluation failed here: the batch engine decides
+    #: spans added since a deferred plan was last evaluated, and whether one duplicated an id
+    pending: list[SpanRec] = field(default_factory=list)
+    pending_dup: bool = False
+    dirty: bool = False
 
 
 @dataclass
@@ -161,6 +171,7 @@ class TraceMonitor:
         self.plans = plans
         self.state = TraceState()
         self.caches = [_Cache() for _ in plans]
+        self.stats: Stats | None = None
 
     def reset(self) -> None:
         self.state.reset()
@@ -180,18 +191,41 @@ class TraceMonitor:
         if stats is not None:
             stats.updates += 1
             stats.spans += len(new)
+        self.stats = stats
         for plan, cache in zip(self.plans, self.caches, strict=True):
             if cache.error:
                 continue
-            try:
-                if plan.mode == "whole":
-                    cache.whole = at0(plan.formula(st, {}))
-                    if stats is not None:
-                        stats.wholes += 1
-                else:
-                    self._bindings(plan, cache, new, dup, stats)
-            except Exception as err:  # e.g. a regex timeout: the batch engine reports it
-                cache.error = f"stream: evaluation failed ({type(err).__name__}: {err})"
+            if plan.deferred:
+                cache.pending.extend(new)
+                cache.pending_dup |= dup
+                cache.dirty = True
+                continue
+            self._evaluate(plan, cache, new, dup)
+
+    def _evaluate(self, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool) -> None:
+        stats = self.stats
+        try:
+            if plan.mode == "whole":
+                cache.whole = at0(plan.formula(self.state, {}))
+                if stats is not None:
+                    stats.wholes += 1
+            else:
+                self._bindings(plan, cache, new, dup, stats)
+        except Exception as err:  # e.g. a regex timeout: the batch engine reports it
+            cache.error = f"stream: evaluation failed ({type(err).__name__}: {err})"
+
+    def settle(self, k: int | None = None) -> None:
+        """Evaluate the deferred plans (plan ``k`` only) on the spans added since."""
+        for j in range(len(self.plans)) if k is None else (k,):
+            cache = self.caches[j]
+            if cache.dirty and not cache.error:
+                self._evaluate(self.plans[j], cache, cache.pending, cache.pending_dup)
+                cache.pending, cache.pending_dup, cache.dirty = [], False, False
+
+    def error(self, k: int) -> str:
+        """Why plan ``k`` could not be evaluated here ('' when it could)."""
+        self.settle(k)
+        return self.caches[k].error
 
     def _affected(self, plan: Plan, new: list[SpanRec], fp: Footprint) -> set[int]:
         st = self.state
@@ -269,6 +303,7 @@ class TraceMonitor:
     # ------------------------------------------------------------------ verdicts
     def verdict(self, k: int) -> bool:
         """The verdict of plan ``k`` on the spans seen so far."""
+        self.settle(k)
         plan, cache = self.plans[k], self.caches[k]
         if plan.mode == "whole":
             if not self.state.spans:  # never updated: evaluate the empty trace
@@ -278,6 +313,7 @@ class TraceMonitor:
 
     def failing(self, k: int) -> list[SpanRec]:
         """The bindings that falsify a ``forall`` plan, in row order."""
+        self.settle(k)
         plan, cache = self.plans[k], self.caches[k]
         if plan.mode != "bindings" or not plan.forall:
             return []
@@ -324,8 +360,7 @@ class StreamMonitor:
     def verdicts(self, key: str) -> dict[str, bool | str]:
         """Per supported property: its verdict, or the reason the batch engine must decide."""
         mon = self.trace(key)
-        return {p.name: (c.error or mon.verdict(k))
-                for k, (p, c) in enumerate(zip(mon.plans, mon.caches, strict=True))}
+        return {p.name: (mon.error(k) or mon.verdict(k)) for k, p in enumerate(mon.plans)}
 
     def reset(self, key: str | None = None) -> None:
         """Forget trace ``key`` (every trace when ``None``)."""
