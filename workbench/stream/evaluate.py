@@ -19,6 +19,7 @@ such a property is checked by the batch engine instead.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -124,9 +125,29 @@ class Compiler:
                 term = self.term(node)
                 found = lambda st, env: term(st, env) is True  # noqa: E731
             else:
-                found = make(self, node)
+                found = self._per_span(node, make(self, node))
             self._memo[key] = found
         return found
+
+    def _per_span(self, node: ir.Node, fn: Fn) -> Fn:
+        """``fn``, computed once per span (or event) when ``node`` is costly and reads nothing
+        but one variable's own immutable data; the value is kept on that span's record."""
+        if not isinstance(node, _COSTLY) or not _own_data(node):
+            return fn
+        names = _free(node)
+        if len(names) != 1:
+            return fn
+        (var,) = names
+        slot = next(_MEMO_SLOTS)
+
+        def per_span(st: TraceState, env: Env) -> Any:
+            memo = env[var].memo
+            try:
+                return memo[slot]
+            except KeyError:
+                value = memo[slot] = fn(st, env)
+                return value
+        return per_span
 
     def term(self, node: ir.Node) -> Fn:
         """A closure returning the value of a term (which must not read the timeline)."""
@@ -144,7 +165,7 @@ class Compiler:
                 f = self.formula(node)
                 found = lambda st, env: bool(f(st, env))  # noqa: E731
             else:
-                found = make(self, node)
+                found = self._per_span(node, make(self, node))
             self._memo[key] = found
         return found
 
@@ -481,6 +502,28 @@ class Compiler:
                 return [*v[1:], True]
             return [False, *v[:-1]]  # previously
         return temporal
+
+
+#: Node classes whose per-span values are worth keeping (a call, a regex, a quantifier or
+#: aggregate over a span's events); cheap ones are recomputed.
+_COSTLY = (ir.Call, ir.Match, ir.Quant, ir.Aggregate, ir.InList)
+_MEMO_SLOTS = itertools.count()
+_NOT_OWN = (ir.Spans, ir.Roots, ir.Rel, ir.Temporal, ir.StartOf, ir.EndOf, ir.EventOf,
+            ir.HappensBefore, ir.ParamRef)
+
+
+def _own_data(node: ir.Node) -> bool:
+    """Whether ``node`` reads only its variables' own (immutable) fields, attributes, events."""
+    if isinstance(node, _NOT_OWN) or (isinstance(node, ir.Field)
+                                       and node.name in ("depth", "is_root")):
+        return isinstance(node, ir.Field) and node.name == "is_root"
+    return all(_own_data(c) for c in node.children())
+
+
+def _free(node: ir.Node) -> frozenset[str]:
+    from workbench.stream.accumulate import free_vars
+
+    return free_vars(node)
 
 
 #: The environment key of a binding's accumulator states (see :mod:`.accumulate`).

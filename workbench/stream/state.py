@@ -49,6 +49,8 @@ class EventRec:
     name: str
     time: int
     attributes: dict[str, Any]
+    #: values of single-variable sub-terms on this event (see ``Compiler``), computed once
+    memo: dict[int, Any] = field(default_factory=dict)
 
 
 @dataclass(eq=False, slots=True)
@@ -65,6 +67,8 @@ class SpanRec:
     resource: dict[str, Any]
     events: list[EventRec] = field(default_factory=list)
     n_links: int = 0
+    #: values of single-variable sub-terms on this span (see ``Compiler``), computed once
+    memo: dict[int, Any] = field(default_factory=dict)
     #: the row order: ``(start, *tie, seq)``, as the table builder sorts (start, input index)
     order: tuple[int, ...] = ()
 
