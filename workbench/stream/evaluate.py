@@ -106,6 +106,10 @@ class Compiler:
         self.params = dict(params or {})
         self.slots = dict(slots or {})
         self._timeline_memo: dict[ir.Node, bool] = {}
+        self._dense_depth = 0
+        from workbench.stream.pointwise import Pointwise
+
+        self.pointwise = Pointwise(self)
         self._memo: dict[tuple[str, ir.Node], Fn] = {}
 
     def temporal(self, node: ir.Node) -> bool:
@@ -114,7 +118,23 @@ class Compiler:
 
     # ------------------------------------------------------------------ entry points
     def formula(self, node: ir.Node) -> Fn:
-        """A closure returning the truth of ``node``: a bool, or one per timeline point."""
+        """A closure returning the truth of ``node``: a bool, or one per timeline point.
+
+        Outside any temporal operator (the top of a property or binding, read at point 0 only),
+        a formula that reads the timeline is evaluated at point 0 alone by
+        :class:`~workbench.stream.pointwise.Pointwise`; inside one, at every point.
+        """
+        if self._dense_depth == 0 and self.temporal(node):
+            key = ("top", node)
+            found = self._memo.get(key)
+            if found is None:
+                point = self.pointwise.point(node)
+                dense = self.dense(node)
+
+                def top(st: TraceState, env: Env) -> bool | Seq:
+                    return point(st, env, 0) if st.points else dense(st, env)
+                found = self._memo[key] = top
+            return found
         key = ("f", node)
         found = self._memo.get(key)
         if found is None:
@@ -128,6 +148,14 @@ class Compiler:
                 found = self._per_span(node, make(self, node))
             self._memo[key] = found
         return found
+
+    def dense(self, node: ir.Node) -> Fn:
+        """``node`` at every timeline point (the sweep), whatever the context."""
+        self._dense_depth += 1
+        try:
+            return self.formula(node)
+        finally:
+            self._dense_depth -= 1
 
     def _per_span(self, node: ir.Node, fn: Fn) -> Fn:
         """``fn``, computed once per span (or event) when ``node`` is costly and reads nothing
