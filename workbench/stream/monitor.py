@@ -84,6 +84,13 @@ def footprint(node: ir.Node | None, var: str, skip: Iterable[ir.Node] = ()) -> F
     return out
 
 
+_GLOBAL = Footprint.GLOBAL.value
+_CHILDREN, _SIBLINGS = Footprint.CHILDREN.value, Footprint.SIBLINGS.value
+_ANCESTORS, _DESCENDANTS = Footprint.ANCESTORS.value, Footprint.DESCENDANTS.value
+_PARENT_OR_SIBLINGS = Footprint.PARENT.value | _SIBLINGS
+_CHILDREN_OR_SIBLINGS = _CHILDREN | _SIBLINGS
+
+
 @dataclass
 class Plan:
     """One property compiled for the stream."""
@@ -230,19 +237,20 @@ class TraceMonitor:
     def _affected(self, plan: Plan, new: list[SpanRec], fp: Footprint) -> set[int]:
         st = self.state
         out: set[int] = set()
-        if not fp:
+        bits = fp.value  # plain ints: Flag arithmetic is slow in a loop
+        if not bits:
             return out
         for n in new:
-            if fp & (Footprint.PARENT | Footprint.SIBLINGS) and n.key is not None:
+            if bits & _PARENT_OR_SIBLINGS and n.key is not None:
                 out.update(c.seq for c in st.by_parent_key.get(n.key, ()))
-            if fp & (Footprint.CHILDREN | Footprint.SIBLINGS) and n.parent_key is not None:
-                if fp & Footprint.CHILDREN:
+            if bits & _CHILDREN_OR_SIBLINGS and n.parent_key is not None:
+                if bits & _CHILDREN:
                     out.update(p.seq for p in st.by_key.get(n.parent_key, ()))
-                if fp & Footprint.SIBLINGS:
+                if bits & _SIBLINGS:
                     out.update(c.seq for c in st.by_parent_key.get(n.parent_key, ()))
-            if fp & Footprint.ANCESTORS:
+            if bits & _ANCESTORS:
                 out.update(d.seq for d in st.descendants(n))
-            if fp & Footprint.DESCENDANTS:
+            if bits & _DESCENDANTS:
                 out.update(a.seq for a in st.ancestors(n))
         return out
 
@@ -250,12 +258,12 @@ class TraceMonitor:
                   stats: Stats | None) -> None:
         st = self.state
         fresh = {n.seq for n in new}
-        if dup or Footprint.GLOBAL & plan.guard_fp:
+        if dup or plan.guard_fp.value & _GLOBAL:
             todo = list(st.roots() if plan.roots_only else st.spans)
         else:
             seqs = set(fresh)
             seqs |= self._affected(plan, new, plan.guard_fp)
-            if Footprint.GLOBAL & plan.body_fp:  # every binding whose guard holds
+            if plan.body_fp.value & _GLOBAL:  # every binding whose guard holds
                 seqs |= {q for q, g in cache.guard.items() if g}
             else:
                 seqs |= {q for q in self._affected(plan, new, plan.body_fp)
