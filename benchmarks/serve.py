@@ -1,6 +1,8 @@
 """``otlspec serve`` load benchmark: loopback OTLP senders against a real server process.
 
-For each configuration (transport x backend) a fresh ``otlspec serve`` process is started with
+For each configuration (transport x backend x checker: the incremental stream monitor or, with
+``--no-incremental``, the batch engine per completed trace) a fresh ``otlspec serve`` process is
+started with
 a SQLite store in a temporary directory. Generated traces (``workbench.datasets.generate``, about
 20 spans each, optionally with faults) are cut into export requests of ``--batch`` spans in trace
 order, as an SDK's batch processor sends them, and sent by ``--senders`` threads:
@@ -81,13 +83,15 @@ def workload(n_traces: int, batch: int, seed: int = 5,
 class Served:
     """An ``otlspec serve`` process, its ports and its memory samples."""
 
-    def __init__(self, backend: str, idle: float, folder: str) -> None:
+    def __init__(self, backend: str, idle: float, folder: str, incremental: bool = True
+                 ) -> None:
         self.grpc, self.http, self.api = _port(), _port(), _port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "workbench.cli", "serve", "--spec", "stdlib",
              "--grpc-port", str(self.grpc), "--http-port", str(self.http),
              "--ui-port", str(self.api), "--store", os.path.join(folder, "results.db"),
-             "--idle", str(idle), "--max-age", str(MAX_AGE), "--backend", backend],
+             "--idle", str(idle), "--max-age", str(MAX_AGE), "--backend", backend,
+             *(() if incremental else ("--no-incremental",))],
             cwd=ROOT, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self.peak_rss = 0
         self._stop = threading.Event()
@@ -172,9 +176,9 @@ def send_all(served: Served, requests: list[ExportTraceServiceRequest], transpor
 
 def one_run(transport: str, backend: str, requests: list[ExportTraceServiceRequest],
             n_spans: int, n_traces: int, senders: int, rate: float | None,
-            idle: float) -> dict[str, Any]:
+            idle: float, incremental: bool = True) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
-        served = Served(backend, idle, folder)
+        served = Served(backend, idle, folder, incremental)
         try:
             t0 = time.perf_counter()
             send_wall, refused = send_all(served, requests, transport, senders, rate)
@@ -196,6 +200,7 @@ def one_run(transport: str, backend: str, requests: list[ExportTraceServiceReque
     deep_max = _histogram_max(metrics)
     return {
         "transport": transport, "backend": backend,
+        "checker": "stream" if incremental else "batch",
         "mode": "paced" if rate else "saturation",
         "offered_spans_per_s": rate, "spans": n_spans, "traces": n_traces,
         "ingest_spans_per_s": n_spans / send_wall,
@@ -203,6 +208,8 @@ def one_run(transport: str, backend: str, requests: list[ExportTraceServiceReque
         "refused_requests": refused, "lost_spans": lost,
         "deep_p50_ms": live["deep_path_p50_s"] * 1e3, "deep_p99_ms": live["deep_path_p99_s"] * 1e3,
         "deep_max_bucket_ms": deep_max,
+        "fast_p50_ms": live.get("fast_path_p50_s", 0.0) * 1e3,
+        "fast_p99_ms": live.get("fast_path_p99_s", 0.0) * 1e3,
         "peak_rss_mib": served.peak_rss / 2**20,
     }
 
@@ -234,26 +241,30 @@ def main() -> None:
     args = ap.parse_args()
     n_traces = 600 if args.quick else args.traces
     requests, n_spans, n_traces = workload(n_traces, args.batch, faults=args.faults)
-    configs = [("grpc", "auto"), ("http-protobuf", "auto")]
+    # the checker: the incremental stream monitor (the default) or the batch engine per trace
+    configs = [("grpc", "auto", True), ("grpc", "auto", False), ("http-protobuf", "auto", True)]
     if not args.quick:
-        configs += [("http-json", "auto"), ("grpc", "reference")]
+        configs += [("http-protobuf", "auto", False), ("http-json", "auto", True),
+                    ("grpc", "reference", False)]
     rows = []
-    for transport, backend in configs:
+    for transport, backend, incremental in configs:
         sat = one_run(transport, backend, requests, n_spans, n_traces, args.senders, None,
-                      args.idle)
+                      args.idle, incremental)
         rows.append(sat)
         paced = one_run(transport, backend, requests, n_spans, n_traces, args.senders,
-                        sat["e2e_spans_per_s"] / 2, args.idle)
+                        sat["e2e_spans_per_s"] / 2, args.idle, incremental)
         rows.append(paced)
-    head = (f"{'transport':<14}{'backend':<10}{'mode':<11}{'ingest/s':>10}{'e2e/s':>9}"
-            f"{'refused':>8}{'lost':>6}{'deep p50':>10}{'p99':>9}{'max<=':>8}{'RSS MiB':>9}")
+    head = (f"{'transport':<14}{'backend':<10}{'checker':<8}{'mode':<11}{'ingest/s':>10}"
+            f"{'e2e/s':>9}{'refused':>8}{'lost':>6}{'fast p99':>10}{'deep p50':>10}{'p99':>9}"
+            f"{'max<=':>8}{'RSS MiB':>9}")
     print(f"otlspec serve: {n_traces} traces, {n_spans} spans, {len(requests)} requests of "
           f"<= {args.batch} spans, {args.senders} senders, {os.cpu_count()} CPUs")
     print(head)
     for r in rows:
-        print(f"{r['transport']:<14}{r['backend']:<10}{r['mode']:<11}"
+        print(f"{r['transport']:<14}{r['backend']:<10}{r['checker']:<8}{r['mode']:<11}"
               f"{r['ingest_spans_per_s']:>10.0f}{r['e2e_spans_per_s']:>9.0f}"
-              f"{r['refused_requests']:>8}{r['lost_spans']:>6}{r['deep_p50_ms']:>8.1f}ms"
+              f"{r['refused_requests']:>8}{r['lost_spans']:>6}{r['fast_p99_ms']:>8.1f}ms"
+              f"{r['deep_p50_ms']:>8.1f}ms"
               f"{r['deep_p99_ms']:>7.1f}ms{r['deep_max_bucket_ms'] or 0:>8.0f}"
               f"{r['peak_rss_mib']:>9.0f}")
     out = {"python": platform.python_version(), "cpus": os.cpu_count(),

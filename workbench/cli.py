@@ -130,7 +130,8 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
         default="error",
         help="lowest severity whose violations make the exit status 1",
     )
-    c.add_argument("--backend", default="auto", help="auto | cupy | numba | reference")
+    c.add_argument("--backend", default="auto",
+                   help="auto | cupy | numba | reference | stream (incremental monitors)")
     c.add_argument(
         "--explain-types",
         action="store_true",

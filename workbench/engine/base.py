@@ -205,8 +205,13 @@ class UnavailableBackend:
 REGISTRY: dict[str, str] = {
     "cupy": "workbench.engine.cupy_gpu",
     "numba": "workbench.engine.numba_cpu",
+    "stream": "workbench.stream.backend",
     "reference": "workbench.engine.reference",
 }
+
+#: Backends that run only when asked for by name: never part of ``auto`` or of another
+#: backend's fallback chain (the stream monitor pays off on spans arriving over time).
+BY_NAME_ONLY: frozenset[str] = frozenset({"stream"})
 
 _LOADED: dict[str, Backend] = {}
 _STATUS: dict[str, tuple[bool, str]] = {}
@@ -263,6 +268,8 @@ def backend_chain(backend: str = "auto") -> tuple[list[Backend], list[str]]:
     out: list[Backend] = []
     notes: list[str] = []
     for name in names[start:]:
+        if name in BY_NAME_ONLY and name != backend:
+            continue
         ok, why = backend_status(name)
         if ok:
             out.append(get_backend(name))

@@ -54,6 +54,11 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     s.add_argument("--max-spans-per-trace", type=int, default=d.max_spans_per_trace)
     s.add_argument("--max-memory", type=int, default=d.max_memory_bytes, metavar="BYTES")
     s.add_argument("--backend", default=d.backend, help="auto | numba | reference")
+    s.add_argument("--incremental", action=argparse.BooleanOptionalAction,
+                   default=d.incremental,
+                   help="keep verdicts up to date as spans arrive with the stream monitor "
+                   "(lower latency per export, lower throughput at saturation; see "
+                   "docs/deploy.md); default: check each completed trace with the batch engine")
     s.add_argument("--alert", action="append", default=[], metavar="SINK",
                    help="'log' or a webhook URL (repeatable)")
     s.add_argument("--alert-severity", choices=("info", "warning", "error"),
@@ -105,7 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_queue_spans=args.max_queue_spans, max_open_traces=args.max_open_traces,
         max_spans_per_trace=args.max_spans_per_trace, max_memory_bytes=args.max_memory,
         backend=args.backend, alerts=list(args.alert), alert_severity=args.alert_severity,
-        alert_rate_per_s=args.alert_rate,
+        alert_rate_per_s=args.alert_rate, incremental=args.incremental,
         token=args.token or os.environ.get("OTLSPEC_TOKEN") or None,
     )
     from workbench.ui.server import UiSecurityError, check_bind

@@ -42,7 +42,14 @@ class ServeConfig:
     retry_after_s
         The back-off asked of refused exporters.
     backend
-        The checking backend (``auto``, ``numba``, ``reference``...).
+        The checking backend (``auto``, ``numba``, ``reference``...) of what the stream
+        monitor leaves to the batch engine (everything, without ``incremental``).
+    incremental
+        Keep verdicts up to date as spans arrive with the stream monitor
+        (:mod:`workbench.stream`), re-verifying only what a new span can affect; off (the
+        default: its Python per-span work gives a lower throughput at saturation than the
+        batch engine, see ``docs/deploy.md``): check each completed trace with the batch
+        engine.
     token
         Required on the UI, API and OTLP receiver requests when set (``Authorization: Bearer``);
         needed to bind a non-loopback ``host``. None: ``$OTLSPEC_TOKEN``, if set.
@@ -65,6 +72,7 @@ class ServeConfig:
     retain: int = 10_000
     retry_after_s: int = 1
     backend: str = "auto"
+    incremental: bool = False
     grpc_workers: int = 4
     #: alert sinks: ``log`` and/or a webhook URL (``http://...``); empty: no alerts
     alerts: list[str] = field(default_factory=list)

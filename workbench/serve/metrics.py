@@ -55,6 +55,7 @@ class Metrics:
         self.violations: dict[tuple[str, str], int] = {}  # (property, severity) -> count
         self.alerts: dict[str, int] = {}  # outcome -> count
         self.deep = Histogram()
+        self.fast = Histogram()
         self.gauges: dict[str, Callable[[], float]] = {}
 
     def inc(self, table: dict[Any, int], key: object, n: int = 1) -> None:
@@ -64,6 +65,10 @@ class Metrics:
     def add(self, name: str, n: int = 1) -> None:
         with self.lock:
             setattr(self, name, getattr(self, name) + n)
+
+    def observe_fast(self, seconds: float) -> None:
+        with self.lock:
+            self.fast.observe(seconds)
 
     def observe_deep(self, seconds: float) -> None:
         with self.lock:
@@ -108,16 +113,22 @@ class Metrics:
                     for (p, s), n in sorted(self.violations.items())])
             metric("otlspec_alerts_total", "counter", "Alerts by outcome.",
                    [(lab(outcome=o), n) for o, n in sorted(self.alerts.items())])
-            name = "otlspec_deep_path_latency_seconds"
-            out.append(f"# HELP {name} Trace complete -> verdict stored.")
-            out.append(f"# TYPE {name} histogram")
-            acc = 0
-            for bound, count in zip((*BUCKETS, float("inf")), self.deep.counts, strict=True):
-                acc += count
-                le = "+Inf" if bound == float("inf") else f"{bound:g}"
-                out.append(f'{name}_bucket{{le="{le}"}} {acc}')
-            out.append(f"{name}_sum {self.deep.total:g}")
-            out.append(f"{name}_count {self.deep.n}")
+            for name, help, hist in (
+                ("otlspec_fast_path_latency_seconds",
+                 "Export request received -> its spans' verdicts updated (stream monitor).",
+                 self.fast),
+                ("otlspec_deep_path_latency_seconds", "Trace complete -> verdict stored.",
+                 self.deep),
+            ):
+                out.append(f"# HELP {name} {help}")
+                out.append(f"# TYPE {name} histogram")
+                acc = 0
+                for bound, count in zip((*BUCKETS, float("inf")), hist.counts, strict=True):
+                    acc += count
+                    le = "+Inf" if bound == float("inf") else f"{bound:g}"
+                    out.append(f'{name}_bucket{{le="{le}"}} {acc}')
+                out.append(f"{name}_sum {hist.total:g}")
+                out.append(f"{name}_count {hist.n}")
             gauges = dict(self.gauges)
         for gname, read in sorted(gauges.items()):
             metric(gname, "gauge", gname.removeprefix("otlspec_").replace("_", " ") + ".",

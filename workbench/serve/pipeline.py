@@ -7,6 +7,13 @@ consume: the *assembler* joins pieces into traces and completes them (:mod:`.ass
 (:func:`workbench.engine.check` on a span table decoded by :mod:`workbench.traces.otlp_proto`,
 the same decoder ``otlspec check`` uses), then stores the verdicts and raises alerts. Every span
 dropped after admission is counted by reason and logged.
+
+With ``config.incremental`` (the default) the assembler also feeds each new span to the stream
+monitor (:mod:`workbench.stream.feed`): verdicts are kept up to date as spans arrive, only the
+bindings a span can affect are re-verified, and a completed trace's verdicts are a snapshot of
+that state. The checker then decodes and checks a trace only for what the stream leaves to it:
+witnesses of violations (rendered by the reference interpreter on that trace) and properties
+outside the stream fragment (the batch engine); see :mod:`workbench.stream.serving`.
 """
 
 from __future__ import annotations
@@ -89,6 +96,12 @@ class Pipeline:
             on_drop=self._dropped,
         )
         self._threads: list[threading.Thread] = []
+        self.feed: Any = None
+        self.snapshots: dict[tuple[str, int], Any] = {}
+        if config.incremental:
+            from workbench.stream.serving import make_feed
+
+            self.feed = make_feed(self)
         self.ready = threading.Event()
         self.stopped = False
         m = self.metrics
@@ -123,7 +136,7 @@ class Pipeline:
             m.spans_rejected += decoded.rejected
             m.spans_accepted += n
         if decoded.pieces:
-            self.inbox.put((decoded.pieces, n, nbytes))
+            self.inbox.put((decoded.pieces, n, nbytes, self.clock()))
 
     def _dropped(self, reason: str, n: int) -> None:
         self.metrics.inc(self.metrics.dropped, reason, n)
@@ -187,19 +200,25 @@ class Pipeline:
                 return
             if isinstance(item, _Flush):
                 for done in a.complete_all(now, "flush"):
-                    self.outbox.put(done)
+                    self._emit(done)
                 self.outbox.put(item)
             elif item:
-                pieces, n, nbytes = item
-                for piece in pieces:
-                    for done in a.add(piece, now):
-                        self.outbox.put(done)
+                pieces, n, nbytes, received = item
+                if self.feed is None:
+                    for piece in pieces:
+                        for done in a.add(piece, now):
+                            self._emit(done)
+                else:
+                    from workbench.stream.serving import add_pieces
+
+                    add_pieces(self, pieces, now)
+                    self.metrics.observe_fast(self.clock() - received)
                 with self._lock:
                     self.queued_spans -= n
                     self.queued_bytes -= nbytes
             if now >= next_scan:
                 for done in a.due(now):
-                    self.outbox.put(done)
+                    self._emit(done)
                 next_scan = now + tick
 
     def _drain(self, now: float) -> None:
@@ -209,7 +228,7 @@ class Pipeline:
             a.open.pop(trace.trace_id)
             a.by_age.pop(trace.trace_id)
         for done in a.complete_all(now, "drain"):
-            self.outbox.put(done)
+            self._emit(done)
         if keep_open:
             self.store.save([
                 TraceRecord(t.trace_id.hex(), t.revision, t.n_spans, time.time(), t.payload(),
@@ -218,6 +237,14 @@ class Pipeline:
             ])
             log.info("persisted %d open trace(s) for the next start", len(keep_open))
         self.outbox.put(None)
+
+    def _emit(self, done: Completed) -> None:
+        """Hand a completed trace to the checker (with the stream's verdicts on it)."""
+        if self.feed is not None:
+            from workbench.stream.serving import snapshot
+
+            snapshot(self, done)
+        self.outbox.put(done)
 
     # ------------------------------------------------------------------ checker thread
     def _check_loop(self) -> None:
@@ -253,6 +280,11 @@ class Pipeline:
                 p.done.set()
 
     def _check(self, batch: list[Completed]) -> None:
+        if self.feed is not None:
+            from workbench.stream.serving import check_completed
+
+            self._store(check_completed(self, batch), batch)
+            return
         from workbench.engine import check
         from workbench.traces import otlp_proto
         from workbench.traces.builder import TableBuilder
@@ -295,7 +327,10 @@ class Pipeline:
         for diag in table.diagnostics:
             if diag.severity == "error":
                 log.warning("decoding a completed trace: %s", diag)
-        stored = [*records.values(), *unmatched]
+        self._store([*records.values(), *unmatched], batch)
+
+    def _store(self, stored: list[TraceRecord], batch: list[Completed]) -> None:
+        """Save checked traces, count them, and hand them to the alerts."""
         self.store.save(stored)
         done_at = self.clock()
         m = self.metrics

@@ -61,6 +61,8 @@ class Server:
             "refused": dict(m.refused),
             "deep_path_p50_s": m.deep.quantile(0.5),
             "deep_path_p99_s": m.deep.quantile(0.99),
+            "fast_path_p50_s": m.fast.quantile(0.5),
+            "fast_path_p99_s": m.fast.quantile(0.99),
         }
 
     def health(self) -> dict[str, Any]:

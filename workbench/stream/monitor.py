@@ -1,0 +1,382 @@
+"""Incremental verdicts: a new span re-verifies only the bindings it can affect.
+
+A property whose formula is ``forall x in spans|roots where G: B`` (or ``exists``) keeps, per
+trace, the value of ``G -> B`` (``G and B``) for every binding of ``x`` and the number of
+falsifying (satisfying) bindings, so the verdict is a counter test. Which bindings a new span
+``n`` can change follows from the relations ``G`` and ``B`` read (their *footprint*):
+
+========== =====================================================================
+LOCAL      only ``x``'s own fields, attributes and events: only ``x = n`` (the fast path:
+           its verdict is final the moment the span arrives)
+PARENT     ``parent(x)``: ``n`` and the spans whose parent id is ``n``'s id
+CHILDREN   ``children(x)``: ``n`` and the spans with ``n``'s parent id
+SIBLINGS   ``siblings(x)``: ``n`` and the spans with ``n``'s parent id or whose parent is ``n``
+ANCESTORS  ``ancestors(x)``, ``x.depth``: ``n`` and the spans below ``n``
+DESCENDANTS ``descendants(x)``: ``n`` and the spans above ``n``
+GLOBAL     ``spans``, ``roots``, the timeline, relations of other variables: every binding
+========== =====================================================================
+
+A span whose id duplicates one already seen may change how parent ids resolve: it is treated
+as GLOBAL. Any other formula shape is re-evaluated whole on each update (still only for the
+trace that changed, and by the compiled closures, never the batch engine).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.lang import ir
+from workbench.stream import accumulate
+from workbench.stream.accumulate import ACC, AccSpec, AccState
+from workbench.stream.evaluate import Compiler, Fn, Unsupported, at0
+from workbench.stream.state import SpanRec, TraceState
+
+
+class Footprint(enum.Flag):
+    """What a binding's value reads besides its own span (see the module docstring)."""
+
+    LOCAL = 0
+    PARENT = enum.auto()
+    CHILDREN = enum.auto()
+    SIBLINGS = enum.auto()
+    ANCESTORS = enum.auto()
+    DESCENDANTS = enum.auto()
+    GLOBAL = enum.auto()
+
+
+_REL = {
+    "parent": Footprint.PARENT,
+    "children": Footprint.CHILDREN,
+    "siblings": Footprint.SIBLINGS,
+    "ancestors": Footprint.ANCESTORS,
+    "descendants": Footprint.DESCENDANTS,
+}
+
+
+def footprint(node: ir.Node | None, var: str, skip: Iterable[ir.Node] = ()) -> Footprint:
+    """The footprint of ``node`` as a function of the span bound to ``var`` (the subtrees in
+    ``skip``, accumulators, are maintained online and left out)."""
+    skipped = set(skip)
+    out = Footprint.LOCAL
+
+    def walk(n: ir.Node) -> bool:  # False: GLOBAL, stop
+        nonlocal out
+        if n in skipped:
+            return True
+        if isinstance(n, ir.Spans | ir.Roots | ir.Temporal | ir.StartOf | ir.EndOf
+                      | ir.EventOf | ir.HappensBefore):
+            return False
+        if isinstance(n, ir.Rel):
+            if n.arg.name != var or n.rel not in _REL:
+                return False
+            out |= _REL[n.rel]
+        elif isinstance(n, ir.Field) and n.name == "depth":
+            if n.base.name != var:
+                return False
+            out |= Footprint.ANCESTORS
+        return all(walk(c) for c in n.children())
+
+    if node is not None and not walk(node):
+        return Footprint.GLOBAL
+    return out
+
+
+_GLOBAL = Footprint.GLOBAL.value
+_CHILDREN, _SIBLINGS = Footprint.CHILDREN.value, Footprint.SIBLINGS.value
+_ANCESTORS, _DESCENDANTS = Footprint.ANCESTORS.value, Footprint.DESCENDANTS.value
+_PARENT_OR_SIBLINGS = Footprint.PARENT.value | _SIBLINGS
+_CHILDREN_OR_SIBLINGS = _CHILDREN | _SIBLINGS
+
+
+@dataclass
+class Plan:
+    """One property compiled for the stream."""
+
+    prop: ir.Property
+    #: "bindings" (a top-level quantifier over spans or roots) or "whole"
+    mode: str
+    formula: Fn
+    var: str = ""
+    roots_only: bool = False
+    forall: bool = True
+    guard: Fn | None = None
+    body: Fn | None = None
+    guard_fp: Footprint = Footprint.GLOBAL
+    body_fp: Footprint = Footprint.GLOBAL
+    #: the body's accumulators (:mod:`workbench.stream.accumulate`), slot order
+    accs: list[AccSpec] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.prop.name
+
+    @property
+    def deferred(self) -> bool:
+        """Whether the plan reads the whole trace (the timeline, every span): it is evaluated
+        when a verdict is asked for (trace completion: the deep path), not on every arrival."""
+        return self.mode == "whole" or bool((self.guard_fp | self.body_fp) & Footprint.GLOBAL)
+
+    @property
+    def fast(self) -> bool:
+        """Whether a span's verdict is final when it arrives (span-local)."""
+        return self.mode == "bindings" and not (self.guard_fp | self.body_fp) \
+            and not self.accs
+
+
+def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
+    """The stream plan of ``prop``; raises :class:`Unsupported` outside the fragment."""
+    f = prop.formula
+    whole = compiler.formula(f)
+    if isinstance(f, ir.Quant) and isinstance(f.domain, ir.Spans | ir.Roots):
+        nodes = accumulate.find(f.body, f.var)
+        local = Compiler(compiler.params, slots={n: k for k, n in enumerate(nodes)})
+        return Plan(
+            prop, "bindings", whole, var=f.var, roots_only=isinstance(f.domain, ir.Roots),
+            forall=f.kind == "forall",
+            guard=None if f.guard is None else local.formula(f.guard),
+            body=local.formula(f.body),
+            guard_fp=footprint(f.guard, f.var), body_fp=footprint(f.body, f.var, nodes),
+            accs=[AccSpec(n, f.var, local) for n in nodes],
+        )
+    return Plan(prop, "whole", whole)
+
+
+@dataclass
+class _Cache:
+    """Per (trace, property): binding values and the count of bad ones."""
+
+    guard: dict[int, bool] = field(default_factory=dict)
+    value: dict[int, bool] = field(default_factory=dict)
+    #: accumulator states of the bindings whose guard holds
+    acc: dict[int, list[AccState]] = field(default_factory=dict)
+    bad: int = 0  # forall: falsified bindings; exists: satisfied ones
+    whole: bool = True
+    error: str = ""  # evaluation failed here: the batch engine decides
+    #: spans added since a deferred plan was last evaluated, and whether one duplicated an id
+    pending: list[SpanRec] = field(default_factory=list)
+    pending_dup: bool = False
+    dirty: bool = False
+
+
+@dataclass
+class Stats:
+    """Work done, for benchmarks and ``/metrics``."""
+
+    updates: int = 0
+    spans: int = 0
+    bindings: int = 0  # binding evaluations
+    wholes: int = 0  # whole-formula evaluations
+
+
+class TraceMonitor:
+    """The stream state of one trace: its spans and every plan's cache."""
+
+    def __init__(self, plans: Sequence[Plan]) -> None:
+        self.plans = plans
+        self.state = TraceState()
+        self.caches = [_Cache() for _ in plans]
+        self.stats: Stats | None = None
+
+    def reset(self) -> None:
+        self.state.reset()
+        self.caches = [_Cache() for _ in self.plans]
+
+    @property
+    def n_spans(self) -> int:
+        return len(self.state.spans)
+
+    # ------------------------------------------------------------------ update
+    def update(self, recs: Iterable[SpanRec], stats: Stats | None = None) -> None:
+        """Join ``recs`` and re-verify what they can affect."""
+        st = self.state
+        new = list(recs)
+        dup = any(r.key is not None and r.key in st.by_key for r in new)
+        st.add(new)
+        if stats is not None:
+            stats.updates += 1
+            stats.spans += len(new)
+        self.stats = stats
+        for plan, cache in zip(self.plans, self.caches, strict=True):
+            if cache.error:
+                continue
+            if plan.deferred:
+                cache.pending.extend(new)
+                cache.pending_dup |= dup
+                cache.dirty = True
+                continue
+            self._evaluate(plan, cache, new, dup)
+
+    def _evaluate(self, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool) -> None:
+        stats = self.stats
+        try:
+            if plan.mode == "whole":
+                cache.whole = at0(plan.formula(self.state, {}))
+                if stats is not None:
+                    stats.wholes += 1
+            else:
+                self._bindings(plan, cache, new, dup, stats)
+        except Exception as err:  # e.g. a regex timeout: the batch engine reports it
+            cache.error = f"stream: evaluation failed ({type(err).__name__}: {err})"
+
+    def settle(self, k: int | None = None) -> None:
+        """Evaluate the deferred plans (plan ``k`` only) on the spans added since."""
+        for j in range(len(self.plans)) if k is None else (k,):
+            cache = self.caches[j]
+            if cache.dirty and not cache.error:
+                self._evaluate(self.plans[j], cache, cache.pending, cache.pending_dup)
+                cache.pending, cache.pending_dup, cache.dirty = [], False, False
+
+    def error(self, k: int) -> str:
+        """Why plan ``k`` could not be evaluated here ('' when it could)."""
+        self.settle(k)
+        return self.caches[k].error
+
+    def _affected(self, plan: Plan, new: list[SpanRec], fp: Footprint) -> set[int]:
+        st = self.state
+        out: set[int] = set()
+        bits = fp.value  # plain ints: Flag arithmetic is slow in a loop
+        if not bits:
+            return out
+        for n in new:
+            if bits & _PARENT_OR_SIBLINGS and n.key is not None:
+                out.update(c.seq for c in st.by_parent_key.get(n.key, ()))
+            if bits & _CHILDREN_OR_SIBLINGS and n.parent_key is not None:
+                if bits & _CHILDREN:
+                    out.update(p.seq for p in st.by_key.get(n.parent_key, ()))
+                if bits & _SIBLINGS:
+                    out.update(c.seq for c in st.by_parent_key.get(n.parent_key, ()))
+            if bits & _ANCESTORS:
+                out.update(d.seq for d in st.descendants(n))
+            if bits & _DESCENDANTS:
+                out.update(a.seq for a in st.ancestors(n))
+        return out
+
+    def _bindings(self, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool,
+                  stats: Stats | None) -> None:
+        st = self.state
+        fresh = {n.seq for n in new}
+        if dup or plan.guard_fp.value & _GLOBAL:
+            todo = list(st.roots() if plan.roots_only else st.spans)
+        else:
+            seqs = set(fresh)
+            seqs |= self._affected(plan, new, plan.guard_fp)
+            if plan.body_fp.value & _GLOBAL:  # every binding whose guard holds
+                seqs |= {q for q, g in cache.guard.items() if g}
+            else:
+                seqs |= {q for q in self._affected(plan, new, plan.body_fp)
+                         if cache.guard.get(q, True)}
+            seqs |= cache.acc.keys()  # their accumulators take the new spans
+            by_seq = st.by_seq
+            todo = [by_seq[q] for q in seqs]
+            if plan.roots_only:
+                todo = [r for r in todo if r.is_root]
+        var, guard, body, forall = plan.var, plan.guard, plan.body, plan.forall
+        assert body is not None
+        env: dict[str, Any] = {}
+        for rec in todo:
+            seq = rec.seq
+            env[var] = rec
+            g = True if guard is None else at0(guard(st, env))
+            if g:
+                if plan.accs:
+                    states = cache.acc.get(seq)
+                    if states is None or seq in fresh:
+                        states = [a.new() for a in plan.accs]
+                        for s in states:
+                            s.feed(st, rec, st.spans)
+                    else:
+                        for s in states:
+                            s.feed(st, rec, new)
+                    cache.acc[seq] = states
+                    env[ACC] = states
+                b = at0(body(st, env))
+                v = b
+            else:
+                cache.acc.pop(seq, None)
+                v = forall
+            old = cache.value.get(seq)
+            cache.guard[seq] = g
+            cache.value[seq] = v
+            bad_new = (not v) if forall else v
+            if old is None:
+                cache.bad += bad_new
+            else:
+                cache.bad += bad_new - ((not old) if forall else old)
+        if stats is not None:
+            stats.bindings += len(todo)
+
+    # ------------------------------------------------------------------ verdicts
+    def verdict(self, k: int) -> bool:
+        """The verdict of plan ``k`` on the spans seen so far."""
+        self.settle(k)
+        plan, cache = self.plans[k], self.caches[k]
+        if plan.mode == "whole":
+            if not self.state.spans:  # never updated: evaluate the empty trace
+                return at0(plan.formula(self.state, {}))
+            return cache.whole
+        return cache.bad == 0 if plan.forall else cache.bad > 0
+
+    def failing(self, k: int) -> list[SpanRec]:
+        """The bindings that falsify a ``forall`` plan, in row order."""
+        self.settle(k)
+        plan, cache = self.plans[k], self.caches[k]
+        if plan.mode != "bindings" or not plan.forall:
+            return []
+        return [r for r in self.state.spans if cache.value.get(r.seq) is False]
+
+
+class StreamMonitor:
+    """Incremental verdicts of bound properties over many traces.
+
+    Parameters
+    ----------
+    props:
+        Bound properties (``--param`` values applied); those outside the stream fragment are
+        listed in :attr:`unsupported` with the reason and left to the batch engine.
+    params:
+        Values of any parameter references left in the formulas.
+    """
+
+    def __init__(self, props: Sequence[ir.Property], params: Mapping[str, Any] | None = None
+                 ) -> None:
+        compiler = Compiler(params)
+        self.plans: list[Plan] = []
+        self.unsupported: dict[str, str] = {}
+        for prop in props:
+            try:
+                self.plans.append(compile_property(prop, compiler))
+            except Unsupported as err:
+                self.unsupported[prop.name] = str(err)
+        self.traces: dict[str, TraceMonitor] = {}
+        self.stats = Stats()
+
+    def trace(self, key: str) -> TraceMonitor:
+        found = self.traces.get(key)
+        if found is None:
+            found = self.traces[key] = TraceMonitor(self.plans)
+        return found
+
+    def update(self, key: str, recs: Iterable[SpanRec]) -> TraceMonitor:
+        """Add spans to trace ``key``; returns its monitor."""
+        mon = self.trace(key)
+        mon.update(recs, self.stats)
+        return mon
+
+    def verdicts(self, key: str) -> dict[str, bool | str]:
+        """Per supported property: its verdict, or the reason the batch engine must decide."""
+        mon = self.trace(key)
+        return {p.name: (mon.error(k) or mon.verdict(k)) for k, p in enumerate(mon.plans)}
+
+    def reset(self, key: str | None = None) -> None:
+        """Forget trace ``key`` (every trace when ``None``)."""
+        if key is None:
+            self.traces.clear()
+        else:
+            self.traces.pop(key, None)
+
+
+__all__ = ["Footprint", "Plan", "Stats", "StreamMonitor", "TraceMonitor", "compile_property",
+           "footprint"]
