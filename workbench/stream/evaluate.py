@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from workbench.engine.codegen_terms import Unsupported as _CompiledUnsupported
-from workbench.engine.values import BUILTINS, UNDEF, equal, is_number, order, regex
+from workbench.engine.values import BUILTINS, UNDEF, equal, is_number, order, quantile, regex
 from workbench.lang import ir
 from workbench.stream.ops import Historically, Once, Since, aggregate, sweep, sweep_since
 from workbench.stream.state import EventRec, SpanRec, TraceState
@@ -302,6 +302,19 @@ class Compiler:
             return aggregate(op, values)
         return agg
 
+    def _quantile(self, node: ir.Quantile) -> Fn:
+        members, q = self.members(node.domain), node.q
+        var, body = node.var, self.term(node.body)
+
+        def quant(st: TraceState, env: Env) -> Any:
+            inner = dict(env)
+            values = []
+            for m in members(st, env):
+                inner[var] = m
+                values.append(body(st, inner))
+            return quantile(q, [v for v in values if v is not UNDEF])
+        return quant
+
     # ------------------------------------------------------------------ sets
     def _spans(self, node: ir.Spans) -> Fn:
         return lambda st, env: st.spans
@@ -534,7 +547,7 @@ class Compiler:
 
 #: Node classes whose per-span values are worth keeping (a call, a regex, a quantifier or
 #: aggregate over a span's events); cheap ones are recomputed.
-_COSTLY = (ir.Call, ir.Match, ir.Quant, ir.Aggregate, ir.InList)
+_COSTLY = (ir.Call, ir.Match, ir.Quant, ir.Aggregate, ir.Quantile, ir.InList)
 _MEMO_SLOTS = itertools.count()
 _NOT_OWN = (ir.Spans, ir.Roots, ir.Rel, ir.Temporal, ir.StartOf, ir.EndOf, ir.EventOf,
             ir.HappensBefore, ir.ParamRef)
@@ -578,6 +591,7 @@ _TERMS: dict[type, Callable[[Compiler, Any], Fn]] = {
     ir.Arith: Compiler._arith,
     ir.Call: Compiler._call,
     ir.Aggregate: Compiler._aggregate,
+    ir.Quantile: Compiler._quantile,
 }
 
 _SETS: dict[type, Callable[[Compiler, Any], Fn]] = {
