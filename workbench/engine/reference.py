@@ -148,31 +148,40 @@ class Interpreter:
     # --------------------------------------------------------------------- sets
     def members(self, node: ir.Node, env: Env, pos: int) -> list[Any]:
         """The members of a set term, in a deterministic order (rows ascending for spans)."""
+        method = _MEMBERS_DISPATCH.get(type(node))
+        if method is None:
+            raise TypeError(f"reference: {type(node).__name__} is not a set")
+        return method(self, node, env, pos)
+
+    def _spans(self, node: ir.Spans, env: Env, pos: int) -> list[Any]:
+        return list(self.ctx.rows)
+
+    def _roots(self, node: ir.Roots, env: Env, pos: int) -> list[Any]:
         ctx = self.ctx
-        if isinstance(node, ir.Spans):
-            return list(ctx.rows)
-        if isinstance(node, ir.Roots):
-            return [r for r in ctx.rows if ctx.is_root(r)]
-        if isinstance(node, ir.Rel):
-            row = env[node.arg.name]
-            rel: Callable[[int], list[int]] = {
-                "parent": ctx.parent,
-                "children": lambda r: ctx.children[r],
-                "ancestors": ctx.ancestors,
-                "descendants": ctx.descendants,
-                "siblings": ctx.siblings,
-                "linked": ctx.linked,
-            }[node.rel]
-            return sorted(rel(row))
-        if isinstance(node, ir.Events):
-            return ctx.events(env[node.arg.name])
-        if isinstance(node, ir.Comprehension):
-            return [
-                m
-                for m in self.members(node.domain, env, pos)
-                if self.holds(node.guard, {**env, node.var: m}, pos)
-            ]
-        raise TypeError(f"reference: {type(node).__name__} is not a set")
+        return [r for r in ctx.rows if ctx.is_root(r)]
+
+    def _rel(self, node: ir.Rel, env: Env, pos: int) -> list[Any]:
+        ctx = self.ctx
+        row = env[node.arg.name]
+        rel: Callable[[int], list[int]] = {
+            "parent": ctx.parent,
+            "children": lambda r: ctx.children[r],
+            "ancestors": ctx.ancestors,
+            "descendants": ctx.descendants,
+            "siblings": ctx.siblings,
+            "linked": ctx.linked,
+        }[node.rel]
+        return sorted(rel(row))
+
+    def _events(self, node: ir.Events, env: Env, pos: int) -> list[Any]:
+        return self.ctx.events(env[node.arg.name])
+
+    def _comprehension(self, node: ir.Comprehension, env: Env, pos: int) -> list[Any]:
+        return [
+            m
+            for m in self.members(node.domain, env, pos)
+            if self.holds(node.guard, {**env, node.var: m}, pos)
+        ]
 
     # --------------------------------------------------------------------- formulas
     def holds(self, node: ir.Node, env: Env, pos: int) -> bool:
@@ -406,6 +415,14 @@ _HOLDS_DISPATCH: dict[type, Callable[..., bool]] = {
     ir.EndOf: Interpreter._end_of,
     ir.EventOf: Interpreter._event_of,
     ir.Temporal: Interpreter._temporal,
+}
+
+_MEMBERS_DISPATCH: dict[type, Callable[..., list[Any]]] = {
+    ir.Spans: Interpreter._spans,
+    ir.Roots: Interpreter._roots,
+    ir.Rel: Interpreter._rel,
+    ir.Events: Interpreter._events,
+    ir.Comprehension: Interpreter._comprehension,
 }
 
 _FORMULA_TYPES = tuple(_HOLDS_DISPATCH)

@@ -35,7 +35,7 @@ def any_value(value: Any) -> dict[str, Any]:
 
 def key_values(items: Iterable[tuple[str, Any]] | Mapping[str, Any]) -> list[dict[str, Any]]:
     """An OTLP/JSON ``KeyValue`` list."""
-    pairs = items.items() if isinstance(items, Mapping) else items
+    pairs = items.items() if type(items) is dict or isinstance(items, Mapping) else items
     return [{"key": k, "value": any_value(v)} for k, v in pairs]
 
 
