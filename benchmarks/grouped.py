@@ -84,6 +84,7 @@ def measure(n: int, repeat: int) -> list[dict[str, Any]]:
                          "median_s": med, "spans_per_s": n / med if med else None,
                          "peak_mib": peak / 2**20,
                          "failing_traces": int((~res.holds).sum())})
+            print(f"  {n} {layout} {prop.name}: {med:.4f} s", file=sys.stderr, flush=True)
     return rows
 
 
