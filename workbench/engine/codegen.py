@@ -73,6 +73,21 @@ _WITNESS_OUTER = _OUTER | {"q", "cnt", "cap", "wbuf"}
 _ATOMS = (ir.StartOf, ir.EndOf, ir.EventOf)
 
 
+_SLOT = re.compile(r"(?<![.\w])(KI|KF)\[(\d+)\]")
+
+
+def _lift_slots(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Replace literal ``KI[n]``/``KF[n]`` by ``KI[kc0]``...; returns (text, [(name, n)])."""
+    names: dict[tuple[str, str], str] = {}
+
+    def sub(m: re.Match[str]) -> str:
+        name = names.setdefault((m.group(1), m.group(2)), f"kc{len(names)}")
+        return f"{m.group(1)}[{name}]"
+
+    text = _SLOT.sub(sub, text)
+    return text, [(name, index) for (_, index), name in names.items()]
+
+
 @dataclass
 class Generated:
     """The generated source of one property and what it needs from the plan."""
@@ -171,12 +186,16 @@ class Gen(SetsGen, TemporalGen, OpsGen, TermGen):
 
         params = [canon(_IDENT.match(r)) for r in refs]  # type: ignore[arg-type]
         text = "\n".join(_IDENT.sub(canon, line) for line in lines)
+        # constant slots become arguments, so that sub-formulas equal up to their literals
+        # (the conjuncts of a wide `and`, say) share one function: numba compiles it once
+        text, slots = _lift_slots(text)
+        params += [name for name, _ in slots]
         key = f"({', '.join(params)}):\n{text}"
         fname = self.fn_index.get(key)
         if fname is None:
             fname = self.fn_index[key] = f"fn_{len(self.functions)}"
             self.functions.append(f"{{device}}\ndef {fname}{key}")
-        return f"{fname}({', '.join(refs)})"
+        return f"{fname}({', '.join([*refs, *(index for _, index in slots)])})"
 
     def is_formula(self, node: ir.Node) -> bool:
         return type(node) in FORMULAS

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.engine import reference
+from workbench.engine import reference, term_columns
 from workbench.engine.base import PropertyResult, Witness
 from workbench.engine.values import UNDEF, equal, order
 from workbench.engine.witness import explain, render_message, span_ref
@@ -147,14 +147,37 @@ def match(formula: ir.Node) -> tuple[str, Evaluator] | None:
 # ----------------------------------------------------------------------------- evaluation
 
 
+class _KnownCounts(reference.Interpreter):
+    """The reference, told the value of one count aggregate of span ``var`` on every row.
+
+    A message such as ``used by {count(x in spans where x.span_id == s.span_id)} spans``
+    repeats the property's own count; the reference would rerun that nested loop for every
+    witness (O(n) each, minutes on a 1M-span trace), while the grouped pass already knows it.
+    """
+
+    def __init__(self, ctx: reference.TraceContext, params: Mapping[str, Any],
+                 known: tuple[ir.Node, str, np.ndarray]) -> None:
+        super().__init__(ctx, params)
+        self._known = known
+
+    def value(self, node: ir.Node, env: Mapping[str, Any], pos: int) -> Any:
+        agg, var, counts = self._known
+        if type(node) is ir.Aggregate and var in env and node == agg:
+            return int(counts[env[var]])
+        return super().value(node, env, pos)
+
+
 def _result(prop: ir.Property, table: SpanTable, values: Mapping[str, Any], started: float,
-            failures: dict[int, list[dict[str, Any]]], names: list[str]) -> PropertyResult:
+            failures: dict[int, list[dict[str, Any]]], names: list[str],
+            known: tuple[ir.Node, str, np.ndarray] | None = None) -> PropertyResult:
     """Verdicts and reference-rendered witnesses from the falsifying environments."""
     holds = np.ones(table.n_traces, dtype=np.bool_)
     witnesses: dict[int, list[Witness]] = {}
     for trace, envs in failures.items():
         holds[trace] = False
-        interp = reference.Interpreter(reference.TraceContext(table, trace), values)
+        ctx = reference.TraceContext(table, trace)
+        interp = (reference.Interpreter(ctx, values) if known is None
+                  else _KnownCounts(ctx, values, known))
         found = []
         for env in envs:
             bindings = tuple((name, span_ref(table, env[name])) for name in names)
@@ -171,6 +194,18 @@ def _hashable(value: Any) -> Any:
         return ("bool", value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, list | dict):
+        return _frozen(value)
+    return value
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in of a list or map value, equal exactly when Python's ``==`` is
+    (inside containers :func:`~workbench.engine.values.equal` is Python's ``==``)."""
+    if isinstance(value, list):
+        return ("list", tuple(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset((k, _frozen(v)) for k, v in value.items()))
     return value
 
 
@@ -181,29 +216,47 @@ def _check_count_eq(prop: ir.Property, table: SpanTable, values: Mapping[str, An
     assert found is not None
     s, guard, key, op, const = found
     cap = max(limit, 1)  # the reference keeps one witness even at limit 0
-    undef = UNDEF
+    n = table.n_spans
+    keys = term_columns.classes(key, s, table, values)
+    trace = np.asarray(table.trace_index, dtype=np.int64)
+    # group sizes of (trace, key) by one sort: runs of equal pairs, sizes by their bounds
+    defined = np.nonzero(~keys.undefined)[0]
+    counts = np.zeros(n, dtype=np.int64)
+    if defined.size:
+        order = defined[np.lexsort((keys.codes[defined], trace[defined]))]
+        t_sorted, k_sorted = trace[order], keys.codes[order]
+        starts = np.ones(order.size, dtype=np.bool_)
+        starts[1:] = (t_sorted[1:] != t_sorted[:-1]) | (k_sorted[1:] != k_sorted[:-1])
+        bounds = np.nonzero(starts)[0]
+        sizes = np.diff(np.append(bounds, order.size))
+        counts[order] = np.repeat(sizes, sizes)
+    # the comparison `count OP const`, once per distinct count
+    distinct, inverse = np.unique(counts, return_inverse=True)
+    ok = np.fromiter((_compare(op, int(c), const) for c in distinct.tolist()),
+                     dtype=np.bool_, count=distinct.size)[inverse.reshape(-1)]
+    bad = ~ok
+    if guard is not None:
+        bad &= term_columns.holds(guard, s, table, values)
+    failures = _first_rows(np.nonzero(bad)[0], trace, cap, s)
+    assert isinstance(prop.formula, ir.Quant) and isinstance(prop.formula.body, ir.Compare)
+    known = (prop.formula.body.left, s, counts)
+    return _result(prop, table, values, started, failures, [s], known)
+
+
+def _first_rows(rows: np.ndarray, trace: np.ndarray, cap: int, var: str
+                ) -> dict[int, list[dict[str, Any]]]:
+    """The first ``cap`` of the (ascending) ``rows`` of each trace, as environments."""
     failures: dict[int, list[dict[str, Any]]] = {}
-    for trace in range(table.n_traces):
-        interp = reference.Interpreter(reference.TraceContext(table, trace), values)
-        rows = interp.ctx.rows
-        keys = [interp.value(key, {s: r}, 0) for r in rows]
-        counts: dict[Any, int] = defaultdict(int)
-        for k in keys:
-            if k is not undef:
-                counts[_hashable(k)] += 1
-        bad: list[dict[str, Any]] = []
-        for r, k in zip(rows, keys, strict=True):
-            env = {s: r}
-            if guard is not None and not interp.holds(guard, env, 0):
-                continue
-            n = 0 if k is undef else counts[_hashable(k)]
-            if not _compare(op, n, const):
-                bad.append(env)
-                if len(bad) >= cap:
-                    break
-        if bad:
-            failures[trace] = bad
-    return _result(prop, table, values, started, failures, [s])
+    if rows.size == 0:
+        return failures
+    t = trace[rows]
+    first = np.ones(rows.size, dtype=np.bool_)
+    first[1:] = t[1:] != t[:-1]
+    run_start = np.maximum.accumulate(np.where(first, np.arange(rows.size), 0))
+    keep = (np.arange(rows.size) - run_start) < cap
+    for r, tr in zip(rows[keep].tolist(), t[keep].tolist(), strict=True):
+        failures.setdefault(tr, []).append({var: r})
+    return failures
 
 
 def _compare(op: str, a: Any, b: Any) -> bool:
@@ -229,46 +282,76 @@ def _check_pairs(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
     assert found is not None
     a, b, xterm, yterm = found
     cap = max(limit, 1)
-    undef = UNDEF
+    xs = term_columns.classes(xterm, a, table, values)
+    ys = term_columns.classes(yterm, a, table, values)
+    trace = np.asarray(table.trace_index, dtype=np.int64)
+    xdef = ~xs.undefined
+    # an undefined Y makes `!=` false against every larger X: rare, so the nested loop of
+    # the reference decides those traces (still exact)
+    odd = np.unique(trace[xdef & ys.undefined])
+    # a candidate trace has a Y group holding two distinct X classes: one sort of the
+    # (trace, Y, X) triples of the rows with a defined X
+    rows = np.nonzero(xdef & ~ys.undefined)[0]
+    candidates = np.zeros(0, dtype=np.int64)
+    if rows.size:
+        t, y, x = trace[rows], ys.codes[rows], xs.codes[rows]
+        order = np.lexsort((x, y, t))
+        t, y, x = t[order], y[order], x[order]
+        same_group = (t[1:] == t[:-1]) & (y[1:] == y[:-1])
+        candidates = np.unique(t[1:][same_group & (x[1:] != x[:-1])])
     failures: dict[int, list[dict[str, Any]]] = {}
-    for trace in range(table.n_traces):
-        interp = reference.Interpreter(reference.TraceContext(table, trace), values)
-        rows = interp.ctx.rows
-        xs = [interp.value(xterm, {a: r}, 0) for r in rows]
-        ys = [interp.value(yterm, {a: r}, 0) for r in rows]
-        if any(y is undef for x, y in zip(xs, ys, strict=True) if x is not undef):
-            # an undefined Y makes `!=` false against every larger X: rare, so the nested
-            # loop of the reference decides (still exact)
-            envs = _reference_trace(prop, interp, cap)
-            if envs is not None:
-                failures[trace] = envs
+    for tr in odd.tolist():
+        interp = reference.Interpreter(reference.TraceContext(table, tr), values)
+        envs = _reference_trace(prop, interp, cap)
+        if envs is not None:
+            failures[tr] = envs
+    odd_set = set(odd.tolist())
+    for tr in candidates.tolist():
+        if tr in odd_set:
             continue
-        # rows of each Y group, in row order, by their X value
-        groups: dict[Any, dict[Any, list[int]]] = defaultdict(lambda: defaultdict(list))
-        for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-            if x is not undef:
-                groups[_hashable(y)][_hashable(x)].append(i)
-        if not any(len(g) > 1 for g in groups.values()):
+        bad = _pair_witnesses(table, tr, xs, ys, xterm, a, b, values, cap)
+        if bad:
+            failures[tr] = bad
+    return _result(prop, table, values, started, failures, [a, b])
+
+
+def _pair_witnesses(table: SpanTable, tr: int, xs: term_columns.Classes,
+                    ys: term_columns.Classes, xterm: ir.Node, a: str, b: str,
+                    values: Mapping[str, Any], cap: int) -> list[dict[str, Any]]:
+    """The falsifying pairs of one trace in the nested loop's order, up to ``cap``."""
+    lo, hi = int(table.trace_offsets[tr]), int(table.trace_offsets[tr + 1])
+    rows = list(range(lo, hi))
+    undef = UNDEF
+    if xs.values is not None:
+        reps = xs.values
+        x_of = [undef if u else reps[c] for c, u in
+                zip(xs.codes[lo:hi].tolist(), xs.undefined[lo:hi].tolist(), strict=True)]
+    else:
+        interp = reference.Interpreter(reference.TraceContext(table, tr), values)
+        x_of = [interp.value(xterm, {a: r}, 0) for r in rows]
+    y_of = ys.codes[lo:hi].tolist()
+    groups: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for i, r in enumerate(rows):
+        if x_of[i] is not undef:
+            groups[y_of[i]][int(xs.codes[r])].append(i)
+    bad: list[dict[str, Any]] = []
+    for i, r in enumerate(rows):
+        if len(bad) >= cap:
+            break
+        x = x_of[i]
+        if x is undef:
             continue
-        bad: list[dict[str, Any]] = []
-        for i, r in enumerate(rows):
+        group = groups[y_of[i]]
+        if len(group) < 2:
+            continue
+        # the b's of this a, in row order: members of the group with a larger X
+        js = sorted(j for members in group.values()
+                    if order("<", x, x_of[members[0]]) for j in members)
+        for j in js:
             if len(bad) >= cap:
                 break
-            x = xs[i]
-            if x is undef:
-                continue
-            group = groups[_hashable(ys[i])]
-            if len(group) < 2:
-                continue
-            # the b's of this a, in row order: members of the group with a larger X
-            js = sorted(j for xv, members in group.items()
-                        if order("<", x, xs[members[0]]) for j in members)
-            for j in js:
-                if len(bad) >= cap:
-                    break
-                bad.append({a: r, b: rows[j]})
-        failures[trace] = bad
-    return _result(prop, table, values, started, failures, [a, b])
+            bad.append({a: r, b: rows[j]})
+    return bad
 
 
 def _check_cycle(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
