@@ -160,6 +160,9 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
     )
     c.add_argument("--top", type=int, default=20, help="violations shown in text output")
     c.add_argument("--max-bytes", type=int, default=None, help="skip trace files larger than this")
+    c.add_argument("--store", metavar="PATH_OR_URL", default=None,
+                   help="also record the run in a results store (SQLite path or postgresql:// "
+                   "URL), for the report history of otlspec ui/serve")
     c.add_argument(
         "--no-progress",
         action="store_true",
@@ -289,8 +292,11 @@ def run_check(
     cluster: str | None = None,
     workers: int | None = None,
     explain_types: bool = False,
+    store: str | None = None,
 ) -> int:
-    """Load, check, report; returns the exit code (on Dask with ``cluster``/``workers``)."""
+    """Load, check, report; returns the exit code (on Dask with ``cluster``/``workers``).
+
+    With ``store``, the run is also recorded in that results store (report history)."""
     from rich.console import Console
 
     from workbench.engine import check
@@ -299,6 +305,11 @@ def run_check(
 
     spec = _load_specs(spec_args)
     overrides = _parse_params(spec, params)  # checked now, before reading any trace
+    history = None
+    if store:  # opened before the check: a bad path or URL fails fast
+        from workbench.ui.history import RunRecorder
+
+        history = RunRecorder(store, spec_args, trace_args, fail_on, backend)
 
     if cluster or workers:
         from workbench.distributed.cli import run as run_distributed
@@ -307,6 +318,8 @@ def run_check(
             spec, trace_args, overrides, cluster=cluster, workers=workers, backend=backend,
             properties=properties, max_bytes=max_bytes,
             show_progress=progress and Console(stderr=True).is_terminal)
+        if history:
+            history.record(result, shard_diagnostics)
         return _report(result, fmt, spec_args, trace_args, shard_diagnostics, fail_on, verdicts,
                        top, output)
     try:
@@ -340,6 +353,8 @@ def run_check(
         result = check(
             spec, table, overrides, backend=backend, properties=properties, progress=tick
         )
+    if history:
+        history.record(result, diagnostics)
     return _report(result, fmt, spec_args, trace_args, diagnostics, fail_on, verdicts, top,
                    output)
 
@@ -400,6 +415,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         cluster=args.cluster,
         workers=args.workers,
         explain_types=args.explain_types,
+        store=args.store,
     )
 
 

@@ -278,6 +278,200 @@ class Store:
                 for w, p, c, v in rows]
 
 
+    # ------------------------------------------------------------------ search (explorer)
+    def search_traces(
+        self,
+        *,
+        trace_id: str = "",
+        service: str = "",
+        property: str = "",
+        severity: str = "",
+        failed: bool = False,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """Trace summaries matching the filters, over every stored trace, newest first.
+
+        Each row is a trace (as :meth:`traces` gives it) with ``services`` as a list and the
+        ``failed_properties`` and ``severities`` of its failed verdicts. ``trace_id`` is a
+        prefix; ``service`` one of the trace's services; ``property`` and ``severity`` match
+        a failed verdict of the trace; ``since``/``until`` bound ``checked_at``.
+        """
+        where = ["1 = 1"]
+        args: list[Any] = []
+        if trace_id.strip():
+            where.append("trace_id LIKE ? ESCAPE '\\'")
+            args.append(_like(trace_id.strip().lower()) + "%")
+        if service.strip():
+            where.append("(',' || services || ',') LIKE ? ESCAPE '\\'")
+            args.append("%," + _like(service.strip()) + ",%")
+        for column, value in (("property", property), ("severity", severity)):
+            if value.strip():
+                where.append("EXISTS (SELECT 1 FROM verdicts v WHERE v.holds = 0 AND "
+                             f"v.trace_id = traces.trace_id AND v.{column} = ?)")
+                args.append(value.strip())
+        if failed:
+            where.append("n_failed > 0")
+        if since is not None:
+            where.append("checked_at >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("checked_at <= ?")
+            args.append(until)
+        rows = self._query(
+            f"SELECT {_TRACE_COLUMNS} FROM traces WHERE {' AND '.join(where)} "
+            "ORDER BY checked_at DESC NULLS LAST, trace_id LIMIT ?", (*args, int(limit)))
+        names = [c.strip() for c in _TRACE_COLUMNS.split(",")]
+        out = [dict(zip(names, row, strict=True)) for row in rows]
+        bad: dict[str, list[tuple[str, str]]] = {}
+        ids = [r["trace_id"] for r in out]
+        for lo in range(0, len(ids), 500):  # under every engine's limit of bound values
+            chunk = ids[lo:lo + 500]
+            marks = ", ".join("?" * len(chunk))
+            for t, p, sev in self._query(
+                    "SELECT trace_id, property, severity FROM verdicts WHERE holds = 0 AND "
+                    f"trace_id IN ({marks})", chunk):
+                bad.setdefault(str(t), []).append((str(p), str(sev)))
+        for r in out:
+            vs = bad.get(r["trace_id"], [])
+            r["services"] = [s for s in (r.get("services") or "").split(",") if s]
+            r["failed_properties"] = sorted({p for p, _ in vs})
+            r["severities"] = sorted({sev for _, sev in vs})
+        return out
+
+    def service_counts(self) -> list[dict[str, Any]]:
+        """Per service, over every stored trace: ``traces`` and ``failing`` traces, by name.
+
+        Grouped by the services column in SQL (one row per distinct set of services, few),
+        then split: a trace counts once for each of its services; one without a service
+        counts under ``(no service)``.
+        """
+        rows = self._query(
+            "SELECT services, COUNT(*), SUM(CASE WHEN n_failed > 0 THEN 1 ELSE 0 END) "
+            "FROM traces GROUP BY services")
+        out: dict[str, list[int]] = {}
+        for services, n, failing in rows:
+            for svc in [s for s in str(services or "").split(",") if s] or ["(no service)"]:
+                e = out.setdefault(svc, [0, 0])
+                e[0] += int(n)
+                e[1] += int(failing or 0)
+        return [{"service": k, "traces": v[0], "failing": v[1]} for k, v in sorted(out.items())]
+
+    # ------------------------------------------------------------------ batch runs
+    def save_run(
+        self,
+        report: dict[str, Any],
+        *,
+        started_at: float,
+        finished_at: float,
+        backend: str = "",
+        run_id: str | None = None,
+    ) -> str:
+        """Record a batch run (``otlspec check --store``) from its JSON report (schema v2).
+
+        Parameters
+        ----------
+        report
+            The run's report as :func:`workbench.report.build_report` makes it: its head,
+            and each property with its failing traces and their witnesses.
+        started_at, finished_at
+            When the run began and ended, unix seconds.
+        backend
+            The backend asked for (the report records each property's own).
+        run_id
+            The run's id (default: a new random one).
+
+        Returns
+        -------
+        str
+            The run's id.
+        """
+        import uuid
+
+        run_id = run_id or uuid.uuid4().hex
+        props = report.get("properties", [])
+        head = {k: v for k, v in report.items() if k not in ("properties", "timings")}
+        inp = report.get("input", {})
+        summary = report.get("summary", {})
+        used = sorted({str(p.get("backend")) for p in props if p.get("backend")})
+        prop_rows = []
+        verdict_rows = []
+        for p in props:
+            entry = {k: v for k, v in p.items() if k != "traces"}
+            prop_rows.append((run_id, str(p["name"]), str(p.get("severity", "")),
+                              json.dumps(entry), int(p.get("passed", 0)),
+                              int(p.get("failed", 0))))
+            for t in p.get("traces", []):
+                ws = t.get("witnesses", [])
+                verdict_rows.append((
+                    run_id, str(t["trace_id"]), str(p["name"]), str(p.get("severity", "")),
+                    int(t.get("verdict") != "fail"), str(ws[0].get("message", "")) if ws else "",
+                    json.dumps(t.get("sources", [])), json.dumps(ws)))
+        with self._tx() as cur:
+            cur.execute(self._sql(
+                "INSERT INTO runs (run_id, kind, started_at, finished_at, specs, inputs, "
+                "backend, n_traces, n_spans, n_properties, violations, passing, head) "
+                "VALUES (?, 'batch', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                (run_id, started_at, finished_at,
+                 json.dumps(report.get("spec", {}).get("files", [])),
+                 json.dumps(inp.get("sources", [])),
+                 f"{backend} ({', '.join(used)})" if backend and used else backend,
+                 int(inp.get("traces", 0)), int(inp.get("spans", 0)), len(props),
+                 int(summary.get("violations", 0)), int(summary.get("passing", 0)),
+                 json.dumps(head, default=str)))
+            if prop_rows:
+                cur.executemany(self._sql(
+                    "INSERT INTO run_properties (run_id, property, severity, entry, passed, "
+                    "failed) VALUES (?, ?, ?, ?, ?, ?)"), prop_rows)
+            if verdict_rows:
+                cur.executemany(self._sql(
+                    "INSERT INTO run_verdicts (run_id, trace_id, property, severity, holds, "
+                    "message, sources, witnesses) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                    verdict_rows)
+        return run_id
+
+    def runs(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The recorded batch runs, newest first (without their verdicts)."""
+        rows = self._query(
+            "SELECT run_id, kind, started_at, finished_at, specs, inputs, backend, n_traces, "
+            "n_spans, n_properties, violations, passing FROM runs "
+            "ORDER BY finished_at DESC, run_id LIMIT ?", (int(limit),))
+        return [
+            {"run_id": r, "kind": k, "started_at": s, "finished_at": f,
+             "specs": json.loads(sp), "inputs": json.loads(i), "backend": b, "traces": int(nt),
+             "spans": int(ns), "properties": int(npr), "violations": int(v), "passing": int(pa)}
+            for r, k, s, f, sp, i, b, nt, ns, npr, v, pa in rows
+        ]
+
+    def run_report(self, run_id: str) -> dict[str, Any] | None:
+        """A recorded batch run as its JSON report (schema v2); None when unknown."""
+        head = self._query("SELECT head FROM runs WHERE run_id = ?", (run_id,))
+        if not head:
+            return None
+        report: dict[str, Any] = json.loads(head[0][0])
+        traces: dict[str, list[dict[str, Any]]] = {}
+        for t, p, h, src, ws in self._query(
+                "SELECT trace_id, property, holds, sources, witnesses FROM run_verdicts "
+                "WHERE run_id = ? ORDER BY property, trace_id", (run_id,)):
+            entry: dict[str, Any] = {"trace_id": t, "sources": json.loads(src),
+                                     "verdict": "pass" if h else "fail"}
+            if not h:
+                entry["witnesses"] = json.loads(ws)
+            traces.setdefault(str(p), []).append(entry)
+        report["properties"] = [
+            json.loads(entry) | {"traces": traces.get(str(name), [])}
+            for name, entry in self._query(
+                "SELECT property, entry FROM run_properties WHERE run_id = ? ORDER BY property",
+                (run_id,))]
+        return report
+
+
+def _like(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _statements(script: str) -> list[str]:
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -12,7 +12,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from workbench.lang import ir
 from workbench.traces.model import SpanTable
@@ -25,8 +27,6 @@ from workbench.ui.spans import (
 )
 
 SEVERITIES = ("error", "warning", "info")
-#: Traces the search looks through in a store (the most recently checked).
-SEARCH_WINDOW = 5_000
 
 
 class Source(Protocol):
@@ -126,30 +126,11 @@ class StoreSource:
             self._last = (now, live)
         return live
 
-    def _summaries(self, failed: bool = False) -> list[dict[str, Any]]:
-        rows = self.store.traces(failed=failed, limit=SEARCH_WINDOW)
-        bad: dict[str, list[dict[str, Any]]] = {}
-        for v in self.store.verdicts(failed=True, limit=SEARCH_WINDOW * 4):
-            bad.setdefault(v["trace_id"], []).append(v)
-        out = []
-        for r in rows:
-            vs = bad.get(r["trace_id"], [])
-            out.append({**r, "services": [s for s in (r.get("services") or "").split(",") if s],
-                        "failed_properties": sorted({v["property"] for v in vs}),
-                        "severities": sorted({v["severity"] for v in vs})})
-        return out
-
     def stats(self) -> dict[str, Any]:
         s = self.store.stats()
         by_severity = {sev: 0 for sev in SEVERITIES}
         for p in s["properties"]:
             by_severity[p["severity"]] = by_severity.get(p["severity"], 0) + p["violations"]
-        by_service: dict[str, dict[str, int]] = {}
-        for r in self._summaries():
-            for svc in r["services"] or ["(no service)"]:
-                e = by_service.setdefault(svc, {"traces": 0, "failing": 0})
-                e["traces"] += 1
-                e["failing"] += bool(r["n_failed"])
         windows: dict[int, dict[str, int]] = {}
         for c in self.store.counters(time.time() - 24 * 3600):
             w = windows.setdefault(int(c["window_start"]), {"checked": 0, "violations": 0})
@@ -164,15 +145,18 @@ class StoreSource:
             "violations": sum(p["violations"] for p in s["properties"]),
             "by_property": s["properties"],
             "by_severity": by_severity,
-            "by_service": [{"service": k, **v} for k, v in sorted(by_service.items())],
+            "by_service": self.store.service_counts(),
             "over_time": [{"window_start": k, **v} for k, v in sorted(windows.items())],
             "receiver": self._receiver(),
         }
 
     def traces(self, query: dict[str, str]) -> list[dict[str, Any]]:
-        failed = query.get("failed", "") in ("1", "true")
-        rows = [r for r in self._summaries(failed) if _match(r, query)]
-        return rows[:_limit(query)]
+        """The search, run by the store over every trace (:meth:`Store.search_traces`)."""
+        bounds = {name: float(query[name]) for name in ("since", "until") if query.get(name)}
+        return self.store.search_traces(  # type: ignore[no-any-return]
+            trace_id=query.get("trace_id", ""), service=query.get("service", ""),
+            property=query.get("property", ""), severity=query.get("severity", ""),
+            failed=query.get("failed", "") in ("1", "true"), limit=_limit(query), **bounds)
 
     def trace(self, trace_id: str) -> dict[str, Any] | None:
         found = self.store.trace(trace_id)
@@ -189,18 +173,37 @@ class StoreSource:
         return spec_entries(self.spec)
 
     def reports(self) -> list[dict[str, Any]]:
-        """Stream windows (per hour) with their counts, newest first."""
+        """Batch runs recorded by ``otlspec check --store`` and stream windows (per hour),
+        together, newest first; ``export`` is the query string of the export links."""
         hours: dict[int, dict[str, int]] = {}
         for c in self.store.counters(0):
             h = int(c["window_start"]) // 3600 * 3600
             e = hours.setdefault(h, {"checked": 0, "violations": 0})
             e["checked"] += int(c["checked"])
             e["violations"] += int(c["violations"])
-        return [{"id": f"window-{h}", "kind": "stream window", "since": h, "until": h + 3600,
-                 **v} for h, v in sorted(hours.items(), reverse=True)]
+        rows = [{"id": f"window-{h}", "kind": "stream window", "since": h, "until": h + 3600,
+                 "export": "?" + urlencode({"since": h, "until": h + 3600}), **v}
+                for h, v in hours.items()]
+        for r in self.store.runs(limit=500):
+            rows.append({
+                "id": f"run-{r['run_id']}", "kind": "batch run", "run_id": r["run_id"],
+                "name": f"{', '.join(r['specs'])} on {', '.join(r['inputs'])}",
+                "since": r["started_at"], "until": r["finished_at"], "backend": r["backend"],
+                "checked": r["traces"], "violations": r["violations"],
+                "export": "?" + urlencode({"run": r["run_id"]})})
+        return sorted(rows, key=lambda r: (-float(r["until"]), r["id"]))
 
     def report(self, query: dict[str, str]) -> tuple[dict[str, Any], SpanTable | None]:
-        """A JSON report (schema v2 shape) of the verdicts checked in ``[since, until]``."""
+        """A JSON report (schema v2 shape): of the batch run ``run``, or of the verdicts
+        checked in ``[since, until]``.
+
+        Raises
+        ------
+        ValueError
+            ``run`` names no recorded run.
+        """
+        if query.get("run"):
+            return self._run_report(query["run"])
         since = float(query.get("since", 0) or 0)
         until = float(query.get("until", 0) or 0) or time.time() + 1
         verdicts = [v for v in self.store.verdicts(since=since, limit=1_000_000)
@@ -237,6 +240,25 @@ class StoreSource:
                         "violations": n_fail, "passing": len(verdicts) - n_fail},
             "properties": sorted(props.values(), key=lambda p: p["name"]),
         }
+        return report, table
+
+    def _run_report(self, run_id: str) -> tuple[dict[str, Any], SpanTable | None]:
+        """A recorded batch run, with its traces when its input files are still readable."""
+        report = self.store.run_report(run_id)
+        if report is None:
+            raise ValueError(f"no recorded batch run {run_id!r}")
+        table = None
+        sources = [str(p) for p in report.get("input", {}).get("sources", [])]
+        failing = any(t.get("verdict") == "fail" for p in report.get("properties", [])
+                      for t in p.get("traces", []))
+        if failing and sources and all(Path(p).exists() for p in sources):
+            from workbench.errors import OtlspecError
+            from workbench.traces import load_traces
+
+            try:  # the waterfalls are a bonus: a moved or changed file only loses them
+                table = load_traces(sources)
+            except (OtlspecError, OSError):
+                table = None
         return report, table
 
     def version(self) -> Any:
@@ -349,7 +371,7 @@ class BatchSource:
         s = self.report_data.get("summary", {})
         return [{"id": "batch", "kind": "batch run", "name": self.name,
                  "checked": int(self.report_data.get("input", {}).get("traces", 0)),
-                 "violations": int(s.get("violations", 0))}]
+                 "violations": int(s.get("violations", 0)), "export": ""}]
 
     def report(self, query: dict[str, str]) -> tuple[dict[str, Any], SpanTable | None]:
         return self.report_data, self.table

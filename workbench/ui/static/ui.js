@@ -227,8 +227,9 @@
   async function renderReports() {
     const rows = await api("/api/ui/reports");
     clear($("report-list").tBodies[0]).append(...rows.map((r) => {
-      const q = r.since !== undefined ? "?since=" + r.since + "&until=" + r.until : "";
-      return el("tr", {}, el("td", {}, r.name || (r.since !== undefined ? new Date(r.since * 1000).toISOString() : r.id)),
+      const q = r.export || "";  // the query string of this run's export, made by the server
+      const when = r.since !== undefined ? new Date(r.since * 1000).toISOString() : "";
+      return el("tr", { "data-run": r.id }, el("td", {}, r.name ? (when ? when + " " + r.name : r.name) : (when || r.id)),
         el("td", {}, r.kind), el("td", { class: "num" }, r.checked), el("td", { class: "num" }, r.violations),
         el("td", {}, el("a", { href: "/export/report.html" + q }, "HTML"), " ",
           el("a", { href: "/export/report.pdf" + q }, "PDF")));
