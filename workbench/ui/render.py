@@ -5,7 +5,8 @@ sheet is inline and allowed by its hash in a strict content security policy (``d
 'none'``), so the file works offline, from disk or mail, and a hostile span name cannot run
 anything even if escaping failed. Every text that comes from a report or a trace goes through
 :func:`esc`. Waterfall bars are SVG rectangles (attributes, not inline styles, which the policy
-forbids); indentation and colours are classes of the sheet.
+forbids); indentation and colours are classes of the sheet. Each failing trace also gets a
+service graph, static inline SVG as well (:func:`service_graph`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import math
 import os
 import shutil
 import subprocess
@@ -118,6 +120,53 @@ def waterfall(spans: dict[str, Any], bad: dict[str, list[str]],
     return (f'<table class="waterfall"><thead><tr><th>span</th><th>duration</th>'
             f'<th>timeline ({esc(_duration(total))})</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>{tail}')
+
+
+def service_graph(spans: dict[str, Any], bad: dict[str, list[str]]) -> str:
+    """A trace's service graph as static inline SVG: one node per service, one edge per
+    pair of services with a call between them (a span whose parent is in another service),
+    labelled with the number of calls; services with a violating span are highlighted.
+
+    Drawn from the spans given (those of the waterfall). No script and no style attribute:
+    classes of the sheet only, and every label escaped, so it passes the report's policy.
+    """
+    no_service = "(no service)"
+    rows = spans["spans"]
+    service_of = {s["span_id"]: s["service"] or no_service for s in rows}
+    services = list(dict.fromkeys(s["service"] or no_service for s in rows))
+    hot = {service_of[sid] for sid in bad if sid in service_of}
+    calls: dict[tuple[str, str], int] = {}
+    for s in rows:
+        parent = service_of.get(s.get("parent_id") or "")
+        child = s["service"] or no_service
+        if parent is not None and parent != child:
+            calls[(parent, child)] = calls.get((parent, child), 0) + 1
+    n = len(services)
+    if n == 0:
+        return ""
+    width, height = 600, max(160, 60 * min(n, 6))
+    pos = {name: (width / 2, height / 2) if n == 1 else (
+        width / 2 + (width / 2 - 80) * math.cos(2 * math.pi * i / n),
+        height / 2 + (height / 2 - 25) * math.sin(2 * math.pi * i / n))
+        for i, name in enumerate(services)}
+    parts = ['<defs><marker id="arrow" viewBox="0 0 10 10" refX="18" refY="5" '
+             'markerWidth="6" markerHeight="6" orient="auto-start-reverse">'
+             '<path class="arrow" d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>']
+    for (a, b), count in sorted(calls.items()):
+        (x1, y1), (x2, y2) = pos[a], pos[b]
+        parts.append(
+            f'<g class="edge"><title>{esc(a)} calls {esc(b)}: {count}</title>'
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+            f'marker-end="url(#arrow)"/><text class="count" x="{(x1 + x2) / 2:.1f}" '
+            f'y="{(y1 + y2) / 2 - 3:.1f}">{count}</text></g>')
+    for name in services:
+        x, y = pos[name]
+        cls = "bad" if name in hot else "ok"
+        parts.append(f'<g class="node {cls}"><title>{esc(name)}</title>'
+                     f'<circle class="{cls}" cx="{x:.1f}" cy="{y:.1f}" r="8"/>'
+                     f'<text x="{x + 11:.1f}" y="{y + 4:.1f}">{esc(name)}</text></g>')
+    return (f'<svg class="graph" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="service graph">{"".join(parts)}</svg>')
 
 
 def _summary(report: dict[str, Any]) -> str:
@@ -231,7 +280,9 @@ def render_report(report: dict[str, Any], table: SpanTable | None = None,
         bad = violating_span_ids(failing[tid])
         names = sorted({str(w.get("property")) for w in failing[tid]})
         falls.append(f'<section class="trace" id="trace-{esc(tid)}"><h3>trace {esc(tid)}</h3>'
-                     f'<p>fails: {esc(", ".join(names))}</p>{waterfall(spans, bad)}</section>')
+                     f'<p>fails: {esc(", ".join(names))}</p>'
+                     f'<h4>service graph</h4>{service_graph(spans, bad)}'
+                     f'<h4>waterfall</h4>{waterfall(spans, bad)}</section>')
     if len(traced) > MAX_WATERFALLS:
         falls.append(f'<p class="muted">{len(traced) - MAX_WATERFALLS} more failing traces '
                      "without a waterfall</p>")
