@@ -222,6 +222,12 @@ def test_static_report_renders_hostile_text_as_text(driver, checked_run, tmp_pat
     colour = driver.execute_script(
         "return getComputedStyle(arguments[0].querySelector('.sname')).color", bad)
     assert colour == "rgb(198, 40, 40)"
+    # the service graph is drawn (inline SVG, styled by the hashed sheet), its node highlighted
+    node = _css(driver, f"#trace-{TRACE_ID} svg.graph circle.bad")[0]
+    assert node.size["width"] > 0
+    assert driver.execute_script("return getComputedStyle(arguments[0]).fill", node) == (
+        "rgb(239, 154, 154)")
+    assert [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
     _nothing_ran(driver)
     driver.execute_script("arguments[0].scrollIntoView()",
                           driver.find_element("css selector", f"#trace-{TRACE_ID}"))
@@ -277,3 +283,41 @@ def test_a_10k_span_trace_stays_responsive(driver) -> None:  # type: ignore[no-u
         assert _css(driver, "#span-detail .violation-message")[0].text == f"span {last} is late"
         driver.save_screenshot(str(artifacts_dir() / "explorer-10k-spans.png"))
     print(f"10k-span trace: waterfall shown {shown:.2f} s after navigation")
+
+
+def test_a_stored_batch_run_is_in_the_reports_page(driver, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """otlspec check --store, then otlspec ui --store's page lists the run and exports it."""
+    from tests.ui.conftest import hostile_request
+    from workbench.cli import main
+    from workbench.serve.store import open_store
+    from workbench.ui.server import UiConfig, start_ui
+    from workbench.ui.sources import StoreSource
+
+    trace_file = tmp_path / "hostile.pb"
+    trace_file.write_bytes(hostile_request().SerializeToString())
+    db = str(tmp_path / "results.db")
+    assert main(["check", "stdlib", str(trace_file), "--store", db, "--backend", "reference",
+                 "--no-progress", "-o", str(tmp_path / "out.txt")]) in (0, 1)
+    store = open_store(db)
+    try:
+        with start_ui(UiConfig(port=0), StoreSource(store)) as ui:
+            driver.get(ui.url + "#/reports")
+            row = _wait(driver, lambda d: [r for r in _css(d, "#report-list tbody tr")
+                                           if r.get_attribute("data-run") and
+                                           r.get_attribute("data-run").startswith("run-")],
+                        "the batch run in the reports page")[0]
+            cells = [td.text for td in row.find_elements("css selector", "td")]
+            assert "stdlib" in cells[0] and cells[1] == "batch run" and cells[2] == "1"
+            link = row.find_element("css selector", "a").get_attribute("href")
+            assert "export/report.html?run=" in link
+            driver.save_screenshot(str(artifacts_dir() / "reports-batch-run.png"))
+            with urllib.request.urlopen(link, timeout=30) as r:
+                page = r.read()
+        exported = tmp_path / "run.html"
+        exported.write_bytes(page)
+        driver.get(exported.as_uri())
+        assert _css(driver, f'tr.span[data-span-id="{BAD_SPAN}"]')
+        assert _css(driver, f"#trace-{TRACE_ID} svg.graph")
+        _nothing_ran(driver)
+    finally:
+        store.close()

@@ -14,14 +14,14 @@ import pytest
 from tests.ui.conftest import BAD_SPAN, TRACE_ID, hostile_request
 from tests.ui.test_server import get
 from workbench.cli import main
-from workbench.serve.store import Store, TraceRecord, VerdictRecord
+from workbench.serve.store import PostgresStore, Store, TraceRecord, VerdictRecord
 from workbench.ui.server import UiConfig, start_ui
 from workbench.ui.sources import StoreSource, _match
 
 
 def _where(store: Store) -> str:
     """The path or URL a command would be given for ``store``."""
-    return str(getattr(store, "url", None) or getattr(store, "path"))
+    return store.url if isinstance(store, PostgresStore) else str(getattr(store, "path", ""))
 
 
 def _check_into(store: Store, tmp_path: Path) -> tuple[dict[str, Any], Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
 
 import pytest
@@ -79,3 +80,34 @@ def test_pdf_without_a_browser_is_a_clear_error(checked_run, tmp_path, monkeypat
     assert code == 2
     assert "apt-get install chromium" in capsys.readouterr().err
     assert (tmp_path / "r.html").exists()  # the HTML is written all the same
+
+
+def test_failing_trace_gets_a_static_service_graph(checked_run) -> None:  # type: ignore[no-untyped-def]
+    page = render_report(checked_run["report"], checked_run["table"])
+    section = page.split(f'id="trace-{TRACE_ID}"', 1)[1]
+    graph = re.search(r'<svg class="graph".*?</svg>', section, re.S)
+    assert graph is not None and section.index("<svg class=\"graph\"") < section.index(
+        'class="waterfall"')
+    # one service, holding the violating span: one highlighted node, no edge
+    assert graph.group(0).count('<g class="node bad">') == 1 and "<line" not in graph.group(0)
+    assert "style=" not in page and "<script" not in page.lower()
+
+
+def test_service_graph_counts_calls_and_escapes_labels() -> None:
+    from workbench.ui.render import service_graph
+
+    hostile = '<script>alert(1)</script>"><img src=x>'
+    spans = {"duration": 10, "spans": [
+        {"span_id": "a", "parent_id": "", "service": hostile},
+        {"span_id": "b", "parent_id": "a", "service": "db"},
+        {"span_id": "c", "parent_id": "a", "service": "db"},
+        {"span_id": "d", "parent_id": "c", "service": ""},
+    ]}
+    svg = service_graph(spans, {"c": ["too slow"]})
+    assert hostile not in svg and "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img" in svg
+    nodes = re.findall(r'<g class="node (\w+)"><title>([^<]*)</title>', svg)
+    assert nodes == [("ok", html.escape(hostile)), ("bad", "db"), ("ok", "(no service)")]
+    edges = re.findall(r'<g class="edge"><title>([^<]*)</title>.*?>(\d+)</text></g>', svg)
+    assert edges == [(f"{html.escape(hostile)} calls db: 2", "2"),
+                     ("db calls (no service): 1", "1")]
+    assert service_graph({"duration": 1, "spans": []}, {}) == ""

@@ -153,7 +153,7 @@ class StoreSource:
     def traces(self, query: dict[str, str]) -> list[dict[str, Any]]:
         """The search, run by the store over every trace (:meth:`Store.search_traces`)."""
         bounds = {name: float(query[name]) for name in ("since", "until") if query.get(name)}
-        return self.store.search_traces(  # type: ignore[no-any-return]
+        return self.store.search_traces(
             trace_id=query.get("trace_id", ""), service=query.get("service", ""),
             property=query.get("property", ""), severity=query.get("severity", ""),
             failed=query.get("failed", "") in ("1", "true"), limit=_limit(query), **bounds)
