@@ -122,13 +122,14 @@ def waterfall(spans: dict[str, Any], bad: dict[str, list[str]],
             f'<tbody>{"".join(rows)}</tbody></table>{tail}')
 
 
-def service_graph(spans: dict[str, Any], bad: dict[str, list[str]]) -> str:
+def service_graph(spans: dict[str, Any], bad: dict[str, list[str]], key: str = "") -> str:
     """A trace's service graph as static inline SVG: one node per service, one edge per
     pair of services with a call between them (a span whose parent is in another service),
     labelled with the number of calls; services with a violating span are highlighted.
 
     Drawn from the spans given (those of the waterfall). No script and no style attribute:
     classes of the sheet only, and every label escaped, so it passes the report's policy.
+    ``key`` (the trace id) keeps the arrowhead's element id unique in a page of graphs.
     """
     no_service = "(no service)"
     rows = spans["spans"]
@@ -149,15 +150,16 @@ def service_graph(spans: dict[str, Any], bad: dict[str, list[str]]) -> str:
         width / 2 + (width / 2 - 80) * math.cos(2 * math.pi * i / n),
         height / 2 + (height / 2 - 25) * math.sin(2 * math.pi * i / n))
         for i, name in enumerate(services)}
-    parts = ['<defs><marker id="arrow" viewBox="0 0 10 10" refX="18" refY="5" '
-             'markerWidth="6" markerHeight="6" orient="auto-start-reverse">'
+    arrow = "arrow-" + "".join(c for c in key if c.isalnum())
+    parts = [f'<defs><marker id="{arrow}" viewBox="0 0 10 10" refX="22" refY="5" '
+             'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
              '<path class="arrow" d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>']
     for (a, b), count in sorted(calls.items()):
         (x1, y1), (x2, y2) = pos[a], pos[b]
         parts.append(
             f'<g class="edge"><title>{esc(a)} calls {esc(b)}: {count}</title>'
             f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-            f'marker-end="url(#arrow)"/><text class="count" x="{(x1 + x2) / 2:.1f}" '
+            f'marker-end="url(#{arrow})"/><text class="count" x="{(x1 + x2) / 2:.1f}" '
             f'y="{(y1 + y2) / 2 - 3:.1f}">{count}</text></g>')
     for name in services:
         x, y = pos[name]
@@ -281,7 +283,7 @@ def render_report(report: dict[str, Any], table: SpanTable | None = None,
         names = sorted({str(w.get("property")) for w in failing[tid]})
         falls.append(f'<section class="trace" id="trace-{esc(tid)}"><h3>trace {esc(tid)}</h3>'
                      f'<p>fails: {esc(", ".join(names))}</p>'
-                     f'<h4>service graph</h4>{service_graph(spans, bad)}'
+                     f'<h4>service graph</h4>{service_graph(spans, bad, tid)}'
                      f'<h4>waterfall</h4>{waterfall(spans, bad)}</section>')
     if len(traced) > MAX_WATERFALLS:
         falls.append(f'<p class="muted">{len(traced) - MAX_WATERFALLS} more failing traces '
