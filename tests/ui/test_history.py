@@ -150,3 +150,31 @@ def test_by_service_counts_every_trace(results_store) -> None:  # type: ignore[n
     assert got == [{"service": k, "traces": v[0], "failing": v[1]}
                    for k, v in sorted(counts.items())]
     assert {"service": "rare", "traces": 1, "failing": 1} in got
+
+
+def test_a_version_1_store_is_migrated_in_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A store written before batch runs existed gains them, and keeps its traces."""
+    import sqlite3
+    from importlib import resources
+
+    from workbench.serve.store import _statements, open_store
+
+    path = str(tmp_path / "v1.db")
+    v1 = (resources.files("workbench.serve") / "migrations" / "sqlite" / "001_init.sql")
+    conn = sqlite3.connect(path)
+    for statement in _statements(v1.read_text(encoding="utf-8")):
+        conn.execute(statement)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (1)")
+    conn.execute("INSERT INTO traces (trace_id, state, revision, n_spans, n_failed, services, "
+                 "first_seen, checked_at, payload) VALUES ('ab', 'checked', 1, 1, 1, 'shop', "
+                 "1.0, 2.0, x'')")
+    conn.commit()
+    conn.close()
+    store = open_store(path)
+    try:
+        assert store._query("SELECT MAX(version) FROM schema_version") == [(2,)]
+        assert store.runs() == []
+        assert [r["trace_id"] for r in store.search_traces(service="shop", failed=True)] == ["ab"]
+    finally:
+        store.close()

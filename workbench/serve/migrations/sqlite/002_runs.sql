@@ -38,6 +38,8 @@ CREATE TABLE run_verdicts (
     witnesses TEXT NOT NULL DEFAULT '[]',     -- JSON list of witnesses (bindings, message)
     PRIMARY KEY (run_id, property, trace_id)
 );
--- the explorer's search: failing traces newest first, and failed verdicts by trace
-CREATE INDEX traces_failed_checked_at ON traces (n_failed, checked_at);
+-- the explorer's search: failing traces newest first (a partial index, read in order), the
+-- failed verdicts of the traces found, and the by-service counts (a covering index scan)
+CREATE INDEX traces_failing_checked_at ON traces (checked_at) WHERE n_failed > 0;
+CREATE INDEX traces_services ON traces (services, n_failed);
 CREATE INDEX verdicts_failed_trace ON verdicts (holds, trace_id, property, severity);
