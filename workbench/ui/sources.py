@@ -264,8 +264,9 @@ class StoreSource:
     def version(self) -> Any:
         s = self.store.stats()
         latest = self.store.traces(limit=1)
+        run = self.store.runs(limit=1)  # a batch run recorded meanwhile is news too
         return (s["traces"], s["failing_traces"],
-                latest[0]["checked_at"] if latest else None)
+                latest[0]["checked_at"] if latest else None, run[0]["run_id"] if run else None)
 
 
 class BatchSource:

@@ -276,6 +276,7 @@
       live.textContent = s.mode === "batch" ? "batch run" : "live";
       live.classList.toggle("on", s.mode !== "batch");
       if (!$("view-dashboard").hidden) renderDashboard(s);
+      else if (!$("view-reports").hidden) renderReports().catch((e) => showError(String(e)));
       document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
     });
     es.onerror = () => { live.textContent = "reconnecting"; live.classList.remove("on"); };
