@@ -140,10 +140,11 @@ class Node:
 
     The hash of a node is computed once and kept in the ``_hash`` slot (not a dataclass
     field: it takes no part in equality, ``fields()``, ``replace`` or pickling), so memo
-    tables keyed by nodes do not re-hash whole subtrees.
+    tables keyed by nodes do not re-hash whole subtrees. Nodes are weakly referenceable
+    (:func:`workbench.lang.construct.intern` hash-conses them).
     """
 
-    __slots__ = ("_hash",)
+    __slots__ = ("__weakref__", "_hash")
 
     def children(self) -> tuple[Node, ...]:
         """Direct sub-nodes, in field order (tuples of nodes are flattened)."""
