@@ -20,7 +20,7 @@ such a property is checked by the batch engine instead.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from workbench.engine.codegen_terms import Unsupported as _CompiledUnsupported
@@ -521,7 +521,7 @@ class Compiler:
     def _temporal(self, node: ir.Temporal) -> Fn:
         args = [self.formula(a) for a in node.args]
         op, lo, hi = node.op, node.interval.lo, node.interval.hi
-        empty = op in ("always", "historically", "wnext")
+        empty, value_at = _TEMPORAL[op]  # every operator has an entry (tests/test_temporal_ops.py)
         backwards = op in ir.FUTURE_OPS
 
         def temporal(st: TraceState, env: Env) -> bool | Seq:
@@ -530,19 +530,24 @@ class Compiler:
             if n == 0:
                 return empty
             vals = [_spread(a(st, env), n) for a in args]
-            if op in ("once", "eventually"):
-                return sweep(Once(lo, hi), times, vals[0], backwards)
-            if op in ("historically", "always"):
-                return sweep(Historically(lo, hi), times, vals[0], backwards)
-            if op in ("since", "until"):
-                return sweep_since(Since(lo, hi), times, vals[0], vals[1], backwards)
-            v = vals[0]
-            if op == "next":
-                return [*v[1:], False]
-            if op == "wnext":
-                return [*v[1:], True]
-            return [False, *v[:-1]]  # previously
+            return value_at(lo, hi, times, vals, backwards)
         return temporal
+
+
+_Sweep = Callable[[int, int | None, Sequence[int], list[Seq], bool], Seq]
+#: Per temporal operator: its value on an empty timeline, and its value at every point (from
+#: ``lo, hi, times, argument values, backwards``). A new operator needs an entry here.
+_TEMPORAL: dict[str, tuple[bool, _Sweep]] = {
+    "always": (True, lambda lo, hi, t, v, b: sweep(Historically(lo, hi), t, v[0], b)),
+    "eventually": (False, lambda lo, hi, t, v, b: sweep(Once(lo, hi), t, v[0], b)),
+    "next": (False, lambda lo, hi, t, v, b: [*v[0][1:], False]),
+    "wnext": (True, lambda lo, hi, t, v, b: [*v[0][1:], True]),
+    "until": (False, lambda lo, hi, t, v, b: sweep_since(Since(lo, hi), t, v[0], v[1], b)),
+    "historically": (True, lambda lo, hi, t, v, b: sweep(Historically(lo, hi), t, v[0], b)),
+    "once": (False, lambda lo, hi, t, v, b: sweep(Once(lo, hi), t, v[0], b)),
+    "previously": (False, lambda lo, hi, t, v, b: [False, *v[0][:-1]]),
+    "since": (False, lambda lo, hi, t, v, b: sweep_since(Since(lo, hi), t, v[0], v[1], b)),
+}
 
 
 #: Node classes whose per-span values are worth keeping (a call, a regex, a quantifier or

@@ -100,18 +100,20 @@ class Pointwise:
             return lambda st, env, i: (not left(st, env, i)) or right(st, env, i)
         if isinstance(node, ir.Quant):
             return self._quant(node)
-        if isinstance(node, ir.Temporal) and node.op in (
-                "always", "historically", "eventually", "once"):
-            return self._window(node)
-        if isinstance(node, ir.Temporal) and node.op in ("next", "wnext", "previously"):
+        form, shift, flag = (_POINT_FORM[node.op] if isinstance(node, ir.Temporal)
+                             else ("dense", 0, False))
+        if form == "window":
+            assert isinstance(node, ir.Temporal)
+            return self._window(node, flag)
+        if form == "step":
+            assert isinstance(node, ir.Temporal)
             arg = self.point(node.args[0])
-            op = node.op
 
             def step(st: TraceState, env: dict[str, Any], i: int) -> bool:
-                j = i - 1 if op == "previously" else i + 1
+                j = i + shift
                 if 0 <= j < len(st.points):
                     return arg(st, env, j)
-                return op == "wnext"
+                return flag  # no neighbour: weak operators hold
             return step
         dense = c.dense(node)  # until, since: the sweep, read at i
 
@@ -157,10 +159,9 @@ class Pointwise:
             return forall
         return quant
 
-    def _window(self, node: ir.Temporal) -> PointFn:
+    def _window(self, node: ir.Temporal, every: bool) -> PointFn:
         op, lo, hi = node.op, node.interval.lo, node.interval.hi
         future = op in ir.FUTURE_OPS
-        every = op in ("always", "historically")
         arg = node.args[0]
         if every and isinstance(arg, ir.Implies) and isinstance(arg.left, _ATOMS):
             # only the trigger's points can falsify the implication
@@ -193,5 +194,21 @@ class Pointwise:
             return any(f(st, env, j) for j in range(a, b))
         return scan
 
+
+#: How each temporal operator is read at one point: ``("window", 0, universal)`` (a bisected
+#: window of the timeline), ``("step", shift, value with no neighbour)`` (the neighbouring
+#: point), ``("dense", 0, False)`` (the sweep of :mod:`workbench.stream.evaluate`, read at the
+#: point). A new operator needs an entry here (``tests/test_temporal_ops.py``).
+_POINT_FORM: dict[str, tuple[str, int, bool]] = {
+    "always": ("window", 0, True),
+    "eventually": ("window", 0, False),
+    "next": ("step", 1, False),
+    "wnext": ("step", 1, True),
+    "until": ("dense", 0, False),
+    "historically": ("window", 0, True),
+    "once": ("window", 0, False),
+    "previously": ("step", -1, False),
+    "since": ("dense", 0, False),
+}
 
 __all__ = ["Pointwise", "positions", "window"]
