@@ -129,9 +129,10 @@ TEMPORAL_OPS: tuple[str, ...] = get_args(TemporalOp)
 FUTURE_OPS: frozenset[str] = frozenset({"always", "eventually", "next", "wnext", "until"})
 PAST_OPS: frozenset[str] = frozenset({"historically", "once", "previously", "since"})
 BINARY_TEMPORAL: frozenset[str] = frozenset({"until", "since"})
-INTERVAL_OPS: frozenset[str] = frozenset(
-    {"always", "eventually", "until", "historically", "once", "since"}
-)
+INTERVAL_OPS = frozenset({"always", "eventually", "until", "historically", "once", "since"})
+#: Folding (passes.temporal_constants), each op in one: `op .. false` false, `op .. true` true.
+FALSE_WHEN_FALSE = frozenset({"eventually", "once", "next", "previously", "until", "since"})
+TRUE_WHEN_TRUE = frozenset({"always", "historically", "wnext"})
 
 
 @dataclass(frozen=True)

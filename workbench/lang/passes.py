@@ -287,8 +287,6 @@ def trivial_comprehension(node: Node) -> Node | None:
     return None
 
 
-_FALSE_WHEN_FALSE = frozenset({"eventually", "once", "next", "previously", "until", "since"})
-_TRUE_WHEN_TRUE = frozenset({"always", "historically", "wnext"})
 
 
 def temporal_constants(node: Node) -> Node | None:
@@ -296,9 +294,9 @@ def temporal_constants(node: Node) -> Node | None:
     false`` -> ``false``; ``a until/since false`` -> ``false`` (any interval)."""
     if isinstance(node, ir.Temporal):
         last = _bool(node.args[-1])
-        if last is True and node.op in _TRUE_WHEN_TRUE:
+        if last is True and node.op in ir.TRUE_WHEN_TRUE:
             return TRUE
-        if last is False and node.op in _FALSE_WHEN_FALSE:
+        if last is False and node.op in ir.FALSE_WHEN_FALSE:
             return FALSE
     return None
 

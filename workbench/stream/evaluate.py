@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from workbench.engine.codegen_terms import Unsupported as _CompiledUnsupported
 from workbench.engine.values import BUILTINS, UNDEF, equal, is_number, order, quantile, regex
@@ -521,7 +521,7 @@ class Compiler:
     def _temporal(self, node: ir.Temporal) -> Fn:
         args = [self.formula(a) for a in node.args]
         op, lo, hi = node.op, node.interval.lo, node.interval.hi
-        empty, value_at = _TEMPORAL[op]  # every operator has an entry (tests/test_temporal_ops.py)
+        empty, value_at, _ = TEMPORAL[op]  # every operator has an entry
         backwards = op in ir.FUTURE_OPS
 
         def temporal(st: TraceState, env: Env) -> bool | Seq:
@@ -535,18 +535,46 @@ class Compiler:
 
 
 _Sweep = Callable[[int, int | None, Sequence[int], list[Seq], bool], Seq]
-#: Per temporal operator: its value on an empty timeline, and its value at every point (from
-#: ``lo, hi, times, argument values, backwards``). A new operator needs an entry here.
-_TEMPORAL: dict[str, tuple[bool, _Sweep]] = {
-    "always": (True, lambda lo, hi, t, v, b: sweep(Historically(lo, hi), t, v[0], b)),
-    "eventually": (False, lambda lo, hi, t, v, b: sweep(Once(lo, hi), t, v[0], b)),
-    "next": (False, lambda lo, hi, t, v, b: [*v[0][1:], False]),
-    "wnext": (True, lambda lo, hi, t, v, b: [*v[0][1:], True]),
-    "until": (False, lambda lo, hi, t, v, b: sweep_since(Since(lo, hi), t, v[0], v[1], b)),
-    "historically": (True, lambda lo, hi, t, v, b: sweep(Historically(lo, hi), t, v[0], b)),
-    "once": (False, lambda lo, hi, t, v, b: sweep(Once(lo, hi), t, v[0], b)),
-    "previously": (False, lambda lo, hi, t, v, b: [False, *v[0][:-1]]),
-    "since": (False, lambda lo, hi, t, v, b: sweep_since(Since(lo, hi), t, v[0], v[1], b)),
+#: How a temporal operator is read at one point (:mod:`workbench.stream.pointwise`):
+#: ``("window", 0, universal)`` (a bisected window of the timeline), ``("step", shift, value
+#: with no neighbour)`` (the neighbouring point), ``("dense", 0, False)`` (the sweep, read at
+#: the point).
+PointForm = tuple[str, int, bool]
+
+
+class TemporalRule(NamedTuple):
+    """The stream monitor's reading of one temporal operator."""
+
+    empty: bool  #: its value on an empty timeline
+    sweep: _Sweep  #: its value at every point, from ``lo, hi, times, argument values, backwards``
+    point: PointForm  #: how :mod:`workbench.stream.pointwise` reads it at one point
+
+
+def _hist(lo: int, hi: int | None, t: Sequence[int], v: list[Seq], b: bool) -> Seq:
+    return sweep(Historically(lo, hi), t, v[0], b)
+
+
+def _once(lo: int, hi: int | None, t: Sequence[int], v: list[Seq], b: bool) -> Seq:
+    return sweep(Once(lo, hi), t, v[0], b)
+
+
+def _since(lo: int, hi: int | None, t: Sequence[int], v: list[Seq], b: bool) -> Seq:
+    return sweep_since(Since(lo, hi), t, v[0], v[1], b)
+
+
+#: Every temporal operator's rule, keyed by op (``tests/test_temporal_ops.py`` checks the
+#: keys): a new operator needs an entry here and nowhere else in ``workbench/stream``.
+TEMPORAL: dict[str, TemporalRule] = {
+    "always": TemporalRule(True, _hist, ("window", 0, True)),
+    "eventually": TemporalRule(False, _once, ("window", 0, False)),
+    "next": TemporalRule(False, lambda lo, hi, t, v, b: [*v[0][1:], False], ("step", 1, False)),
+    "wnext": TemporalRule(True, lambda lo, hi, t, v, b: [*v[0][1:], True], ("step", 1, True)),
+    "until": TemporalRule(False, _since, ("dense", 0, False)),
+    "historically": TemporalRule(True, _hist, ("window", 0, True)),
+    "once": TemporalRule(False, _once, ("window", 0, False)),
+    "previously": TemporalRule(False, lambda lo, hi, t, v, b: [False, *v[0][:-1]],
+                               ("step", -1, False)),
+    "since": TemporalRule(False, _since, ("dense", 0, False)),
 }
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from workbench.lang import ir
+from workbench.stream.evaluate import TEMPORAL
 from workbench.stream.state import TraceState
 from workbench.traces.context import END, EVENT, START
 
@@ -100,7 +101,7 @@ class Pointwise:
             return lambda st, env, i: (not left(st, env, i)) or right(st, env, i)
         if isinstance(node, ir.Quant):
             return self._quant(node)
-        form, shift, flag = (_POINT_FORM[node.op] if isinstance(node, ir.Temporal)
+        form, shift, flag = (TEMPORAL[node.op].point if isinstance(node, ir.Temporal)
                              else ("dense", 0, False))
         if form == "window":
             assert isinstance(node, ir.Temporal)
@@ -194,21 +195,5 @@ class Pointwise:
             return any(f(st, env, j) for j in range(a, b))
         return scan
 
-
-#: How each temporal operator is read at one point: ``("window", 0, universal)`` (a bisected
-#: window of the timeline), ``("step", shift, value with no neighbour)`` (the neighbouring
-#: point), ``("dense", 0, False)`` (the sweep of :mod:`workbench.stream.evaluate`, read at the
-#: point). A new operator needs an entry here (``tests/test_temporal_ops.py``).
-_POINT_FORM: dict[str, tuple[str, int, bool]] = {
-    "always": ("window", 0, True),
-    "eventually": ("window", 0, False),
-    "next": ("step", 1, False),
-    "wnext": ("step", 1, True),
-    "until": ("dense", 0, False),
-    "historically": ("window", 0, True),
-    "once": ("window", 0, False),
-    "previously": ("step", -1, False),
-    "since": ("dense", 0, False),
-}
 
 __all__ = ["Pointwise", "positions", "window"]
