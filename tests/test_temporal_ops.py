@@ -16,7 +16,7 @@ from workbench.engine.reference import Interpreter
 from workbench.explore import latex
 from workbench.lang import ir, parse_formula, print_formula
 from workbench.lang.parser import GRAMMAR_FILE
-from workbench.stream import evaluate as stream_evaluate
+from workbench.stream import ops as stream_ops
 from workbench.stream.backend import BACKEND as STREAM
 from workbench.traces.context import TraceContext
 
@@ -56,9 +56,9 @@ def test_each_operator_parses_prints_renders_and_encodes(op: str) -> None:
 def test_the_stream_monitor_has_a_rule_per_operator() -> None:
     # the dense sweep and the point-wise reading are tables keyed by op: a new operator
     # without its entry fails here rather than taking another operator's branch
-    assert set(stream_evaluate.TEMPORAL) == set(ir.TEMPORAL_OPS)
+    assert set(stream_ops.TEMPORAL) == set(ir.TEMPORAL_OPS)
     assert all(rule.point[0] in ("window", "step", "dense")
-               for rule in stream_evaluate.TEMPORAL.values())
+               for rule in stream_ops.TEMPORAL.values())
 
 
 @pytest.mark.parametrize("op", ir.TEMPORAL_OPS)

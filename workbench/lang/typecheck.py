@@ -114,8 +114,7 @@ class Checker:
             new, typ = handler(self, node, env)
         finally:
             self._stack.pop()
-        new = intern(new)  # equal typed sub-trees are one object
-        self.positions.copy(node, new)
+        self.positions.copy(node, new := intern(new))  # equal typed sub-trees: one object
         return new, typ
 
     def formula(self, node: Node, env: Env, what: str = "a condition") -> Node:

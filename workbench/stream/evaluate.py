@@ -20,13 +20,13 @@ such a property is checked by the batch engine instead.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from workbench.engine.codegen_terms import Unsupported as _CompiledUnsupported
 from workbench.engine.values import BUILTINS, UNDEF, equal, is_number, order, quantile, regex
 from workbench.lang import ir
-from workbench.stream.ops import Historically, Once, Since, aggregate, sweep, sweep_since
+from workbench.stream.ops import TEMPORAL, aggregate
 from workbench.stream.state import EventRec, SpanRec, TraceState
 from workbench.traces.context import END, EVENT, START
 
@@ -532,50 +532,6 @@ class Compiler:
             vals = [_spread(a(st, env), n) for a in args]
             return value_at(lo, hi, times, vals, backwards)
         return temporal
-
-
-_Sweep = Callable[[int, int | None, Sequence[int], list[Seq], bool], Seq]
-#: How a temporal operator is read at one point (:mod:`workbench.stream.pointwise`):
-#: ``("window", 0, universal)`` (a bisected window of the timeline), ``("step", shift, value
-#: with no neighbour)`` (the neighbouring point), ``("dense", 0, False)`` (the sweep, read at
-#: the point).
-PointForm = tuple[str, int, bool]
-
-
-class TemporalRule(NamedTuple):
-    """The stream monitor's reading of one temporal operator."""
-
-    empty: bool  #: its value on an empty timeline
-    sweep: _Sweep  #: its value at every point, from ``lo, hi, times, argument values, backwards``
-    point: PointForm  #: how :mod:`workbench.stream.pointwise` reads it at one point
-
-
-def _hist(lo: int, hi: int | None, t: Sequence[int], v: list[Seq], b: bool) -> Seq:
-    return sweep(Historically(lo, hi), t, v[0], b)
-
-
-def _once(lo: int, hi: int | None, t: Sequence[int], v: list[Seq], b: bool) -> Seq:
-    return sweep(Once(lo, hi), t, v[0], b)
-
-
-def _since(lo: int, hi: int | None, t: Sequence[int], v: list[Seq], b: bool) -> Seq:
-    return sweep_since(Since(lo, hi), t, v[0], v[1], b)
-
-
-#: Every temporal operator's rule, keyed by op (``tests/test_temporal_ops.py`` checks the
-#: keys): a new operator needs an entry here and nowhere else in ``workbench/stream``.
-TEMPORAL: dict[str, TemporalRule] = {
-    "always": TemporalRule(True, _hist, ("window", 0, True)),
-    "eventually": TemporalRule(False, _once, ("window", 0, False)),
-    "next": TemporalRule(False, lambda lo, hi, t, v, b: [*v[0][1:], False], ("step", 1, False)),
-    "wnext": TemporalRule(True, lambda lo, hi, t, v, b: [*v[0][1:], True], ("step", 1, True)),
-    "until": TemporalRule(False, _since, ("dense", 0, False)),
-    "historically": TemporalRule(True, _hist, ("window", 0, True)),
-    "once": TemporalRule(False, _once, ("window", 0, False)),
-    "previously": TemporalRule(False, lambda lo, hi, t, v, b: [False, *v[0][:-1]],
-                               ("step", -1, False)),
-    "since": TemporalRule(False, _since, ("dense", 0, False)),
-}
 
 
 #: Node classes whose per-span values are worth keeping (a call, a regex, a quantifier or

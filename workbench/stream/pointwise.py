@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from workbench.lang import ir
-from workbench.stream.evaluate import TEMPORAL
+from workbench.stream.ops import TEMPORAL
 from workbench.stream.state import TraceState
 from workbench.traces.context import END, EVENT, START
 
@@ -101,27 +101,28 @@ class Pointwise:
             return lambda st, env, i: (not left(st, env, i)) or right(st, env, i)
         if isinstance(node, ir.Quant):
             return self._quant(node)
-        form, shift, flag = (TEMPORAL[node.op].point if isinstance(node, ir.Temporal)
-                             else ("dense", 0, False))
-        if form == "window":
-            assert isinstance(node, ir.Temporal)
-            return self._window(node, flag)
-        if form == "step":
-            assert isinstance(node, ir.Temporal)
-            arg = self.point(node.args[0])
-
-            def step(st: TraceState, env: dict[str, Any], i: int) -> bool:
-                j = i + shift
-                if 0 <= j < len(st.points):
-                    return arg(st, env, j)
-                return flag  # no neighbour: weak operators hold
-            return step
-        dense = c.dense(node)  # until, since: the sweep, read at i
+        if isinstance(node, ir.Temporal):
+            form, shift, flag = TEMPORAL[node.op].point  # every op has one (tests check)
+            if form == "window":
+                return self._window(node, flag)
+            if form == "step":
+                return self._step(node, shift, flag)
+        dense = c.dense(node)  # the sweep (until, since, ...), read at i
 
         def fallback(st: TraceState, env: dict[str, Any], i: int) -> bool:
             v = dense(st, env)
             return bool(v[i]) if isinstance(v, list) else bool(v)
         return fallback
+
+    def _step(self, node: ir.Temporal, shift: int, flag: bool) -> PointFn:
+        arg = self.point(node.args[0])
+
+        def step(st: TraceState, env: dict[str, Any], i: int) -> bool:
+            j = i + shift
+            if 0 <= j < len(st.points):
+                return arg(st, env, j)
+            return flag  # no neighbour: the weak operators hold
+        return step
 
     def _quant(self, node: ir.Quant) -> PointFn:
         c = self.c
