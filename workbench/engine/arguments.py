@@ -63,10 +63,10 @@ def check_arguments(
                     f"{words} or text such as {_example(typ)!r}, not {_got(value)}"
                 )
     if not isinstance(backend, str):
-        raise ArgumentError(
-            f"check(backend=...): expected a str ('auto', 'numba', 'cupy', 'reference'), "
-            f"got {_got(backend)}"
-        )
+        from workbench.engine.base import REGISTRY
+
+        choices = ", ".join(repr(n) for n in ("auto", *REGISTRY))
+        raise ArgumentError(f"check(backend=...): expected a str ({choices}), got {_got(backend)}")
     if properties is None:
         return None
     if isinstance(properties, str) or not isinstance(properties, Iterable):

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from workbench.engine.base import Backend, PropertyResult, Timings
+from workbench.engine.base import REGISTRY, Backend, PropertyResult, Timings
 from workbench.lang import ir
 from workbench.traces.model import SpanTable
 
@@ -62,6 +62,10 @@ class Stage(Protocol):
         ...
 
 
+#: The last backend of the registry, which runs every property (the reference interpreter).
+_FALLBACK = list(REGISTRY)[-1]
+
+
 class GroupedStage:
     """Finish the quadratic shapes by hashing (see the module docstring)."""
 
@@ -72,9 +76,9 @@ class GroupedStage:
              ) -> dict[str, Decision]:
         from workbench.engine import grouped, reference
 
-        first = chain[0].name if chain else "reference"
+        first = chain[0].name if chain else _FALLBACK
         largest = int(np.diff(table.trace_offsets).max()) if table.n_traces else 0
-        if first != "reference" and largest < grouped.MIN_SPANS_COMPILED:
+        if first != _FALLBACK and largest < grouped.MIN_SPANS_COMPILED:
             return {}
         out: dict[str, Decision] = {}
         for prop in props:
@@ -97,8 +101,8 @@ class CostStage:
     def plan(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
              chain: Sequence[Backend], requested: str, timings: Timings
              ) -> dict[str, Decision]:
-        names = [b.name for b in chain]
-        if requested != "auto" or "numba" not in names or names[-1] != "reference":
+        if (requested != "auto" or not any(b.note == "compiled" for b in chain)
+                or chain[-1].name != _FALLBACK):
             return {}
         from workbench.engine.codegen_terms import Unsupported
         from workbench.engine.compiled import bind as bind_values
@@ -113,7 +117,7 @@ class CostStage:
                 continue
             use_ref, why = prefer_reference(gen, table.n_spans)
             if use_ref:
-                out[prop.name] = Pinned("reference", why)
+                out[prop.name] = Pinned(_FALLBACK, why)
         return out
 
 

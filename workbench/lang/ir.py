@@ -129,9 +129,10 @@ TEMPORAL_OPS: tuple[str, ...] = get_args(TemporalOp)
 FUTURE_OPS: frozenset[str] = frozenset({"always", "eventually", "next", "wnext", "until"})
 PAST_OPS: frozenset[str] = frozenset({"historically", "once", "previously", "since"})
 BINARY_TEMPORAL: frozenset[str] = frozenset({"until", "since"})
-INTERVAL_OPS: frozenset[str] = frozenset(
-    {"always", "eventually", "until", "historically", "once", "since"}
-)
+INTERVAL_OPS = frozenset({"always", "eventually", "until", "historically", "once", "since"})
+#: Folding (passes.temporal_constants), each op in one: `op .. false` false, `op .. true` true.
+FALSE_WHEN_FALSE = frozenset({"eventually", "once", "next", "previously", "until", "since"})
+TRUE_WHEN_TRUE = frozenset({"always", "historically", "wnext"})
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,11 @@ class Node:
 
     The hash of a node is computed once and kept in the ``_hash`` slot (not a dataclass
     field: it takes no part in equality, ``fields()``, ``replace`` or pickling), so memo
-    tables keyed by nodes do not re-hash whole subtrees.
+    tables keyed by nodes do not re-hash whole subtrees. Nodes are weakly referenceable
+    (:func:`workbench.lang.construct.intern` hash-conses them).
     """
 
-    __slots__ = ("_hash",)
+    __slots__ = ("__weakref__", "_hash")
 
     def children(self) -> tuple[Node, ...]:
         """Direct sub-nodes, in field order (tuples of nodes are flattened)."""

@@ -26,6 +26,7 @@ from workbench.lang.bind import override_values as override_values
 from workbench.lang.bind import param_overrides as param_overrides
 from workbench.lang.bind import parse_param_value as parse_param_value
 from workbench.lang.bind import typed_param_value as typed_param_value
+from workbench.lang.construct import SMART, intern, neg
 from workbench.lang.ir import Const, Node, Spec, Type
 from workbench.lang.walk import transform
 
@@ -137,7 +138,7 @@ def implies_constants(node: Node) -> Node | None:
     if left is not None:
         return node.right if left else TRUE
     if right is not None:
-        return TRUE if right else ir.Not(node.left)
+        return TRUE if right else neg(node.left)
     return None
 
 
@@ -286,8 +287,6 @@ def trivial_comprehension(node: Node) -> Node | None:
     return None
 
 
-_FALSE_WHEN_FALSE = frozenset({"eventually", "once", "next", "previously", "until", "since"})
-_TRUE_WHEN_TRUE = frozenset({"always", "historically", "wnext"})
 
 
 def temporal_constants(node: Node) -> Node | None:
@@ -295,9 +294,9 @@ def temporal_constants(node: Node) -> Node | None:
     false`` -> ``false``; ``a until/since false`` -> ``false`` (any interval)."""
     if isinstance(node, ir.Temporal):
         last = _bool(node.args[-1])
-        if last is True and node.op in _TRUE_WHEN_TRUE:
+        if last is True and node.op in ir.TRUE_WHEN_TRUE:
             return TRUE
-        if last is False and node.op in _FALSE_WHEN_FALSE:
+        if last is False and node.op in ir.FALSE_WHEN_FALSE:
             return FALSE
     return None
 
@@ -329,6 +328,10 @@ RULES: list[Rule] = [
 def normalize(node: Node, rules: Sequence[Rule] | None = None) -> Node:
     """Apply ``rules`` bottom-up, each node to a fixpoint.
 
+    With the default rules, ``and``/``or``/``not`` are rebuilt by the smart constructors of
+    :mod:`workbench.lang.construct` (the same normal form as the connective rules, in one
+    step), and the result is hash-consed.
+
     Parameters
     ----------
     node:
@@ -341,7 +344,8 @@ def normalize(node: Node, rules: Sequence[Rule] | None = None) -> Node:
     Returns
     -------
     Node
-        An equivalent node; unchanged sub-trees are shared with the input.
+        An equivalent node, hash-consed (:func:`~workbench.lang.construct.intern`);
+        unchanged sub-trees of an interned input are shared with it.
     """
     by_class: dict[type, list[Rule]] = {}
     untyped: list[Rule] = []
@@ -351,8 +355,14 @@ def normalize(node: Node, rules: Sequence[Rule] | None = None) -> Node:
         if not rule.node_types:
             untyped.append(rule)
 
+    smart = SMART if rules is None else {}
+
     def rewrite(n: Node) -> Node | None:
         changed = False
+        build = smart.get(type(n))
+        if build is not None:  # and/or/not: the smart constructor is the normal form
+            built = build(n)
+            n, changed = built, built is not n
         while True:
             for rule in by_class.get(type(n), []) + untyped:
                 out = rule.apply(n)
@@ -360,7 +370,8 @@ def normalize(node: Node, rules: Sequence[Rule] | None = None) -> Node:
                     n, changed = out, True
                     break
             else:
-                return n if changed else None
+                shared = intern(n)  # equal sub-trees of the result are one object
+                return shared if changed or shared is not n else None
 
     return transform(node, rewrite)
 

@@ -88,8 +88,10 @@ class PosTable:
         return self._parts.get((id(node), part)) or self.span(node)
 
     def copy(self, old: object, new: object) -> None:
-        """Give ``new`` the positions of ``old`` (used when a pass rebuilds a node)."""
-        if new is old or id(old) not in self._span:
+        """Give ``new`` the positions of ``old`` (used when a pass rebuilds a node); a node
+        that has positions keeps them (a shared, interned node points at its first
+        occurrence)."""
+        if new is old or id(old) not in self._span or id(new) in self._span:
             return
         self.add(new, self._span[id(old)], self._anchor.get(id(old)))
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from workbench.errors import SourcePos, SpecTypeError
 from workbench.lang import ir
+from workbench.lang.construct import intern
 from workbench.lang.functions import (
     AGGREGATE_TYPES,
     CALL_SIGNATURES,
@@ -113,7 +114,7 @@ class Checker:
             new, typ = handler(self, node, env)
         finally:
             self._stack.pop()
-        self.positions.copy(node, new)
+        self.positions.copy(node, new := intern(new))  # equal typed sub-trees: one object
         return new, typ
 
     def formula(self, node: Node, env: Env, what: str = "a condition") -> Node:

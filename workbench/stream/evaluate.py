@@ -26,7 +26,7 @@ from typing import Any
 from workbench.engine.codegen_terms import Unsupported as _CompiledUnsupported
 from workbench.engine.values import BUILTINS, UNDEF, equal, is_number, order, quantile, regex
 from workbench.lang import ir
-from workbench.stream.ops import Historically, Once, Since, aggregate, sweep, sweep_since
+from workbench.stream.ops import TEMPORAL, aggregate
 from workbench.stream.state import EventRec, SpanRec, TraceState
 from workbench.traces.context import END, EVENT, START
 
@@ -521,7 +521,7 @@ class Compiler:
     def _temporal(self, node: ir.Temporal) -> Fn:
         args = [self.formula(a) for a in node.args]
         op, lo, hi = node.op, node.interval.lo, node.interval.hi
-        empty = op in ("always", "historically", "wnext")
+        empty, value_at, _ = TEMPORAL[op]  # every operator has an entry
         backwards = op in ir.FUTURE_OPS
 
         def temporal(st: TraceState, env: Env) -> bool | Seq:
@@ -530,18 +530,7 @@ class Compiler:
             if n == 0:
                 return empty
             vals = [_spread(a(st, env), n) for a in args]
-            if op in ("once", "eventually"):
-                return sweep(Once(lo, hi), times, vals[0], backwards)
-            if op in ("historically", "always"):
-                return sweep(Historically(lo, hi), times, vals[0], backwards)
-            if op in ("since", "until"):
-                return sweep_since(Since(lo, hi), times, vals[0], vals[1], backwards)
-            v = vals[0]
-            if op == "next":
-                return [*v[1:], False]
-            if op == "wnext":
-                return [*v[1:], True]
-            return [False, *v[:-1]]  # previously
+            return value_at(lo, hi, times, vals, backwards)
         return temporal
 
 

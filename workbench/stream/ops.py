@@ -17,8 +17,8 @@ skipped, ``sum``/``avg``/``min``/``max`` read numbers only).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from workbench.engine.values import UNDEF, equal, is_number
 
@@ -129,6 +129,52 @@ def sweep_since(op: Since, times: Sequence[int], phi: Sequence[bool], psi: Seque
     return out
 
 
+_Seq = list[bool]
+_Sweep = Callable[[int, int | None, Sequence[int], list[_Seq], bool], _Seq]
+#: How a temporal operator is read at one point (:mod:`workbench.stream.pointwise`):
+#: ``("window", 0, universal)`` (a bisected window of the timeline), ``("step", shift, value
+#: with no neighbour)`` (the neighbouring point), ``("dense", 0, False)`` (the sweep, read at
+#: the point).
+PointForm = tuple[str, int, bool]
+
+
+class TemporalRule(NamedTuple):
+    """The stream monitor's reading of one temporal operator."""
+
+    empty: bool  #: its value on an empty timeline
+    sweep: _Sweep  #: its value at every point, from ``lo, hi, times, argument values, backwards``
+    point: PointForm  #: how :mod:`workbench.stream.pointwise` reads it at one point
+
+
+def _hist(lo: int, hi: int | None, t: Sequence[int], v: list[_Seq], b: bool) -> _Seq:
+    return sweep(Historically(lo, hi), t, v[0], b)
+
+
+def _once(lo: int, hi: int | None, t: Sequence[int], v: list[_Seq], b: bool) -> _Seq:
+    return sweep(Once(lo, hi), t, v[0], b)
+
+
+def _since(lo: int, hi: int | None, t: Sequence[int], v: list[_Seq], b: bool) -> _Seq:
+    return sweep_since(Since(lo, hi), t, v[0], v[1], b)
+
+
+#: Every temporal operator's rule, keyed by op (``tests/test_temporal_ops.py`` checks the
+#: keys): a new operator needs an entry here and nowhere else in ``workbench/stream``
+#: (:mod:`workbench.stream.evaluate` sweeps, :mod:`workbench.stream.pointwise` reads a point).
+TEMPORAL: dict[str, TemporalRule] = {
+    "always": TemporalRule(True, _hist, ("window", 0, True)),
+    "eventually": TemporalRule(False, _once, ("window", 0, False)),
+    "next": TemporalRule(False, lambda lo, hi, t, v, b: [*v[0][1:], False], ("step", 1, False)),
+    "wnext": TemporalRule(True, lambda lo, hi, t, v, b: [*v[0][1:], True], ("step", 1, True)),
+    "until": TemporalRule(False, _since, ("dense", 0, False)),
+    "historically": TemporalRule(True, _hist, ("window", 0, True)),
+    "once": TemporalRule(False, _once, ("window", 0, False)),
+    "previously": TemporalRule(False, lambda lo, hi, t, v, b: [False, *v[0][:-1]],
+                               ("step", -1, False)),
+    "since": TemporalRule(False, _since, ("dense", 0, False)),
+}
+
+
 # ------------------------------------------------------------------------- aggregates
 
 
@@ -194,11 +240,13 @@ def aggregate(op: str, values: Sequence[Any]) -> Any:
 
 
 __all__ = [
+    "TEMPORAL",
     "Aggregator",
     "Historically",
     "Once",
     "Previously",
     "Since",
+    "TemporalRule",
     "aggregate",
     "sweep",
     "sweep_since",

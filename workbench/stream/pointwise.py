@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from workbench.lang import ir
+from workbench.stream.ops import TEMPORAL
 from workbench.stream.state import TraceState
 from workbench.traces.context import END, EVENT, START
 
@@ -100,25 +101,28 @@ class Pointwise:
             return lambda st, env, i: (not left(st, env, i)) or right(st, env, i)
         if isinstance(node, ir.Quant):
             return self._quant(node)
-        if isinstance(node, ir.Temporal) and node.op in (
-                "always", "historically", "eventually", "once"):
-            return self._window(node)
-        if isinstance(node, ir.Temporal) and node.op in ("next", "wnext", "previously"):
-            arg = self.point(node.args[0])
-            op = node.op
-
-            def step(st: TraceState, env: dict[str, Any], i: int) -> bool:
-                j = i - 1 if op == "previously" else i + 1
-                if 0 <= j < len(st.points):
-                    return arg(st, env, j)
-                return op == "wnext"
-            return step
-        dense = c.dense(node)  # until, since: the sweep, read at i
+        if isinstance(node, ir.Temporal):
+            form, shift, flag = TEMPORAL[node.op].point  # every op has one (tests check)
+            if form == "window":
+                return self._window(node, flag)
+            if form == "step":
+                return self._step(node, shift, flag)
+        dense = c.dense(node)  # the sweep (until, since, ...), read at i
 
         def fallback(st: TraceState, env: dict[str, Any], i: int) -> bool:
             v = dense(st, env)
             return bool(v[i]) if isinstance(v, list) else bool(v)
         return fallback
+
+    def _step(self, node: ir.Temporal, shift: int, flag: bool) -> PointFn:
+        arg = self.point(node.args[0])
+
+        def step(st: TraceState, env: dict[str, Any], i: int) -> bool:
+            j = i + shift
+            if 0 <= j < len(st.points):
+                return arg(st, env, j)
+            return flag  # no neighbour: the weak operators hold
+        return step
 
     def _quant(self, node: ir.Quant) -> PointFn:
         c = self.c
@@ -157,10 +161,9 @@ class Pointwise:
             return forall
         return quant
 
-    def _window(self, node: ir.Temporal) -> PointFn:
+    def _window(self, node: ir.Temporal, every: bool) -> PointFn:
         op, lo, hi = node.op, node.interval.lo, node.interval.hi
         future = op in ir.FUTURE_OPS
-        every = op in ("always", "historically")
         arg = node.args[0]
         if every and isinstance(arg, ir.Implies) and isinstance(arg.left, _ATOMS):
             # only the trigger's points can falsify the implication
