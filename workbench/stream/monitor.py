@@ -30,7 +30,7 @@ from typing import Any
 
 from workbench.lang import ir
 from workbench.stream import accumulate
-from workbench.stream.accumulate import ACC, AccSpec, AccState
+from workbench.stream.accumulate import ACC, NOMATCH, WILD, AccSpec, AccState
 from workbench.stream.evaluate import Compiler, Fn, Unsupported, at0
 from workbench.stream.state import SpanRec, TraceState
 
@@ -144,6 +144,10 @@ def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
     return Plan(prop, "whole", whole)
 
 
+#: what new spans bring one accumulator: members by bucket, or a list every binding takes
+Members = dict[Any, list[SpanRec]] | list[SpanRec]
+
+
 @dataclass
 class _Cache:
     """Per (trace, property): binding values and the count of bad ones."""
@@ -159,6 +163,12 @@ class _Cache:
     pending: list[SpanRec] = field(default_factory=list)
     pending_dup: bool = False
     dirty: bool = False
+    #: indexed accumulators (slot order; empty dicts for the others): members by bucket,
+    #: bindings with states by bucket, each span's binding bucket; ``wild``: index off
+    members: list[dict[Any, list[SpanRec]]] = field(default_factory=list)
+    holders: list[dict[Any, set[int]]] = field(default_factory=list)
+    bkeys: list[dict[int, Any]] = field(default_factory=list)
+    wild: bool = False
 
 
 @dataclass
@@ -254,10 +264,51 @@ class TraceMonitor:
                 out.update(a.seq for a in st.ancestors(n))
         return out
 
+    def _index(self, plan: Plan, cache: _Cache, new: list[SpanRec]) -> list[Members]:
+        """Per accumulator, what ``new`` brings it: the new members by bucket (indexed: a
+        binding takes its bucket's) or a list every binding takes (empty: nothing changes;
+        an accumulator over ``roots`` takes only new roots). Files the indexed buckets."""
+        st = self.state
+        accs = plan.accs
+        out: list[Members] = []
+        rows: list[list[tuple[SpanRec, Any, Any]] | None] = []
+        if not cache.wild:
+            for a in accs:
+                if not a.indexed:
+                    rows.append(None)
+                    continue
+                keyed = [(n, a.member_bucket(st, n), a.binding_bucket(st, n)) for n in new]
+                if any(mb is WILD or bb is WILD for _, mb, bb in keyed):
+                    cache.wild = True  # unhashable (or undefined) key: index off from now
+                    break
+                rows.append(keyed)
+        if cache.wild:
+            rows = [None] * len(accs)
+        elif not cache.members:
+            cache.members = [{} for _ in accs]
+            cache.holders = [{} for _ in accs]
+            cache.bkeys = [{} for _ in accs]
+        for j, a in enumerate(accs):
+            keyed = rows[j]
+            if keyed is None:
+                out.append([n for n in new if n.parent_key is None] if a.roots_only else new)
+                continue
+            groups: dict[Any, list[SpanRec]] = {}
+            members, bkeys = cache.members[j], cache.bkeys[j]
+            for n, mb, bb in keyed:
+                bkeys[n.seq] = bb
+                if mb is not NOMATCH:
+                    groups.setdefault(mb, []).append(n)
+                    members.setdefault(mb, []).append(n)
+            out.append(groups)
+        return out
+
     def _bindings(self, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool,
                   stats: Stats | None) -> None:
         st = self.state
         fresh = {n.seq for n in new}
+        accs = plan.accs
+        groups = self._index(plan, cache, new) if accs else []
         if dup or plan.guard_fp.value & _GLOBAL:
             todo = list(st.roots() if plan.roots_only else st.spans)
         else:
@@ -268,7 +319,16 @@ class TraceMonitor:
             else:
                 seqs |= {q for q in self._affected(plan, new, plan.body_fp)
                          if cache.guard.get(q, True)}
-            seqs |= cache.acc.keys()  # their accumulators take the new spans
+            held = cache.acc
+            if any(isinstance(g, list) and g for g in groups):
+                seqs |= held.keys()  # their accumulators take the new spans
+            else:  # only the bindings in the new members' buckets
+                for j, grp in enumerate(groups):
+                    holders = cache.holders[j]
+                    for k in grp:
+                        for q in holders.get(k, ()):
+                            if q in held:
+                                seqs.add(q)
             by_seq = st.by_seq
             todo = [by_seq[q] for q in seqs]
             if plan.roots_only:
@@ -281,15 +341,20 @@ class TraceMonitor:
             env[var] = rec
             g = True if guard is None else at0(guard(st, env))
             if g:
-                if plan.accs:
+                if accs:
                     states = cache.acc.get(seq)
                     if states is None or seq in fresh:
-                        states = [a.new() for a in plan.accs]
-                        for s in states:
-                            s.feed(st, rec, st.spans)
+                        states = [a.new() for a in accs]
+                        self._start(cache, groups, rec, states)
                     else:
-                        for s in states:
-                            s.feed(st, rec, new)
+                        for j, s in enumerate(states):
+                            grp = groups[j]
+                            if isinstance(grp, dict):
+                                got = grp.get(cache.bkeys[j][seq])
+                                if got:
+                                    s.feed(st, rec, got)
+                            elif grp:
+                                s.feed(st, rec, grp)
                     cache.acc[seq] = states
                     env[ACC] = states
                 b = at0(body(st, env))
@@ -307,6 +372,20 @@ class TraceMonitor:
                 cache.bad += bad_new - ((not old) if forall else old)
         if stats is not None:
             stats.bindings += len(todo)
+
+    def _start(self, cache: _Cache, groups: list[Members], rec: SpanRec,
+               states: list[AccState]) -> None:
+        """Feed a binding's new accumulators every member so far (its bucket's, if indexed)."""
+        st = self.state
+        seq = rec.seq
+        for j, s in enumerate(states):
+            if not isinstance(groups[j], dict):
+                s.feed(st, rec, st.spans)
+                continue
+            bb = cache.bkeys[j][seq]
+            if bb is not NOMATCH:
+                s.feed(st, rec, cache.members[j].get(bb, ()))
+                cache.holders[j].setdefault(bb, set()).add(seq)
 
     # ------------------------------------------------------------------ verdicts
     def verdict(self, k: int) -> bool:
