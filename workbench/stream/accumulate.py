@@ -191,6 +191,23 @@ def join_key(node: ir.Node, var: str, members: set[str]
     return None
 
 
+def _reads(node: ir.Node, var: str) -> list[ir.Node] | None:
+    """The ``var.field`` and ``var.attr`` terms of ``node`` (distinct), or ``None`` when ``node``
+    reads ``var`` any other way (the span itself, its events)."""
+    out: list[ir.Node] = []
+
+    def walk(n: ir.Node) -> bool:
+        if isinstance(n, ir.Field | ir.Attr) and n.base.name == var:
+            if n not in out:
+                out.append(n)
+            return True
+        if isinstance(n, ir.Var):
+            return n.name != var
+        return all(walk(c) for c in n.children())
+
+    return out if walk(node) else None
+
+
 class AccSpec:
     """One accumulator compiled: which members count and what each contributes."""
 
@@ -221,6 +238,23 @@ class AccSpec:
         self._mkey: Fn | None = None if join is None else compiler.term(join[0])
         self._bkey: Fn | None = None if join is None else compiler.term(join[1])
         self._undef = WILD if join is not None and join[2] else NOMATCH
+        reads = _reads(node, var)
+        #: the binding's values the state depends on (``None``: the binding itself)
+        self._sig: list[Fn] | None = None if reads is None else [compiler.term(t) for t in reads]
+
+    def signature(self, st: TraceState, rec: SpanRec) -> Any:
+        """A key shared by the bindings whose states are equal: the exact values (type
+        included) of every binding field the accumulator reads; ``rec.seq`` when it reads the
+        binding another way or a value is unhashable."""
+        if self._sig is None:
+            return rec.seq
+        env: Env = {self.var: rec}
+        sig = tuple((type(v), v) for v in (f(st, env) for f in self._sig))
+        try:
+            hash(sig)
+        except TypeError:
+            return rec.seq
+        return sig
 
     def member_bucket(self, st: TraceState, m: SpanRec) -> Any:
         """The bucket of member ``m`` (an indexed accumulator's join key, member side)."""

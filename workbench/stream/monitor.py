@@ -148,6 +148,19 @@ def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
 Members = dict[Any, list[SpanRec]] | list[SpanRec]
 
 
+class _Group:
+    """One accumulator state shared by the bindings of one signature (equal binding values:
+    equal states), fed each member once."""
+
+    __slots__ = ("bindings", "bucket", "rec", "state")
+
+    def __init__(self, state: AccState, rec: SpanRec, bucket: Any) -> None:
+        self.state = state
+        self.rec = rec  # a representative binding
+        self.bucket = bucket
+        self.bindings: set[int] = set()
+
+
 @dataclass
 class _Cache:
     """Per (trace, property): binding values and the count of bad ones."""
@@ -163,11 +176,13 @@ class _Cache:
     pending: list[SpanRec] = field(default_factory=list)
     pending_dup: bool = False
     dirty: bool = False
-    #: indexed accumulators (slot order; empty dicts for the others): members by bucket,
-    #: bindings with states by bucket, each span's binding bucket; ``wild``: index off
+    #: per accumulator (slot order): the shared states by binding signature, each span's
+    #: signature, and (indexed) the members and the states' signatures by bucket;
+    #: ``wild``: an unhashable key turned the indexes off
+    groups: list[dict[Any, _Group]] = field(default_factory=list)
+    sigs: list[dict[int, Any]] = field(default_factory=list)
     members: list[dict[Any, list[SpanRec]]] = field(default_factory=list)
-    holders: list[dict[Any, set[int]]] = field(default_factory=list)
-    bkeys: list[dict[int, Any]] = field(default_factory=list)
+    holders: list[dict[Any, set[Any]]] = field(default_factory=list)
     wild: bool = False
 
 
@@ -266,41 +281,91 @@ class TraceMonitor:
 
     def _index(self, plan: Plan, cache: _Cache, new: list[SpanRec]) -> list[Members]:
         """Per accumulator, what ``new`` brings it: the new members by bucket (indexed: a
-        binding takes its bucket's) or a list every binding takes (empty: nothing changes;
-        an accumulator over ``roots`` takes only new roots). Files the indexed buckets."""
+        state takes its bucket's) or a list every state takes (empty: nothing changes;
+        an accumulator over ``roots`` takes only new roots). Files the new spans' signatures
+        and member buckets."""
         st = self.state
         accs = plan.accs
-        out: list[Members] = []
-        rows: list[list[tuple[SpanRec, Any, Any]] | None] = []
+        if not cache.groups:
+            cache.groups = [{} for _ in accs]
+            cache.sigs = [{} for _ in accs]
+            cache.members = [{} for _ in accs]
+            cache.holders = [{} for _ in accs]
+        rows: list[list[tuple[SpanRec, Any]] | None] = []
         if not cache.wild:
             for a in accs:
                 if not a.indexed:
                     rows.append(None)
                     continue
-                keyed = [(n, a.member_bucket(st, n), a.binding_bucket(st, n)) for n in new]
-                if any(mb is WILD or bb is WILD for _, mb, bb in keyed):
+                keyed = [(n, a.member_bucket(st, n)) for n in new]
+                if any(mb is WILD for _, mb in keyed):
                     cache.wild = True  # unhashable (or undefined) key: index off from now
                     break
                 rows.append(keyed)
         if cache.wild:
             rows = [None] * len(accs)
-        elif not cache.members:
-            cache.members = [{} for _ in accs]
-            cache.holders = [{} for _ in accs]
-            cache.bkeys = [{} for _ in accs]
+        out: list[Members] = []
         for j, a in enumerate(accs):
+            sigs = cache.sigs[j]
+            for n in new:
+                sigs[n.seq] = a.signature(st, n)
             keyed = rows[j]
             if keyed is None:
                 out.append([n for n in new if n.parent_key is None] if a.roots_only else new)
                 continue
             groups: dict[Any, list[SpanRec]] = {}
-            members, bkeys = cache.members[j], cache.bkeys[j]
-            for n, mb, bb in keyed:
-                bkeys[n.seq] = bb
+            members = cache.members[j]
+            for n, mb in keyed:
                 if mb is not NOMATCH:
                     groups.setdefault(mb, []).append(n)
                     members.setdefault(mb, []).append(n)
             out.append(groups)
+        return out
+
+    def _feed(self, cache: _Cache, news: list[Members], seqs: set[int]) -> None:
+        """Feed the existing shared states what is new to them; the bindings of every state
+        whose value changed join ``seqs``."""
+        st = self.state
+        held = cache.acc
+        for j, got in enumerate(news):
+            groups = cache.groups[j]
+            if isinstance(got, dict):
+                holders = cache.holders[j]
+                work = [(groups[g], ms) for k, ms in got.items() for g in holders.get(k, ())]
+            elif got:
+                work = [(g, got) for g in groups.values()]
+            else:
+                continue
+            for grp, ms in work:
+                state = grp.state
+                old = state.value
+                state.feed(st, grp.rec, ms)
+                now = state.value
+                if not (now is old or (type(now) is type(old) and now == old)):
+                    seqs.update(q for q in grp.bindings if q in held)
+
+    def _states(self, plan: Plan, cache: _Cache, news: list[Members], rec: SpanRec
+                ) -> list[AccState]:
+        """The shared states of binding ``rec`` (new ones fed every member so far)."""
+        st = self.state
+        out = []
+        for j, a in enumerate(plan.accs):
+            sig = cache.sigs[j][rec.seq]
+            groups = cache.groups[j]
+            grp = groups.get(sig)
+            if grp is None:
+                indexed = isinstance(news[j], dict)
+                bb = a.binding_bucket(st, rec) if indexed else NOMATCH
+                if indexed and bb is WILD:  # cannot happen with a member-side WILD: be safe
+                    raise RuntimeError("unhashable join key on the binding side")
+                grp = groups[sig] = _Group(a.new(), rec, bb)
+                if not indexed:
+                    grp.state.feed(st, rec, st.spans)
+                elif bb is not NOMATCH:
+                    grp.state.feed(st, rec, cache.members[j].get(bb, ()))
+                    cache.holders[j].setdefault(bb, set()).add(sig)
+            grp.bindings.add(rec.seq)
+            out.append(grp.state)
         return out
 
     def _bindings(self, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool,
@@ -308,27 +373,20 @@ class TraceMonitor:
         st = self.state
         fresh = {n.seq for n in new}
         accs = plan.accs
-        groups = self._index(plan, cache, new) if accs else []
+        news = self._index(plan, cache, new) if accs else []
+        changed: set[int] = set()
+        if accs:
+            self._feed(cache, news, changed)
         if dup or plan.guard_fp.value & _GLOBAL:
             todo = list(st.roots() if plan.roots_only else st.spans)
         else:
-            seqs = set(fresh)
+            seqs = fresh | changed
             seqs |= self._affected(plan, new, plan.guard_fp)
             if plan.body_fp.value & _GLOBAL:  # every binding whose guard holds
                 seqs |= {q for q, g in cache.guard.items() if g}
             else:
                 seqs |= {q for q in self._affected(plan, new, plan.body_fp)
                          if cache.guard.get(q, True)}
-            held = cache.acc
-            if any(isinstance(g, list) and g for g in groups):
-                seqs |= held.keys()  # their accumulators take the new spans
-            else:  # only the bindings in the new members' buckets
-                for j, grp in enumerate(groups):
-                    holders = cache.holders[j]
-                    for k in grp:
-                        for q in holders.get(k, ()):
-                            if q in held:
-                                seqs.add(q)
             by_seq = st.by_seq
             todo = [by_seq[q] for q in seqs]
             if plan.roots_only:
@@ -343,24 +401,14 @@ class TraceMonitor:
             if g:
                 if accs:
                     states = cache.acc.get(seq)
-                    if states is None or seq in fresh:
-                        states = [a.new() for a in accs]
-                        self._start(cache, groups, rec, states)
-                    else:
-                        for j, s in enumerate(states):
-                            grp = groups[j]
-                            if isinstance(grp, dict):
-                                got = grp.get(cache.bkeys[j][seq])
-                                if got:
-                                    s.feed(st, rec, got)
-                            elif grp:
-                                s.feed(st, rec, grp)
-                    cache.acc[seq] = states
+                    if states is None:
+                        states = cache.acc[seq] = self._states(plan, cache, news, rec)
                     env[ACC] = states
                 b = at0(body(st, env))
                 v = b
             else:
-                cache.acc.pop(seq, None)
+                if cache.acc.pop(seq, None) is not None:
+                    self._drop(cache, seq)
                 v = forall
             old = cache.value.get(seq)
             cache.guard[seq] = g
@@ -373,19 +421,18 @@ class TraceMonitor:
         if stats is not None:
             stats.bindings += len(todo)
 
-    def _start(self, cache: _Cache, groups: list[Members], rec: SpanRec,
-               states: list[AccState]) -> None:
-        """Feed a binding's new accumulators every member so far (its bucket's, if indexed)."""
-        st = self.state
-        seq = rec.seq
-        for j, s in enumerate(states):
-            if not isinstance(groups[j], dict):
-                s.feed(st, rec, st.spans)
+    @staticmethod
+    def _drop(cache: _Cache, seq: int) -> None:
+        """Binding ``seq``'s guard failed: it leaves its states (a state only it used goes)."""
+        for j, groups in enumerate(cache.groups):
+            sig = cache.sigs[j][seq]
+            grp = groups.get(sig)
+            if grp is None:
                 continue
-            bb = cache.bkeys[j][seq]
-            if bb is not NOMATCH:
-                s.feed(st, rec, cache.members[j].get(bb, ()))
-                cache.holders[j].setdefault(bb, set()).add(seq)
+            grp.bindings.discard(seq)
+            if not grp.bindings:
+                del groups[sig]
+                cache.holders[j].get(grp.bucket, set()).discard(sig)
 
     # ------------------------------------------------------------------ verdicts
     def verdict(self, k: int) -> bool:
