@@ -186,15 +186,15 @@ def test_orphans_and_missing_keys_never_join() -> None:
 
 def test_held_bytes_follow_updates_resets_and_evictions() -> None:
     spans = _wide(50)
-    monitor, rec_of = _monitor_of(spans, late=[])
+    monitor, _ = _monitor_of(spans, late=[])
     held = monitor.held_bytes
     assert held == monitor.trace("t").nbytes > 50 * 1000
     monitor.reset("t")
     assert monitor.held_bytes == 0
     feed = StreamFeed(_props(), {}, capacity=100, max_bytes=held // 2)
     for name in ("a", "b", "c"):
-        feed._trace(name)  # noqa: SLF001 - the feed's own eviction path
+        feed._trace(name)
         feed.monitor.update(name, records_from_table(build([spans]), build([spans]).trace_rows(0)))
     assert feed.held_bytes <= max(held, feed.max_bytes or 0) + held
-    feed._trace("d")  # noqa: SLF001
+    feed._trace("d")
     assert "a" not in feed.monitor.traces
