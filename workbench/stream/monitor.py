@@ -108,6 +108,15 @@ class Plan:
     body_fp: Footprint = Footprint.GLOBAL
     #: the body's accumulators (:mod:`workbench.stream.accumulate`), slot order
     accs: list[AccSpec] = field(default_factory=list)
+    #: the footprints as plain ints and whether the plan is deferred, computed once (Flag
+    #: arithmetic is slow on the per-span path)
+    gbits: int = field(init=False, default=0)
+    bbits: int = field(init=False, default=0)
+    is_deferred: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        self.gbits, self.bbits = self.guard_fp.value, self.body_fp.value
+        self.is_deferred = self.mode == "whole" or bool((self.gbits | self.bbits) & _GLOBAL)
 
     @property
     def name(self) -> str:
@@ -117,7 +126,7 @@ class Plan:
     def deferred(self) -> bool:
         """Whether the plan reads the whole trace (the timeline, every span): it is evaluated
         when a verdict is asked for (trace completion: the deep path), not on every arrival."""
-        return self.mode == "whole" or bool((self.guard_fp | self.body_fp) & Footprint.GLOBAL)
+        return self.is_deferred
 
     @property
     def fast(self) -> bool:
@@ -246,7 +255,7 @@ class TraceMonitor:
         for plan, cache in zip(self.plans, self.caches, strict=True):
             if cache.error:
                 continue
-            if plan.deferred:
+            if plan.is_deferred:
                 cache.pending.extend(new)
                 cache.pending_dup |= dup
                 cache.dirty = True
@@ -278,10 +287,9 @@ class TraceMonitor:
         self.settle(k)
         return self.caches[k].error
 
-    def _affected(self, plan: Plan, new: list[SpanRec], fp: Footprint) -> set[int]:
+    def _affected(self, plan: Plan, new: list[SpanRec], bits: int) -> set[int]:
         st = self.state
         out: set[int] = set()
-        bits = fp.value  # plain ints: Flag arithmetic is slow in a loop
         if not bits:
             return out
         for n in new:
@@ -396,15 +404,18 @@ class TraceMonitor:
         changed: set[int] = set()
         if accs:
             self._feed(cache, news, changed)
-        if dup or plan.guard_fp.value & _GLOBAL:
+        gbits, bbits = plan.gbits, plan.bbits
+        if dup or gbits & _GLOBAL:
             todo = list(st.roots() if plan.roots_only else st.spans)
+        elif not (gbits or bbits or changed):  # span-local: the new spans only
+            todo = [r for r in new if r.is_root] if plan.roots_only else new
         else:
             seqs = fresh | changed
-            seqs |= self._affected(plan, new, plan.guard_fp)
-            if plan.body_fp.value & _GLOBAL:  # every binding whose guard holds
+            seqs |= self._affected(plan, new, gbits)
+            if bbits & _GLOBAL:  # every binding whose guard holds
                 seqs |= {q for q, g in cache.guard.items() if g}
             else:
-                seqs |= {q for q in self._affected(plan, new, plan.body_fp)
+                seqs |= {q for q in self._affected(plan, new, bbits)
                          if cache.guard.get(q, True)}
             by_seq = st.by_seq
             todo = [by_seq[q] for q in seqs]
