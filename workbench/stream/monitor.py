@@ -19,6 +19,13 @@ GLOBAL     ``spans``, ``roots``, the timeline, relations of other variables: eve
 A span whose id duplicates one already seen may change how parent ids resolve: it is treated
 as GLOBAL. Any other formula shape is re-evaluated whole on each update (still only for the
 trace that changed, and by the compiled closures, never the batch engine).
+
+Accumulators (:mod:`workbench.stream.accumulate`) are kept per binding *signature* (bindings
+with equal values of what the accumulator reads share one state) and, for equality joins, in
+hash buckets: a new span is fed only to the states of its key's bucket, and only the bindings
+whose accumulator value changed are re-evaluated. Each trace's state has a byte estimate
+(:attr:`TraceMonitor.nbytes`, :attr:`StreamMonitor.held_bytes`) that ``serve`` counts against
+``--max-memory``.
 """
 
 from __future__ import annotations
