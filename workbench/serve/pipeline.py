@@ -121,7 +121,8 @@ class Pipeline:
                 reason = "shutting_down"
             elif self.queued_spans and self.queued_spans + n > c.max_queue_spans:
                 reason = "queue_full"
-            elif self.assembler.held_bytes + self.queued_bytes + nbytes > c.max_memory_bytes:
+            elif (self.assembler.held_bytes + self.queued_bytes + nbytes
+                  + getattr(self.feed, "held_bytes", 0)) > c.max_memory_bytes:
                 reason = "memory_limit"
             else:
                 reason = ""

@@ -13,6 +13,16 @@ sum in row order.
 
 The body's closure reads the accumulator's current value from the binding's environment
 (slot ``k`` of ``env[ACC]``); see :class:`workbench.stream.evaluate.Compiler` ``slots``.
+
+*Equality joins.* When a member can only contribute while a conjunct ``y.f == x.g`` holds (a
+conjunct of the comprehension's guard, of the ``forall``'s guard, of the ``exists``' guard or
+body: ``count(y in spans where y.span_id == s.span_id)``, ``exists p in spans where
+p.span_id == s.parent_id: ...``), the accumulator is *indexed*: :meth:`AccSpec.member_bucket`
+and :meth:`AccSpec.binding_bucket` map the two sides to hash keys such that ``equal(a, b)``
+implies equal keys, and the monitor feeds a member only to the bindings of its bucket (and a
+new binding only the members of its bucket), O(1) amortised per span instead of O(bindings).
+Undefined and NaN keys match nothing (:data:`NOMATCH`); an unhashable value (:data:`WILD`)
+turns the index off for that trace.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from workbench.engine.values import UNDEF, is_number
 from workbench.lang import ir
 from workbench.stream.evaluate import ACC, Compiler, Env, Fn, at0
 from workbench.stream.ops import Aggregator
@@ -99,6 +110,104 @@ def find(node: ir.Node | None, var: str) -> list[ir.Node]:
     return out
 
 
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+#: The bucket of a key equal to nothing (undefined, NaN): the member or binding joins nothing.
+NOMATCH: Any = _Marker("NOMATCH")
+#: The bucket of an unhashable key: the index cannot be used.
+WILD: Any = _Marker("WILD")
+
+
+def bucket(value: Any, undef: Any = NOMATCH) -> Any:
+    """A hash key of ``value`` such that ``equal(a, b)`` implies ``bucket(a) == bucket(b)``
+    (numbers across int/float, booleans apart from numbers, otherwise same type only);
+    ``undef`` for the undefined value."""
+    if value is UNDEF:
+        return undef
+    if isinstance(value, bool):
+        return (bool, value)
+    if is_number(value):
+        if value != value:  # NaN equals nothing
+            return NOMATCH
+        return value
+    try:
+        hash(value)
+    except TypeError:
+        return WILD
+    return (type(value), value)
+
+
+def _key_var(node: ir.Node) -> str | None:
+    """The one variable a key term reads, ``None`` when it reads none or several."""
+    fv = free_vars(node)
+    return next(iter(fv)) if len(fv) == 1 else None
+
+
+def _conjuncts(node: ir.Node | None) -> list[ir.Node]:
+    if node is None:
+        return []
+    return list(node.args) if isinstance(node, ir.And) else [node]
+
+
+def _disjuncts(node: ir.Node) -> list[ir.Node]:
+    return list(node.args) if isinstance(node, ir.Or) else [node]
+
+
+def join_key(node: ir.Node, var: str, members: set[str]
+             ) -> tuple[ir.Node, ir.Node, bool] | None:
+    """``(member side, binding side, ne)`` of an equality every contributing member of the
+    accumulator ``node`` satisfies with the binding, or ``None`` (see the module docstring).
+    ``ne``: the equality is the failure of a ``!=`` in a ``forall``'s body, which an undefined
+    side also fails, so an undefined key matches everything."""
+    cands: list[tuple[ir.Node, bool]] = []
+    domain = node.domain  # type: ignore[attr-defined]
+    if isinstance(domain, ir.Comprehension):
+        cands += [(c, False) for c in _conjuncts(domain.guard)]
+    if isinstance(node, ir.Quant):
+        cands += [(c, False) for c in _conjuncts(node.guard)]
+        if node.kind == "exists":
+            cands += [(c, False) for c in _conjuncts(node.body)]
+        else:  # a member falsifies the body: every disjunct fails
+            for d in _disjuncts(node.body):
+                if isinstance(d, ir.Compare) and d.op == "!=":
+                    cands.append((ir.Compare("==", d.left, d.right), True))
+                elif isinstance(d, ir.Not):
+                    cands += [(c, False) for c in _conjuncts(d.arg)]
+    for c, ne in cands:
+        if isinstance(c, ir.Compare) and c.op == "==":
+            lv, rv = _key_var(c.left), _key_var(c.right)
+            if lv in members and rv == var:
+                return c.left, c.right, ne
+            if rv in members and lv == var:
+                return c.right, c.left, ne
+    return None
+
+
+def _reads(node: ir.Node, var: str) -> list[ir.Node] | None:
+    """The ``var.field`` and ``var.attr`` terms of ``node`` (distinct), or ``None`` when ``node``
+    reads ``var`` any other way (the span itself, its events)."""
+    out: list[ir.Node] = []
+
+    def walk(n: ir.Node) -> bool:
+        if isinstance(n, ir.Field | ir.Attr) and n.base.name == var:
+            if n not in out:
+                out.append(n)
+            return True
+        if isinstance(n, ir.Var):
+            return n.name != var
+        return all(walk(c) for c in n.children())
+
+    return out if walk(node) else None
+
+
 class AccSpec:
     """One accumulator compiled: which members count and what each contributes."""
 
@@ -122,6 +231,41 @@ class AccSpec:
             self.inner_var = node.var
             self.guard = None
             self.body = None if node.body is None else compiler.term(node.body)
+        members = {v for v in (self.comp_var, self.inner_var) if v is not None}
+        join = join_key(node, var, members - {var})
+        #: whether members reach only the bindings of their key's bucket
+        self.indexed = join is not None
+        self._mkey: Fn | None = None if join is None else compiler.term(join[0])
+        self._bkey: Fn | None = None if join is None else compiler.term(join[1])
+        self._undef = WILD if join is not None and join[2] else NOMATCH
+        reads = _reads(node, var)
+        #: the binding's values the state depends on (``None``: the binding itself)
+        self._sig: list[Fn] | None = None if reads is None else [compiler.term(t) for t in reads]
+
+    def signature(self, st: TraceState, rec: SpanRec) -> Any:
+        """A key shared by the bindings whose states are equal: the exact values (type
+        included) of every binding field the accumulator reads; ``rec.seq`` when it reads the
+        binding another way or a value is unhashable."""
+        if self._sig is None:
+            return rec.seq
+        env: Env = {self.var: rec}
+        sig = tuple((type(v), v) for v in (f(st, env) for f in self._sig))
+        try:
+            hash(sig)
+        except TypeError:
+            return rec.seq
+        return sig
+
+    def member_bucket(self, st: TraceState, m: SpanRec) -> Any:
+        """The bucket of member ``m`` (an indexed accumulator's join key, member side)."""
+        assert self._mkey is not None
+        env: Env = {v: m for v in (self.comp_var, self.inner_var) if v is not None}
+        return bucket(self._mkey(st, env), self._undef)
+
+    def binding_bucket(self, st: TraceState, rec: SpanRec) -> Any:
+        """The bucket of binding ``rec`` (the join key, binding side)."""
+        assert self._bkey is not None
+        return bucket(self._bkey(st, {self.var: rec}), self._undef)
 
     def new(self) -> AccState:
         return AccState(self)
@@ -167,4 +311,5 @@ class AccState:
         return self.bad == 0 if self.spec.kind == "forall" else self.bad > 0
 
 
-__all__ = ["ACC", "AccSpec", "AccState", "accumulable", "find", "free_vars"]
+__all__ = ["ACC", "NOMATCH", "WILD", "AccSpec", "AccState", "accumulable", "bucket", "find",
+           "free_vars", "join_key"]

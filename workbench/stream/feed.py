@@ -96,12 +96,16 @@ class StreamFeed:
         Traces whose stream state is kept (open plus retained completed ones); the least
         recently updated beyond it are forgotten and rebuilt from the payload if a late span
         reopens them.
+    max_bytes:
+        Also forget the least recently updated traces while the estimated bytes of the
+        stream state (:attr:`held_bytes`) exceed this (``None``: no byte limit).
     """
 
     def __init__(self, props: Sequence[ir.Property], params: Mapping[str, Any] | None = None,
-                 capacity: int = 110_000) -> None:
+                 capacity: int = 110_000, max_bytes: int | None = None) -> None:
         self.monitor = StreamMonitor(props, params)
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self._traces: OrderedDict[str, _Trace] = OrderedDict()
         self.resyncs = 0
         self.seconds = 0.0
@@ -109,6 +113,12 @@ class StreamFeed:
     @property
     def unsupported(self) -> dict[str, str]:
         return self.monitor.unsupported
+
+    @property
+    def held_bytes(self) -> int:
+        """Estimated bytes of the stream state of every trace kept (see
+        :func:`workbench.stream.monitor.span_bytes`): what ``serve --max-memory`` counts."""
+        return self.monitor.held_bytes
 
     def n_spans(self, trace_id: str) -> int:
         found = self._traces.get(trace_id)
@@ -118,7 +128,10 @@ class StreamFeed:
         found = self._traces.get(trace_id)
         if found is None:
             found = self._traces[trace_id] = _Trace(self.monitor.trace(trace_id))
-            while len(self._traces) > self.capacity:
+            limit = self.max_bytes
+            while len(self._traces) > self.capacity or (
+                    limit is not None and self.monitor.held_bytes > limit
+                    and len(self._traces) > 1):
                 old, _ = self._traces.popitem(last=False)
                 self.monitor.reset(old)
         else:

@@ -19,6 +19,13 @@ GLOBAL     ``spans``, ``roots``, the timeline, relations of other variables: eve
 A span whose id duplicates one already seen may change how parent ids resolve: it is treated
 as GLOBAL. Any other formula shape is re-evaluated whole on each update (still only for the
 trace that changed, and by the compiled closures, never the batch engine).
+
+Accumulators (:mod:`workbench.stream.accumulate`) are kept per binding *signature* (bindings
+with equal values of what the accumulator reads share one state) and, for equality joins, in
+hash buckets: a new span is fed only to the states of its key's bucket, and only the bindings
+whose accumulator value changed are re-evaluated. Each trace's state has a byte estimate
+(:attr:`TraceMonitor.nbytes`, :attr:`StreamMonitor.held_bytes`) that ``serve`` counts against
+``--max-memory``.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from typing import Any
 
 from workbench.lang import ir
 from workbench.stream import accumulate
-from workbench.stream.accumulate import ACC, AccSpec, AccState
+from workbench.stream.accumulate import ACC, NOMATCH, WILD, AccSpec, AccState
 from workbench.stream.evaluate import Compiler, Fn, Unsupported, at0
 from workbench.stream.state import SpanRec, TraceState
 
@@ -108,6 +115,15 @@ class Plan:
     body_fp: Footprint = Footprint.GLOBAL
     #: the body's accumulators (:mod:`workbench.stream.accumulate`), slot order
     accs: list[AccSpec] = field(default_factory=list)
+    #: the footprints as plain ints and whether the plan is deferred, computed once (Flag
+    #: arithmetic is slow on the per-span path)
+    gbits: int = field(init=False, default=0)
+    bbits: int = field(init=False, default=0)
+    is_deferred: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        self.gbits, self.bbits = self.guard_fp.value, self.body_fp.value
+        self.is_deferred = self.mode == "whole" or bool((self.gbits | self.bbits) & _GLOBAL)
 
     @property
     def name(self) -> str:
@@ -117,7 +133,7 @@ class Plan:
     def deferred(self) -> bool:
         """Whether the plan reads the whole trace (the timeline, every span): it is evaluated
         when a verdict is asked for (trace completion: the deep path), not on every arrival."""
-        return self.mode == "whole" or bool((self.guard_fp | self.body_fp) & Footprint.GLOBAL)
+        return self.is_deferred
 
     @property
     def fast(self) -> bool:
@@ -144,6 +160,23 @@ def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
     return Plan(prop, "whole", whole)
 
 
+#: what new spans bring one accumulator: members by bucket, or a list every binding takes
+Members = dict[Any, list[SpanRec]] | list[SpanRec]
+
+
+class _Group:
+    """One accumulator state shared by the bindings of one signature (equal binding values:
+    equal states), fed each member once."""
+
+    __slots__ = ("bindings", "bucket", "rec", "state")
+
+    def __init__(self, state: AccState, rec: SpanRec, bucket: Any) -> None:
+        self.state = state
+        self.rec = rec  # a representative binding
+        self.bucket = bucket
+        self.bindings: set[int] = set()
+
+
 @dataclass
 class _Cache:
     """Per (trace, property): binding values and the count of bad ones."""
@@ -159,6 +192,14 @@ class _Cache:
     pending: list[SpanRec] = field(default_factory=list)
     pending_dup: bool = False
     dirty: bool = False
+    #: per accumulator (slot order): the shared states by binding signature, each span's
+    #: signature, and (indexed) the members and the states' signatures by bucket;
+    #: ``wild``: an unhashable key turned the indexes off
+    groups: list[dict[Any, _Group]] = field(default_factory=list)
+    sigs: list[dict[int, Any]] = field(default_factory=list)
+    members: list[dict[Any, list[SpanRec]]] = field(default_factory=list)
+    holders: list[dict[Any, set[Any]]] = field(default_factory=list)
+    wild: bool = False
 
 
 @dataclass
@@ -171,6 +212,20 @@ class Stats:
     wholes: int = 0  # whole-formula evaluations
 
 
+#: Estimated bytes of one span's record (its dicts, ids, memo and the trace's indexes on it),
+#: of one attribute or field value, and of one plan's per-binding cache entries (values,
+#: guards, signatures, index slots); calibrated with tracemalloc on generated traces.
+SPAN_BYTES = 1200
+VALUE_BYTES = 120
+BINDING_BYTES = 160
+
+
+def span_bytes(rec: SpanRec, n_plans: int) -> int:
+    """The estimated bytes one span adds to its trace's stream state."""
+    n_values = len(rec.fields) + len(rec.attrs) + len(rec.resource) + 4 * len(rec.events)
+    return SPAN_BYTES + VALUE_BYTES * n_values + BINDING_BYTES * n_plans
+
+
 class TraceMonitor:
     """The stream state of one trace: its spans and every plan's cache."""
 
@@ -179,10 +234,13 @@ class TraceMonitor:
         self.state = TraceState()
         self.caches = [_Cache() for _ in plans]
         self.stats: Stats | None = None
+        #: estimated bytes of this trace's state (:func:`span_bytes` per span)
+        self.nbytes = 0
 
     def reset(self) -> None:
         self.state.reset()
         self.caches = [_Cache() for _ in self.plans]
+        self.nbytes = 0
 
     @property
     def n_spans(self) -> int:
@@ -195,6 +253,8 @@ class TraceMonitor:
         new = list(recs)
         dup = any(r.key is not None and r.key in st.by_key for r in new)
         st.add(new)
+        n_plans = len(self.plans)
+        self.nbytes += sum(span_bytes(r, n_plans) for r in new)
         if stats is not None:
             stats.updates += 1
             stats.spans += len(new)
@@ -202,7 +262,7 @@ class TraceMonitor:
         for plan, cache in zip(self.plans, self.caches, strict=True):
             if cache.error:
                 continue
-            if plan.deferred:
+            if plan.is_deferred:
                 cache.pending.extend(new)
                 cache.pending_dup |= dup
                 cache.dirty = True
@@ -234,10 +294,9 @@ class TraceMonitor:
         self.settle(k)
         return self.caches[k].error
 
-    def _affected(self, plan: Plan, new: list[SpanRec], fp: Footprint) -> set[int]:
+    def _affected(self, plan: Plan, new: list[SpanRec], bits: int) -> set[int]:
         st = self.state
         out: set[int] = set()
-        bits = fp.value  # plain ints: Flag arithmetic is slow in a loop
         if not bits:
             return out
         for n in new:
@@ -254,21 +313,117 @@ class TraceMonitor:
                 out.update(a.seq for a in st.ancestors(n))
         return out
 
+    def _index(self, plan: Plan, cache: _Cache, new: list[SpanRec]) -> list[Members]:
+        """Per accumulator, what ``new`` brings it: the new members by bucket (indexed: a
+        state takes its bucket's) or a list every state takes (empty: nothing changes;
+        an accumulator over ``roots`` takes only new roots). Files the new spans' signatures
+        and member buckets."""
+        st = self.state
+        accs = plan.accs
+        if not cache.groups:
+            cache.groups = [{} for _ in accs]
+            cache.sigs = [{} for _ in accs]
+            cache.members = [{} for _ in accs]
+            cache.holders = [{} for _ in accs]
+        rows: list[list[tuple[SpanRec, Any]] | None] = []
+        if not cache.wild:
+            for a in accs:
+                if not a.indexed:
+                    rows.append(None)
+                    continue
+                keyed = [(n, a.member_bucket(st, n)) for n in new]
+                if any(mb is WILD for _, mb in keyed):
+                    cache.wild = True  # unhashable (or undefined) key: index off from now
+                    break
+                rows.append(keyed)
+        if cache.wild:
+            rows = [None] * len(accs)
+        out: list[Members] = []
+        for j, a in enumerate(accs):
+            sigs = cache.sigs[j]
+            for n in new:
+                sigs[n.seq] = a.signature(st, n)
+            row = rows[j]
+            if row is None:
+                out.append([n for n in new if n.parent_key is None] if a.roots_only else new)
+                continue
+            groups: dict[Any, list[SpanRec]] = {}
+            members = cache.members[j]
+            for n, mb in row:
+                if mb is not NOMATCH:
+                    groups.setdefault(mb, []).append(n)
+                    members.setdefault(mb, []).append(n)
+            out.append(groups)
+        return out
+
+    def _feed(self, cache: _Cache, news: list[Members], seqs: set[int]) -> None:
+        """Feed the existing shared states what is new to them; the bindings of every state
+        whose value changed join ``seqs``."""
+        st = self.state
+        held = cache.acc
+        for j, got in enumerate(news):
+            groups = cache.groups[j]
+            if isinstance(got, dict):
+                holders = cache.holders[j]
+                work = [(groups[g], ms) for k, ms in got.items() for g in holders.get(k, ())]
+            elif got:
+                work = [(g, got) for g in groups.values()]
+            else:
+                continue
+            for grp, ms in work:
+                state = grp.state
+                old = state.value
+                state.feed(st, grp.rec, ms)
+                now = state.value
+                if not (now is old or (type(now) is type(old) and now == old)):
+                    seqs.update(q for q in grp.bindings if q in held)
+
+    def _states(self, plan: Plan, cache: _Cache, news: list[Members], rec: SpanRec
+                ) -> list[AccState]:
+        """The shared states of binding ``rec`` (new ones fed every member so far)."""
+        st = self.state
+        out = []
+        for j, a in enumerate(plan.accs):
+            sig = cache.sigs[j][rec.seq]
+            groups = cache.groups[j]
+            grp = groups.get(sig)
+            if grp is None:
+                indexed = isinstance(news[j], dict)
+                bb = a.binding_bucket(st, rec) if indexed else NOMATCH
+                if indexed and bb is WILD:  # cannot happen with a member-side WILD: be safe
+                    raise RuntimeError("unhashable join key on the binding side")
+                grp = groups[sig] = _Group(a.new(), rec, bb)
+                if not indexed:
+                    grp.state.feed(st, rec, st.spans)
+                elif bb is not NOMATCH:
+                    grp.state.feed(st, rec, cache.members[j].get(bb, ()))
+                    cache.holders[j].setdefault(bb, set()).add(sig)
+            grp.bindings.add(rec.seq)
+            out.append(grp.state)
+        return out
+
     def _bindings(self, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool,
                   stats: Stats | None) -> None:
         st = self.state
         fresh = {n.seq for n in new}
-        if dup or plan.guard_fp.value & _GLOBAL:
+        accs = plan.accs
+        news = self._index(plan, cache, new) if accs else []
+        changed: set[int] = set()
+        if accs:
+            self._feed(cache, news, changed)
+        gbits, bbits = plan.gbits, plan.bbits
+        if dup or gbits & _GLOBAL:
             todo = list(st.roots() if plan.roots_only else st.spans)
+        elif not (gbits or bbits or changed):  # span-local: the new spans only
+            todo = [r for r in new if r.is_root] if plan.roots_only else new
         else:
-            seqs = set(fresh)
-            seqs |= self._affected(plan, new, plan.guard_fp)
-            if plan.body_fp.value & _GLOBAL:  # every binding whose guard holds
+            seqs = fresh | changed
+            seqs |= self._affected(plan, new, gbits)
+            if bbits & _GLOBAL:  # every binding whose guard holds
                 seqs |= {q for q, g in cache.guard.items() if g}
             else:
-                seqs |= {q for q in self._affected(plan, new, plan.body_fp)
+                seqs |= {q for q in self._affected(plan, new, bbits)
                          if cache.guard.get(q, True)}
-            seqs |= cache.acc.keys()  # their accumulators take the new spans
             by_seq = st.by_seq
             todo = [by_seq[q] for q in seqs]
             if plan.roots_only:
@@ -281,21 +436,16 @@ class TraceMonitor:
             env[var] = rec
             g = True if guard is None else at0(guard(st, env))
             if g:
-                if plan.accs:
+                if accs:
                     states = cache.acc.get(seq)
-                    if states is None or seq in fresh:
-                        states = [a.new() for a in plan.accs]
-                        for s in states:
-                            s.feed(st, rec, st.spans)
-                    else:
-                        for s in states:
-                            s.feed(st, rec, new)
-                    cache.acc[seq] = states
+                    if states is None:
+                        states = cache.acc[seq] = self._states(plan, cache, news, rec)
                     env[ACC] = states
                 b = at0(body(st, env))
                 v = b
             else:
-                cache.acc.pop(seq, None)
+                if cache.acc.pop(seq, None) is not None:
+                    self._drop(cache, seq)
                 v = forall
             old = cache.value.get(seq)
             cache.guard[seq] = g
@@ -307,6 +457,19 @@ class TraceMonitor:
                 cache.bad += bad_new - ((not old) if forall else old)
         if stats is not None:
             stats.bindings += len(todo)
+
+    @staticmethod
+    def _drop(cache: _Cache, seq: int) -> None:
+        """Binding ``seq``'s guard failed: it leaves its states (a state only it used goes)."""
+        for j, groups in enumerate(cache.groups):
+            sig = cache.sigs[j][seq]
+            grp = groups.get(sig)
+            if grp is None:
+                continue
+            grp.bindings.discard(seq)
+            if not grp.bindings:
+                del groups[sig]
+                cache.holders[j].get(grp.bucket, set()).discard(sig)
 
     # ------------------------------------------------------------------ verdicts
     def verdict(self, k: int) -> bool:
@@ -352,6 +515,8 @@ class StreamMonitor:
                 self.unsupported[prop.name] = str(err)
         self.traces: dict[str, TraceMonitor] = {}
         self.stats = Stats()
+        #: estimated bytes of every trace's stream state (kept up to date by update/reset)
+        self.held_bytes = 0
 
     def trace(self, key: str) -> TraceMonitor:
         found = self.traces.get(key)
@@ -362,7 +527,9 @@ class StreamMonitor:
     def update(self, key: str, recs: Iterable[SpanRec]) -> TraceMonitor:
         """Add spans to trace ``key``; returns its monitor."""
         mon = self.trace(key)
+        before = mon.nbytes
         mon.update(recs, self.stats)
+        self.held_bytes += mon.nbytes - before
         return mon
 
     def verdicts(self, key: str) -> dict[str, bool | str]:
@@ -374,9 +541,12 @@ class StreamMonitor:
         """Forget trace ``key`` (every trace when ``None``)."""
         if key is None:
             self.traces.clear()
+            self.held_bytes = 0
         else:
-            self.traces.pop(key, None)
+            gone = self.traces.pop(key, None)
+            if gone is not None:
+                self.held_bytes -= gone.nbytes
 
 
 __all__ = ["Footprint", "Plan", "Stats", "StreamMonitor", "TraceMonitor", "compile_property",
-           "footprint"]
+           "footprint", "span_bytes"]

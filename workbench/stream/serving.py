@@ -34,8 +34,9 @@ log = logging.getLogger("otlspec.serve")
 class ServingFeed(StreamFeed):
     """A :class:`StreamFeed` with the bound spec it checks and the pipeline's counters."""
 
-    def __init__(self, props: Any, values: dict[str, Any], capacity: int) -> None:
-        super().__init__(props, values, capacity)
+    def __init__(self, props: Any, values: dict[str, Any], capacity: int,
+                 max_bytes: int | None = None) -> None:
+        super().__init__(props, values, capacity, max_bytes)
         self.props = list(props)
         self.values = values
         self.disagreements = 0
@@ -51,7 +52,7 @@ def make_feed(pipe: Pipeline) -> ServingFeed:
     c = pipe.config
     bound, _ = run_passes(pipe.spec, check_passes(c.params or None))
     feed = ServingFeed(bound.properties, param_values(bound),
-                       capacity=c.max_open_traces + c.retain)
+                       capacity=c.max_open_traces + c.retain, max_bytes=c.max_memory_bytes)
     for name, why in feed.unsupported.items():
         log.info("property %s is checked by the batch engine on completion: %s", name, why)
     m = pipe.metrics
@@ -59,7 +60,9 @@ def make_feed(pipe: Pipeline) -> ServingFeed:
     m.gauges["otlspec_stream_binding_evaluations"] = lambda: feed.monitor.stats.bindings
     m.gauges["otlspec_stream_resyncs"] = lambda: feed.resyncs
     m.gauges["otlspec_stream_disagreements"] = lambda: feed.disagreements
+    m.gauges["otlspec_stream_held_bytes"] = lambda: feed.held_bytes
     return feed
+
 
 
 def add_pieces(pipe: Pipeline, pieces: list[Piece], now: float) -> None:
