@@ -51,7 +51,13 @@ from workbench.traces.otlp_repair import (
     locate_resource_spans,
     repair_document,
 )
-from workbench.traces.salvage import damage_offset, decode_json, salvage_json, sanitize_utf8
+from workbench.traces.salvage import (
+    Utf8Report,
+    damage_offset,
+    decode_json,
+    salvage_json,
+    sanitize_utf8,
+)
 
 #: File name endings a directory source is searched for.
 TRACE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".pb", ".protobuf", ".protobuf-bin", ".bin")
@@ -679,8 +685,10 @@ def load_otlp_json_lines_file(path: str, builder: TableBuilder) -> str:
     lines (bounded memory for the input; diagnostics keep the file's line numbers)."""
     batcher = otlp_json.SpanBatcher(builder, path)
     statuses: set[str] = set()
+    report = Utf8Report(path)
     for chunk, base in _chunks(path, STREAM_CHUNK):
-        chunk = sanitize_utf8(chunk, path, builder.diagnostics, base)
+        chunk = sanitize_utf8(chunk, path, builder.diagnostics, base, report)
         statuses |= _load_lines(batcher, chunk, base, True)
         batcher.flush()
+    report.finish(builder.diagnostics)
     return _lines_status(statuses)

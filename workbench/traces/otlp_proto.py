@@ -80,6 +80,7 @@ def load(
         done = load_fast(data, file, builder)
         if done is not None:
             return done
+    origin: dict[tuple[int, int], list[int]] | None = None
     try:
         request = ExportTraceServiceRequest.FromString(data)
     except (DecodeError, ValueError) as exc:
@@ -92,7 +93,7 @@ def load(
         else:
             # damage inside complete records (invalid UTF-8 in a string field, say): read
             # record by record, keep every record that parses, name each one that does not
-            request, bad = _by_record(salvage_prefix(data))
+            request, bad, origin = _by_record(salvage_prefix(data))
             n = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
             if n == 0:
                 builder.diagnostics.append(Diagnostic(file, "", message, "error"))
@@ -106,7 +107,7 @@ def load(
             Diagnostic(file, "", "not an OTLP protobuf trace message (no resource spans)", "error")
         )
         return False
-    _Walker(file, builder, first).request(request)
+    _Walker(file, builder, first, origin).request(request)
     return True
 
 
@@ -217,16 +218,20 @@ def _fields(data: bytes) -> list[tuple[int, int, bytes]]:
     return out
 
 
-def _by_record(data: bytes) -> tuple[Any, list[tuple[str, str]]]:
+def _by_record(
+    data: bytes,
+) -> tuple[Any, list[tuple[str, str]], dict[tuple[int, int], list[int]]]:
     """The request rebuilt from the records of ``data`` that parse on their own (resource
-    spans, else their resource and scope spans, else each span), and the record path and kind
-    of every one that does not."""
+    spans, else their resource and scope spans, else each span), the record path and kind
+    of every one that does not, and, for each scope spans ``(i, j)`` that lost spans, the
+    original index of each span kept (so later record paths name the original spans)."""
     from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
     from opentelemetry.proto.resource.v1.resource_pb2 import Resource
     from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
     request = ExportTraceServiceRequest()
     bad: list[tuple[str, str]] = []
+    origin: dict[tuple[int, int], list[int]] = {}
 
     def parse(cls: Any, body: bytes) -> Any:
         try:
@@ -261,6 +266,8 @@ def _by_record(data: bytes) -> tuple[Any, list[tuple[str, str]]]:
                     rs.scope_spans.append(group)
                     continue
                 ss = rs.scope_spans.add()
+                kept: list[int] = []
+                origin[(i, j)] = kept
                 k = -1
                 for g, gw, item in _fields(part):
                     if g == 1 and gw == 2:
@@ -276,7 +283,8 @@ def _by_record(data: bytes) -> tuple[Any, list[tuple[str, str]]]:
                             bad.append((f"{ss_path}.spans[{k}]", "the span"))
                         else:
                             ss.spans.append(one)
-    return request, bad
+                            kept.append(k)
+    return request, bad, origin
 
 
 def _to_python(value: Any) -> Any:
@@ -292,8 +300,15 @@ def _to_python(value: Any) -> Any:
 
 
 class _Walker:
-    def __init__(self, file: str, builder: TableBuilder, first: int = 0) -> None:
+    def __init__(
+        self,
+        file: str,
+        builder: TableBuilder,
+        first: int = 0,
+        origin: dict[tuple[int, int], list[int]] | None = None,
+    ) -> None:
         self.first = first
+        self.origin = origin or {}
         self.file = file
         self.builder = builder
         self.diagnostics = builder.diagnostics
@@ -305,12 +320,13 @@ class _Walker:
         b = self.builder
         strings = b.strings
         source = strings.code(self.file)
-        for i, rs in enumerate(request.resource_spans, start=self.first):
-            path = f"resourceSpans[{i}]"
+        for i, rs in enumerate(request.resource_spans):
+            path = f"resourceSpans[{i + self.first}]"
             items = self.items(rs.resource.attributes, f"{path}.resource.attributes")
             resource = b.add_resource(items)
             for j, ss in enumerate(rs.scope_spans):
-                self.group(ss, f"{path}.scopeSpans[{j}]", resource, source)
+                self.group(ss, f"{path}.scopeSpans[{j}]", resource, source,
+                           self.origin.get((i, j)))
 
     def items(self, kvs: Any, path: str) -> list[tuple[str, Any]]:
         out = []
@@ -322,10 +338,15 @@ class _Walker:
             out.append((kv.key, value))
         return out
 
-    def group(self, ss: Any, path: str, resource: int, source: int) -> None:
+    def group(
+        self, ss: Any, path: str, resource: int, source: int, origin: list[int] | None = None
+    ) -> None:
+        """Append the spans of one ScopeSpans; ``origin`` maps each span's index in ``ss`` to
+        its index in the original input (when damaged spans were dropped before it)."""
         b = self.builder
         strings = b.strings
         spans = list(ss.spans)
+        number = origin if origin is not None else range(len(spans))
         trace_ids = [sp.trace_id for sp in spans]
         span_ids = [sp.span_id for sp in spans]
         starts = [sp.start_time_unix_nano for sp in spans]
@@ -333,7 +354,7 @@ class _Walker:
         if b"" in trace_ids or b"" in span_ids or (starts and max(starts) > _INT64_MAX):
             keep = []
             for k, sp in enumerate(spans):
-                where = f"{path}.spans[{k}]"
+                where = f"{path}.spans[{number[k]}]"
                 if not sp.trace_id:
                     self.warn(where, "missing required field traceId; span dropped", "error")
                 elif not sp.span_id:
@@ -356,7 +377,7 @@ class _Walker:
             return
 
         def span_path(row: int) -> str:
-            return f"{path}.spans[{keep[row]}]"
+            return f"{path}.spans[{number[keep[row]]}]"
 
         kinds = [sp.kind for sp in spans]
         if max(kinds) > 5 or min(kinds) < 0:
