@@ -191,3 +191,13 @@ def test_truncated_otlp_protobuf_keeps_the_complete_spans() -> None:
     b = load_bytes(raw[:-5], "t.pb")
     assert _ids(b) == [f"{i:016x}" for i in range(1, 10)]
     assert "the 9 complete spans before the damage read" in b.diagnostics[0].message
+
+
+def test_json_lines_with_invalid_utf8_in_their_first_lines_are_still_json_lines() -> None:
+    """Regression: the sniffer decoded the raw first lines, so bad bytes there made the
+    whole file read as one (broken) document and only the first line's span was kept."""
+    lines = [dumps(doc(span(f"{i:016x}", name="X"))) for i in range(1, 6)]
+    data = b"\n".join(lines).replace(b'"X"', b'"\xff"') + b"\n"
+    b = load_bytes(data, "t.jsonl")
+    assert len(b) == 5
+    assert [d.line for d in b.diagnostics] == [1, 2, 3, 4, 5]
