@@ -82,9 +82,11 @@ def split_groups(
     fh: IO[bytes], chunk: int, group_bytes: int | None = None
 ) -> Iterator[Group]:
     """Cut the top-level list of the document in ``fh`` (read ``chunk`` bytes at a time) into
-    groups of whole elements of about ``group_bytes`` (None: :data:`GROUP_BYTES`). The head must have matched
-    :func:`streamable_head`. A list cut by the end of the file ends with an incomplete group
-    (the partial element); bytes after the list are not read."""
+    groups of whole elements of about ``group_bytes`` (None: :data:`GROUP_BYTES`).
+
+    The head must have matched :func:`streamable_head`. A list cut by the end of the file
+    ends with an incomplete group (the partial element); bytes after the list are not read.
+    """
     group_bytes = GROUP_BYTES if group_bytes is None else group_bytes
     buf = fh.read(max(chunk, 1 << 12))
     m = _HEAD.match(buf)
