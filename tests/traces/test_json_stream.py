@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from tests.traces.test_fuzz_readers import _mutate_bytes
 from tests.traces.util import assert_tables_equal, doc, span
+from workbench.errors import TraceInputError
 from workbench.traces import detect, json_stream, load_traces
 
 
@@ -130,3 +134,53 @@ def test_a_streamed_document_stays_out_of_memory(
         tracemalloc.stop()
     assert_tables_equal(tables[True], tables[False])
     assert peaks[True] < peaks[False] - size // 2, (peaks, size)
+
+
+_TEXT = _texts()["pretty"]
+
+
+_FUZZ_CHECKS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=_FUZZ_CHECKS)
+@given(data=st.data())
+def test_fuzz_streamed_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 data: st.DataObject) -> None:
+    fuzz_streamed_document(tmp_path, monkeypatch, data)
+
+
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None, suppress_health_check=_FUZZ_CHECKS)
+@given(data=st.data())
+def test_fuzz_streamed_documents_long(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      data: st.DataObject) -> None:
+    fuzz_streamed_document(tmp_path, monkeypatch, data)
+
+
+def fuzz_streamed_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                           data: st.DataObject) -> None:
+    """Damaged documents: the splitter never raises, keeps at least the whole-file reader's
+    spans, and every diagnostic says where."""
+    raw = _TEXT
+    for _ in range(data.draw(st.integers(1, 3), label="mutations")):
+        raw = _mutate_bytes(data, raw)
+    path = tmp_path / "f.json"
+    path.write_bytes(raw)
+    if detect._stream_kind(str(path), 1 << 40) is not detect.StreamedDocument:
+        return  # the head itself was damaged: such a file is read whole
+    monkeypatch.setattr(json_stream, "GROUP_BYTES", data.draw(st.sampled_from([1, 2500])))
+    monkeypatch.setattr(detect, "STREAM_CHUNK", data.draw(st.sampled_from([64, 700, 1 << 16])))
+    counts, diagnostics = [], []
+    for threshold in (1 << 62, 0):  # whole, then streamed
+        monkeypatch.setattr(detect, "STREAM_MIN_BYTES", threshold)
+        try:
+            table = load_traces(path)
+        except TraceInputError as exc:  # nothing readable
+            counts.append(0)
+            diagnostics = exc.diagnostics
+        else:
+            counts.append(table.n_spans)
+            diagnostics = table.diagnostics
+    assert counts[1] >= counts[0]
+    assert all(d.path or d.line is not None or "more invalid UTF-8" in d.message
+               for d in diagnostics), diagnostics

@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterator
 from typing import IO
 
+import msgspec
+
 from workbench.errors import Diagnostic
 from workbench.traces.builder import TableBuilder
 from workbench.traces.salvage import Utf8Report, sanitize_utf8
@@ -33,6 +35,26 @@ _HEAD = re.compile(
 _TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+(")?|[\[\]{}]')
 _PATH = re.compile(r"\A((?:result\.|trace\.)?(?:resourceSpans|batches))\[(\d+)\]")
 _LEFT = {ord("{"), ord("[")}
+_SEPARATORS = re.compile(rb"[ \t\r\n,]*")
+_TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")
+_BLANK = b" \t\r\n"
+
+
+def _skip_value(buf: bytes, at: int) -> int | None:
+    """End of the JSON value starting at ``buf[at]`` when a separator follows it, None when the
+    buffer may end inside it, -1 when it is damaged."""
+    try:
+        msgspec.json.decode(memoryview(buf)[at:], type=msgspec.Raw)
+    except msgspec.DecodeError as exc:
+        text = str(exc)
+        m = _TRAILING.search(text)
+        if m is None:
+            return None if "truncated" in text else -1
+        stop = at + int(m.group(1)) - 1  # the first byte after the value and its blanks
+        while buf[stop - 1] in _BLANK:
+            stop -= 1
+        return stop
+    return None  # the value ends the buffer: more of it may follow
 #: bytes of whole elements gathered into one group before it is read
 GROUP_BYTES = 4 << 20
 
@@ -116,30 +138,52 @@ def split_groups(
 
     while True:
         need_more = False
-        for tok in _TOKEN.finditer(buf, pos):
-            c = buf[tok.start()]
-            if c == 0x22:  # a string
-                if tok.group(1) is None:
-                    need_more = True  # cut by the buffer's end
-                    pos = tok.start()
+        # between elements: skip each whole element with msgspec's validating scan (C speed);
+        # an element it cannot skip (damage) is scanned token by token below
+        while depth == top:
+            at = _SEPARATORS.match(buf, pos).end()  # type: ignore[union-attr]
+            pos = at
+            if at >= len(buf) or buf[at] == 0x5D:  # need more, or the list closes
+                break
+            skipped = _skip_value(buf, at)
+            if skipped is None:  # cut by the buffer's end: read more, then try again
+                need_more = not eof
+                break
+            if skipped < 0:  # damaged: the token scanner finds its end
+                break
+            count += 1
+            end = pos = skipped
+            if end - start >= group_bytes:
+                yield group(end)
+                start, index, count = end, index + count, 0
+        if not need_more:
+            for tok in _TOKEN.finditer(buf, pos):
+                c = buf[tok.start()]
+                if c == 0x22:  # a string
+                    if tok.group(1) is None:
+                        need_more = True  # cut by the buffer's end
+                        pos = tok.start()
+                        break
+                    continue
+                if c in _LEFT:
+                    depth += 1
+                    continue
+                depth -= 1
+                if depth == top:  # one element done: back to skipping
+                    count += 1
+                    end = pos = tok.end()
+                    if end - start >= group_bytes:
+                        yield group(end)
+                        start, index, count = end, index + count, 0
                     break
-                continue
-            if c in _LEFT:
-                depth += 1
-                continue
-            depth -= 1
-            if depth == top:  # one element done
-                count += 1
-                end = tok.end()
-                if end - start >= group_bytes:
-                    yield group(end)
-                    start, index, count = end, index + count, 0
-            elif depth < top:  # the list is closed
-                if count:
-                    yield group(end)
-                return
-        else:
-            pos = len(buf)
+                if depth < top:  # the list is closed
+                    if count:
+                        yield group(end)
+                    return
+            else:
+                pos = len(buf)
+            if depth == top and pos < len(buf) and not need_more:
+                continue  # an element ended inside this buffer
         if eof:
             break
         # keep the current group (and a cut token); drop what precedes it
@@ -149,10 +193,9 @@ def split_groups(
         block = fh.read(chunk)
         if not block:
             eof = True
-            if not need_more:
-                break
-            pos = len(buf)  # a string cut by the end: nothing more to scan
-            continue
+            if depth == top and pos < len(buf):
+                continue  # the last element: scan it as far as it goes
+            break
         buf += block
     if count:
         yield group(end)
