@@ -2,8 +2,10 @@
 
 A document such as ``{"resourceSpans": [rs0, rs1, ...]}`` (also Tempo's ``{"batches": [...]}``
 and the ``{"trace": ...}`` / ``{"result": ...}`` wrappers) is one JSON value, so the ordinary
-readers need it whole. :func:`split_groups` scans the file in chunks instead, tracking strings,
-escapes and depth at the byte level, and cuts the top-level list into groups of whole elements;
+readers need it whole. :func:`split_groups` scans the file in chunks instead and cuts the
+top-level list into groups of whole elements: each element is skipped with msgspec's validating
+scan (no Python objects), and an element that scan refuses (damage) is followed token by token,
+tracking strings, escapes and depth at the byte level, to its end;
 :func:`load_document_file` reads each group as a small document of its own with the ordinary
 reader, then renames what it reports: record paths get the element's index in the file, and
 line:column positions (damage, invalid UTF-8) the file's own.
