@@ -47,8 +47,8 @@ def _read(raw: bytes, name: str, fast: bool) -> SpanTable:
 def _known_fast_bug(fast: SpanTable, slow: SpanTable) -> str | None:
     """The finding a disagreement is an instance of (each has a strict xfail reproducer
     below, and is left to the fast readers' owner), or None."""
-    undecodable = [d for d in slow.diagnostics if "cannot be decoded (invalid UTF-8" in d.message]
-    if undecodable and not any("cannot be decoded" in d.message for d in fast.diagnostics):
+    utf8 = [d for d in slow.diagnostics if "invalid UTF-8 in a string field" in d.message]
+    if utf8 and not any("invalid UTF-8 in a string field" in d.message for d in fast.diagnostics):
         return "wire-utf8"  # see test_wire_reader_checks_utf8_like_the_reference
     return None
 
@@ -59,14 +59,16 @@ def check_fast_against_reference(raw: bytes, name: str, known_ok: bool = True) -
     example instead of failing again."""
     fast = _read(raw, name, True)
     slow = _read(raw, name, False)
-    if known_ok and _known_fast_bug(fast, slow):
-        reject()
     for d in fast.diagnostics:
         assert d.severity in ("error", "warning"), d
-        assert d.path or d.line is not None or d.message.startswith(_UNPLACED) or any(
-            u in d.message for u in _UNPLACED), f"unlocated: {d}"
-    assert_tables_equal(fast, slow)
-    assert fast.n_spans == slow.n_spans
+        assert d.path or d.line is not None or any(u in d.message for u in _UNPLACED), (
+            f"unlocated: {d}")
+    try:
+        assert_tables_equal(fast, slow)
+    except AssertionError:
+        if known_ok and _known_fast_bug(fast, slow):
+            reject()
+        raise
 
 
 def _json_case(data: st.DataObject) -> None:
@@ -92,8 +94,10 @@ def _proto_case(data: st.DataObject) -> None:
 
 
 #: Reproducer of finding "wire-utf8" (the fuzzer's first find): invalid UTF-8 in a field the
-#: wire walker skips (here the scope's version) passes silently, where the reference reader
-#: reports the record as undecodable and drops it; the tables then differ (scope name).
+#: wire walker skips (here the scope's version) passes silently. The reference reader
+#: reported the scope as undecodable and dropped it (the tables differed in the scope name);
+#: it now replaces the bytes by U+FFFD with a warning, and the tables agree, but the wire
+#: walker still says nothing.
 WIRE_UTF8 = PROTO[0][:54] + bytes([PROTO[0][54] ^ 0x80]) + PROTO[0][55:]
 
 
@@ -101,8 +105,8 @@ WIRE_UTF8 = PROTO[0][:54] + bytes([PROTO[0][54] ^ 0x80]) + PROTO[0][55:]
 def test_wire_reader_checks_utf8_like_the_reference() -> None:
     assert b"\x12\x05\xb1.0.0" in WIRE_UTF8  # the scope version "1.0.0", first byte flipped
     fast, slow = _read(WIRE_UTF8, "t.pb", True), _read(WIRE_UTF8, "t.pb", False)
-    assert [d.message for d in fast.diagnostics] == [d.message for d in slow.diagnostics]
     assert_tables_equal(fast, slow)
+    assert [d.message for d in fast.diagnostics] == [d.message for d in slow.diagnostics]
 
 
 CASES: dict[str, Callable[[st.DataObject], None]] = {"otlp-json": _json_case,

@@ -99,6 +99,9 @@ def load(
                 builder.diagnostics.append(Diagnostic(file, "", message, "error"))
                 return False
             for path, what in bad:
+                if what.startswith("invalid UTF-8"):
+                    builder.diagnostics.append(Diagnostic(file, path, what, "warning"))
+                    continue
                 builder.diagnostics.append(Diagnostic(
                     file, path, f"{what} cannot be decoded (invalid UTF-8 in a string field, or "
                     "malformed protobuf) and is dropped; the other records are read", "error"))
@@ -159,7 +162,8 @@ def salvage_prefix(data: bytes, level: str = "request") -> bytes:
             elif wire == 5:
                 pos += 4
             elif wire == 2:
-                length, body = _varint(data, pos)
+                lpos = pos
+                length, body = _varint(data, lpos)
                 pos = body + length
                 if pos > n:
                     child = _NESTED[level].get(field)
@@ -218,6 +222,53 @@ def _fields(data: bytes) -> list[tuple[int, int, bytes]]:
     return out
 
 
+def _utf8_fixed(data: bytes, descriptor: Any, depth: int = 0) -> bytes | None:
+    """``data`` (a serialized message of ``descriptor``) with invalid UTF-8 in every string
+    field, nested ones too, replaced by U+FFFD; None when it is not well-formed protobuf."""
+    from google.protobuf.descriptor import FieldDescriptor
+
+    if depth > 64:
+        return None
+    out = bytearray()
+    pos, n = 0, len(data)
+    try:
+        while pos < n:
+            start = pos
+            key, pos = _varint(data, pos)
+            wire = key & 7
+            if wire == 0:
+                _, pos = _varint(data, pos)
+            elif wire == 1:
+                pos += 8
+            elif wire == 5:
+                pos += 4
+            elif wire == 2:
+                lpos = pos
+                length, body = _varint(data, lpos)
+                pos = body + length
+                if pos > n:
+                    return None
+                field = descriptor.fields_by_number.get(key >> 3)
+                value = data[body:pos]
+                if field is not None and field.type == FieldDescriptor.TYPE_STRING:
+                    value = value.decode("utf-8", "replace").encode()
+                elif field is not None and field.type == FieldDescriptor.TYPE_MESSAGE:
+                    inner = _utf8_fixed(value, field.message_type, depth + 1)
+                    if inner is None:
+                        return None
+                    value = inner
+                out += data[start:lpos] + _encode_varint(len(value)) + value
+                continue
+            else:
+                return None
+            if pos > n:
+                return None
+            out += data[start:pos]
+    except IndexError:
+        return None
+    return bytes(out)
+
+
 def _by_record(
     data: bytes,
 ) -> tuple[Any, list[tuple[str, str]], dict[tuple[int, int], list[int]]]:
@@ -233,11 +284,22 @@ def _by_record(
     bad: list[tuple[str, str]] = []
     origin: dict[tuple[int, int], list[int]] = {}
 
-    def parse(cls: Any, body: bytes) -> Any:
+    def parse(cls: Any, body: bytes, path: str = "") -> Any:
         try:
             return cls.FromString(body)
         except (DecodeError, ValueError):
+            if not path:
+                return None
+        # a leaf record: invalid UTF-8 in its strings costs a warning, not the record
+        fixed = _utf8_fixed(body, cls.DESCRIPTOR)
+        if fixed is None or fixed == body:
             return None
+        try:
+            record = cls.FromString(fixed)
+        except (DecodeError, ValueError):
+            return None
+        bad.append((path, "invalid UTF-8 in a string field; replaced by U+FFFD"))
+        return record
 
     i = -1
     for field, wire, body in _fields(data):
@@ -253,7 +315,7 @@ def _by_record(
         j = -1
         for f, w, part in _fields(body):
             if f == 1 and w == 2:
-                res = parse(Resource, part)
+                res = parse(Resource, part, f"{rs_path}.resource")
                 if res is None:
                     bad.append((f"{rs_path}.resource", "the resource"))
                 else:
@@ -271,14 +333,14 @@ def _by_record(
                 k = -1
                 for g, gw, item in _fields(part):
                     if g == 1 and gw == 2:
-                        scope = parse(InstrumentationScope, item)
+                        scope = parse(InstrumentationScope, item, f"{ss_path}.scope")
                         if scope is None:
                             bad.append((f"{ss_path}.scope", "the scope"))
                         else:
                             ss.scope.MergeFrom(scope)
                     elif g == 2 and gw == 2:
                         k += 1
-                        one = parse(Span, item)
+                        one = parse(Span, item, f"{ss_path}.spans[{k}]")
                         if one is None:
                             bad.append((f"{ss_path}.spans[{k}]", "the span"))
                         else:
