@@ -31,6 +31,11 @@ _UNPLACED = ("more invalid UTF-8 sequences", "not an OTLP protobuf trace message
              "not otlp-json input", "invalid JSON: text is not valid UTF-8")
 
 
+#: the table builder's id warnings name no record path (a finding of this fuzzer, left to the
+#: builder's owner; strict xfail in test_input_walk.py)
+_KNOWN_UNLOCATED = "is not a valid id; kept as text"
+
+
 def _read(raw: bytes, name: str, fast: bool) -> SpanTable:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(detect.FAST_READERS_ENV, "1" if fast else "0")
@@ -61,6 +66,8 @@ def check_fast_against_reference(raw: bytes, name: str, known_ok: bool = True) -
     slow = _read(raw, name, False)
     for d in fast.diagnostics:
         assert d.severity in ("error", "warning"), d
+        if _KNOWN_UNLOCATED in d.message:
+            continue  # known finding: test_input_walk.test_an_overlong_id_warning_says_where
         assert d.path or d.line is not None or any(u in d.message for u in _UNPLACED), (
             f"unlocated: {d}")
     try:
