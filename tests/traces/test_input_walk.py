@@ -38,3 +38,19 @@ def test_an_overlong_id_warning_says_where() -> None:
     table = load_bytes(json.dumps(data).encode(), "t.json").build()
     assert table.n_spans == 1
     assert all(d.path or d.line for d in table.diagnostics), table.diagnostics
+
+
+def test_jaeger_float_tag_beyond_float_range_is_a_diagnostic() -> None:
+    """Found by the long reader fuzzer: ``{"type": "float64", "value": 10**400}`` raised
+    ``OverflowError: int too large to convert to float``."""
+    tags = [{"key": "big", "type": "float64", "value": 10**400},
+            {"key": "ok", "type": "float64", "value": 1}]
+    data = {"data": [{"traceID": "1", "processes": {}, "spans": [
+        {"traceID": "1", "spanID": "2", "operationName": "o", "startTime": 1, "duration": 1,
+         "tags": tags}]}]}
+    table = load_bytes(json.dumps(data).encode(), "j.json").build()
+    assert table.n_spans == 1 and table.attributes_of(0) == {"ok": 1.0}
+    (diag,) = table.diagnostics
+    assert diag.path == "data[0].spans[0].tags[0].value"
+    assert diag.message == (
+        "expected a number within float range, got an integer of 401 digits; tag dropped")
