@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.traces.util import REAL, doc, dumps, span
-from workbench.traces import load_bytes, load_traces
+from workbench.traces import load_bytes, load_traces, salvage
 
 GETTRACE = REAL / "jaeger-ui/api-v3-fixtures/getTrace-response.json"
 ZIPKIN = REAL / "openzipkin-zipkin/messaging-kafka.json"
@@ -52,13 +52,17 @@ def test_invalid_utf8_in_json_lines_names_the_line() -> None:
 
 
 def test_invalid_utf8_many_sequences_are_summarized() -> None:
-    spans = [span(f"{i:016x}", name="X") for i in range(1, 12)]
+    spans = [span(f"{i:016x}", name="X") for i in range(1, 108)]
     data = dumps(doc(*spans)).replace(b'"X"', b'"\xff"')
     b = load_bytes(data, "t.json")
-    assert len(b) == 11
-    assert [d.message for d in b.diagnostics][
-        -1
-    ] == "6 more invalid UTF-8 sequences replaced by U+FFFD"
+    assert len(b) == 107
+    located = [d for d in b.diagnostics if d.line is not None]
+    assert len(located) == salvage.MAX_REPORTED == 100
+    assert len({(d.line, d.column) for d in located}) == 100
+    assert [d.message for d in b.diagnostics][-1] == (
+        "7 more invalid UTF-8 sequences replaced by U+FFFD (only the first 100 of the file "
+        "are reported one by one)"
+    )
 
 
 # ---------------------------------------------------------------------- ids and numbers
@@ -187,3 +191,13 @@ def test_truncated_otlp_protobuf_keeps_the_complete_spans() -> None:
     b = load_bytes(raw[:-5], "t.pb")
     assert _ids(b) == [f"{i:016x}" for i in range(1, 10)]
     assert "the 9 complete spans before the damage read" in b.diagnostics[0].message
+
+
+def test_json_lines_with_invalid_utf8_in_their_first_lines_are_still_json_lines() -> None:
+    """Regression: the sniffer decoded the raw first lines, so bad bytes there made the
+    whole file read as one (broken) document and only the first line's span was kept."""
+    lines = [dumps(doc(span(f"{i:016x}", name="X"))) for i in range(1, 6)]
+    data = b"\n".join(lines).replace(b'"X"', b'"\xff"') + b"\n"
+    b = load_bytes(data, "t.jsonl")
+    assert len(b) == 5
+    assert [d.line for d in b.diagnostics] == [1, 2, 3, 4, 5]

@@ -130,10 +130,11 @@ def test_mutated_bytes_never_differ() -> None:
 def test_invalid_utf8_keeps_the_valid_records_and_names_the_bad_one() -> None:
     data = _odd_request().SerializeToString().replace(b"odd ids", b"odd \xffds")
     fast = assert_same(data)  # the walker declines; the reference reader goes record by record
-    assert sorted(fast.name_of(r) for r in range(fast.n_spans)) == ["", "root"]
+    # the bad bytes are replaced by U+FFFD and the span kept, with a warning at its path
+    assert sorted(fast.name_of(r) for r in range(fast.n_spans)) == ["", "odd \ufffdds", "root"]
     (diag,) = fast.diagnostics
-    assert diag.path == "resourceSpans[0].scopeSpans[0].spans[1]" and diag.severity == "error"
-    assert "invalid UTF-8" in diag.message
+    assert diag.path == "resourceSpans[0].scopeSpans[0].spans[1]" and diag.severity == "warning"
+    assert diag.message == "invalid UTF-8 in a string field; replaced by U+FFFD"
 
 
 def test_invalid_utf8_in_a_resource_keeps_its_spans() -> None:
@@ -141,8 +142,9 @@ def test_invalid_utf8_in_a_resource_keeps_its_spans() -> None:
     req.resource_spans[0].resource.attributes[0].value.string_value = "SVC"
     data = req.SerializeToString().replace(b"SVC", b"S\xc3C")
     table = assert_same(data)
-    assert table.n_spans == 3 and table.service_of(0) == ""
-    assert [d.path for d in table.diagnostics] == ["resourceSpans[0].resource"]
+    assert table.n_spans == 3 and table.service_of(0) == "S\ufffdC"
+    assert [(d.path, d.severity) for d in table.diagnostics] == [
+        ("resourceSpans[0].resource", "warning")]
 
 
 @settings(max_examples=30, deadline=None)

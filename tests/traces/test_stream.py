@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.traces.util import assert_tables_equal, doc, span
-from workbench.traces import detect, load_traces
+from workbench.traces import detect, load_traces, salvage
 
 
 def _write(path: Path, lines: int, pad: int = 0) -> Path:
@@ -69,3 +69,21 @@ def test_streaming_keeps_the_input_out_of_memory(
         tracemalloc.stop()
         assert table.n_spans == 399
     assert peaks[True] < peaks[False] - size // 2, peaks
+
+
+def test_streamed_lines_report_every_invalid_utf8_sequence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk's sequences are reported, up to one cap per file, then counted once."""
+    lines = [json.dumps(doc(span(f"{i + 1:016x}", name="X"))) for i in range(40)]
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode().replace(b'"X"', b'"\xff\xff"'))
+    monkeypatch.setattr(salvage, "MAX_REPORTED", 70)
+    table = _load(path, monkeypatch, True, 700)  # a few lines per chunk
+    located = [d for d in table.diagnostics if d.line is not None]
+    assert table.n_spans == 40 and len(located) == 70
+    assert sorted({d.line for d in located}) == list(range(1, 36))
+    assert [d.message for d in table.diagnostics if d.line is None] == [
+        "10 more invalid UTF-8 sequences replaced by U+FFFD (only the first 70 of the file "
+        "are reported one by one)"
+    ]

@@ -5,8 +5,9 @@ runs, after its own rewrites: ``(a|b)`` is a character class there, and harmless
 
 * nested quantifiers, ``(a+)+``: a repeat whose body holds an unbounded repeat and no
   delimiter;
-* ambiguous alternations under a repeat, ``(a|a)+``, ``(a|aa)+``: a body that matches one text
-  in two ways, or as one iteration and as several.
+* ambiguous bodies under a repeat, ``(a|a)+``, ``(a|aa)+``, ``(a|a+b?)+``, ``(a+a)+``: a body
+  that matches one text in two ways, or as one iteration and as several (unbounded repeats
+  inside the body are sampled at their first few counts).
 
 Both are heuristics that err towards silence: a body too large or too irregular to analyse is
 not reported.
@@ -20,7 +21,8 @@ from re import _constants as C
 from re import _parser as sre
 from typing import Any
 
-_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None))
+_POSSESSIVE = getattr(C, "POSSESSIVE_REPEAT", None)
+_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, _POSSESSIVE)
 _ATOMS = (C.LITERAL, C.NOT_LITERAL, C.IN, C.ANY)
 
 
@@ -52,6 +54,8 @@ def _anchored(items: Any) -> bool:
     for op, av in items:
         if op in _ATOMS or (op is C.SUBPATTERN and _anchored(av[-1])):
             return True
+        if op is C.BRANCH and all(_anchored(alt) for alt in av[1]):
+            return True  # ``(a+b|c)``: each alternative has its delimiter
         if op in _REPEATS and av[0] >= 1 and av[1] is not C.MAXREPEAT and _anchored(av[2]):
             return True
     return False
@@ -61,6 +65,8 @@ _NESTED = "a repeated group whose body repeats too, with no delimiter"
 _AMBIGUOUS = "a repeated group whose alternatives can match the same text"
 #: Bounds of :func:`_expand` (past them a body is not analysed: a miss, never a false alarm).
 _MAX_WAYS, _MAX_LEN, _MAX_COPIES = 64, 24, 4
+#: Counts an unbounded repeat is expanded to in :func:`_expand` (``a+`` as ``a{1,3}``).
+_UNBOUNDED_COUNTS = 3
 _CATEGORY_RE = {
     C.CATEGORY_DIGIT: re.compile(r"\d"), C.CATEGORY_NOT_DIGIT: re.compile(r"\D"),
     C.CATEGORY_WORD: re.compile(r"\w"), C.CATEGORY_NOT_WORD: re.compile(r"\W"),
@@ -74,8 +80,10 @@ def _expand(items: Any) -> list[tuple[Any, ...]] | None:
     """Each way ``items`` can match, as a fixed sequence of one-character atoms.
 
     A branch gives one way per alternative and a small bounded repeat one per count, so two
-    equal sequences are two ways of matching the same text. ``None`` when ``items`` hold
-    anything else (unbounded or large repeats, backreferences, lookaround, local flags) or
+    equal sequences are two ways of matching the same text. An unbounded repeat that
+    backtracks is sampled at its first :data:`_UNBOUNDED_COUNTS` counts (a subset of its
+    ways, so an ambiguity found among them is real). ``None`` when ``items`` hold anything
+    else (large or possessive unbounded repeats, backreferences, lookaround, local flags) or
     have too many ways.
     """
     ways: list[tuple[Any, ...]] = [()]
@@ -93,12 +101,18 @@ def _expand(items: Any) -> list[tuple[Any, ...]] | None:
                 if sub is None:
                     return None
                 alts += sub
-        elif op in _REPEATS and av[1] is not C.MAXREPEAT and av[1] <= _MAX_COPIES:
+        elif op in _REPEATS and (
+            (av[1] is not C.MAXREPEAT and av[1] <= _MAX_COPIES)
+            or (av[1] is C.MAXREPEAT and op is not _POSSESSIVE)
+        ):
             body = _expand(av[2])
             if body is None:
                 return None
             alts = []
-            for count in range(av[0], av[1] + 1):
+            # an unbounded (backtracking) repeat is sampled at its first few counts: each
+            # way so found is a real way of the pattern, so an ambiguity among them is real
+            high = av[0] + _UNBOUNDED_COUNTS - 1 if av[1] is C.MAXREPEAT else av[1]
+            for count in range(av[0], high + 1):
                 copies: list[tuple[Any, ...]] = [()]
                 for _ in range(count):
                     copies = [c + b for c in copies for b in body]
@@ -212,9 +226,10 @@ def backtracking_risk(pattern: str) -> str | None:
     Flags nested quantifiers (``(a+)+``, ``(a*b?)*``, ``(\\w+\\s?)+``): a repeat whose body
     holds an unbounded repeat and no character it must match outside it; and ambiguous
     alternations under a repeat (``(a|a)+``, ``(a|aa)+``, ``(ab|a|b)+``): a body of fixed-length
-    ways of which two match the same text, or one matches what several iterations do. A
-    heuristic: it misses overlapping delimiters (``(a+a)+``) and ambiguity that needs an
-    unbounded repeat inside the alternation (``(a|a+b?)+`` is caught as nesting only).
+    ways of which two match the same text, or one matches what several iterations do, also
+    with unbounded repeats inside (``(a+a)+``, ``(a|a+b?)+``; such repeats are sampled at
+    their first few counts, so what is found is real). A heuristic that errs towards
+    silence: a body too large to expand is not reported.
     """
     try:
         parsed = sre.parse(pattern)

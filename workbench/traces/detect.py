@@ -35,7 +35,7 @@ from typing import Any
 import msgspec
 
 from workbench.errors import Diagnostic, TraceInputError
-from workbench.traces import jaeger, otlp_json, zipkin
+from workbench.traces import jaeger, json_stream, otlp_json, zipkin
 from workbench.traces.builder import TableBuilder
 from workbench.traces.container import (
     COMPRESSED_SUFFIXES,
@@ -51,7 +51,13 @@ from workbench.traces.otlp_repair import (
     locate_resource_spans,
     repair_document,
 )
-from workbench.traces.salvage import damage_offset, decode_json, salvage_json, sanitize_utf8
+from workbench.traces.salvage import (
+    Utf8Report,
+    damage_offset,
+    decode_json,
+    salvage_json,
+    sanitize_utf8,
+)
 
 #: File name endings a directory source is searched for.
 TRACE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".pb", ".protobuf", ".protobuf-bin", ".bin")
@@ -257,18 +263,34 @@ STREAM_CHUNK = 8 << 20
 
 
 class Streamed(bytes):
-    """Stands for a file read chunk by chunk (its bytes are its path, for diagnostics only)."""
+    """Stands for a file of JSON lines read chunk by chunk (its bytes are its path, for
+    diagnostics only)."""
+
+
+class StreamedDocument(bytes):
+    """Stands for an OTLP/JSON document read group by group (:mod:`json_stream`)."""
 
 
 def _streamable(name: str, size: int) -> bool:
+    """Whether ``name`` is large plain OTLP/JSON lines (read by :class:`Streamed` chunks)."""
+    return _stream_kind(name, size) is Streamed
+
+
+def _stream_kind(name: str, size: int) -> type[bytes] | None:
+    """:class:`Streamed` (JSON lines), :class:`StreamedDocument` (one OTLP/JSON document
+    whose ResourceSpans list can be cut) or None (read whole) for a file of ``size`` bytes."""
     if size < STREAM_MIN_BYTES:
-        return False
+        return None
     with open(name, "rb") as fh:
         head = fh.read(1 << 20)
     if is_compressed(head) or head[:1] == b"\x00":
-        return False
+        return None
     head = head[3:] if head[:3] == b"\xef\xbb\xbf" else head
-    return detect_format(head) == "otlp-json" and looks_like_json_lines(head)
+    if detect_format(head) != "otlp-json":
+        return None
+    if looks_like_json_lines(head):
+        return Streamed
+    return StreamedDocument if json_stream.streamable_head(head) else None
 
 
 def _read(name: str, limit: int, diagnostics: list[Diagnostic]) -> Iterator[tuple[str, bytes]]:
@@ -277,8 +299,9 @@ def _read(name: str, limit: int, diagnostics: list[Diagnostic]) -> Iterator[tupl
         if limit and size > limit:
             diagnostics.append(too_big(name, size, limit))
             return
-        if _streamable(name, size):
-            yield name, Streamed(name.encode())
+        kind = _stream_kind(name, size)
+        if kind is not None:
+            yield name, kind(name.encode())
             return
         with open(name, "rb") as fh:
             data = fh.read()
@@ -303,6 +326,11 @@ def _load_into(
     diagnostics = builder.diagnostics
     if isinstance(data, Streamed):
         return load_otlp_json_lines_file(name, builder) == "ok"
+    if isinstance(data, StreamedDocument):
+        if format in ("auto", "otlp-json"):
+            return json_stream.load_document_file(name, builder, STREAM_CHUNK) == "ok"
+        with open(name, "rb") as fh:  # another format asked for: read whole, as told
+            data = fh.read()
     if not unpacked and (is_compressed(data) or data[:1] == b"\x00"):
         docs = unpack(data, name, limit, diagnostics)
         if docs is None:
@@ -591,6 +619,8 @@ def looks_like_json_lines(data: bytes) -> bool:
     if len(first) < 2 or not all(line[:1] == b"{" for line in first):
         return False
     for line in first:
+        if not line.isascii():  # invalid UTF-8 in a line does not make it a document
+            line = line.decode("utf-8", "replace").encode()
         try:
             msgspec.json.decode(line)
         except _DECODE_ERRORS:
@@ -679,8 +709,10 @@ def load_otlp_json_lines_file(path: str, builder: TableBuilder) -> str:
     lines (bounded memory for the input; diagnostics keep the file's line numbers)."""
     batcher = otlp_json.SpanBatcher(builder, path)
     statuses: set[str] = set()
+    report = Utf8Report(path)
     for chunk, base in _chunks(path, STREAM_CHUNK):
-        chunk = sanitize_utf8(chunk, path, builder.diagnostics, base)
+        chunk = sanitize_utf8(chunk, path, builder.diagnostics, base, report)
         statuses |= _load_lines(batcher, chunk, base, True)
         batcher.flush()
+    report.finish(builder.diagnostics)
     return _lines_status(statuses)

@@ -571,7 +571,11 @@ def _tag_value(tag: dict[str, Any]) -> Any:
         raise ValueError(f"expected an integer, got {type_name(value)}")
     if kind == "float64":
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # an integer beyond float range, e.g. 10**400
+                raise ValueError("expected a number within float range, got an integer of "
+                                 f"{len(str(abs(value)))} digits") from None
         if isinstance(value, str):
             try:
                 return float(value)

@@ -80,6 +80,7 @@ def load(
         done = load_fast(data, file, builder)
         if done is not None:
             return done
+    origin: dict[tuple[int, int], list[int]] | None = None
     try:
         request = ExportTraceServiceRequest.FromString(data)
     except (DecodeError, ValueError) as exc:
@@ -92,12 +93,15 @@ def load(
         else:
             # damage inside complete records (invalid UTF-8 in a string field, say): read
             # record by record, keep every record that parses, name each one that does not
-            request, bad = _by_record(salvage_prefix(data))
+            request, bad, origin = _by_record(salvage_prefix(data))
             n = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
             if n == 0:
                 builder.diagnostics.append(Diagnostic(file, "", message, "error"))
                 return False
             for path, what in bad:
+                if what.startswith("invalid UTF-8"):
+                    builder.diagnostics.append(Diagnostic(file, path, what, "warning"))
+                    continue
                 builder.diagnostics.append(Diagnostic(
                     file, path, f"{what} cannot be decoded (invalid UTF-8 in a string field, or "
                     "malformed protobuf) and is dropped; the other records are read", "error"))
@@ -106,7 +110,7 @@ def load(
             Diagnostic(file, "", "not an OTLP protobuf trace message (no resource spans)", "error")
         )
         return False
-    _Walker(file, builder, first).request(request)
+    _Walker(file, builder, first, origin).request(request)
     return True
 
 
@@ -158,7 +162,8 @@ def salvage_prefix(data: bytes, level: str = "request") -> bytes:
             elif wire == 5:
                 pos += 4
             elif wire == 2:
-                length, body = _varint(data, pos)
+                lpos = pos
+                length, body = _varint(data, lpos)
                 pos = body + length
                 if pos > n:
                     child = _NESTED[level].get(field)
@@ -217,22 +222,84 @@ def _fields(data: bytes) -> list[tuple[int, int, bytes]]:
     return out
 
 
-def _by_record(data: bytes) -> tuple[Any, list[tuple[str, str]]]:
+def _utf8_fixed(data: bytes, descriptor: Any, depth: int = 0) -> bytes | None:
+    """``data`` (a serialized message of ``descriptor``) with invalid UTF-8 in every string
+    field, nested ones too, replaced by U+FFFD; None when it is not well-formed protobuf."""
+    from google.protobuf.descriptor import FieldDescriptor
+
+    if depth > 64:
+        return None
+    out = bytearray()
+    pos, n = 0, len(data)
+    try:
+        while pos < n:
+            start = pos
+            key, pos = _varint(data, pos)
+            wire = key & 7
+            if wire == 0:
+                _, pos = _varint(data, pos)
+            elif wire == 1:
+                pos += 8
+            elif wire == 5:
+                pos += 4
+            elif wire == 2:
+                lpos = pos
+                length, body = _varint(data, lpos)
+                pos = body + length
+                if pos > n:
+                    return None
+                field = descriptor.fields_by_number.get(key >> 3)
+                value = data[body:pos]
+                if field is not None and field.type == FieldDescriptor.TYPE_STRING:
+                    value = value.decode("utf-8", "replace").encode()
+                elif field is not None and field.type == FieldDescriptor.TYPE_MESSAGE:
+                    inner = _utf8_fixed(value, field.message_type, depth + 1)
+                    if inner is None:
+                        return None
+                    value = inner
+                out += data[start:lpos] + _encode_varint(len(value)) + value
+                continue
+            else:
+                return None
+            if pos > n:
+                return None
+            out += data[start:pos]
+    except IndexError:
+        return None
+    return bytes(out)
+
+
+def _by_record(
+    data: bytes,
+) -> tuple[Any, list[tuple[str, str]], dict[tuple[int, int], list[int]]]:
     """The request rebuilt from the records of ``data`` that parse on their own (resource
-    spans, else their resource and scope spans, else each span), and the record path and kind
-    of every one that does not."""
+    spans, else their resource and scope spans, else each span), the record path and kind
+    of every one that does not, and, for each scope spans ``(i, j)`` that lost spans, the
+    original index of each span kept (so later record paths name the original spans)."""
     from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
     from opentelemetry.proto.resource.v1.resource_pb2 import Resource
     from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
     request = ExportTraceServiceRequest()
     bad: list[tuple[str, str]] = []
+    origin: dict[tuple[int, int], list[int]] = {}
 
-    def parse(cls: Any, body: bytes) -> Any:
+    def parse(cls: Any, body: bytes, path: str = "") -> Any:
         try:
             return cls.FromString(body)
         except (DecodeError, ValueError):
+            if not path:
+                return None
+        # a leaf record: invalid UTF-8 in its strings costs a warning, not the record
+        fixed = _utf8_fixed(body, cls.DESCRIPTOR)
+        if fixed is None or fixed == body:
             return None
+        try:
+            record = cls.FromString(fixed)
+        except (DecodeError, ValueError):
+            return None
+        bad.append((path, "invalid UTF-8 in a string field; replaced by U+FFFD"))
+        return record
 
     i = -1
     for field, wire, body in _fields(data):
@@ -248,7 +315,7 @@ def _by_record(data: bytes) -> tuple[Any, list[tuple[str, str]]]:
         j = -1
         for f, w, part in _fields(body):
             if f == 1 and w == 2:
-                res = parse(Resource, part)
+                res = parse(Resource, part, f"{rs_path}.resource")
                 if res is None:
                     bad.append((f"{rs_path}.resource", "the resource"))
                 else:
@@ -261,22 +328,25 @@ def _by_record(data: bytes) -> tuple[Any, list[tuple[str, str]]]:
                     rs.scope_spans.append(group)
                     continue
                 ss = rs.scope_spans.add()
+                kept: list[int] = []
+                origin[(i, j)] = kept
                 k = -1
                 for g, gw, item in _fields(part):
                     if g == 1 and gw == 2:
-                        scope = parse(InstrumentationScope, item)
+                        scope = parse(InstrumentationScope, item, f"{ss_path}.scope")
                         if scope is None:
                             bad.append((f"{ss_path}.scope", "the scope"))
                         else:
                             ss.scope.MergeFrom(scope)
                     elif g == 2 and gw == 2:
                         k += 1
-                        one = parse(Span, item)
+                        one = parse(Span, item, f"{ss_path}.spans[{k}]")
                         if one is None:
                             bad.append((f"{ss_path}.spans[{k}]", "the span"))
                         else:
                             ss.spans.append(one)
-    return request, bad
+                            kept.append(k)
+    return request, bad, origin
 
 
 def _to_python(value: Any) -> Any:
@@ -292,8 +362,15 @@ def _to_python(value: Any) -> Any:
 
 
 class _Walker:
-    def __init__(self, file: str, builder: TableBuilder, first: int = 0) -> None:
+    def __init__(
+        self,
+        file: str,
+        builder: TableBuilder,
+        first: int = 0,
+        origin: dict[tuple[int, int], list[int]] | None = None,
+    ) -> None:
         self.first = first
+        self.origin = origin or {}
         self.file = file
         self.builder = builder
         self.diagnostics = builder.diagnostics
@@ -305,12 +382,13 @@ class _Walker:
         b = self.builder
         strings = b.strings
         source = strings.code(self.file)
-        for i, rs in enumerate(request.resource_spans, start=self.first):
-            path = f"resourceSpans[{i}]"
+        for i, rs in enumerate(request.resource_spans):
+            path = f"resourceSpans[{i + self.first}]"
             items = self.items(rs.resource.attributes, f"{path}.resource.attributes")
             resource = b.add_resource(items)
             for j, ss in enumerate(rs.scope_spans):
-                self.group(ss, f"{path}.scopeSpans[{j}]", resource, source)
+                self.group(ss, f"{path}.scopeSpans[{j}]", resource, source,
+                           self.origin.get((i, j)))
 
     def items(self, kvs: Any, path: str) -> list[tuple[str, Any]]:
         out = []
@@ -322,10 +400,15 @@ class _Walker:
             out.append((kv.key, value))
         return out
 
-    def group(self, ss: Any, path: str, resource: int, source: int) -> None:
+    def group(
+        self, ss: Any, path: str, resource: int, source: int, origin: list[int] | None = None
+    ) -> None:
+        """Append the spans of one ScopeSpans; ``origin`` maps each span's index in ``ss`` to
+        its index in the original input (when damaged spans were dropped before it)."""
         b = self.builder
         strings = b.strings
         spans = list(ss.spans)
+        number = origin if origin is not None else range(len(spans))
         trace_ids = [sp.trace_id for sp in spans]
         span_ids = [sp.span_id for sp in spans]
         starts = [sp.start_time_unix_nano for sp in spans]
@@ -333,7 +416,7 @@ class _Walker:
         if b"" in trace_ids or b"" in span_ids or (starts and max(starts) > _INT64_MAX):
             keep = []
             for k, sp in enumerate(spans):
-                where = f"{path}.spans[{k}]"
+                where = f"{path}.spans[{number[k]}]"
                 if not sp.trace_id:
                     self.warn(where, "missing required field traceId; span dropped", "error")
                 elif not sp.span_id:
@@ -356,7 +439,7 @@ class _Walker:
             return
 
         def span_path(row: int) -> str:
-            return f"{path}.spans[{keep[row]}]"
+            return f"{path}.spans[{number[keep[row]]}]"
 
         kinds = [sp.kind for sp in spans]
         if max(kinds) > 5 or min(kinds) < 0:

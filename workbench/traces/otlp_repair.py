@@ -365,7 +365,11 @@ def locate_resource_spans(obj: Any) -> tuple[dict[str, Any], str, str] | None:
         if "resourceSpans" in container:
             return container, prefix, "resourceSpans"
         batches = container.get("batches")
-        if isinstance(batches, list) and all(isinstance(b, dict) for b in batches[:3]):
+        # Tempo's list of ResourceSpans: any object among its first elements (a damaged
+        # element is then reported at its path, not the whole file refused)
+        if isinstance(batches, list) and (
+            not batches or any(isinstance(b, dict) for b in batches[:3])
+        ):
             return container, prefix, "batches"
     return None
 

@@ -24,8 +24,8 @@ from workbench.errors import Diagnostic
 _TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"|[{}\[\],:]')
 _BYTE_OFFSET = re.compile(r"\(byte (\d+)\)")
 _CHUNK = 1 << 24
-#: invalid UTF-8 sequences reported one by one; the rest are counted
-MAX_REPORTED = 5
+#: invalid UTF-8 sequences reported one by one per input file; the rest are counted
+MAX_REPORTED = 100
 
 
 def line_col(data: bytes, offset: int, line_base: int = 0) -> tuple[int, int]:
@@ -58,38 +58,86 @@ def _invalid_offsets(data: bytes) -> list[tuple[int, int]]:
     return found
 
 
+class Utf8Report:
+    """The invalid UTF-8 sequences of one input file, reported one by one up to ``cap``.
+
+    One report is shared by every chunk of a file read in chunks, so each sequence is
+    reported (up to the cap) whichever chunk it lies in; :meth:`finish` then states how many
+    more were replaced without being reported.
+
+    Parameters
+    ----------
+    file
+        The file the diagnostics name.
+    cap
+        How many sequences are reported one by one (None: :data:`MAX_REPORTED`).
+    """
+
+    def __init__(self, file: str, cap: int | None = None) -> None:
+        self.file = file
+        self.cap = MAX_REPORTED if cap is None else cap
+        self.reported = 0
+        self.unreported = 0
+
+    def add(self, data: bytes, bad: list[tuple[int, int]], line_base: int,
+            diagnostics: list[Diagnostic]) -> None:
+        """Report the sequences ``bad`` (offset, length) of ``data`` while under the cap."""
+        room = max(0, self.cap - self.reported)
+        for offset, length in bad[:room]:
+            line, column = line_col(data, offset, line_base)
+            shown = data[offset : offset + length].hex(" ")
+            diagnostics.append(
+                Diagnostic(
+                    self.file,
+                    "",
+                    f"invalid UTF-8 (bytes {shown}); replaced by U+FFFD",
+                    "warning",
+                    line,
+                    column,
+                )
+            )
+        self.reported += min(room, len(bad))
+        self.unreported += max(0, len(bad) - room)
+
+    def finish(self, diagnostics: list[Diagnostic]) -> None:
+        """Append the count of the sequences beyond the cap (nothing when there are none)."""
+        if self.unreported:
+            diagnostics.append(
+                Diagnostic(
+                    self.file,
+                    "",
+                    f"{self.unreported} more invalid UTF-8 sequences replaced by U+FFFD (only "
+                    f"the first {self.cap} of the file are reported one by one)",
+                    "warning",
+                )
+            )
+            self.unreported = 0
+
+
 def sanitize_utf8(
-    data: bytes, file: str, diagnostics: list[Diagnostic], line_base: int = 0
+    data: bytes,
+    file: str,
+    diagnostics: list[Diagnostic],
+    line_base: int = 0,
+    report: Utf8Report | None = None,
 ) -> bytes:
     """``data`` with each invalid UTF-8 sequence replaced by U+FFFD and reported (warning) at
-    its line and column; ``data`` itself when it is valid (ASCII is checked without decoding)."""
+    its line and column; ``data`` itself when it is valid (ASCII is checked without decoding).
+
+    Without ``report`` the sequences are reported up to :data:`MAX_REPORTED` and the rest
+    counted at once; with one (a file read in chunks), the count waits for
+    :meth:`Utf8Report.finish`.
+    """
     if data.isascii():
         return data
     bad = _invalid_offsets(data)
     if not bad:
         return data
-    for offset, length in bad[:MAX_REPORTED]:
-        line, column = line_col(data, offset, line_base)
-        shown = data[offset : offset + length].hex(" ")
-        diagnostics.append(
-            Diagnostic(
-                file,
-                "",
-                f"invalid UTF-8 (bytes {shown}); replaced by U+FFFD",
-                "warning",
-                line,
-                column,
-            )
-        )
-    if len(bad) > MAX_REPORTED:
-        diagnostics.append(
-            Diagnostic(
-                file,
-                "",
-                f"{len(bad) - MAX_REPORTED} more invalid UTF-8 sequences replaced by U+FFFD",
-                "warning",
-            )
-        )
+    own = report is None
+    report = report or Utf8Report(file)
+    report.add(data, bad, line_base, diagnostics)
+    if own:
+        report.finish(diagnostics)
     return data.decode("utf-8", "replace").encode("utf-8")
 
 

@@ -1,0 +1,138 @@
+"""Mutation fuzzing of the compiled fast readers against the reference readers.
+
+The fast readers (:mod:`workbench.traces.otlp_json_fast` for OTLP/JSON, documents and lines,
+and :mod:`workbench.traces.otlp_wire` for protobuf) normally serve inputs of 1 MiB and more;
+here the size thresholds are set to zero so every mutated file goes through them, and the same
+bytes are read again with ``OTLSPEC_FAST_READERS=0``. Whatever the damage, both must finish
+without an exception, every diagnostic must say where (a record path or a line), and the two
+tables must be equal. The mutations are those of :mod:`tests.traces.test_fuzz_readers`. The
+default run is small and derandomized; ``pytest -m slow`` runs many more examples.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
+
+from tests.traces.test_fuzz_readers import DOCS, PROTO, _mutate_bytes, _mutate_tree
+from tests.traces.util import assert_tables_equal
+from workbench.traces import detect, load_bytes, otlp_proto
+from workbench.traces.model import SpanTable
+
+#: summaries that speak for the whole file (no single place to name)
+_UNPLACED = ("more invalid UTF-8 sequences", "not an OTLP protobuf trace message",
+             "invalid OTLP protobuf trace message", "empty input", "not a trace file",
+             "not otlp-json input", "invalid JSON: text is not valid UTF-8")
+
+
+#: the table builder's id warnings name no record path (a finding of this fuzzer, left to the
+#: builder's owner; strict xfail in test_input_walk.py)
+_KNOWN_UNLOCATED = "is not a valid id; kept as text"
+
+
+def _read(raw: bytes, name: str, fast: bool) -> SpanTable:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(detect.FAST_READERS_ENV, "1" if fast else "0")
+        for module, names in ((detect, ("FAST_JSON_MIN_BYTES", "COLD_JSON_MIN_BYTES")),
+                              (otlp_proto, ("FAST_MIN_BYTES", "COLD_MIN_BYTES"))):
+            for attr in names:
+                mp.setattr(module, attr, 0)
+        table = load_bytes(raw, name).build()
+        for row in range(min(table.n_spans, 3)):  # the views a report uses must work too
+            table.row_summary(row)
+        return table
+
+
+def _known_fast_bug(fast: SpanTable, slow: SpanTable) -> str | None:
+    """The finding a disagreement is an instance of (each has a strict xfail reproducer
+    below, and is left to the fast readers' owner), or None."""
+    utf8 = [d for d in slow.diagnostics if "invalid UTF-8 in a string field" in d.message]
+    if utf8 and not any("invalid UTF-8 in a string field" in d.message for d in fast.diagnostics):
+        return "wire-utf8"  # see test_wire_reader_checks_utf8_like_the_reference
+    return None
+
+
+def check_fast_against_reference(raw: bytes, name: str, known_ok: bool = True) -> None:
+    """The fast and the reference reader agree on ``raw`` (see the module docstring); with
+    ``known_ok``, an instance of a known finding (:func:`_known_fast_bug`) is rejected as an
+    example instead of failing again."""
+    fast = _read(raw, name, True)
+    slow = _read(raw, name, False)
+    for d in fast.diagnostics:
+        assert d.severity in ("error", "warning"), d
+        if _KNOWN_UNLOCATED in d.message:
+            continue  # known finding: test_input_walk.test_an_overlong_id_warning_says_where
+        assert d.path or d.line is not None or any(u in d.message for u in _UNPLACED), (
+            f"unlocated: {d}")
+    try:
+        assert_tables_equal(fast, slow)
+    except AssertionError:
+        if known_ok and _known_fast_bug(fast, slow):
+            reject()
+        raise
+
+
+def _json_case(data: st.DataObject) -> None:
+    source = data.draw(st.sampled_from(DOCS["otlp-json"]), label="file")
+    doc = _mutate_tree(data, source)
+    shape = data.draw(st.sampled_from(["compact", "pretty", "lines"]), label="shape")
+    if shape == "lines":  # one ResourceSpans per line, as the Collector's file exporter writes
+        found = doc.get("resourceSpans") if isinstance(doc, dict) else None
+        items: list[Any] = found if isinstance(found, list) and found else [None]
+        raw = b"\n".join(json.dumps({"resourceSpans": [rs]}).encode() for rs in items * 2)
+    else:
+        raw = json.dumps(doc, indent=2 if shape == "pretty" else None).encode()
+    if data.draw(st.booleans(), label="bytes too"):
+        raw = _mutate_bytes(data, raw)
+    check_fast_against_reference(raw, "trace.json")
+
+
+def _proto_case(data: st.DataObject) -> None:
+    raw = data.draw(st.sampled_from(PROTO), label="file")
+    for _ in range(data.draw(st.integers(0, 3), label="mutations")):
+        raw = _mutate_bytes(data, raw)
+    check_fast_against_reference(raw, "trace.pb")
+
+
+#: Reproducer of finding "wire-utf8" (the fuzzer's first find): invalid UTF-8 in a field the
+#: wire walker skips (here the scope's version) passes silently. The reference reader
+#: reported the scope as undecodable and dropped it (the tables differed in the scope name);
+#: it now replaces the bytes by U+FFFD with a warning, and the tables agree, but the wire
+#: walker still says nothing.
+WIRE_UTF8 = PROTO[0][:54] + bytes([PROTO[0][54] ^ 0x80]) + PROTO[0][55:]
+
+
+@pytest.mark.xfail(strict=True, reason="otlp_wire skips UTF-8 checks the reference makes")
+def test_wire_reader_checks_utf8_like_the_reference() -> None:
+    assert b"\x12\x05\xb1.0.0" in WIRE_UTF8  # the scope version "1.0.0", first byte flipped
+    fast, slow = _read(WIRE_UTF8, "t.pb", True), _read(WIRE_UTF8, "t.pb", False)
+    assert_tables_equal(fast, slow)
+    assert [d.message for d in fast.diagnostics] == [d.message for d in slow.diagnostics]
+
+
+CASES: dict[str, Callable[[st.DataObject], None]] = {"otlp-json": _json_case,
+                                                     "otlp-proto": _proto_case}
+_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+
+@pytest.mark.skipif(os.environ.get(detect.FAST_READERS_ENV, "1").strip() == "0",
+                    reason="fast readers switched off")
+@pytest.mark.parametrize("fmt", sorted(CASES))
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=_CHECKS)
+@given(data=st.data())
+def test_fuzz_fast_readers_bounded(fmt: str, data: st.DataObject) -> None:
+    CASES[fmt](data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", sorted(CASES))
+@settings(max_examples=2000, deadline=None, suppress_health_check=_CHECKS)
+@given(data=st.data())
+def test_fuzz_fast_readers_long(fmt: str, data: st.DataObject) -> None:
+    CASES[fmt](data)
