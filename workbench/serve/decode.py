@@ -233,7 +233,15 @@ def split_request(request: ExportTraceServiceRequest) -> Decoded:
 # ------------------------------------------------------------------ protobuf wire writing
 
 
+#: the varints below 2**14 (field tags, most lengths), precomputed
+_SMALL_VARINTS = tuple(
+    bytes([n]) if n < 0x80 else bytes([n & 0x7F | 0x80, n >> 7]) for n in range(1 << 14)
+)
+
+
 def _varint(n: int) -> bytes:
+    if n < 1 << 14:
+        return _SMALL_VARINTS[n]
     out = bytearray()
     while True:
         low = n & 0x7F
@@ -250,6 +258,9 @@ def _field(number: int, payload: bytes) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
+_SPAN_TAG = _varint(2 << 3 | 2)  # ScopeSpans.spans
+
+
 def pieces_request(
     groups: Iterable[tuple[tuple[bytes, str, bytes, str], Sequence[bytes]]],
 ) -> bytes:
@@ -261,7 +272,8 @@ def pieces_request(
     """
     out = []
     for (res, res_url, scope, scope_url), spans in groups:
-        ss = _field(1, scope) + b"".join(_field(2, s) for s in spans)
+        ss = _field(1, scope) + b"".join([
+            b for s in spans for b in (_SPAN_TAG, _varint(len(s)), s)])
         if scope_url:
             ss += _field(3, scope_url.encode())
         rs = _field(1, res) + _field(2, ss)

@@ -29,9 +29,9 @@ from typing import Any
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from workbench.lang import ir
-from workbench.serve.assembly import Assembler, Completed
+from workbench.serve.assembly import Assembler, Completed, GroupKey
 from workbench.serve.config import ServeConfig
-from workbench.serve.decode import Decoded, Piece, split_request
+from workbench.serve.decode import Decoded, Piece, pieces_request, split_request
 from workbench.serve.metrics import Metrics
 from workbench.serve.store import Store, TraceRecord, VerdictRecord
 
@@ -55,6 +55,22 @@ class Overloaded(Exception):
 @dataclass(slots=True)
 class _Flush:
     done: threading.Event
+
+
+def batch_payload(batch: list[Completed]) -> bytes:
+    """One serialized request holding the spans of every trace of ``batch``, one
+    ``ResourceSpans`` per distinct (resource, scope) rather than one per trace and group."""
+    merged: dict[GroupKey, list[bytes]] = {}
+    for d in batch:
+        if not d.groups:  # built without its groups: its payload as it is
+            return b"".join(d.payload for d in batch)
+        for key, spans in d.groups:
+            target = merged.get(key)
+            if target is None:
+                merged[key] = list(spans)
+            else:
+                target.extend(spans)
+    return pieces_request(merged.items())
 
 
 def pieces_of(payload: bytes) -> list[Piece]:
@@ -290,7 +306,7 @@ class Pipeline:
         from workbench.traces.builder import TableBuilder
 
         builder = TableBuilder()
-        otlp_proto.load(b"".join(d.payload for d in batch), "otlp", builder)
+        otlp_proto.load(batch_payload(batch), "otlp", builder, fast=True)
         table = builder.build()
         result = check(self.spec, table, self.config.params or None, backend=self.config.backend)
         by_id = {d.trace_id: d for d in batch}
