@@ -250,8 +250,8 @@ class Regex:
         """
         unique = dict.fromkeys(texts)
         if len(unique) < len(texts):  # span names, statuses, attribute values repeat: search
-            hits = dict(zip(unique, self.search_many(list(unique)), strict=True))  # each once
-            return [hits[t] for t in texts]
+            found = dict(zip(unique, self.search_many(list(unique)), strict=True))  # each once
+            return [found[t] for t in texts]
         out: list[bool] = [False] * len(texts)
         rest: list[int] = list(range(len(texts)))
         if self.re2_pattern is not None and len(texts) >= _BULK_MIN:
@@ -537,16 +537,16 @@ class _Helper:
                 fallback = fallback or re.compile(pattern)
                 out.extend(fallback.search(t) is not None for t in texts[k:])
                 return out
-            for j, line in enumerate(answers):
-                if line is None:
+            for j, answer in enumerate(answers):
+                if answer is None:
                     self.close()
                     raise RegexTimeout(pattern, texts[k + j], limit)
-                if line in ("0", "1"):
-                    out.append(line == "1")
+                if answer in ("0", "1"):
+                    out.append(answer == "1")
                     continue
                 self.close()
-                if line.startswith("E"):
-                    raise re.error(json.loads(line[1:]))
+                if answer.startswith("E"):
+                    raise re.error(json.loads(answer[1:]))
                 fallback = fallback or re.compile(pattern)  # the helper crashed
                 out.extend(fallback.search(t) is not None for t in texts[k + j:])
                 return out
