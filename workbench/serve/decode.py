@@ -180,6 +180,9 @@ def decode_request(
     )
 
 
+_ZERO16, _ZERO8 = bytes(16), bytes(8)
+
+
 def _bad_id(raw: bytes, n: int) -> bool:
     return len(raw) != n or not any(raw)
 
@@ -212,19 +215,25 @@ def split_request(request: ExportTraceServiceRequest) -> Decoded:
                    ss.schema_url)
             for sp in ss.spans:
                 total += 1
-                why = invalid_reason(sp)
-                if why:
+                trace_id, span_id, parent = sp.trace_id, sp.span_id, sp.parent_span_id
+                if not (len(trace_id) == 16 and len(span_id) == 8 and trace_id != _ZERO16
+                        and span_id != _ZERO8 and (not parent or len(parent) == 8)):
+                    why = invalid_reason(sp)
                     rejected += 1
                     reasons[why] = reasons.get(why, 0) + 1
                     continue
-                piece = pieces.get(sp.trace_id)
+                piece = pieces.get(trace_id)
                 if piece is None:
-                    piece = pieces[sp.trace_id] = Piece(sp.trace_id)
+                    piece = pieces[trace_id] = Piece(trace_id)
                 data = sp.SerializeToString(deterministic=True)
-                piece.groups.setdefault(key, []).append(data)
+                spans = piece.groups.get(key)
+                if spans is None:
+                    piece.groups[key] = [data]
+                else:
+                    spans.append(data)
                 piece.n_spans += 1
                 piece.nbytes += len(data)
-                if not sp.parent_span_id and sp.end_time_unix_nano:
+                if not parent and sp.end_time_unix_nano:
                     piece.ended_roots += 1
     message = "; ".join(f"{n} span(s) rejected: {why}" for why, n in reasons.items())
     return Decoded(list(pieces.values()), total, rejected, message)
