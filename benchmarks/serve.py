@@ -95,7 +95,7 @@ class Served:
              "--grpc-port", str(self.grpc), "--http-port", str(self.http),
              "--ui-port", str(self.api), "--store", os.path.join(folder, "results.db"),
              "--idle", str(idle), "--max-age", str(MAX_AGE), "--backend", backend,
-             *(() if incremental else ("--no-incremental",))],
+             "--incremental" if incremental else "--no-incremental"],
             cwd=root, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self.peak_rss = 0
         self._stop = threading.Event()
