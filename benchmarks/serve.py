@@ -19,6 +19,10 @@ deep-path latency p50/p99/max and the server's peak RSS.
 Usage::
 
     PYTHONPATH=. python benchmarks/serve.py [--quick] [--traces N] [--batch 512]
+        [--checker batch|stream] [--transport grpc] [--compare OTHER_SOURCE_TREE]
+
+``--compare`` runs every row against a second source tree as well (rows ``cmp``), so a change
+is measured side by side with its baseline under the same machine load.
 
 Prints a table and writes ``benchmarks/results/serve.json``.
 """
@@ -83,16 +87,16 @@ def workload(n_traces: int, batch: int, seed: int = 5,
 class Served:
     """An ``otlspec serve`` process, its ports and its memory samples."""
 
-    def __init__(self, backend: str, idle: float, folder: str, incremental: bool = True
-                 ) -> None:
+    def __init__(self, backend: str, idle: float, folder: str, incremental: bool = True,
+                 root: Path = ROOT) -> None:
         self.grpc, self.http, self.api = _port(), _port(), _port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "workbench.cli", "serve", "--spec", "stdlib",
              "--grpc-port", str(self.grpc), "--http-port", str(self.http),
              "--ui-port", str(self.api), "--store", os.path.join(folder, "results.db"),
              "--idle", str(idle), "--max-age", str(MAX_AGE), "--backend", backend,
-             *(() if incremental else ("--no-incremental",))],
-            cwd=ROOT, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+             "--incremental" if incremental else "--no-incremental"],
+            cwd=root, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self.peak_rss = 0
         self._stop = threading.Event()
         deadline = time.monotonic() + 300
@@ -176,9 +180,9 @@ def send_all(served: Served, requests: list[ExportTraceServiceRequest], transpor
 
 def one_run(transport: str, backend: str, requests: list[ExportTraceServiceRequest],
             n_spans: int, n_traces: int, senders: int, rate: float | None,
-            idle: float, incremental: bool = True) -> dict[str, Any]:
+            idle: float, incremental: bool = True, root: Path = ROOT) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
-        served = Served(backend, idle, folder, incremental)
+        served = Served(backend, idle, folder, incremental, root)
         try:
             t0 = time.perf_counter()
             send_wall, refused = send_all(served, requests, transport, senders, rate)
@@ -199,7 +203,7 @@ def one_run(transport: str, backend: str, requests: list[ExportTraceServiceReque
     lost = n_spans - live["spans_received"] + sum(live["dropped"].values())
     deep_max = _histogram_max(metrics)
     return {
-        "transport": transport, "backend": backend,
+        "code": "this" if root == ROOT else str(root), "transport": transport, "backend": backend,
         "checker": "stream" if incremental else "batch",
         "mode": "paced" if rate else "saturation",
         "offered_spans_per_s": rate, "spans": n_spans, "traces": n_traces,
@@ -237,6 +241,13 @@ def main() -> None:
     ap.add_argument("--faults", type=float, default=0.0,
                     help="share of traces with injected faults (some lose their root, and "
                     "wait for --max-age)")
+    ap.add_argument("--checker", choices=("both", "batch", "stream"), default="both",
+                    help="run only the batch-engine or only the stream-monitor rows")
+    ap.add_argument("--transport", choices=("grpc", "http-protobuf", "http-json"),
+                    help="run only this transport's rows")
+    ap.add_argument("--compare", metavar="DIR",
+                    help="another source tree of otlspec (e.g. `git archive main` unpacked): "
+                    "every row is run against it too, side by side in this run")
     ap.add_argument("--json", default=str(RESULTS))
     args = ap.parse_args()
     n_traces = 600 if args.quick else args.traces
@@ -246,22 +257,28 @@ def main() -> None:
     if not args.quick:
         configs += [("http-protobuf", "auto", False), ("http-json", "auto", True),
                     ("grpc", "reference", False)]
+    configs = [c for c in configs
+               if args.checker in ("both", "stream" if c[2] else "batch")
+               and args.transport in (None, c[0])]
+    roots = [ROOT, *([Path(args.compare).resolve()] if args.compare else [])]
     rows = []
     for transport, backend, incremental in configs:
-        sat = one_run(transport, backend, requests, n_spans, n_traces, args.senders, None,
-                      args.idle, incremental)
-        rows.append(sat)
-        paced = one_run(transport, backend, requests, n_spans, n_traces, args.senders,
-                        sat["e2e_spans_per_s"] / 2, args.idle, incremental)
-        rows.append(paced)
-    head = (f"{'transport':<14}{'backend':<10}{'checker':<8}{'mode':<11}{'ingest/s':>10}"
+        for root in roots:
+            sat = one_run(transport, backend, requests, n_spans, n_traces, args.senders, None,
+                          args.idle, incremental, root)
+            rows.append(sat)
+            paced = one_run(transport, backend, requests, n_spans, n_traces, args.senders,
+                            sat["e2e_spans_per_s"] / 2, args.idle, incremental, root)
+            rows.append(paced)
+    head = (f"{'code':<6}{'transport':<14}{'backend':<10}{'checker':<8}{'mode':<11}{'ingest/s':>10}"
             f"{'e2e/s':>9}{'refused':>8}{'lost':>6}{'fast p99':>10}{'deep p50':>10}{'p99':>9}"
             f"{'max<=':>8}{'RSS MiB':>9}")
     print(f"otlspec serve: {n_traces} traces, {n_spans} spans, {len(requests)} requests of "
           f"<= {args.batch} spans, {args.senders} senders, {os.cpu_count()} CPUs")
     print(head)
     for r in rows:
-        print(f"{r['transport']:<14}{r['backend']:<10}{r['checker']:<8}{r['mode']:<11}"
+        code = "this" if r["code"] == "this" else "cmp"
+        print(f"{code:<6}{r['transport']:<14}{r['backend']:<10}{r['checker']:<8}{r['mode']:<11}"
               f"{r['ingest_spans_per_s']:>10.0f}{r['e2e_spans_per_s']:>9.0f}"
               f"{r['refused_requests']:>8}{r['lost_spans']:>6}{r['fast_p99_ms']:>8.1f}ms"
               f"{r['deep_p50_ms']:>8.1f}ms"

@@ -160,6 +160,22 @@ def test_the_budget_holds_on_worker_threads(monkeypatch: pytest.MonkeyPatch) -> 
     assert _in_thread(after_an_overrun) == (True, 2)
 
 
+def test_bulk_searches_on_worker_threads_are_pipelined(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many texts go to the thread's helper in a few writes, with answers equal to ``re``'s and
+    each search still under its own budget."""
+    monkeypatch.setenv(BUDGET_ENV, "0.2")
+    pattern = r"(?<![a-z])(a)\1"  # lookbehind and a backreference: the ``re`` fallback only
+    texts = [("xaa" if k % 3 else "xab") * (1 + k % 50) for k in range(3000)]
+    texts.append("\ud800aa")  # a lone surrogate travels as JSON escapes
+    want = [re.search(pattern, t) is not None for t in texts]
+    assert _in_thread(lambda: compile_regex(pattern).search_many(texts)) == want
+    slow = compile_regex(r"^(\w+)+$")
+    started = time.perf_counter()
+    err = _in_thread(lambda: slow.search_many(["ab", "é" * 40 + "!", "cd"]))
+    assert isinstance(err, RegexTimeout) and err.text == "é" * 40 + "!"
+    assert time.perf_counter() - started < 5
+
+
 def test_backtracking_risk() -> None:
     for bad in (r"^(a+)+$", r"(a*)*", r"(\w+\s?)+$", r"(a|b+){2,}", r"^((a+)b?)+$"):
         assert backtracking_risk(bad), bad

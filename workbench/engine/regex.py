@@ -248,6 +248,10 @@ class Regex:
         RegexTimeout
             As :meth:`search`.
         """
+        unique = dict.fromkeys(texts)
+        if len(unique) < len(texts):  # span names, statuses, attribute values repeat: search
+            found = dict(zip(unique, self.search_many(list(unique)), strict=True))  # each once
+            return [found[t] for t in texts]
         out: list[bool] = [False] * len(texts)
         rest: list[int] = list(range(len(texts)))
         if self.re2_pattern is not None and len(texts) >= _BULK_MIN:
@@ -412,7 +416,9 @@ def _bounded_search_many(compiled: re.Pattern[str], pattern: str, texts: list[st
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "setitimer"
     ):  # no alarms here: each text under the thread's helper interpreter
-        return [_bounded_search(compiled, pattern, t) for t in texts]
+        if os.name != "posix":  # no select() on pipes: unbounded, as documented
+            return [compiled.search(t) is not None for t in texts]
+        return _thread_helper().search_many(pattern, texts, limit)
     old_delay, old_interval = signal.getitimer(signal.ITIMER_REAL)
     if old_delay and old_delay <= limit:  # someone else's alarm comes first: leave it be
         return [compiled.search(t) is not None for t in texts]
@@ -443,6 +449,9 @@ def _bounded_search_many(compiled: re.Pattern[str], pattern: str, texts: list[st
 
 
 #: The helper interpreter: one JSON line ``[pattern, text]`` in, ``1``/``0``/``E...`` out.
+#: bytes of request lines written to the helper at once (well under a pipe's 64 KiB buffer)
+_PIPE_CHUNK = 16 * 1024
+
 _HELPER_SOURCE = r"""
 import json, re, sys
 cache = {}
@@ -501,6 +510,76 @@ class _Helper:
         if line.startswith("E"):
             raise re.error(json.loads(line[1:]))
         return re.search(pattern, text) is not None  # an empty line: the helper crashed
+
+    def search_many(self, pattern: str, texts: list[str], limit: float) -> list[bool]:
+        """:meth:`search` of every text, pipelined: the lines go in chunks that fit a pipe's
+        buffer (so writing never waits on a stuck search) and each answer is awaited at most
+        ``limit`` seconds after the one before it (the helper answers in order), so every
+        search keeps its own budget without a round trip per text."""
+        out: list[bool] = []
+        fallback: re.Pattern[str] | None = None  # compiled only if the helper crashes
+        k = 0
+        while k < len(texts):
+            proc = self._ensure()
+            assert proc.stdin is not None and proc.stdout is not None
+            lines: list[bytes] = []
+            size = 0
+            while k + len(lines) < len(texts) and (not lines or size < _PIPE_CHUNK):
+                line = json.dumps([pattern, texts[k + len(lines)]]).encode("ascii") + b"\n"
+                lines.append(line)
+                size += len(line)
+            try:
+                proc.stdin.write(b"".join(lines))
+                proc.stdin.flush()
+                answers = self._answers(proc, len(lines), limit)
+            except (BrokenPipeError, OSError):  # the helper died: answer here, unbounded
+                self.close()
+                fallback = fallback or re.compile(pattern)
+                out.extend(fallback.search(t) is not None for t in texts[k:])
+                return out
+            for j, answer in enumerate(answers):
+                if answer is None:
+                    self.close()
+                    raise RegexTimeout(pattern, texts[k + j], limit)
+                if answer in ("0", "1"):
+                    out.append(answer == "1")
+                    continue
+                self.close()
+                if answer.startswith("E"):
+                    raise re.error(json.loads(answer[1:]))
+                fallback = fallback or re.compile(pattern)  # the helper crashed
+                out.extend(fallback.search(t) is not None for t in texts[k + j:])
+                return out
+            k += len(lines)
+        return out
+
+    @staticmethod
+    def _answers(proc: subprocess.Popen[bytes], n: int, limit: float) -> list[str | None]:
+        """The next ``n`` answer lines; a None ends them where one took over ``limit``."""
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        got: list[str | None] = []
+        buf = b""
+        deadline = time.monotonic() + limit
+        while len(got) < n:
+            cut = buf.find(b"\n")
+            if cut >= 0:
+                got.append(buf[:cut].decode("ascii").strip())
+                buf = buf[cut + 1:]
+                deadline = time.monotonic() + limit
+                continue
+            left = deadline - time.monotonic()
+            if not select.select([fd], [], [], max(left, 0.0))[0]:
+                if left <= 0:
+                    got.append(None)
+                    return got
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:  # end of file: the helper crashed
+                got.append("")
+                return got
+            buf += chunk
+        return got
 
     def close(self) -> None:
         """Stop the helper (killed: it may be stuck in a search)."""

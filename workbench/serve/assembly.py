@@ -53,6 +53,10 @@ class Completed:
     first_seen: float
     completed_at: float
     reason: str  # "idle", "max_age", "evicted" (too many open traces) or "drain"
+    #: the serialized spans by (resource, scope), as they were at completion (a later reopening
+    #: appends to the open trace, not to these): the checker merges the groups of many traces
+    #: into one request, so a resource shared by a batch's traces is decoded once
+    groups: tuple[tuple[GroupKey, tuple[bytes, ...]], ...] = ()
 
 
 class Assembler:
@@ -174,7 +178,7 @@ class Assembler:
         trace.revision += 1
         done = Completed(
             trace_id.hex(), trace.revision, trace.payload(), trace.n_spans, trace.first_seen,
-            now, reason,
+            now, reason, tuple((key, tuple(spans)) for key, spans in trace.groups.items()),
         )
         self.closed[trace_id] = trace
         while len(self.closed) > self.retain:

@@ -180,6 +180,9 @@ def decode_request(
     )
 
 
+_ZERO16, _ZERO8 = bytes(16), bytes(8)
+
+
 def _bad_id(raw: bytes, n: int) -> bool:
     return len(raw) != n or not any(raw)
 
@@ -212,19 +215,25 @@ def split_request(request: ExportTraceServiceRequest) -> Decoded:
                    ss.schema_url)
             for sp in ss.spans:
                 total += 1
-                why = invalid_reason(sp)
-                if why:
+                trace_id, span_id, parent = sp.trace_id, sp.span_id, sp.parent_span_id
+                if not (len(trace_id) == 16 and len(span_id) == 8 and trace_id != _ZERO16
+                        and span_id != _ZERO8 and (not parent or len(parent) == 8)):
+                    why = invalid_reason(sp)
                     rejected += 1
                     reasons[why] = reasons.get(why, 0) + 1
                     continue
-                piece = pieces.get(sp.trace_id)
+                piece = pieces.get(trace_id)
                 if piece is None:
-                    piece = pieces[sp.trace_id] = Piece(sp.trace_id)
+                    piece = pieces[trace_id] = Piece(trace_id)
                 data = sp.SerializeToString(deterministic=True)
-                piece.groups.setdefault(key, []).append(data)
+                spans = piece.groups.get(key)
+                if spans is None:
+                    piece.groups[key] = [data]
+                else:
+                    spans.append(data)
                 piece.n_spans += 1
                 piece.nbytes += len(data)
-                if not sp.parent_span_id and sp.end_time_unix_nano:
+                if not parent and sp.end_time_unix_nano:
                     piece.ended_roots += 1
     message = "; ".join(f"{n} span(s) rejected: {why}" for why, n in reasons.items())
     return Decoded(list(pieces.values()), total, rejected, message)
@@ -233,7 +242,15 @@ def split_request(request: ExportTraceServiceRequest) -> Decoded:
 # ------------------------------------------------------------------ protobuf wire writing
 
 
+#: the varints below 2**14 (field tags, most lengths), precomputed
+_SMALL_VARINTS = tuple(
+    bytes([n]) if n < 0x80 else bytes([n & 0x7F | 0x80, n >> 7]) for n in range(1 << 14)
+)
+
+
 def _varint(n: int) -> bytes:
+    if n < 1 << 14:
+        return _SMALL_VARINTS[n]
     out = bytearray()
     while True:
         low = n & 0x7F
@@ -250,6 +267,9 @@ def _field(number: int, payload: bytes) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
+_SPAN_TAG = _varint(2 << 3 | 2)  # ScopeSpans.spans
+
+
 def pieces_request(
     groups: Iterable[tuple[tuple[bytes, str, bytes, str], Sequence[bytes]]],
 ) -> bytes:
@@ -261,7 +281,8 @@ def pieces_request(
     """
     out = []
     for (res, res_url, scope, scope_url), spans in groups:
-        ss = _field(1, scope) + b"".join(_field(2, s) for s in spans)
+        ss = _field(1, scope) + b"".join([
+            b for s in spans for b in (_SPAN_TAG, _varint(len(s)), s)])
         if scope_url:
             ss += _field(3, scope_url.encode())
         rs = _field(1, res) + _field(2, ss)

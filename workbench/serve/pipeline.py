@@ -29,9 +29,9 @@ from typing import Any
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from workbench.lang import ir
-from workbench.serve.assembly import Assembler, Completed
+from workbench.serve.assembly import Assembler, Completed, GroupKey
 from workbench.serve.config import ServeConfig
-from workbench.serve.decode import Decoded, Piece, split_request
+from workbench.serve.decode import Decoded, Piece, pieces_request, split_request
 from workbench.serve.metrics import Metrics
 from workbench.serve.store import Store, TraceRecord, VerdictRecord
 
@@ -55,6 +55,41 @@ class Overloaded(Exception):
 @dataclass(slots=True)
 class _Flush:
     done: threading.Event
+
+
+def batch_payload(batch: list[Completed]) -> bytes:
+    """One serialized request holding the spans of every trace of ``batch``, one
+    ``ResourceSpans`` per distinct (resource, scope) rather than one per trace and group."""
+    merged: dict[GroupKey, list[bytes]] = {}
+    for d in batch:
+        if not d.groups:  # built without its groups: its payload as it is
+            return b"".join(d.payload for d in batch)
+        for key, spans in d.groups:
+            target = merged.get(key)
+            if target is None:
+                merged[key] = list(spans)
+            else:
+                target.extend(spans)
+    return pieces_request(merged.items())
+
+
+def _trace_summaries(table: Any) -> tuple[dict[int, str], dict[int, str]]:
+    """Per trace of ``table``: the name of its first root span (a span without a parent id),
+    and its services (sorted, comma-separated), computed on the columns at once."""
+    import numpy as np
+
+    trace_of = np.asarray(table.trace_index, dtype=np.int64)
+    roots = np.flatnonzero(np.asarray(table.parent_id_len) == 0)
+    root_traces, first = np.unique(trace_of[roots], return_index=True)
+    names = {int(t): table.name_of(int(r)) for t, r in zip(root_traces, roots[first], strict=True)}
+    width = len(table.strings) + 1
+    pairs = np.unique(trace_of * width + np.asarray(table.service, dtype=np.int64))
+    found: dict[int, set[str]] = {}
+    for pair in pairs.tolist():
+        name = table.strings[pair % width]
+        if name:
+            found.setdefault(pair // width, set()).add(name)
+    return names, {t: ",".join(sorted(v)) for t, v in found.items()}
 
 
 def pieces_of(payload: bytes) -> list[Piece]:
@@ -291,33 +326,34 @@ class Pipeline:
         from workbench.traces.builder import TableBuilder
 
         builder = TableBuilder()
-        otlp_proto.load(b"".join(d.payload for d in batch), "otlp", builder)
+        otlp_proto.load(batch_payload(batch), "otlp", builder, fast=True)
         table = builder.build()
         result = check(self.spec, table, self.config.params or None, backend=self.config.backend)
         by_id = {d.trace_id: d for d in batch}
         wall = time.time()
+        now = self.clock()
+        root_names, services = _trace_summaries(table)
         records: dict[int, TraceRecord] = {}
-        for t in range(table.n_traces):
-            d = by_id.get(table.trace_id_hex[t])
+        for t, trace_id in enumerate(table.trace_id_hex):
+            d = by_id.get(trace_id)
             if d is None:  # cannot happen: every span of the payload has a valid trace id
                 continue
-            rows = table.trace_rows(t)
-            roots = [r for r in rows if int(table.parent_id_len[r]) == 0]
-            services = sorted({table.service_of(r) for r in rows} - {""})
             records[t] = TraceRecord(
                 d.trace_id, d.revision, d.n_spans,
-                wall - (self.clock() - d.first_seen), d.payload,
-                completed_at=wall - (self.clock() - d.completed_at), checked_at=wall,
-                reason=d.reason, root_name=table.name_of(roots[0]) if roots else "",
-                services=",".join(services),
+                wall - (now - d.first_seen), d.payload,
+                completed_at=wall - (now - d.completed_at), checked_at=wall,
+                reason=d.reason, root_name=root_names.get(t, ""), services=services.get(t, ""),
             )
         for res in result.results:
             severity = self.severity.get(res.name, res.prop.severity)
+            holds_all = res.holds.tolist()
             for t, rec in records.items():
-                holds = bool(res.holds[t])
-                witnesses = [] if holds else res.witnesses.get(t, [])[:MAX_WITNESSES]
+                if holds_all[t]:
+                    rec.verdicts.append(VerdictRecord(res.name, severity, True, "", []))
+                    continue
+                witnesses = res.witnesses.get(t, [])[:MAX_WITNESSES]
                 rec.verdicts.append(VerdictRecord(
-                    res.name, severity, holds, witnesses[0].message if witnesses else "",
+                    res.name, severity, False, witnesses[0].message if witnesses else "",
                     [w.to_json() for w in witnesses]))
         seen = {r.trace_id for r in records.values()}
         # a trace none of whose spans the decoder kept (its diagnostics say why) is stored

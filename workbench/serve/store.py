@@ -145,7 +145,8 @@ class Store:
             for v in r.verdicts:
                 verdict_rows.append((
                     r.trace_id, v.property, v.severity, int(v.holds), r.revision,
-                    r.checked_at or 0.0, v.message, json.dumps(v.witnesses),
+                    r.checked_at or 0.0, v.message,
+                    json.dumps(v.witnesses) if v.witnesses else "[]",
                 ))
                 c = counters.setdefault((window, v.property), [0, 0])
                 c[0] += 1
