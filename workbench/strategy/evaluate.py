@@ -18,7 +18,9 @@ in one fold, so no near-duplicate is in both training and test). In each fold:
 
 Costs are PAR-2: resource units (Z3's deterministic ``rlimit`` count) when answered, twice the
 limit when not; and the same in seconds of wall time, where the selector and the portfolio are
-charged the time their features took. The portfolio's ``rlimit`` cost is the least count among
+charged the time their features took. Their resource cost is charged the features too, in
+resource units: the feature seconds times the corpus's median rate of resource units per
+second (over solved runs of at least 50 ms, timed in the same worker as the features). The portfolio's ``rlimit`` cost is the least count among
 the raced (the deterministic stand-in for "the first to finish"); its CPU time is ``k`` times
 its wall time, reported apart. ``gap closed`` is ``(SBS - method) / (SBS - VBS)`` on PAR-2,
 in resource units and in seconds; the seconds VBS takes the least of noisy wall times, so it
@@ -59,6 +61,20 @@ def _schedule_cost(label: Label, first: str, second: str, rlimit: int) -> tuple[
     if _solved(label, second, half):
         return half + max(label.runs[second].rlimit, 1), True
     return 2.0 * rlimit, False
+
+
+def _median(xs: Sequence[float]) -> float:
+    ys = sorted(xs)
+    return ys[len(ys) // 2] if ys else 0.0
+
+
+def feature_rate(labels: Sequence[Label]) -> float:
+    """Resource units per second of the labels' solved runs of at least 50 ms (median).
+
+    Converts feature seconds into resource units; both are timed in the labelling worker.
+    """
+    return _median([r.rlimit / r.seconds for lab in labels for r in lab.runs.values()
+                    if r.solved and r.seconds >= 0.05])
 
 
 def folds_by_family(labels: Sequence[Label], folds: int, seed: int = 0) -> list[list[int]]:
@@ -118,6 +134,7 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
         for m in METHODS if m != "cond" or candidates}
     picks: dict[str, int] = {}
     per_fold = []
+    rate = feature_rate(labels)
     portfolio_cpu = 0.0
 
     def record(m: str, c: float, ok: bool, t: float) -> None:
@@ -148,7 +165,8 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
                    min(_time_cost(lab, s, timeout) for s in strategies))
             pick = model.choose(lab.features)
             picks[pick] = picks.get(pick, 0) + 1
-            record("selector", cost(lab, pick, rlimit), _solved(lab, pick, rlimit),
+            charge = lab.feature_seconds * rate
+            record("selector", cost(lab, pick, rlimit) + charge, _solved(lab, pick, rlimit),
                    _time_cost(lab, pick, timeout) + lab.feature_seconds)
             n = len(strategies)
             record("random", sum(cost(lab, s, rlimit) for s in strategies) / n,
@@ -159,7 +177,7 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
                 lab, sbs, rlimit / 2) else timeout + _time_cost(lab, second, timeout))
             raced = _ranked(model, lab.features)[:k]
             wall = min(_time_cost(lab, s, timeout) for s in raced)
-            record("portfolio", min(cost(lab, s, rlimit) for s in raced),
+            record("portfolio", min(cost(lab, s, rlimit) for s in raced) + charge,
                    any(_solved(lab, s, rlimit) for s in raced), wall + lab.feature_seconds)
             portfolio_cpu += len(raced) * wall + lab.feature_seconds
             record("race-sbs", min(cost(lab, s, rlimit) for s in ranked[:k]),
@@ -212,6 +230,10 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
                         "rlimit_fraction_of_sbs": gap / sbs_c if sbs_c else None,
                         "seconds_fraction_of_sbs": (sbs_s - vbs_s) / sbs_s if sbs_s else None},
         "portfolio": {"k": k, "cpu_seconds": portfolio_cpu},
+        "features": {"rlimit_per_second": rate,
+                     "seconds_median": _median([lab.feature_seconds for lab in labels]),
+                     "rlimit_charged_mean": rate * sum(lab.feature_seconds for lab in labels)
+                     / max(len(labels), 1)},
         "par2_vs_default": (sel_c - dflt_c) / dflt_c if dflt_c else None,
         "disagreements": [lab.id for lab in labels if lab.disagreement],
     }

@@ -191,7 +191,8 @@ class Labeller:
             raise RuntimeError(f"{ob.id}: computing its features failed: {got!r}")
         feats, secs = got
         lab = Label(ob.id, ob.kind, ob.family, ob.n, ob.variant, feats, secs)
-        kept = {} if known is None else {k: v for k, v in known.runs.items() if k in strategies}
+        kept = {} if known is None else {k: v for k, v in known.runs.items()
+                                         if k in strategies and determined(v, self.rlimit)}
         for name in strategies:
             if name in kept:
                 lab.runs[name] = kept[name]
@@ -205,6 +206,19 @@ class Labeller:
                 run = Run(name, "error", 0, time.perf_counter() - started, repr(run)[:200])
             lab.runs[name] = run
         return lab
+
+
+def determined(run: Run, rlimit: int) -> bool:
+    """Whether ``run`` is what any machine would record under resource limit ``rlimit``.
+
+    Answers within the limit are (a deterministic count), and so is a run that exhausted
+    the limit or answered past it (it did not answer within ``rlimit``), and so is a tactic
+    that gave up. A run stopped by the wall clock before the limit depends on the machine's
+    load: it is not, and is run again.
+    """
+    if run.solved or run.status == "error" or run.rlimit >= rlimit:
+        return True
+    return not any(w in run.reason for w in ("timeout", "canceled", "killed"))
 
 
 def read_labels(path: str | Path) -> list[Label]:
@@ -240,7 +254,8 @@ def label_corpus(obligations: Iterable[Obligation], strategies: Sequence[str], p
     p.parent.mkdir(parents=True, exist_ok=True)
     reuse = reuse or {}
     done = {lab.id for lab in read_labels(p)
-            if all(s in lab.runs for s in strategies)}
+            if all(s in lab.runs and determined(lab.runs[s], rlimit) for s in strategies)}
+    reuse = {**reuse, **{lab.id: lab for lab in read_labels(p)}}
     started = time.perf_counter()
     with Labeller(rlimit, timeout, niceness) as lb, gzip.open(p, "at", encoding="utf-8") as f:
         for ob in obligations:
@@ -256,4 +271,4 @@ def label_corpus(obligations: Iterable[Obligation], strategies: Sequence[str], p
     return read_labels(p)
 
 
-__all__ = ["Label", "Labeller", "features_of", "label_corpus", "read_labels"]
+__all__ = ["Label", "Labeller", "determined", "features_of", "label_corpus", "read_labels"]

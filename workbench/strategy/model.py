@@ -165,10 +165,16 @@ def train(labels: Sequence[Label], strategies: Sequence[str] | None = None, seed
     names = list(strategies) if strategies else sorted(
         {s for lab in labels for s in lab.runs}, key=_portfolio_order)
     X = np.array([_x(lab.features) for lab in labels])
-    Y = np.array([[math.log10(cost(lab, s, rlimit)) for s in names] for lab in labels])
+    logs = np.array([[math.log10(cost(lab, s, rlimit)) for s in names] for lab in labels])
+    # regret targets: each strategy's log cost over the obligation's best. The scale of an
+    # obligation (how hard it is for every strategy) dominates raw costs and says nothing
+    # about which strategy to pick; the forest splits on what differs between strategies
+    Y = logs
     forest = RandomForestRegressor(n_estimators=trees, max_depth=depth, min_samples_leaf=3,
                                    max_features=0.5, random_state=seed, n_jobs=1)
-    forest.fit(X, Y)
+    # weighted by the obligation's best cost: PAR-2 is a mean of resource counts, so a
+    # choice matters in proportion to the work at stake
+    forest.fit(X, Y, sample_weight=10 ** logs.min(axis=1))
     out = []
     for est in forest.estimators_:
         t = est.tree_

@@ -22,10 +22,13 @@ from typing import Any
 
 import z3
 
-#: Default resource limit of a labelling run (Z3 ``rlimit`` units).
-DEFAULT_RLIMIT = 20_000_000
-#: Default wall-clock limit of a labelling run, in seconds.
-DEFAULT_TIMEOUT = 5.0
+#: Default resource limit of a labelling run (Z3 ``rlimit`` units; about 0.4 s of one free
+#: core). It is the limit that binds: a run stopped by the wall clock first would be a label
+#: of the machine's load, not of the obligation (:func:`~workbench.strategy.label.determined`).
+DEFAULT_RLIMIT = 2_000_000
+#: Default wall-clock limit of a labelling run, in seconds: a safety net for tactics that
+#: check the resource limit rarely, far above the resource limit even on a loaded machine.
+DEFAULT_TIMEOUT = 20.0
 
 _PRE = "simplify propagate-values solve-eqs elim-uncnstr"
 #: The probe tree ``otlspec strategy cond`` learns from the committed labels (depth 2, at least

@@ -37,6 +37,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import z3
+
 from workbench.strategy.portfolio import Strategy, applied, names, strategy
 
 _KIND_OF_ACTION = {"consistent": "consistency", "implies": "implication", "vacuous": "vacuity",
@@ -182,38 +184,73 @@ def choose_for_args(args: argparse.Namespace) -> Choice:
 
 
 def _features(args: argparse.Namespace) -> dict[str, float] | None:
-    """Features of the (first) obligation that ``args`` asks about."""
-    from workbench.smt.cli import load_spec_arg, merge_specs
-    from workbench.strategy.corpus import Config, _Builder
-    from workbench.strategy.label import features_of
+    """Features of the (first) obligation that ``args`` asks about.
+
+    Cheap by construction: the IR counts of the formulas, the trace bound and kind, and Z3's
+    probes on the goal. For ``consistent``, ``redundant`` and ``implies`` the encoding is built
+    with :func:`workbench.smt.obligations.prebuild`, so the check that follows reuses it (no
+    second encoding of the spec); ``vacuous`` and ``theorem`` encode one small problem.
+    """
+    from workbench.smt.cli import _options, load_spec_arg, merge_specs
+    from workbench.smt.obligations import Options, Problem, prebuild, trigger
+    from workbench.smt.terms import lift
+    from workbench.strategy.features import ir_features, meta_features, probe_features
 
     action = args.prove_action
-    b = _Builder(Config(limit=1))
+    kind = _KIND_OF_ACTION[action]
     if action == "theorem":
         from workbench.smt.theorem import load_theorems
 
         thms = load_theorems(args.files[0])
-        if thms:
-            b.theorem("cli", thms[0], thms[0].spans, "cli", list(thms[0].premises))
+        if not thms:
+            return None
+        thm = thms[0]
+        formulas = [*thm.premises, thm.conclusion]
+        params = dict(thm.params)
+        pb = Problem(formulas, params, Options(spans=thm.spans, events=thm.events,
+                                               links=thm.links))
+        goal = [*(lift(pb.encode(p)) for p in thm.premises),
+                z3.Not(lift(pb.encode(thm.conclusion)))]
+        n = thm.spans
     else:
+        opts = _options(args)
+        n = opts.spans
         if action == "implies":
             pre, post = load_spec_arg(args.premises), load_spec_arg(args.conclusion)
-            props = [*post.properties[:1], *pre.properties]
+            if not post.properties:
+                return None
             params = {p.name: p.default.value for p in (*post.params, *pre.params)}
-            kinds: tuple[str, ...] = ("redundancy",)  # goal fails, premises hold
+            conclusion = post.properties[0]
+            formulas = [p.formula for p in [*pre.properties, conclusion]]
+            pb = prebuild(formulas, params, opts)
+            goal = [*(lift(pb.encode(p.formula)) for p in pre.properties),
+                    z3.Not(lift(pb.encode(conclusion.formula)))]
         else:
             spec = merge_specs([load_spec_arg(a) for a in args.specs])
             props = list(spec.properties)
+            if not props:
+                return None
             params = {p.name: p.default.value for p in spec.params}
-            kinds = (_KIND_OF_ACTION[action],)
-        b.spec("cli", props, params, args.spans, "cli", kinds)
-        if not b.out:
-            b.spec("cli", props, params, args.spans, "cli", ("consistency",))
-    if not b.out:
-        return None
-    ob = b.out[0]
-    feats, _ = features_of(ob.smt2, ob.ir, _KIND_OF_ACTION[action], ob.n)
-    return feats
+            assume = [p for a in getattr(args, "assume", []) for p in load_spec_arg(a).properties]
+            if action == "vacuous":
+                cond = next((c for c in map(trigger, (p.formula for p in props))
+                             if c is not None), None)
+                if cond is None:
+                    return None
+                formulas = [cond, *(a.formula for a in assume)]
+                pb = Problem(formulas, params, opts)
+                goal = [lift(pb.encode(f)) for f in formulas]
+            elif action == "redundant":
+                formulas = [p.formula for p in props]
+                pb = prebuild(formulas, params, opts)
+                terms = [lift(pb.encode(f)) for f in formulas]
+                goal = [*terms[1:], z3.Not(terms[0])]
+            else:
+                formulas = [p.formula for p in [*props, *assume]]
+                pb = prebuild(formulas, params, opts)
+                goal = [lift(pb.encode(f)) for f in formulas]
+    goal = [*(lift(a) for a in pb.terms.axioms), *goal]
+    return {**ir_features(formulas, params), **probe_features(goal), **meta_features(kind, n)}
 
 
 __all__ = ["DEFAULT_STRATEGY", "FALLBACK", "PORTFOLIO_K", "PORTFOLIO_TIMEOUT", "Choice",

@@ -1,0 +1,57 @@
+"""``--strategy auto``: cheap features on the obligation's own encoding, built once."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from workbench.smt import obligations
+from workbench.strategy.features import FEATURES, PROBE_FEATURES
+from workbench.strategy.select import _features
+
+
+def _args(action: str, **kw: object) -> argparse.Namespace:
+    base = {"prove_action": action, "specs": ["stdlib.timing"], "assume": [], "spans": 2,
+            "events": None, "links": None, "timeout": 30.0, "emit_smt2": None}
+    return argparse.Namespace(**{**base, **kw})
+
+
+@pytest.mark.parametrize("action", ["consistent", "redundant"])
+def test_auto_encodes_the_spec_once(action: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[object] = []
+    real = obligations.Problem.__init__
+
+    def counting(self: obligations.Problem, *a: object, **k: object) -> None:
+        built.append(self)
+        real(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(obligations.Problem, "__init__", counting)
+    args = _args(action)
+    feats = _features(args)
+    assert feats is not None and len(built) == 1
+    assert feats["probe.size"] > 0 and feats["meta.n"] == 2 and feats["ir.nodes"] > 0
+    assert set(PROBE_FEATURES) <= set(feats) and set(feats) >= set(FEATURES)
+    from workbench.smt.cli import _options, load_spec_arg
+
+    spec = load_spec_arg("stdlib.timing")
+    run = obligations.consistent if action == "consistent" else obligations.redundant
+    out = run(spec, [], _options(args)) if action == "consistent" else run(spec, _options(args))
+    assert out is not None and len(built) == 1  # the check took the prebuilt problem
+    assert obligations._PREBUILT == {}
+
+
+def test_a_prebuilt_problem_is_taken_once_and_only_for_equal_formulas() -> None:
+    from workbench.lang import parse_formula
+
+    f = parse_formula("forall s in spans: s.duration >= 0s")
+    g = parse_formula("forall s in spans: s.duration >= 1s")
+    opts = obligations.Options(spans=2)
+    pb = obligations.prebuild([f], {}, opts)
+    assert obligations.take_problem([g], {}, opts) is not pb
+    assert obligations.take_problem([f], {}, obligations.Options(spans=3)) is not pb
+    later = obligations.Options(spans=2, timeout=5.0)
+    taken = obligations.take_problem([parse_formula("forall s in spans: s.duration >= 0s")],
+                                     {}, later)
+    assert taken is pb and taken.options is later
+    assert obligations.take_problem([f], {}, opts) is not pb
