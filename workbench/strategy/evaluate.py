@@ -20,9 +20,10 @@ Costs are PAR-2: resource units (Z3's deterministic ``rlimit`` count) when answe
 limit when not; and the same in seconds of wall time, where the selector and the portfolio are
 charged the time their features took. Their resource cost is charged the features too, in
 resource units: the feature seconds times the corpus's median rate of resource units per
-second (over solved runs of at least 50 ms, timed in the same worker as the features). The portfolio's ``rlimit`` cost is the least count among
-the raced (the deterministic stand-in for "the first to finish"); its CPU time is ``k`` times
-its wall time, reported apart. ``gap closed`` is ``(SBS - method) / (SBS - VBS)`` on PAR-2,
+second (over solved runs of at least 50 ms, timed in the same worker as the features).
+The portfolio's ``rlimit`` cost is the least count among the raced (the deterministic
+stand-in for "the first to finish"); its CPU time is ``k`` times its wall time, reported
+apart. ``gap closed`` is ``(SBS - method) / (SBS - VBS)`` on PAR-2,
 in resource units and in seconds; the seconds VBS takes the least of noisy wall times, so it
 flatters the oracle.
 """
