@@ -55,3 +55,16 @@ def test_a_prebuilt_problem_is_taken_once_and_only_for_equal_formulas() -> None:
                                      {}, later)
     assert taken is pb and taken.options is later
     assert obligations.take_problem([f], {}, opts) is not pb
+
+
+def test_the_shipped_selector_needs_no_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.strategy.features import SELECTOR_FEATURES
+
+    def refuse(*a: object, **k: object) -> None:
+        raise AssertionError("encoded")
+
+    monkeypatch.setattr(obligations.Problem, "__init__", refuse)
+    for action in ("consistent", "redundant", "vacuous"):
+        feats = _features(_args(action), probes=False)
+        assert feats is not None and set(SELECTOR_FEATURES) <= set(feats)
+        assert feats["ir.nodes"] > 0 and not any(k.startswith("probe.") for k in feats)

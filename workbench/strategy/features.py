@@ -48,6 +48,11 @@ KIND_NAMES = ("consistency", "vacuity", "redundancy", "implication", "theorem", 
 META_FEATURES = ("meta.n", *(f"meta.kind_{k}" for k in KIND_NAMES))
 #: Every feature, in the order of :func:`vector`.
 FEATURES: tuple[str, ...] = (*IR_FEATURES, *PROBE_FEATURES, *META_FEATURES)
+#: The features of the shipped selector: known before anything is encoded (a walk of the IR,
+#: the kind and N), so choosing costs no Z3 work at all. With the probes as well, the
+#: selector's predictions were no better on held-out families and their cost (about 1 ms,
+#: more than most obligations' whole solve) made it lose to the single best strategy.
+SELECTOR_FEATURES: tuple[str, ...] = (*IR_FEATURES, *META_FEATURES)
 
 
 def ir_features(nodes: Sequence[ir.Node], params: Mapping[str, Any]) -> dict[str, float]:
@@ -167,10 +172,10 @@ def meta_features(kind: str, n: int) -> dict[str, float]:
     return out
 
 
-def vector(values: Mapping[str, float]) -> list[float]:
-    """The values of :data:`FEATURES`, in order (missing ones are 0)."""
-    return [float(values.get(name, 0.0)) for name in FEATURES]
+def vector(values: Mapping[str, float], names: Sequence[str] | None = None) -> list[float]:
+    """The values of ``names`` (default :data:`FEATURES`), in order (missing ones are 0)."""
+    return [float(values.get(name, 0.0)) for name in (FEATURES if names is None else names)]
 
 
-__all__ = ["FEATURES", "PROBE_FEATURES", "ir_features", "meta_features", "probe_features",
-           "smt_features", "vector"]
+__all__ = ["FEATURES", "PROBE_FEATURES", "SELECTOR_FEATURES", "ir_features", "meta_features",
+           "probe_features", "smt_features", "vector"]

@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import z3
 
@@ -164,7 +165,7 @@ def choose_for_args(args: argparse.Namespace) -> Choice:
         if not MODEL_PATH.exists():
             return Choice(strategy(FALLBACK), "fallback", "no model shipped", ranked=fallback)
         model = CostModel.load(MODEL_PATH)
-        feats = _features(args)
+        feats = _features(args, probes=any(f.startswith("probe.") for f in model.features))
     except Exception as err:  # a selector problem must never stop a proof
         return Choice(strategy(FALLBACK), "fallback", f"{type(err).__name__}: {err}"[:160],
                       time.perf_counter() - started, fallback)
@@ -183,13 +184,14 @@ def choose_for_args(args: argparse.Namespace) -> Choice:
                   secs, ranked)
 
 
-def _features(args: argparse.Namespace) -> dict[str, float] | None:
+def _features(args: argparse.Namespace, probes: bool = True) -> dict[str, float] | None:
     """Features of the (first) obligation that ``args`` asks about.
 
-    Cheap by construction: the IR counts of the formulas, the trace bound and kind, and Z3's
-    probes on the goal. For ``consistent``, ``redundant`` and ``implies`` the encoding is built
-    with :func:`workbench.smt.obligations.prebuild`, so the check that follows reuses it (no
-    second encoding of the spec); ``vacuous`` and ``theorem`` encode one small problem.
+    The IR counts of its formulas, its kind and trace bound: a walk of the IR, no Z3. With
+    ``probes`` (a model trained on them), Z3's probes on the goal as well; for ``consistent``,
+    ``redundant`` and ``implies`` that goal is built with
+    :func:`workbench.smt.obligations.prebuild`, so the check that follows reuses the encoding
+    (the spec is not encoded twice); ``vacuous`` and ``theorem`` encode one small problem.
     """
     from workbench.smt.cli import _options, load_spec_arg, merge_specs
     from workbench.smt.obligations import Options, Problem, prebuild, trigger
@@ -197,7 +199,7 @@ def _features(args: argparse.Namespace) -> dict[str, float] | None:
     from workbench.strategy.features import ir_features, meta_features, probe_features
 
     action = args.prove_action
-    kind = _KIND_OF_ACTION[action]
+    negated: int | None = -1  # the index of the formula the goal negates (the obligation's subject)
     if action == "theorem":
         from workbench.smt.theorem import load_theorems
 
@@ -207,50 +209,45 @@ def _features(args: argparse.Namespace) -> dict[str, float] | None:
         thm = thms[0]
         formulas = [*thm.premises, thm.conclusion]
         params = dict(thm.params)
-        pb = Problem(formulas, params, Options(spans=thm.spans, events=thm.events,
-                                               links=thm.links))
-        goal = [*(lift(pb.encode(p)) for p in thm.premises),
-                z3.Not(lift(pb.encode(thm.conclusion)))]
-        n = thm.spans
+        opts = Options(spans=thm.spans, events=thm.events, links=thm.links)
+        build: Callable[..., Any] = Problem
     else:
         opts = _options(args)
-        n = opts.spans
+        build = prebuild
         if action == "implies":
             pre, post = load_spec_arg(args.premises), load_spec_arg(args.conclusion)
             if not post.properties:
                 return None
             params = {p.name: p.default.value for p in (*post.params, *pre.params)}
-            conclusion = post.properties[0]
-            formulas = [p.formula for p in [*pre.properties, conclusion]]
-            pb = prebuild(formulas, params, opts)
-            goal = [*(lift(pb.encode(p.formula)) for p in pre.properties),
-                    z3.Not(lift(pb.encode(conclusion.formula)))]
+            formulas = [p.formula for p in [*pre.properties, post.properties[0]]]
         else:
             spec = merge_specs([load_spec_arg(a) for a in args.specs])
-            props = list(spec.properties)
-            if not props:
+            if not spec.properties:
                 return None
             params = {p.name: p.default.value for p in spec.params}
-            assume = [p for a in getattr(args, "assume", []) for p in load_spec_arg(a).properties]
+            formulas = [p.formula for p in spec.properties]
+            assume = [p.formula for a in getattr(args, "assume", [])
+                      for p in load_spec_arg(a).properties]
+            negated = None
             if action == "vacuous":
-                cond = next((c for c in map(trigger, (p.formula for p in props))
-                             if c is not None), None)
+                cond = next((c for c in map(trigger, formulas) if c is not None), None)
                 if cond is None:
                     return None
-                formulas = [cond, *(a.formula for a in assume)]
-                pb = Problem(formulas, params, opts)
-                goal = [lift(pb.encode(f)) for f in formulas]
-            elif action == "redundant":
-                formulas = [p.formula for p in props]
-                pb = prebuild(formulas, params, opts)
-                terms = [lift(pb.encode(f)) for f in formulas]
-                goal = [*terms[1:], z3.Not(terms[0])]
+                formulas, build = [cond, *assume], Problem
+            elif action == "redundant":  # the first property fails, the others hold
+                negated = 0
             else:
-                formulas = [p.formula for p in [*props, *assume]]
-                pb = prebuild(formulas, params, opts)
-                goal = [lift(pb.encode(f)) for f in formulas]
-    goal = [*(lift(a) for a in pb.terms.axioms), *goal]
-    return {**ir_features(formulas, params), **probe_features(goal), **meta_features(kind, n)}
+                formulas = [*formulas, *assume]
+    feats = {**ir_features(formulas, params), **meta_features(_KIND_OF_ACTION[action],
+                                                              opts.spans)}
+    if probes:
+        pb = build(formulas, params, opts)
+        terms = [lift(pb.encode(f)) for f in formulas]
+        if negated is not None:
+            terms[negated] = z3.Not(terms[negated])
+        goal = [*(lift(a) for a in pb.terms.axioms), *terms]
+        feats.update(probe_features(goal))
+    return feats
 
 
 __all__ = ["DEFAULT_STRATEGY", "FALLBACK", "PORTFOLIO_K", "PORTFOLIO_TIMEOUT", "Choice",
