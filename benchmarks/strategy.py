@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from workbench.strategy.cond import Cond, learn  # noqa: E402
 from workbench.strategy.evaluate import cond_candidates, evaluate, head_to_head  # noqa: E402
 from workbench.strategy.label import Label, read_labels  # noqa: E402
-from workbench.strategy.model import MODEL_PATH, CostModel  # noqa: E402
+from workbench.strategy.model import MODEL_PATH, CostModel, cost  # noqa: E402
 from workbench.strategy.portfolio import run_strategy, strategy  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "strategy.json"
@@ -135,7 +135,8 @@ def _measured(labels: list[Label], tree: Cond | str, k: int, size: int, seed: in
     sample = {lab.id: lab for lab in _sample(labels, size, seed)}
     texts = _texts(set(sample))
     model = CostModel.load(MODEL_PATH)
-    sbs = "simplify-smt"
+    names = sorted({s for lab in labels for s in lab.runs})
+    sbs = min(names, key=lambda s: (sum(cost(lab, s) for lab in labels), s))  # on all labels
     rows = []
     for oid, lab in sample.items():
         if oid not in texts:

@@ -33,9 +33,10 @@ DEFAULT_TIMEOUT = 20.0
 _PRE = "simplify propagate-values solve-eqs elim-uncnstr"
 #: The probe tree ``otlspec strategy cond`` learns from the committed labels (depth 2, at least
 #: 20 obligations a leaf), compiled to one tactic; a test relearns it and compares.
-PROBE_TREE = ("(if (> num-bool-consts 45) (if (> num-exprs 1738) "
-              f"(then {_PRE} smt) (then simplify smt)) "
-              "(if (> size 122) (then simplify smt) qfidl))")
+_LEGACY = "(then simplify propagate-values solve-eqs (using-params smt :arith.solver 2))"
+PROBE_TREE = ("(if (> num-bool-consts 45) (if (> size 371) "
+              f"(then {_PRE} smt) {_LEGACY}) "
+              f"(if (> size 117) (then simplify smt) {_LEGACY}))")
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ PORTFOLIO: tuple[Strategy, ...] = (
              "(then simplify smt)", {"smt.auto_config": False}),
     Strategy("pre-legacy-arith", "preprocessing without elim-uncnstr, then smt with the "
              "legacy arithmetic solver chosen inside the tactic",
-             "(then simplify propagate-values solve-eqs (using-params smt :arith.solver 2))"),
+             _LEGACY),
     Strategy("probe-tree", "probe-guided: a tree over Z3 probes, learned on the labels "
              "(`otlspec strategy cond`), choosing inside Z3 with no Python at solve time",
              PROBE_TREE),

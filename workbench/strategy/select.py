@@ -1,18 +1,19 @@
 """Choosing a strategy for ``otlspec prove``: ``--strategy auto|portfolio|default|NAME``.
 
-The default is :data:`DEFAULT_STRATEGY`, ``(then simplify smt)``, because it was measured
-against both alternatives and won. Against Z3's default: on the 1,868 labelled obligations it
-costs 78% fewer Z3 resource units (PAR-2; cheaper on 1,660, dearer on 68), and end to end
-(``benchmarks/strategy_e2e.py``, ten ``otlspec prove`` commands) 26% fewer, more only on
-``theorem proofs/hb_partial_order.py`` and there within its 5% run-to-run spread, with
-identical verdicts. Against ``auto``: the selector picks it for 94% of the held-out
-obligations and closes 0.6% of the small SBS-VBS gap (10% of the SBS's PAR-2); end to end,
-``auto`` (its features included) did 5% more Z3 work and took 18% more wall time.
+The default is ``auto``, the shipped model (:data:`DEFAULT_STRATEGY`), because on held-out
+spec families it beat the single best strategy with its feature time charged (see
+``otlspec strategy eval`` and notebook 5; the numbers are in ``datasets/obligations/README.md``).
+It picks from features known before anything is encoded: the IR counts of the formulas (node
+counts by class, temporal operators, quantifier depth, bounded intervals), the obligation's
+kind and the trace bound N, so choosing costs a walk of the IR and no Z3 work. The chosen
+strategy and the features that most lowered its predicted cost against Z3's default are
+printed on stderr.
 
-``auto`` builds the obligation the command asks about once more, as the corpus does, computes
-its features, and picks the strategy of least predicted cost
-(:class:`~workbench.strategy.model.CostModel`); without a model, or when the features cannot
-be computed, it falls back to :data:`FALLBACK` (the same strategy). The choice and the features
+``auto`` picks the strategy of least predicted cost (:class:`~workbench.strategy.model.CostModel`);
+a model trained on Z3's probes too gets them on the goal, built with
+:func:`workbench.smt.obligations.prebuild` so the check reuses that encoding. Without a model,
+or when the features cannot be computed, it falls back to :data:`FALLBACK`, the single best
+strategy of the committed labels. The choice and the features
 that drove it are printed on stderr; the obligations themselves run unchanged inside
 :func:`~workbench.strategy.portfolio.applied`. ``--strategy default`` means Z3's own default.
 
@@ -47,9 +48,10 @@ _KIND_OF_ACTION = {"consistent": "consistency", "implies": "implication", "vacuo
 #: Actions whose every check is under assumptions: a strategy's tactic does not apply there.
 _PARAMS_ONLY = frozenset({"redundant"})
 #: What ``otlspec prove`` runs without ``--strategy`` (measured; see the module docstring).
-DEFAULT_STRATEGY = "simplify-smt"
-#: The strategy of ``auto`` when the model cannot choose.
-FALLBACK = DEFAULT_STRATEGY
+DEFAULT_STRATEGY = "auto"
+#: The strategy of ``auto`` when the model cannot choose: the single best strategy of the
+#: committed labels (a test recomputes it).
+FALLBACK = "simplify-smt"
 #: Default number of strategies ``--strategy portfolio`` races.
 PORTFOLIO_K = 3
 #: Default wall-clock bound of a whole race, in seconds.
@@ -79,9 +81,9 @@ def add_prove_option(prove: argparse.ArgumentParser) -> None:
             for sub in action.choices.values():
                 sub.add_argument(
                     "--strategy", default=DEFAULT_STRATEGY, metavar="NAME",
-                    help=f"Z3 strategy (default {DEFAULT_STRATEGY}, measured best): auto "
-                    "(the shipped model), portfolio (race the model's best --portfolio-k), "
-                    "default (Z3's own), or one of " + ", ".join(names()))
+                    help=f"Z3 strategy (default {DEFAULT_STRATEGY}: the shipped model picks, "
+                    "measured best on held-out families), portfolio (race the model's best "
+                    "--portfolio-k), default (Z3's own), or one of " + ", ".join(names()))
                 sub.add_argument(
                     "--portfolio-k", type=int, default=PORTFOLIO_K, metavar="K",
                     help=f"strategies raced by --strategy portfolio (default {PORTFOLIO_K})")
@@ -154,8 +156,7 @@ def choose_for_args(args: argparse.Namespace) -> Choice:
     name = getattr(args, "strategy", DEFAULT_STRATEGY) or DEFAULT_STRATEGY
     fixed = names()
     if name != "auto":
-        why = "asked for" if name != DEFAULT_STRATEGY else \
-            "the measured default; --strategy auto asks the model"
+        why = "asked for"
         return Choice(strategy(name), "fixed", why, ranked=fixed)
     fallback = [FALLBACK, *(n for n in fixed if n != FALLBACK)]
     started = time.perf_counter()
