@@ -63,11 +63,11 @@ def _table(report: dict[str, Any]) -> None:
     print(f"{report['obligations']} obligations, {report['families']} spec families, "
           f"{len(report['folds'])} folds grouped by family; rlimit {report['rlimit']:,}, "
           f"timeout {report['timeout_s']} s; portfolio k={report['portfolio']['k']}")
-    print(f"{'method':10} {'solved':>7} {'PAR-2 rlimit':>13} {'x dflt':>7} {'PAR-2 s':>9} "
+    print(f"{'method':16} {'solved':>7} {'PAR-2 rlimit':>13} {'x dflt':>7} {'PAR-2 s':>9} "
           f"{'x dflt':>7} {'gap closed rlimit':>18} {'gap closed s':>13}")
     for name, r in m.items():
         c = closed.get(name, {})
-        print(f"{name:10} {r['solved']:>7} {r['par2_rlimit_mean']:>13,.0f} "
+        print(f"{name:16} {r['solved']:>7} {r['par2_rlimit_mean']:>13,.0f} "
               f"{r['par2_rlimit_mean'] / base['par2_rlimit_mean']:>7.3f} "
               f"{r['par2_seconds']:>9.2f} {r['par2_seconds'] / base['par2_seconds']:>7.3f} "
               f"{'' if not c else _pct(c['rlimit']):>18} "
