@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,34 @@ def test_the_shipped_selector_needs_no_encoding(monkeypatch: pytest.MonkeyPatch)
         feats = _features(_args(action), probes=False)
         assert feats is not None and set(SELECTOR_FEATURES) <= set(feats)
         assert feats["ir.nodes"] > 0 and not any(k.startswith("probe.") for k in feats)
+
+
+def test_a_run_stopped_by_the_clock_is_not_a_label() -> None:
+    from workbench.strategy.label import determined
+    from workbench.strategy.portfolio import Run
+
+    assert determined(Run("a", "sat", 5, 0.1), 100)
+    assert determined(Run("a", "unknown", 100, 1.0, "max. resource limit exceeded"), 100)
+    assert determined(Run("a", "unknown", 0, 0.0, "tactic failed"), 100)
+    assert not determined(Run("a", "unknown", 40, 5.0, "timeout"), 100)
+    assert not determined(Run("a", "unknown", 40, 5.0, "killed: past the wall-clock limit"), 100)
+
+
+def test_relabelling_reuses_the_runs_of_unchanged_obligations(tmp_path: Path,
+                                                               tiny_dir: Path) -> None:
+    from tests.strategy.conftest import FEW
+    from workbench.cli import main
+    from workbench.strategy.label import read_labels
+
+    d, out = tiny_dir, tmp_path
+    first, second = out / "a.jsonl.gz", out / "b.jsonl.gz"
+    args = ["strategy", "label", "--corpus", str(d), "--strategies", ",".join(FEW[:2])]
+    assert main([*args, "--out", str(first)]) == 0
+    assert main([*args[:-1], ",".join(FEW), "--out", str(second), "--reuse", str(first),
+                 "--reuse-manifest", str(d / "manifest.json")]) == 0
+    before = {lab.id: lab for lab in read_labels(first)}
+    after = read_labels(second)
+    assert after and all(set(lab.runs) == set(FEW) for lab in after)
+    for lab in after:  # the kept runs are the first labelling's, to the second
+        for s in FEW[:2]:
+            assert lab.runs[s].seconds == before[lab.id].runs[s].seconds
