@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from workbench.strategy.cond import Cond, learn  # noqa: E402
 from workbench.strategy.evaluate import cond_candidates, evaluate, head_to_head  # noqa: E402
 from workbench.strategy.label import Label, read_labels  # noqa: E402
-from workbench.strategy.model import MODEL_PATH, CostModel  # noqa: E402
+from workbench.strategy.model import MODEL_PATH, CostModel, cost  # noqa: E402
 from workbench.strategy.portfolio import run_strategy, strategy  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "strategy.json"
@@ -63,11 +63,11 @@ def _table(report: dict[str, Any]) -> None:
     print(f"{report['obligations']} obligations, {report['families']} spec families, "
           f"{len(report['folds'])} folds grouped by family; rlimit {report['rlimit']:,}, "
           f"timeout {report['timeout_s']} s; portfolio k={report['portfolio']['k']}")
-    print(f"{'method':10} {'solved':>7} {'PAR-2 rlimit':>13} {'x dflt':>7} {'PAR-2 s':>9} "
+    print(f"{'method':16} {'solved':>7} {'PAR-2 rlimit':>13} {'x dflt':>7} {'PAR-2 s':>9} "
           f"{'x dflt':>7} {'gap closed rlimit':>18} {'gap closed s':>13}")
     for name, r in m.items():
         c = closed.get(name, {})
-        print(f"{name:10} {r['solved']:>7} {r['par2_rlimit_mean']:>13,.0f} "
+        print(f"{name:16} {r['solved']:>7} {r['par2_rlimit_mean']:>13,.0f} "
               f"{r['par2_rlimit_mean'] / base['par2_rlimit_mean']:>7.3f} "
               f"{r['par2_seconds']:>9.2f} {r['par2_seconds'] / base['par2_seconds']:>7.3f} "
               f"{'' if not c else _pct(c['rlimit']):>18} "
@@ -135,7 +135,8 @@ def _measured(labels: list[Label], tree: Cond | str, k: int, size: int, seed: in
     sample = {lab.id: lab for lab in _sample(labels, size, seed)}
     texts = _texts(set(sample))
     model = CostModel.load(MODEL_PATH)
-    sbs = "simplify-smt"
+    names = sorted({s for lab in labels for s in lab.runs})
+    sbs = min(names, key=lambda s: (sum(cost(lab, s) for lab in labels), s))  # on all labels
     rows = []
     for oid, lab in sample.items():
         if oid not in texts:

@@ -18,7 +18,7 @@ pytest.importorskip("sklearn")
 
 
 def synthetic(n: int = 120, seed: int = 0) -> list[Label]:
-    """'fast' wins when probe.size is large, 'slow' otherwise; 'never' never answers."""
+    """'fast' wins when ir.nodes is large, 'slow' otherwise; 'never' never answers."""
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -29,7 +29,7 @@ def synthetic(n: int = 120, seed: int = 0) -> list[Label]:
                 "slow": Run("slow", "sat", 50_000 if big else 500, 0.01),
                 "never": Run("never", "unknown", 10, 0.0)}
         out.append(Label(f"o{i}", "consistency", f"fam{i % 6}", 3, "base",
-                         {"probe.size": size, "meta.n": 3.0}, 0.001, runs))
+                         {"ir.nodes": size, "meta.n": 3.0}, 0.001, runs))
     return out
 
 
@@ -42,14 +42,14 @@ def test_cost_is_par2_in_resource_units() -> None:
 
 def test_the_model_learns_which_strategy_fits(tmp_path: Path) -> None:
     model = train(synthetic(), seed=0, trees=8, rlimit=100_000)
-    assert model.choose({"probe.size": 900.0, "meta.n": 3.0}) == "fast"
-    assert model.choose({"probe.size": 100.0, "meta.n": 3.0}) == "slow"
-    why = model.why({"probe.size": 900.0, "meta.n": 3.0}, "fast")
-    assert why and why[0][0] == "probe.size"
+    assert model.choose({"ir.nodes": 900.0, "meta.n": 3.0}) == "fast"
+    assert model.choose({"ir.nodes": 100.0, "meta.n": 3.0}) == "slow"
+    why = model.why({"ir.nodes": 900.0, "meta.n": 3.0}, "fast")
+    assert why and why[0][0] == "ir.nodes"
     path = tmp_path / "m.json.gz"
     model.save(path)
     back = CostModel.load(path)
-    x = {"probe.size": 321.0, "meta.n": 3.0}
+    x = {"ir.nodes": 321.0, "meta.n": 3.0}
     assert back.predict(x) == pytest.approx(model.predict(x))
 
 

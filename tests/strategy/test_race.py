@@ -19,6 +19,7 @@ from workbench.strategy.select import as_run, portfolio_for
 SAT = "(declare-fun x () Int)(declare-fun y () Int)(assert (< x y))(assert (< y 10))(check-sat)"
 UNSAT = "(declare-fun x () Int)(assert (< x 0))(assert (> x 5))(check-sat)"
 EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "examples"
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "datasets" / "obligations"
 
 
 def _definitive(v: object) -> bool:
@@ -131,18 +132,22 @@ def test_portfolio_verdicts_equal_every_single_strategy_verdict(
             assert single == raced, (case, name)
 
 
-def test_without_a_model_auto_falls_back_to_simplify_then_smt(
+def test_without_a_model_auto_falls_back_to_the_single_best_strategy(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import argparse
 
     import workbench.strategy.model as model_mod
+    from workbench.strategy.label import read_labels
+    from workbench.strategy.model import cost
     from workbench.strategy.select import FALLBACK, choose_for_args
 
     monkeypatch.setattr(model_mod, "MODEL_PATH", tmp_path / "absent.json.gz")
     choice = choose_for_args(argparse.Namespace(strategy="auto", prove_action="vacuous"))
-    assert (choice.strategy.name, choice.mode) == (FALLBACK, "fallback") == ("simplify-smt",
-                                                                             "fallback")
-    assert choice.strategy.tactic == "(then simplify smt)" and choice.ranked[0] == FALLBACK
+    assert (choice.strategy.name, choice.mode) == (FALLBACK, "fallback")
+    assert choice.ranked[0] == FALLBACK
+    labels = read_labels(CORPUS_DIR / "labels.jsonl.gz")
+    names = sorted({s for lab in labels for s in lab.runs})
+    assert FALLBACK == min(names, key=lambda s: (sum(cost(lab, s) for lab in labels), s))
     assert choose_for_args(argparse.Namespace(strategy="default")).strategy.tactic is None
 
 
@@ -168,12 +173,12 @@ def test_choosing_for_vacuous_encodes_one_trigger_not_the_whole_spec(
     assert len(made) <= 2 < len(spec.properties)  # was: the spec, then every trigger
 
 
-def test_prove_runs_simplify_then_smt_unless_asked_otherwise(
+def test_prove_asks_the_model_unless_asked_otherwise(
         capsys: pytest.CaptureFixture[str]) -> None:
     spec = str(EXAMPLES / "vacuous.otlspec")
     assert main(["prove", "vacuous", spec]) == 1
     out, err = capsys.readouterr()
-    assert err.startswith("strategy: simplify-smt (fixed; the measured default")
+    assert err.startswith("strategy: ") and "(auto; top features: " in err
     assert main(["prove", "vacuous", spec, "--strategy", "default"]) == 1
     again, err = capsys.readouterr()
     assert err.startswith("strategy: default (fixed; asked for)")

@@ -108,6 +108,7 @@ class Problem:
         self.encoder = Encoder(self.terms, params)
         self.params = dict(params)
         self.options = options
+        self.keep_alive: tuple[ir.Node, ...] = ()
 
     def encode(self, node: ir.Node) -> Bool:
         """The formula holds on the symbolic trace."""
@@ -120,6 +121,51 @@ class Problem:
         for a in self.terms.axioms:
             s.add(lift(a))
         return s
+
+
+#: Problems built ahead of a check (``otlspec prove --strategy auto`` encodes the obligation
+#: to compute its features), each taken once by the check of the same formulas
+#: (:func:`take_problem`).
+_PREBUILT: dict[str, Problem] = {}
+
+
+def _problem_key(formulas: Sequence[ir.Node], params: Mapping[str, Any],
+                 options: Options) -> str:
+    # IR nodes compare structurally; the encoding depends on the bounds, not on timeouts
+    return repr((tuple(formulas), sorted(params.items(), key=repr), options.spans,
+                 options.events, options.links))
+
+
+def prebuild(formulas: Sequence[ir.Node], params: Mapping[str, Any],
+             options: Options) -> Problem:
+    """Build the :class:`Problem` that the next check of ``formulas`` will reuse.
+
+    Parameters
+    ----------
+    formulas, params, options:
+        As for :class:`Problem`.
+
+    Returns
+    -------
+    Problem
+        The problem, kept (with its formulas, whose ids key the encoder's memo) until a check
+        with equal formulas, parameters and bounds takes it.
+    """
+    pb = Problem(formulas, params, options)
+    pb.keep_alive = tuple(formulas)
+    _PREBUILT.clear()
+    _PREBUILT[_problem_key(formulas, params, options)] = pb
+    return pb
+
+
+def take_problem(formulas: Sequence[ir.Node], params: Mapping[str, Any],
+            options: Options) -> Problem:
+    """The prebuilt problem of these formulas (:func:`prebuild`), or a new one."""
+    pb = _PREBUILT.pop(_problem_key(formulas, params, options), None)
+    if pb is None:
+        return Problem(formulas, params, options)
+    pb.options = options
+    return pb
 
 
 def _write_smt2(path: str | None, solver: z3.Solver, tracks: Mapping[str, z3.BoolRef],
@@ -221,7 +267,7 @@ def consistent(spec: ir.Spec, assume: Sequence[ir.Property] = (),
     started = time.perf_counter()
     params = _params(spec)
     props = list(spec.properties)
-    problem = Problem([p.formula for p in [*props, *assume]], params, opts)
+    problem = take_problem([p.formula for p in [*props, *assume]], params, opts)
     terms = {p.name: problem.encode(p.formula) for p in props}
     assumed = [problem.encode(p.formula) for p in assume]
     s = problem.solver()
@@ -263,7 +309,7 @@ def implies(premises: Sequence[ir.Property], conclusion: ir.Property,
     """
     opts = options or Options()
     started = time.perf_counter()
-    problem = Problem([p.formula for p in [*premises, conclusion]], params, opts)
+    problem = take_problem([p.formula for p in [*premises, conclusion]], params, opts)
     pre = [problem.encode(p.formula) for p in premises]
     goal = problem.encode(conclusion.formula)
     s = problem.solver()
@@ -391,7 +437,7 @@ def redundant(spec: ir.Spec, options: Options | None = None) -> list[Outcome]:
     opts = options or Options()
     params = _params(spec)
     props = list(spec.properties)
-    problem = Problem([p.formula for p in props], params, opts)
+    problem = take_problem([p.formula for p in props], params, opts)
     terms = {p.name: problem.encode(p.formula) for p in props}
     s = problem.solver()
     tracks = {p.name: z3.Bool(f"prop::{p.name}") for p in props}

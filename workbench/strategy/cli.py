@@ -44,6 +44,11 @@ def register(subparsers: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     lab.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                      help="stop after this long (a later run resumes)")
     lab.add_argument("--nice", type=int, default=10, help="niceness of the worker (10)")
+    lab.add_argument("--reuse", default=None, metavar="LABELS",
+                     help="keep the runs of these labels where the obligation's SMT-LIB is "
+                     "unchanged (its hash in --reuse-manifest equals the corpus's)")
+    lab.add_argument("--reuse-manifest", default=None, metavar="FILE",
+                     help="the manifest.json the --reuse labels were made from")
 
     t = acts.add_parser("train", help="train the per-strategy cost regressors")
     t.add_argument("--labels", default=f"{CORPUS_DIR}/{LABELS}", metavar="FILE")
@@ -130,7 +135,8 @@ def _label(args: argparse.Namespace) -> int:
         if count[0] % 50 == 0:
             print(f"  labelled {count[0]} (of {total})", file=sys.stderr)
 
-    labels = label_corpus(load(args.corpus), strategies, out,
+    reuse = _reusable(args, load_manifest(args.corpus))
+    labels = label_corpus(load(args.corpus), strategies, out, reuse=reuse,
                           rlimit=args.rlimit or DEFAULT_RLIMIT,
                           timeout=args.timeout or DEFAULT_TIMEOUT, niceness=args.nice,
                           budget=args.budget, progress=progress)
@@ -144,6 +150,28 @@ def _label(args: argparse.Namespace) -> int:
         return 1
     print("  every answering strategy agrees on every obligation")
     return 0
+
+
+def _reusable(args: argparse.Namespace, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The ``--reuse`` labels whose obligation hashes the same in both manifests."""
+    import json
+
+    from workbench.strategy.label import read_labels
+
+    if not args.reuse:
+        return {}
+    if not args.reuse_manifest:
+        raise SystemExit("otlspec strategy label: --reuse needs --reuse-manifest")
+    old = json.loads(Path(args.reuse_manifest).read_text(encoding="utf-8"))
+    before = {m["id"]: m["sha256"] for m in old["obligations"]}
+    now = {m["id"]: m["sha256"] for m in manifest["obligations"]}
+    same = {i for i, h in now.items() if before.get(i) == h}
+    if old.get("z3_version") != manifest.get("z3_version"):
+        same = set()
+    kept = {lab.id: lab for lab in read_labels(args.reuse) if lab.id in same}
+    print(f"  reusing the runs of {len(kept)} unchanged obligations (of {len(now)})",
+          file=sys.stderr)
+    return kept
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -6,7 +6,9 @@ in one fold, so no near-duplicate is in both training and test). In each fold:
 ``default``   Z3's default strategy
 ``SBS``       the single best strategy of the training folds (least total PAR-2)
 ``VBS``       the virtual best: the best strategy of each test obligation (an oracle)
-``selector``  the strategy the cost model trained on the other folds picks
+``selector``  the strategy the cost model trained on the other folds picks, from the features
+              known before encoding (IR counts, kind, N); charged the IR walk
+``selector+probes``  the same model with Z3's probes on the goal too; charged the probes
 ``random``    the expected cost of a uniformly random strategy
 ``schedule``  the two best training strategies in turn, half the resource limit each
 ``portfolio`` the selector's ``k`` best-ranked strategies raced in parallel (``otlspec prove
@@ -18,9 +20,12 @@ in one fold, so no near-duplicate is in both training and test). In each fold:
 
 Costs are PAR-2: resource units (Z3's deterministic ``rlimit`` count) when answered, twice the
 limit when not; and the same in seconds of wall time, where the selector and the portfolio are
-charged the time their features took. The portfolio's ``rlimit`` cost is the least count among
-the raced (the deterministic stand-in for "the first to finish"); its CPU time is ``k`` times
-its wall time, reported apart. ``gap closed`` is ``(SBS - method) / (SBS - VBS)`` on PAR-2,
+charged the time their features took. Their resource cost is charged the features too, in
+resource units: the feature seconds times the corpus's median rate of resource units per
+second (over solved runs of at least 50 ms, timed in the same worker as the features).
+The portfolio's ``rlimit`` cost is the least count among the raced (the deterministic
+stand-in for "the first to finish"); its CPU time is ``k`` times its wall time, reported
+apart. ``gap closed`` is ``(SBS - method) / (SBS - VBS)`` on PAR-2,
 in resource units and in seconds; the seconds VBS takes the least of noisy wall times, so it
 flatters the oracle.
 """
@@ -32,12 +37,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.strategy.cond import Cond, learn
+from workbench.strategy.features import FEATURES
 from workbench.strategy.label import Label
 from workbench.strategy.model import CostModel, cost, train
 from workbench.strategy.portfolio import DEFAULT_RLIMIT, DEFAULT_TIMEOUT, names, strategy
 
-METHODS = ("default", "SBS", "VBS", "selector", "random", "schedule", "portfolio",
-           "race-sbs", "cond")
+METHODS = ("default", "SBS", "VBS", "selector", "selector+probes", "random", "schedule",
+           "portfolio", "race-sbs", "cond")
 
 
 def _time_cost(label: Label, strategy: str, timeout: float) -> float:
@@ -59,6 +65,37 @@ def _schedule_cost(label: Label, first: str, second: str, rlimit: int) -> tuple[
     if _solved(label, second, half):
         return half + max(label.runs[second].rlimit, 1), True
     return 2.0 * rlimit, False
+
+
+def _median(xs: Sequence[float]) -> float:
+    ys = sorted(xs)
+    return ys[len(ys) // 2] if ys else 0.0
+
+
+def ir_seconds_per_node(repeat: int = 20) -> float:
+    """Seconds :func:`~workbench.strategy.features.ir_features` takes per IR node (measured
+    now, on the whole standard library, as ``--strategy auto`` computes them)."""
+    import time
+
+    from workbench.smt.cli import load_spec_arg
+    from workbench.strategy.features import ir_features
+
+    spec = load_spec_arg("stdlib")
+    formulas = [p.formula for p in spec.properties]
+    params = {p.name: p.default.value for p in spec.params}
+    started = time.perf_counter()
+    for _ in range(repeat):
+        nodes = ir_features(formulas, params)["ir.nodes"]
+    return (time.perf_counter() - started) / repeat / max(nodes, 1.0)
+
+
+def feature_rate(labels: Sequence[Label]) -> float:
+    """Resource units per second of the labels' solved runs of at least 50 ms (median).
+
+    Converts feature seconds into resource units; both are timed in the labelling worker.
+    """
+    return _median([r.rlimit / r.seconds for lab in labels for r in lab.runs.values()
+                    if r.solved and r.seconds >= 0.05])
 
 
 def folds_by_family(labels: Sequence[Label], folds: int, seed: int = 0) -> list[list[int]]:
@@ -118,6 +155,8 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
         for m in METHODS if m != "cond" or candidates}
     picks: dict[str, int] = {}
     per_fold = []
+    rate = feature_rate(labels)
+    per_node = ir_seconds_per_node()
     portfolio_cpu = 0.0
 
     def record(m: str, c: float, ok: bool, t: float) -> None:
@@ -136,6 +175,8 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
         ranked = sorted(strategies, key=lambda s: (totals[s], s))
         sbs, second = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
         model = train(train_labels, strategies, seed=seed, trees=trees, rlimit=rlimit)
+        probed = train(train_labels, strategies, seed=seed, trees=trees, rlimit=rlimit,
+                       features=FEATURES)
         tree: Cond | str | None = learn(train_labels, candidates, cond_depth, rlimit=rlimit) \
             if candidates else None
         fold_fams = sorted({lab.family for lab in test})
@@ -148,8 +189,14 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
                    min(_time_cost(lab, s, timeout) for s in strategies))
             pick = model.choose(lab.features)
             picks[pick] = picks.get(pick, 0) + 1
-            record("selector", cost(lab, pick, rlimit), _solved(lab, pick, rlimit),
-                   _time_cost(lab, pick, timeout) + lab.feature_seconds)
+            ir_secs = lab.features.get("ir.nodes", 0.0) * per_node
+            record("selector", cost(lab, pick, rlimit) + ir_secs * rate,
+                   _solved(lab, pick, rlimit), _time_cost(lab, pick, timeout) + ir_secs)
+            ppick = probed.choose(lab.features)
+            charge = (lab.feature_seconds + ir_secs) * rate
+            record("selector+probes", cost(lab, ppick, rlimit) + charge,
+                   _solved(lab, ppick, rlimit),
+                   _time_cost(lab, ppick, timeout) + lab.feature_seconds + ir_secs)
             n = len(strategies)
             record("random", sum(cost(lab, s, rlimit) for s in strategies) / n,
                    sum(_solved(lab, s, rlimit) for s in strategies) / n >= 0.5,
@@ -159,9 +206,9 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
                 lab, sbs, rlimit / 2) else timeout + _time_cost(lab, second, timeout))
             raced = _ranked(model, lab.features)[:k]
             wall = min(_time_cost(lab, s, timeout) for s in raced)
-            record("portfolio", min(cost(lab, s, rlimit) for s in raced),
-                   any(_solved(lab, s, rlimit) for s in raced), wall + lab.feature_seconds)
-            portfolio_cpu += len(raced) * wall + lab.feature_seconds
+            record("portfolio", min(cost(lab, s, rlimit) for s in raced) + ir_secs * rate,
+                   any(_solved(lab, s, rlimit) for s in raced), wall + ir_secs)
+            portfolio_cpu += len(raced) * wall + ir_secs
             record("race-sbs", min(cost(lab, s, rlimit) for s in ranked[:k]),
                    any(_solved(lab, s, rlimit) for s in ranked[:k]),
                    min(_time_cost(lab, s, timeout) for s in ranked[:k]))
@@ -212,6 +259,13 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
                         "rlimit_fraction_of_sbs": gap / sbs_c if sbs_c else None,
                         "seconds_fraction_of_sbs": (sbs_s - vbs_s) / sbs_s if sbs_s else None},
         "portfolio": {"k": k, "cpu_seconds": portfolio_cpu},
+        "features": {"rlimit_per_second": rate, "ir_seconds_per_node": per_node,
+                     "ir_seconds_median": _median([lab.features.get("ir.nodes", 0.0)
+                                                   * per_node for lab in labels]),
+                     "probe_seconds_median": _median([lab.feature_seconds for lab in labels]),
+                     "probe_rlimit_charged_mean": rate * sum(lab.feature_seconds
+                                                             for lab in labels)
+                     / max(len(labels), 1)},
         "par2_vs_default": (sel_c - dflt_c) / dflt_c if dflt_c else None,
         "disagreements": [lab.id for lab in labels if lab.disagreement],
     }
@@ -250,14 +304,14 @@ def render(report: dict[str, Any]) -> str:
     lines = [f"{report['obligations']} obligations, {report['families']} families, "
              f"{len(report['folds'])} folds grouped by family; PAR-2 with rlimit "
              f"{report['rlimit']:,} and timeout {report['timeout_s']}s",
-             f"{'method':10} {'solved':>7} {'PAR-2 rlimit (mean)':>20} {'PAR-2 s (total)':>16} "
+             f"{'method':16} {'solved':>7} {'PAR-2 rlimit (mean)':>20} {'PAR-2 s (total)':>16} "
              f"{'gap closed (rlimit)':>20} {'gap closed (s)':>15}"]
     closed = report.get("gap_closed_by", {})
     for m, r in report["methods"].items():
         c = closed.get(m, {})
         cr = "" if m in ("SBS", "VBS") else _pct(c.get("rlimit"))
         cs = "" if m in ("SBS", "VBS") else _pct(c.get("seconds"))
-        lines.append(f"{m:10} {r['solved']:>7} {r['par2_rlimit_mean']:>20,.0f} "
+        lines.append(f"{m:16} {r['solved']:>7} {r['par2_rlimit_mean']:>20,.0f} "
                      f"{r['par2_seconds']:>16.2f} {cr:>20} {cs:>15}")
     gap, vs = report["gap_closed"], report["par2_vs_default"]
     comp = report["complementarity"]
@@ -272,6 +326,11 @@ def render(report: dict[str, Any]) -> str:
     if "portfolio" in report:
         pf = report["portfolio"]
         lines.append(f"portfolio races k={pf['k']}: {pf['cpu_seconds']:.2f} CPU s in all")
+    if "features" in report:
+        ft = report["features"]
+        lines.append(f"features charged at {ft['rlimit_per_second']:,.0f} rlimit/s: IR walk "
+                     f"{1e3 * ft['ir_seconds_median']:.3f} ms, probes "
+                     f"{1e3 * ft['probe_seconds_median']:.3f} ms (medians)")
     lines.append("selector picks: " + ", ".join(f"{k} {v}" for k, v in
                                                 report["selector_picks"].items()))
     if report["disagreements"]:

@@ -5,8 +5,13 @@ Three groups, concatenated by :func:`vector` in the fixed order of :data:`FEATUR
 * ``ir.*``   a memoized DAG walk of the otlspec IR of the formulas encoded: node counts by
   class, temporal operators, bounded intervals, quantifier depth, aggregates (stored in the
   corpus manifest, since the IR is not in the SMT-LIB);
-* ``smt.*``  a DAG walk of the Z3 term (operator counts, depth) and Z3 probes on the goal;
+* ``probe.*`` Z3 probes on the goal (computed inside Z3, on the goal ``otlspec prove`` has
+  already built: no Python walk of the term);
 * ``meta.*`` the obligation's kind and trace bound ``N``.
+
+:func:`smt_features` (a Python DAG walk of the Z3 term: operator counts, depth) is kept for
+analysis but is not in :data:`FEATURES`: it cost about 7x a median solve, the probes a
+fraction of one (measured when the features were made cheap, issue 15).
 
 Every feature is a float; counts are ``log1p``-scaled by the model, not here.
 """
@@ -36,12 +41,18 @@ PROBES = ("size", "num-exprs", "num-consts", "num-bool-consts", "num-arith-const
           "has-quantifiers", "is-propositional", "arith-max-deg", "arith-avg-bw")
 SMT_OPS = ("and", "or", "not", "ite", "eq", "distinct", "le", "lt", "ge", "gt", "add", "sub",
            "mul", "implies", "uninterp", "numeral", "const_bool", "const_int", "const_real")
+PROBE_FEATURES = tuple(f"probe.{p}" for p in PROBES)
 SMT_FEATURES = ("smt.dag_nodes", "smt.assertions", "smt.max_depth",
-                *(f"smt.op_{o}" for o in SMT_OPS), *(f"probe.{p}" for p in PROBES))
+                *(f"smt.op_{o}" for o in SMT_OPS), *PROBE_FEATURES)
 KIND_NAMES = ("consistency", "vacuity", "redundancy", "implication", "theorem", "repair")
 META_FEATURES = ("meta.n", *(f"meta.kind_{k}" for k in KIND_NAMES))
 #: Every feature, in the order of :func:`vector`.
-FEATURES: tuple[str, ...] = (*IR_FEATURES, *SMT_FEATURES, *META_FEATURES)
+FEATURES: tuple[str, ...] = (*IR_FEATURES, *PROBE_FEATURES, *META_FEATURES)
+#: The features of the shipped selector: known before anything is encoded (a walk of the IR,
+#: the kind and N), so choosing costs no Z3 work at all. With the probes as well, the
+#: selector's predictions were no better on held-out families and their cost (about 1 ms,
+#: more than most obligations' whole solve) made it lose to the single best strategy.
+SELECTOR_FEATURES: tuple[str, ...] = (*IR_FEATURES, *META_FEATURES)
 
 
 def ir_features(nodes: Sequence[ir.Node], params: Mapping[str, Any]) -> dict[str, float]:
@@ -127,11 +138,30 @@ def smt_features(assertions: Sequence[z3.ExprRef]) -> dict[str, float]:
         elif k in _KIND_OPS:
             out[f"smt.op_{_KIND_OPS[k]}"] += 1
     out["smt.max_depth"] = float(max(depth.values(), default=0))
+    out.update(probe_features(assertions))
+    return out
+
+
+def probe_features(assertions: Sequence[z3.ExprRef]) -> dict[str, float]:
+    """Z3's probes (:data:`PROBES`) on the goal of ``assertions``: cheap, computed by Z3.
+
+    Parameters
+    ----------
+    assertions:
+        The obligation's assertions, as the solver would receive them.
+
+    Returns
+    -------
+    dict
+        ``probe.<name>`` to its value (all 0 for no assertions).
+    """
+    out = dict.fromkeys(PROBE_FEATURES, 0.0)
     if assertions:
-        goal = z3.Goal(ctx=assertions[0].ctx)
+        ctx = assertions[0].ctx
+        goal = z3.Goal(ctx=ctx)
         goal.add(*assertions)
         for p in PROBES:
-            out[f"probe.{p}"] = float(z3.Probe(p, ctx=assertions[0].ctx)(goal))
+            out[f"probe.{p}"] = float(z3.Probe(p, ctx=ctx)(goal))
     return out
 
 
@@ -142,9 +172,10 @@ def meta_features(kind: str, n: int) -> dict[str, float]:
     return out
 
 
-def vector(values: Mapping[str, float]) -> list[float]:
-    """The values of :data:`FEATURES`, in order (missing ones are 0)."""
-    return [float(values.get(name, 0.0)) for name in FEATURES]
+def vector(values: Mapping[str, float], names: Sequence[str] | None = None) -> list[float]:
+    """The values of ``names`` (default :data:`FEATURES`), in order (missing ones are 0)."""
+    return [float(values.get(name, 0.0)) for name in (FEATURES if names is None else names)]
 
 
-__all__ = ["FEATURES", "ir_features", "meta_features", "smt_features", "vector"]
+__all__ = ["FEATURES", "PROBE_FEATURES", "SELECTOR_FEATURES", "ir_features", "meta_features",
+           "probe_features", "smt_features", "vector"]

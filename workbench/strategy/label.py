@@ -79,15 +79,20 @@ class Label:
 
 def features_of(smt2: str, ob_ir: dict[str, float], kind: str, n: int
                 ) -> tuple[dict[str, float], float]:
-    """All features of an obligation given as SMT-LIB, and the seconds they took."""
+    """All features of an obligation given as SMT-LIB, and the seconds they took.
+
+    The seconds are those of the probes on the parsed goal (the IR counts come with the
+    obligation): ``otlspec prove --strategy auto`` computes the same probes on the goal it has
+    already built, so parsing the text, a cost of the corpus only, is not charged.
+    """
     import z3
 
-    from workbench.strategy.features import meta_features, smt_features
+    from workbench.strategy.features import meta_features, probe_features
 
-    started = time.perf_counter()
     ctx = z3.Context()
     assertions = list(z3.parse_smt2_string(smt2, ctx=ctx))
-    feats = {**ob_ir, **smt_features(assertions), **meta_features(kind, n)}
+    started = time.perf_counter()
+    feats = {**ob_ir, **probe_features(assertions), **meta_features(kind, n)}
     return feats, time.perf_counter() - started
 
 
@@ -171,8 +176,13 @@ class Labeller:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def label(self, ob: Obligation, strategies: Sequence[str]) -> Label:
-        """Features and every strategy's run on ``ob``."""
+    def label(self, ob: Obligation, strategies: Sequence[str],
+              known: Label | None = None) -> Label:
+        """Features and every strategy's run on ``ob``.
+
+        Runs already in ``known`` (a label of the same SMT-LIB, so the same deterministic
+        counts) are kept, not repeated; the features are always recomputed.
+        """
         grace = 30.0 + 4 * self.timeout
         if self._ask(("load", ob.smt2), grace) is not True:
             raise RuntimeError(f"{ob.id}: the labelling worker could not load it")
@@ -181,7 +191,12 @@ class Labeller:
             raise RuntimeError(f"{ob.id}: computing its features failed: {got!r}")
         feats, secs = got
         lab = Label(ob.id, ob.kind, ob.family, ob.n, ob.variant, feats, secs)
+        kept = {} if known is None else {k: v for k, v in known.runs.items()
+                                         if k in strategies and determined(v, self.rlimit)}
         for name in strategies:
+            if name in kept:
+                lab.runs[name] = kept[name]
+                continue
             started = time.perf_counter()
             run = self._ask(("run", name, self.rlimit, self.timeout), 2 * self.timeout + 10)
             if run is None:
@@ -191,6 +206,19 @@ class Labeller:
                 run = Run(name, "error", 0, time.perf_counter() - started, repr(run)[:200])
             lab.runs[name] = run
         return lab
+
+
+def determined(run: Run, rlimit: int) -> bool:
+    """Whether ``run`` is what any machine would record under resource limit ``rlimit``.
+
+    Answers within the limit are (a deterministic count), and so is a run that exhausted
+    the limit or answered past it (it did not answer within ``rlimit``), and so is a tactic
+    that gave up. A run stopped by the wall clock before the limit depends on the machine's
+    load: it is not, and is run again.
+    """
+    if run.solved or run.status == "error" or run.rlimit >= rlimit:
+        return True
+    return not any(w in run.reason for w in ("timeout", "canceled", "killed"))
 
 
 def read_labels(path: str | Path) -> list[Label]:
@@ -214,15 +242,20 @@ def read_labels(path: str | Path) -> list[Label]:
 def label_corpus(obligations: Iterable[Obligation], strategies: Sequence[str], path: str | Path,
                  rlimit: int = DEFAULT_RLIMIT, timeout: float = DEFAULT_TIMEOUT,
                  niceness: int = 10, budget: float | None = None,
-                 progress: Callable[[Label], None] | None = None) -> list[Label]:
+                 progress: Callable[[Label], None] | None = None,
+                 reuse: dict[str, Label] | None = None) -> list[Label]:
     """Label every obligation not yet in ``path`` (appending to it); returns all labels.
 
-    ``budget`` (seconds) stops the run early; a later call resumes it.
+    ``budget`` (seconds) stops the run early; a later call resumes it. ``reuse`` maps ids to
+    labels of byte-identical SMT-LIB (same hash, same Z3): their runs are kept and only the
+    strategies they lack are run.
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
+    reuse = reuse or {}
     done = {lab.id for lab in read_labels(p)
-            if all(s in lab.runs for s in strategies)}
+            if all(s in lab.runs and determined(lab.runs[s], rlimit) for s in strategies)}
+    reuse = {**reuse, **{lab.id: lab for lab in read_labels(p)}}
     started = time.perf_counter()
     with Labeller(rlimit, timeout, niceness) as lb, gzip.open(p, "at", encoding="utf-8") as f:
         for ob in obligations:
@@ -230,7 +263,7 @@ def label_corpus(obligations: Iterable[Obligation], strategies: Sequence[str], p
                 continue
             if budget is not None and time.perf_counter() - started > budget:
                 break
-            lab = lb.label(ob, strategies)
+            lab = lb.label(ob, strategies, reuse.get(ob.id))
             f.write(json.dumps(lab.to_json()) + "\n")
             f.flush()
             if progress is not None:
@@ -238,4 +271,4 @@ def label_corpus(obligations: Iterable[Obligation], strategies: Sequence[str], p
     return read_labels(p)
 
 
-__all__ = ["Label", "Labeller", "features_of", "label_corpus", "read_labels"]
+__all__ = ["Label", "Labeller", "determined", "features_of", "label_corpus", "read_labels"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.strategy.features import FEATURES, vector
+from workbench.strategy.features import FEATURES, SELECTOR_FEATURES, vector
 from workbench.strategy.label import Label
 from workbench.strategy.portfolio import DEFAULT_RLIMIT
 
@@ -41,8 +41,8 @@ def cost(label: Label, strategy: str, rlimit: int = DEFAULT_RLIMIT) -> float:
     return float(max(run.rlimit, 1))
 
 
-def _x(values: Mapping[str, float]) -> list[float]:
-    return [math.log1p(max(v, 0.0)) for v in vector(values)]
+def _x(values: Mapping[str, float], names: Sequence[str]) -> list[float]:
+    return [math.log1p(max(v, 0.0)) for v in vector(values, names)]
 
 
 @dataclass
@@ -78,7 +78,7 @@ class CostModel:
 
     def predict(self, values: Mapping[str, float]) -> dict[str, float]:
         """``log10`` predicted cost per strategy."""
-        x = _x(values)
+        x = _x(values, self.features)
         acc = [0.0] * len(self.strategies)
         for t in self.trees:
             leaf = t.leaf_path(x)[-1]
@@ -101,7 +101,7 @@ class CostModel:
         if baseline not in self.strategies or chosen not in self.strategies:
             return []
         a, b = self.strategies.index(chosen), self.strategies.index(baseline)
-        x = _x(values)
+        x = _x(values, self.features)
         contrib: dict[str, float] = {}
         for t in self.trees:
             path = t.leaf_path(x)
@@ -137,7 +137,7 @@ class CostModel:
             not compute (retrain with ``otlspec strategy train``).
         """
         d = json.loads(gzip.decompress(Path(path).read_bytes()))
-        if d.get("version") != MODEL_VERSION or list(d["features"]) != list(FEATURES):
+        if d.get("version") != MODEL_VERSION or not set(d["features"]) <= set(FEATURES):
             raise ValueError(f"{path}: a model of another version or feature set; retrain "
                              "it with `otlspec strategy train`")
         trees = [Tree(t["feature"], t["threshold"], t["left"], t["right"], t["value"])
@@ -147,8 +147,12 @@ class CostModel:
 
 
 def train(labels: Sequence[Label], strategies: Sequence[str] | None = None, seed: int = 0,
-          trees: int = 24, depth: int = 8, rlimit: int = DEFAULT_RLIMIT) -> CostModel:
+          trees: int = 24, depth: int = 8, rlimit: int = DEFAULT_RLIMIT,
+          features: Sequence[str] = SELECTOR_FEATURES) -> CostModel:
     """Fit the cost model on ``labels`` (needs scikit-learn: ``pip install 'otlspec[strategy]'``).
+
+    ``features`` are the inputs (default :data:`~workbench.strategy.features.SELECTOR_FEATURES`,
+    known before any encoding; :data:`~workbench.strategy.features.FEATURES` adds Z3's probes).
 
     Raises
     ------
@@ -164,11 +168,18 @@ def train(labels: Sequence[Label], strategies: Sequence[str] | None = None, seed
 
     names = list(strategies) if strategies else sorted(
         {s for lab in labels for s in lab.runs}, key=_portfolio_order)
-    X = np.array([_x(lab.features) for lab in labels])
-    Y = np.array([[math.log10(cost(lab, s, rlimit)) for s in names] for lab in labels])
+    feats = list(features)
+    X = np.array([_x(lab.features, feats) for lab in labels])
+    logs = np.array([[math.log10(cost(lab, s, rlimit)) for s in names] for lab in labels])
+    # regret targets: each strategy's log cost over the obligation's best. The scale of an
+    # obligation (how hard it is for every strategy) dominates raw costs and says nothing
+    # about which strategy to pick; the forest splits on what differs between strategies
+    Y = logs
     forest = RandomForestRegressor(n_estimators=trees, max_depth=depth, min_samples_leaf=3,
                                    max_features=0.5, random_state=seed, n_jobs=1)
-    forest.fit(X, Y)
+    # weighted by the obligation's best cost: PAR-2 is a mean of resource counts, so a
+    # choice matters in proportion to the work at stake
+    forest.fit(X, Y, sample_weight=10 ** logs.min(axis=1))
     out = []
     for est in forest.estimators_:
         t = est.tree_
@@ -177,9 +188,9 @@ def train(labels: Sequence[Label], strategies: Sequence[str] | None = None, seed
                         [round(float(v), 6) for v in t.threshold],
                         [int(v) for v in t.children_left], [int(v) for v in t.children_right],
                         [[round(float(v), 4) for v in row] for row in value]))
-    importances = {FEATURES[i]: round(float(v), 5)
+    importances = {feats[i]: round(float(v), 5)
                    for i, v in enumerate(forest.feature_importances_) if v > 0}
-    return CostModel(names, list(FEATURES), out, rlimit, len(labels), importances)
+    return CostModel(names, feats, out, rlimit, len(labels), importances)
 
 
 def _portfolio_order(name: str) -> int:

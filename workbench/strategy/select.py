@@ -1,18 +1,27 @@
 """Choosing a strategy for ``otlspec prove``: ``--strategy auto|portfolio|default|NAME``.
 
-The default is :data:`DEFAULT_STRATEGY`, ``(then simplify smt)``, because it was measured
-against both alternatives and won. Against Z3's default: on the 1,868 labelled obligations it
-costs 78% fewer Z3 resource units (PAR-2; cheaper on 1,660, dearer on 68), and end to end
-(``benchmarks/strategy_e2e.py``, ten ``otlspec prove`` commands) 26% fewer, more only on
-``theorem proofs/hb_partial_order.py`` and there within its 5% run-to-run spread, with
-identical verdicts. Against ``auto``: the selector picks it for 94% of the held-out
-obligations and closes 0.6% of the small SBS-VBS gap (10% of the SBS's PAR-2); end to end,
-``auto`` (its features included) did 5% more Z3 work and took 18% more wall time.
+The default is ``auto``, the shipped model (:data:`DEFAULT_STRATEGY`), because on held-out
+spec families it beat the single best strategy with its feature time charged (see
+``otlspec strategy eval`` and notebook 5; the numbers are in ``datasets/obligations/README.md``).
+It picks from features known before anything is encoded: the IR counts of the formulas (node
+counts by class, temporal operators, quantifier depth, bounded intervals), the obligation's
+kind and the trace bound N, so choosing costs a walk of the IR and no Z3 work. The chosen
+strategy and the features that most lowered its predicted cost against Z3's default are
+printed on stderr.
 
-``auto`` builds the obligation the command asks about once more, as the corpus does, computes
-its features, and picks the strategy of least predicted cost
-(:class:`~workbench.strategy.model.CostModel`); without a model, or when the features cannot
-be computed, it falls back to :data:`FALLBACK` (the same strategy). The choice and the features
+Measured on 1,506 labelled obligations (held-out families, 5 folds): PAR-2 64.7k resource
+units against 77.8k for the single best strategy and 336k for Z3's default (62% of the
+SBS-VBS gap closed). End to end (``benchmarks/strategy_e2e.py``, ten ``otlspec prove``
+commands, identical verdicts) ``auto`` did 11% less Z3 work than Z3's default but 21% more
+than ``simplify-smt`` (``--strategy simplify-smt``), all of it on two theorem files: a file of
+theorems gets one strategy, chosen from its first theorem, and the labels are single
+non-incremental checks while the commands run many checks under assumptions.
+
+``auto`` picks the strategy of least predicted cost (:class:`~workbench.strategy.model.CostModel`);
+a model trained on Z3's probes too gets them on the goal, built with
+:func:`workbench.smt.obligations.prebuild` so the check reuses that encoding. Without a model,
+or when the features cannot be computed, it falls back to :data:`FALLBACK`, the single best
+strategy of the committed labels. The choice and the features
 that drove it are printed on stderr; the obligations themselves run unchanged inside
 :func:`~workbench.strategy.portfolio.applied`. ``--strategy default`` means Z3's own default.
 
@@ -36,6 +45,9 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
+
+import z3
 
 from workbench.strategy.portfolio import Strategy, applied, names, strategy
 
@@ -44,9 +56,10 @@ _KIND_OF_ACTION = {"consistent": "consistency", "implies": "implication", "vacuo
 #: Actions whose every check is under assumptions: a strategy's tactic does not apply there.
 _PARAMS_ONLY = frozenset({"redundant"})
 #: What ``otlspec prove`` runs without ``--strategy`` (measured; see the module docstring).
-DEFAULT_STRATEGY = "simplify-smt"
-#: The strategy of ``auto`` when the model cannot choose.
-FALLBACK = DEFAULT_STRATEGY
+DEFAULT_STRATEGY = "auto"
+#: The strategy of ``auto`` when the model cannot choose: the single best strategy of the
+#: committed labels (a test recomputes it).
+FALLBACK = "simplify-smt"
 #: Default number of strategies ``--strategy portfolio`` races.
 PORTFOLIO_K = 3
 #: Default wall-clock bound of a whole race, in seconds.
@@ -76,9 +89,9 @@ def add_prove_option(prove: argparse.ArgumentParser) -> None:
             for sub in action.choices.values():
                 sub.add_argument(
                     "--strategy", default=DEFAULT_STRATEGY, metavar="NAME",
-                    help=f"Z3 strategy (default {DEFAULT_STRATEGY}, measured best): auto "
-                    "(the shipped model), portfolio (race the model's best --portfolio-k), "
-                    "default (Z3's own), or one of " + ", ".join(names()))
+                    help=f"Z3 strategy (default {DEFAULT_STRATEGY}: the shipped model picks, "
+                    "measured best on held-out families), portfolio (race the model's best "
+                    "--portfolio-k), default (Z3's own), or one of " + ", ".join(names()))
                 sub.add_argument(
                     "--portfolio-k", type=int, default=PORTFOLIO_K, metavar="K",
                     help=f"strategies raced by --strategy portfolio (default {PORTFOLIO_K})")
@@ -151,8 +164,7 @@ def choose_for_args(args: argparse.Namespace) -> Choice:
     name = getattr(args, "strategy", DEFAULT_STRATEGY) or DEFAULT_STRATEGY
     fixed = names()
     if name != "auto":
-        why = "asked for" if name != DEFAULT_STRATEGY else \
-            "the measured default; --strategy auto asks the model"
+        why = "asked for"
         return Choice(strategy(name), "fixed", why, ranked=fixed)
     fallback = [FALLBACK, *(n for n in fixed if n != FALLBACK)]
     started = time.perf_counter()
@@ -162,7 +174,7 @@ def choose_for_args(args: argparse.Namespace) -> Choice:
         if not MODEL_PATH.exists():
             return Choice(strategy(FALLBACK), "fallback", "no model shipped", ranked=fallback)
         model = CostModel.load(MODEL_PATH)
-        feats = _features(args)
+        feats = _features(args, probes=any(f.startswith("probe.") for f in model.features))
     except Exception as err:  # a selector problem must never stop a proof
         return Choice(strategy(FALLBACK), "fallback", f"{type(err).__name__}: {err}"[:160],
                       time.perf_counter() - started, fallback)
@@ -181,38 +193,69 @@ def choose_for_args(args: argparse.Namespace) -> Choice:
                   secs, ranked)
 
 
-def _features(args: argparse.Namespace) -> dict[str, float] | None:
-    """Features of the (first) obligation that ``args`` asks about."""
-    from workbench.smt.cli import load_spec_arg, merge_specs
-    from workbench.strategy.corpus import Config, _Builder
-    from workbench.strategy.label import features_of
+def _features(args: argparse.Namespace, probes: bool = True) -> dict[str, float] | None:
+    """Features of the (first) obligation that ``args`` asks about.
+
+    The IR counts of its formulas, its kind and trace bound: a walk of the IR, no Z3. With
+    ``probes`` (a model trained on them), Z3's probes on the goal as well; for ``consistent``,
+    ``redundant`` and ``implies`` that goal is built with
+    :func:`workbench.smt.obligations.prebuild`, so the check that follows reuses the encoding
+    (the spec is not encoded twice); ``vacuous`` and ``theorem`` encode one small problem.
+    """
+    from workbench.smt.cli import _options, load_spec_arg, merge_specs
+    from workbench.smt.obligations import Options, Problem, prebuild, trigger
+    from workbench.smt.terms import lift
+    from workbench.strategy.features import ir_features, meta_features, probe_features
 
     action = args.prove_action
-    b = _Builder(Config(limit=1))
+    negated: int | None = -1  # the index of the formula the goal negates (the obligation's subject)
     if action == "theorem":
         from workbench.smt.theorem import load_theorems
 
         thms = load_theorems(args.files[0])
-        if thms:
-            b.theorem("cli", thms[0], thms[0].spans, "cli", list(thms[0].premises))
+        if not thms:
+            return None
+        thm = thms[0]
+        formulas = [*thm.premises, thm.conclusion]
+        params = dict(thm.params)
+        opts = Options(spans=thm.spans, events=thm.events, links=thm.links)
+        build: Callable[..., Any] = Problem
     else:
+        opts = _options(args)
+        build = prebuild
         if action == "implies":
             pre, post = load_spec_arg(args.premises), load_spec_arg(args.conclusion)
-            props = [*post.properties[:1], *pre.properties]
+            if not post.properties:
+                return None
             params = {p.name: p.default.value for p in (*post.params, *pre.params)}
-            kinds: tuple[str, ...] = ("redundancy",)  # goal fails, premises hold
+            formulas = [p.formula for p in [*pre.properties, post.properties[0]]]
         else:
             spec = merge_specs([load_spec_arg(a) for a in args.specs])
-            props = list(spec.properties)
+            if not spec.properties:
+                return None
             params = {p.name: p.default.value for p in spec.params}
-            kinds = (_KIND_OF_ACTION[action],)
-        b.spec("cli", props, params, args.spans, "cli", kinds)
-        if not b.out:
-            b.spec("cli", props, params, args.spans, "cli", ("consistency",))
-    if not b.out:
-        return None
-    ob = b.out[0]
-    feats, _ = features_of(ob.smt2, ob.ir, _KIND_OF_ACTION[action], ob.n)
+            formulas = [p.formula for p in spec.properties]
+            assume = [p.formula for a in getattr(args, "assume", [])
+                      for p in load_spec_arg(a).properties]
+            negated = None
+            if action == "vacuous":
+                cond = next((c for c in map(trigger, formulas) if c is not None), None)
+                if cond is None:
+                    return None
+                formulas, build = [cond, *assume], Problem
+            elif action == "redundant":  # the first property fails, the others hold
+                negated = 0
+            else:
+                formulas = [*formulas, *assume]
+    feats = {**ir_features(formulas, params), **meta_features(_KIND_OF_ACTION[action],
+                                                              opts.spans)}
+    if probes:
+        pb = build(formulas, params, opts)
+        terms = [lift(pb.encode(f)) for f in formulas]
+        if negated is not None:
+            terms[negated] = z3.Not(terms[negated])
+        goal = [*(lift(a) for a in pb.terms.axioms), *terms]
+        feats.update(probe_features(goal))
     return feats
 
 
