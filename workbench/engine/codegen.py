@@ -66,9 +66,6 @@ ARG_NAMES: tuple[str, ...] = (
 _PHASE = {ir.StartOf: 0, ir.EventOf: 1, ir.EndOf: 2}
 #: Sub-formulas whose code is at least this long become functions of their own.
 OUTLINE_LINES = 40
-#: A formula with an ``and``/``or`` of more than this many operands gets a chunked verdict
-#: kernel (see :attr:`Gen.chunking`).
-CHUNK_ARGS = 30
 _IDENT = re.compile(r"(?<![.\w])[A-Za-z_][A-Za-z0-9_]*\b")
 _TMP = re.compile(r"[a-z]+(\d+)")
 _OUTER = frozenset({"t", "lo", "hi", "tlo", "thi", *ARG_NAMES})
@@ -138,13 +135,6 @@ class Gen(SetsGen, TemporalGen, OpsGen, TermGen):
         #: inlined passes every array argument with reference counting, ~20 ns each, which
         #: the hot verdict loop cannot afford; the witness code runs on failing traces only).
         self.outlining = False
-        #: Chunk the verdict code: outline every ``and``/``or`` sub-formula (the bounded-width
-        #: groups :func:`regroup` made of a wide one) and every long sub-formula, so that the
-        #: verdict kernel is a small top function over sub-kernels of bounded size. numba's
-        #: compile time and memory are superlinear in the size of one function, linear in the
-        #: number of functions; the price is a call per group and span in the hot loop, paid
-        #: only by formulas wider than :data:`CHUNK_ARGS`.
-        self.chunking = False
 
     def sub(self, node: ir.Node, env: Env, pos: str) -> str:
         """:meth:`cond` of a sub-formula, outlined into its own function when its code is long
@@ -156,9 +146,7 @@ class Gen(SetsGen, TemporalGen, OpsGen, TermGen):
         """
         mark, depth, first = len(self.lines), self.depth, self.counter
         expr = self.cond(node, env, pos)
-        long = len(self.lines) - mark >= OUTLINE_LINES
-        group = self.chunking and isinstance(node, ir.And | ir.Or) and len(self.lines) > mark
-        if not (long and (self.outlining or self.chunking)) and not group:
+        if not self.outlining or len(self.lines) - mark < OUTLINE_LINES:
             return expr
         call = self.outline(mark, depth, first, f"return {expr}", _OUTER)
         out = self.tmp("c")
@@ -477,13 +465,6 @@ def regroup(formula: ir.Node, width: int = 4) -> ir.Node:
     return transform(formula, {ir.And: group, ir.Or: group})
 
 
-def widest(node: ir.Node) -> int:
-    """The largest number of operands of an ``and``/``or`` in ``node`` (0 if none)."""
-    from workbench.lang.walk import postorder
-
-    return max((len(n.args) for n in postorder(node) if isinstance(n, ir.And | ir.Or)), default=0)
-
-
 def _signature(lead: str) -> str:
     return f"{lead}, " + ", ".join(ARG_NAMES)
 
@@ -504,13 +485,10 @@ def generate(formula: ir.Node) -> Generated:
     if not _TABLE:
         _TABLE.update(compiled_capabilities())
     gate(_TABLE, formula)  # the table decides what compiles; nothing falls through below
-    chunk = widest(formula) > CHUNK_ARGS
     formula = regroup(formula)
     g = Gen()
     g.depth = 2
-    g.chunking = chunk
     verdict = g.cond(formula, {}, "tlo")
-    g.chunking = False
     body_v = g.lines
     g.lines = []
     g.depth = 2
