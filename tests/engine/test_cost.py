@@ -32,3 +32,22 @@ def test_auto_on_a_small_table_uses_the_reference_with_the_same_results(
     assert all(r.backend == "reference" and "not compiled yet" in r.reason for r in picked)
     assert [same(a, b) for a, b in zip(auto.results, ref.results, strict=True)] == [None] * len(
         ref.results)
+
+
+def test_auto_sending_a_quadratic_shape_to_the_reference_hashes_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cost model's reference runs the quadratic stdlib shapes by hashing, not as nested
+    loops (on small inputs with no cached kernel those loops were most of a first run)."""
+    monkeypatch.setattr(numba_cpu, "is_cached", lambda g, t="cpu": False)
+    table = stdlib_data()
+    names = ["unique_span_ids", "service_name_consistent", "span_ended"]
+    spec = stdlib()
+    auto = check(spec, table, backend="auto", properties=names)
+    ref = check(spec, table, backend="reference", properties=names)
+    by = {r.prop.name: r for r in auto.results}
+    for name in names[:2]:
+        assert by[name].backend == "reference"
+        assert by[name].reason.startswith("auto: reference") and "linear" in by[name].reason
+    assert "linear" not in by["span_ended"].reason
+    assert auto.timings["grouped"] > 0
+    assert [same(a, b) for a, b in zip(auto.results, ref.results, strict=True)] == [None] * 3

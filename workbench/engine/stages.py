@@ -10,7 +10,9 @@ a stage is one class here and one entry in :data:`STAGES`; :func:`check` has no 
     The quadratic stdlib shapes (``count(x in spans where K(x) == K(s))``, ...) evaluated by
     hashing (:mod:`workbench.engine.grouped`), linear in the trace's size. Compiled kernels'
     nested loops win on small traces, so with a compiled backend first it applies only when
-    some trace has at least :data:`~workbench.engine.grouped.MIN_SPANS_COMPILED` spans.
+    some trace has at least :data:`~workbench.engine.grouped.MIN_SPANS_COMPILED` spans, or
+    when ``auto``'s cost model would send the property to the reference anyway (a small
+    input, kernel not cached: the reference's nested loops are the slow ones).
 ``cost``
     ``--backend auto`` only: a property whose estimated reference time on this table is below
     the compiled kernel's (compile or load, index, run; :mod:`workbench.engine.cost`) is pinned
@@ -78,19 +80,47 @@ class GroupedStage:
 
         first = chain[0].name if chain else _FALLBACK
         largest = int(np.diff(table.trace_offsets).max()) if table.n_traces else 0
-        if first != _FALLBACK and largest < grouped.MIN_SPANS_COMPILED:
-            return {}
+        small = first != _FALLBACK and largest < grouped.MIN_SPANS_COMPILED
         out: dict[str, Decision] = {}
         for prop in props:
             shape = grouped.match(prop.formula)
             if shape is None:
                 continue
+            runs_on, why = first, ""
+            if small:
+                # the compiled nested loop wins, unless auto would run the reference instead
+                why = reference_by_cost(prop, table, values, chain, requested) or ""
+                if not why:
+                    continue
+                runs_on, why = _FALLBACK, f"{why}; "
             t0 = time.perf_counter()
             res = shape[1](prop, table, values, reference.MAX_WITNESSES)
             timings.add("grouped", time.perf_counter() - t0)
-            res.backend = first  # the hashing is how the first backend evaluates the shape
-            out[prop.name] = Finished(res, f"{first}: {shape[0]}, linear in the trace's size")
+            res.backend = runs_on  # the hashing is how that backend evaluates the shape
+            out[prop.name] = Finished(
+                res, f"{why}{runs_on}: {shape[0]}, linear in the trace's size")
         return out
+
+
+def reference_by_cost(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
+                      chain: Sequence[Backend], requested: str) -> str | None:
+    """``auto``'s cost decision for one property: the reason when the reference is estimated
+    faster than its numba kernel on ``table`` (:mod:`workbench.engine.cost`), else ``None``
+    (not ``auto``, no numba-then-reference chain, not compiled, or the kernel wins)."""
+    if (requested != "auto" or not any(b.note == "compiled" for b in chain)
+            or chain[-1].name != _FALLBACK):
+        return None
+    from workbench.engine.codegen_terms import Unsupported
+    from workbench.engine.compiled import bind as bind_values
+    from workbench.engine.compiled import generated
+    from workbench.engine.cost import prefer_reference
+
+    try:
+        gen = generated(bind_values(prop.formula, values))
+    except Unsupported:
+        return None
+    use_ref, why = prefer_reference(gen, table.n_spans)
+    return why if use_ref else None
 
 
 class CostStage:
@@ -101,22 +131,10 @@ class CostStage:
     def plan(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
              chain: Sequence[Backend], requested: str, timings: Timings
              ) -> dict[str, Decision]:
-        if (requested != "auto" or not any(b.note == "compiled" for b in chain)
-                or chain[-1].name != _FALLBACK):
-            return {}
-        from workbench.engine.codegen_terms import Unsupported
-        from workbench.engine.compiled import bind as bind_values
-        from workbench.engine.compiled import generated
-        from workbench.engine.cost import prefer_reference
-
         out: dict[str, Decision] = {}
         for prop in props:
-            try:
-                gen = generated(bind_values(prop.formula, values))
-            except Unsupported:
-                continue
-            use_ref, why = prefer_reference(gen, table.n_spans)
-            if use_ref:
+            why = reference_by_cost(prop, table, values, chain, requested)
+            if why is not None:
                 out[prop.name] = Pinned(_FALLBACK, why)
         return out
 
