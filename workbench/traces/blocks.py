@@ -65,6 +65,19 @@ BLOCK_ARRAYS: dict[str, Any] = {
 # ---------------------------------------------------------------------- helpers
 
 
+def preload_fast_readers() -> None:
+    """Import the compiled readers' kernel modules, so that every input of at least
+    :data:`~workbench.traces.detect.FAST_JSON_MIN_BYTES` takes the fast path at once.
+
+    The readers only go to their kernels unasked once these modules are loaded (or after
+    tens of MiB of input), because starting numba costs about half a second. A caller that
+    checks with a numba backend pays that start anyway; after it, loading the cached reader
+    kernels costs about 10 ms each, so it calls this before loading the traces.
+    """
+    import workbench.traces.kernels
+    import workbench.traces.kernels_json  # noqa: F401
+
+
 def trace_keys_numeric(keys: list[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """Trace key texts as :class:`SpanBlock` columns: the halves of 32-hex-digit keys (any
     case), every other key lowercased in the ``odd`` dict."""
