@@ -223,7 +223,7 @@ def _span(buf: Any, pos: int, end: int, res: int, scope: int, fill: bool, sp: An
     vals[S_ID_OK] = ok_bits
     vals[S_RES] = res
     vals[S_SCOPE] = scope
-    if fill:
+    if fill and s < sp.shape[0]:
         sp[s, :] = vals
     return pos, 0
 
@@ -290,7 +290,7 @@ def _scope_spans(buf: Any, pos: int, end: int, res: int, fill: bool, sp: Any, kv
             pos = skip_value(buf, pos, end)
             if pos < 0:
                 return -1, 509
-    if fill:
+    if fill and c < sc.shape[0]:
         sc[c, C_NAME_OFF] = n_off
         sc[c, C_NAME_LEN] = n_len
     return pos, 0
@@ -365,7 +365,7 @@ def _resource_spans(buf: Any, pos: int, end: int, fill: bool, sp: Any, kv: Any, 
             pos = skip_value(buf, pos, end)
             if pos < 0:
                 return -1, 611
-    if fill:
+    if fill and r < rs.shape[0]:
         rs[r] = nattr
     return pos, 0
 
@@ -376,6 +376,10 @@ def walk_document(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: 
                   budget: int) -> tuple[int, int]:
     """Walk OTLP/JSON in ``buf[lo:hi]`` (count, then fill: see
     :func:`workbench.traces.kernels.walk_request`): (0 or the code of what it declines, pause).
+
+    A fill pass writes only the rows that fit its matrices and counts them all, so a caller
+    can fill matrices of guessed sizes in one pass and walk again only when ``cnt`` says a
+    guess was short.
 
     With ``lines``, ``buf[lo:hi]`` is JSON lines: one document per line, blank lines allowed.
     Otherwise it is one document, walked from ``resume`` (``lo``: its start, else a pause

@@ -109,7 +109,7 @@ def walk_attributes(buf: Any, pos: int, end: int, store: int, fill: bool, kv: An
                 return count, -1, 127
         if typ < 0:
             return count, -1, 128
-        if fill:
+        if fill and k < kv.shape[0]:
             kv[k, K_STORE] = store
             kv[k, K_KEY_OFF] = key_off
             kv[k, K_KEY_LEN] = key_len
@@ -176,7 +176,7 @@ def walk_events(buf: Any, pos: int, end: int, fill: bool, ev: Any, kv: Any,
                 pos = skip_value(buf, pos, end)
             if pos < 0:
                 return count, -1, 305
-        if fill:
+        if fill and e < ev.shape[0]:
             ev[e, E_TIME] = np.int64(time)
             ev[e, E_NAME_OFF] = n_off
             ev[e, E_NAME_LEN] = n_len
@@ -236,7 +236,7 @@ def walk_links(buf: Any, pos: int, end: int, fill: bool, ln: Any, kv: Any,
                 return count, -1, 405
         if t_len == 0 or s_len == 0:
             return count, -1, 406
-        if fill:
+        if fill and j < ln.shape[0]:
             ln[j, L_TID_OFF] = t_off
             ln[j, L_TID_LEN] = t_len
             ln[j, L_SID_OFF] = s_off

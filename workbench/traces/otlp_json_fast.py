@@ -58,44 +58,78 @@ def load_document(data: bytes, file: str, b: TableBuilder, lines: bool = False) 
     """Append the spans of one OTLP/JSON document (with ``lines``: of all the JSON lines of
     ``data``); False (nothing appended) when the walker or a conversion declines.
 
-    A document is walked :data:`GROUP_SPANS` spans (whole ResourceSpans) at a time; every
-    group is converted to compact columns first and all are appended at the end, so a
-    decline in a late group leaves the builder as it was (apart from interned strings).
+    A document is walked :data:`GROUP_SPANS` spans (whole ResourceSpans) at a time, in one
+    pass into matrices of guessed sizes (:func:`_capacity`; pages never written cost no
+    memory), again into exact ones only when a guess was short; JSON lines are counted
+    first. Every group is converted to compact columns first and all are appended at the
+    end, so a decline in a late group leaves the builder as it was (apart from interned
+    strings).
     """
     buf = np.frombuffer(data, dtype=np.uint8)
-    z2, z1 = np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64)
     commits = []
     resume = 0
     budget = 0 if lines else GROUP_SPANS
+    shape = None if lines else _capacity(len(data), None)
     while True:
+        if shape is None:
+            cnt = np.zeros(6, dtype=np.int64)
+            z2, z1 = np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64)
+            status, pause = kj.walk_document(buf, 0, len(data), False, z2, z2, z2, z2, z2, z1,
+                                             cnt, lines, resume, budget)
+            if status:
+                return False
+            shape = cnt.tolist()
+        w = _matrices(shape)
         cnt = np.zeros(6, dtype=np.int64)
-        status, pause = kj.walk_document(buf, 0, len(data), False, z2, z2, z2, z2, z2, z1, cnt,
-                                         lines, resume, budget)
+        status, pause = kj.walk_document(buf, 0, len(data), True, w.sp, w.kv, w.ev, w.ln, w.sc,
+                                         w.rs, cnt, lines, resume, budget)
         if status:
             return False
-        n_res, n_sc, n_sp, n_kv, n_ev, n_ln = cnt.tolist()
-        sp = np.zeros((n_sp, kj.N_SJ), dtype=np.int64)
-        kv = np.zeros((n_kv, k.N_K), dtype=np.int64)
-        ev = np.zeros((n_ev, k.N_E), dtype=np.int64)
-        ln = np.zeros((n_ln, k.N_L), dtype=np.int64)
-        sc = np.zeros((n_sc, k.N_C), dtype=np.int64)
-        rs = np.zeros(n_res, dtype=np.int64)
-        cnt[:] = 0
-        status, pause2 = kj.walk_document(buf, 0, len(data), True, sp, kv, ev, ln, sc, rs, cnt,
-                                          lines, resume, budget)
-        if status or pause2 != pause:
-            return False
+        got = cnt.tolist()
+        if any(n > cap for n, cap in zip(got, shape, strict=True)):
+            w = _matrices(got)  # a guess was short: the exact sizes are known now
+            cnt[:] = 0
+            status, pause2 = kj.walk_document(buf, 0, len(data), True, w.sp, w.kv, w.ev, w.ln,
+                                              w.sc, w.rs, cnt, lines, resume, budget)
+            if status or pause2 != pause:
+                return False
+        w = Walked(w.sp[: got[2]], w.kv[: got[3]], w.ev[: got[4]], w.ln[: got[5]],
+                   w.sc[: got[1]], w.rs[: got[0]])
         try:
-            commits.append(_convert(b, data, buf, file, Walked(sp, kv, ev, ln, sc, rs)))
+            commits.append(_convert(b, data, buf, file, w))
         except Declined:
             return False
-        del sp, kv, ev, ln, sc, rs
+        del w
         if pause < 0:
             break
+        shape = _capacity(len(data) - pause, got)
         resume = pause
     for commit in commits:
         commit()
     return True
+
+
+def _matrices(shape: list[int]) -> Walked:
+    """Zeroed walker matrices for ``(resources, scopes, spans, key-values, events, links)``."""
+    n_res, n_sc, n_sp, n_kv, n_ev, n_ln = shape
+    return Walked(np.zeros((n_sp, kj.N_SJ), dtype=np.int64), np.zeros((n_kv, k.N_K), np.int64),
+                  np.zeros((n_ev, k.N_E), dtype=np.int64), np.zeros((n_ln, k.N_L), np.int64),
+                  np.zeros((n_sc, k.N_C), dtype=np.int64), np.zeros(n_res, dtype=np.int64))
+
+
+#: the fewest bytes of OTLP/JSON a resource, scope, span, key-value, event or link takes
+_MIN_BYTES = (20, 16, 40, 20, 12, 30)
+
+
+def _capacity(nbytes: int, last: list[int] | None) -> list[int]:
+    """Guessed matrix sizes for a group of :data:`GROUP_SPANS` spans from ``nbytes`` of
+    input: the last group's counts per span with a margin (the first group: generous
+    ratios), never more than the bytes can hold."""
+    spans = GROUP_SPANS + GROUP_SPANS // 4
+    per_span = (0.5, 1.0, 1.0, 16.0, 4.0, 2.0) if last is None or last[2] == 0 else tuple(
+        1.25 * n / last[2] for n in last)
+    return [min(nbytes // least + 1, int(spans * ratio) + 64)
+            for least, ratio in zip(_MIN_BYTES, per_span, strict=True)]
 
 
 def _texts(data: bytes, off: list[int], length: list[int]) -> list[str]:
