@@ -124,7 +124,12 @@ class ExtStrings:
                 for k, text in zip(where.tolist(), decoded, strict=True):
                     out[k] = text
                 rest &= ~inside
-        for k in np.nonzero(rest)[0].tolist():
+        left = np.nonzero(rest)[0]
+        in_base = codes[left] < self.n0
+        table = self.base.strings  # the table's own strings: a list lookup each
+        for k, code in zip(left[in_base].tolist(), codes[left[in_base]].tolist(), strict=True):
+            out[k] = table[code]
+        for k in left[~in_base].tolist():
             out[k] = self[int(codes[k])]
         return out
 
