@@ -51,6 +51,10 @@ def run_once(
     spec = load_specs(spec_args)
     phases["spec"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    if backend != "reference":  # as the CLI does
+        from workbench.traces.blocks import preload_fast_readers
+
+        preload_fast_readers()
     table = load_traces(inputs)
     phases["load"] = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -322,6 +322,10 @@ def run_check(
             history.record(result, shard_diagnostics)
         return _report(result, fmt, spec_args, trace_args, shard_diagnostics, fail_on, verdicts,
                        top, output)
+    if backend != "reference":  # numba starts anyway: the compiled readers cost ~10 ms more
+        from workbench.traces.blocks import preload_fast_readers
+
+        preload_fast_readers()
     try:
         table = load_traces(list(trace_args), max_bytes=max_bytes)
     except TraceInputError as err:

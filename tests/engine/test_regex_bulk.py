@@ -63,3 +63,32 @@ def test_bulk_luhn_matches_luhn(items: list[str]) -> None:
     from workbench.engine.values import luhn
 
     assert _luhn_many(items) == [luhn(t) for t in items]
+
+
+fixed_ids = st.lists(
+    st.text(alphabet="0123456789abcdefABXZ-_ \n", min_size=16, max_size=16),
+    min_size=rx._BULK_MIN,
+    max_size=rx._BULK_MIN + 40,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(PATTERNS), fixed_ids)
+def test_search_fixed_matches_search(pattern: str, items: list[str]) -> None:
+    """The id-block path (RE2 over an ``S16`` buffer) answers as ``search`` per text."""
+    pytest.importorskip("pyarrow")
+    np = pytest.importorskip("numpy")
+    compiled = rx.compile_regex(pattern)
+    got = compiled.search_fixed(np.asarray([t.encode() for t in items], dtype="S16"))
+    if compiled.re2_pattern is None:
+        assert got is None
+    else:
+        assert got is not None
+        assert got.tolist() == [compiled.search(t) for t in items]
+
+
+def test_search_fixed_declines_short_items() -> None:
+    pytest.importorskip("pyarrow")
+    np = pytest.importorskip("numpy")
+    items = np.asarray([b"0123456789abcdef"] * rx._BULK_MIN + [b"abc"], dtype="S16")
+    assert rx.compile_regex("^[0-9a-f]{16}$").search_fixed(items) is None

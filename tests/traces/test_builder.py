@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,3 +74,29 @@ def test_build_merges_trace_id_case_and_links() -> None:
     (link,) = table.links_of(1)
     assert (link.row, link.trace_state, link.flags, link.attributes) == (0, "ts", 3, {"k": "v"})
     assert np.array_equal(table.trace_offsets, [0, 2])
+
+
+def test_span_index_hash_join_matches_sorted_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled hash join of large tables answers as the sorted lookup: first duplicate,
+    spans without an id never found, masked queries ROOT."""
+    from workbench.traces import resolve
+
+    rng = np.random.default_rng(7)
+    n = 5_000
+    trace = rng.integers(0, 60, n).astype(np.int32)
+    val = rng.integers(0, 2**63, n).astype(np.uint64)
+    val[1::50], trace[1::50] = val[0::50], trace[0::50]  # duplicated (trace, id) pairs
+    length = np.full(n, 8, dtype=np.int8)
+    length[::13] = 0
+    pick = rng.integers(0, n, 2 * n)
+    q_trace, q_val = trace[pick].astype(np.int64), val[pick].copy()
+    q_val[::5] ^= np.uint64(99)  # unknown ids
+    q_mask = rng.random(2 * n) < 0.9
+    monkeypatch.setattr(resolve, "HASH_MIN_ROWS", 10**12)
+    expected = resolve.SpanIndex(trace, val, length).lookup(q_trace, q_val, q_mask)
+    monkeypatch.setattr(resolve, "HASH_MIN_ROWS", 0)
+    hashed = resolve.SpanIndex(trace, val, length)
+    assert hashed.hashed
+    got = hashed.lookup(q_trace, q_val, q_mask)
+    assert got.tolist() == expected.tolist()
+    assert (got == resolve.MISSING_PARENT).any() and (got == resolve.ROOT).any()

@@ -124,7 +124,12 @@ class ExtStrings:
                 for k, text in zip(where.tolist(), decoded, strict=True):
                     out[k] = text
                 rest &= ~inside
-        for k in np.nonzero(rest)[0].tolist():
+        left = np.nonzero(rest)[0]
+        in_base = codes[left] < self.n0
+        table = self.base.strings  # the table's own strings: a list lookup each
+        for k, code in zip(left[in_base].tolist(), codes[left[in_base]].tolist(), strict=True):
+            out[k] = table[code]
+        for k in left[~in_base].tolist():
             out[k] = self[int(codes[k])]
         return out
 
@@ -267,11 +272,13 @@ class SiteIndex:
             todo = dom.strs[~found]
             if todo.size:
                 new = np.empty(todo.shape[0], dtype=np.bool_)
-                for k in range(0, todo.shape[0], 65536):  # bounded batches of Python strings
-                    part = self.strings.texts(todo[k:k + 65536])
+                rest = self._pred_blocks(what, arg, todo, new)
+                for k in range(0, rest.shape[0], 65536):  # bounded batches of Python strings
+                    at_k = rest[k:k + 65536]
+                    part = self.strings.texts(todo[at_k])
                     # a regex runs over the whole batch at once (RE2 in bulk where it can)
-                    new[k:k + len(part)] = (regex(arg).search_many(part) if what == "re"
-                                            else _luhn_many(part))
+                    new[at_k] = (regex(arg).search_many(part) if what == "re"
+                                 else _luhn_many(part))
                 codes = np.concatenate([codes, todo])
                 vals = np.concatenate([vals, new])
                 order = np.argsort(codes, kind="stable")
@@ -279,6 +286,25 @@ class SiteIndex:
                 self.preds[(what, arg)] = (codes, vals)
                 at = np.searchsorted(codes, dom.strs)
             return dom.strs, vals[at]
+
+    def _pred_blocks(self, what: str, arg: Any, todo: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Answer a regex for the codes of ``todo`` that are rows of the string table's id
+        blocks (``S16`` hex ids) straight from those bytes, into ``out``; returns the
+        positions of ``todo`` left to answer on Python strings."""
+        blocks = getattr(self.strings, "blocks", ())
+        left = np.ones(todo.shape[0], dtype=np.bool_)
+        if what != "re" or not blocks:
+            return np.flatnonzero(left)
+        pattern = regex(arg)
+        for first, block in blocks:
+            where = np.flatnonzero(left & (todo >= first) & (todo < first + block.shape[0]))
+            if where.size == 0:
+                continue
+            hits = pattern.search_fixed(block[todo[where] - first])
+            if hits is not None:
+                out[where] = hits
+                left[where] = False
+        return np.flatnonzero(left)
 
     def map_site(self, fn: str, dom: DomValues) -> tuple[np.ndarray, np.ndarray]:
         """(codes, result codes) of ``lower``/``upper``/``canon``/``len`` over the domain."""

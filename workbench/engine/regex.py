@@ -44,6 +44,8 @@ from re import _constants as C
 from re import _parser as sre
 from typing import Any
 
+import numpy as np
+
 from workbench.errors import BackendError
 
 #: Environment variable holding the per-search time budget of the ``re`` fallback (seconds).
@@ -279,6 +281,32 @@ class Regex:
                 out[i] = hit
         return out
 
+    def search_fixed(self, texts: np.ndarray) -> np.ndarray | None:
+        """:meth:`search` of every item of a ``S<w>`` array whose items are all ``w`` ASCII
+        bytes (the hex ids of a string table), as a bool array: the RE2 form over the array's
+        own buffer, without a Python string per item. None when that is not possible (no RE2
+        form or no pyarrow, shorter or non-ASCII items); then :meth:`search_many` answers.
+        """
+        width = texts.dtype.itemsize
+        n = int(texts.shape[0])
+        if self.re2_pattern is None or n < _BULK_MIN or texts.dtype.kind != "S" or not width:
+            return None
+        raw = np.ascontiguousarray(texts).view(np.uint8)
+        if (raw == 0).any() or (raw >= 128).any():
+            return None
+        pc = _pyarrow()
+        if pc is None:
+            return None
+        pa, compute = pc
+        offsets = np.arange(0, width * n + 1, width, dtype=np.int64)
+        try:
+            arr = pa.Array.from_buffers(pa.large_binary(), n,
+                                        [None, pa.py_buffer(offsets), pa.py_buffer(raw)])
+            hits = compute.match_substring_regex(arr, self.re2_pattern)
+        except (pa.ArrowException, ValueError, TypeError):
+            return None
+        return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=np.bool_)
+
     @property
     def engine(self) -> str:
         """``"re2"`` (every text), ``"re2-ascii"`` (ASCII texts; others on ``re``) or ``"re"``."""
@@ -324,13 +352,8 @@ _BULK_MIN = 64
 _PC: Any = None
 
 
-def _arrow_search(
-    re2_pattern: str, texts: list[str], ascii_only: bool
-) -> tuple[list[bool], list[bool]] | None:
-    """(hits, covered) of an RE2 pattern over ``texts`` through ``pyarrow.compute`` (which
-    links RE2 itself); None when pyarrow is missing or cannot take the texts (lone
-    surrogates). ``covered`` is false for the texts the RE2 form does not decide (non-ASCII
-    texts of an ASCII-only translation)."""
+def _pyarrow() -> tuple[Any, Any] | None:
+    """``(pyarrow, pyarrow.compute)``, or None where pyarrow is not installed."""
     global _PC
     if _PC is None:
         try:
@@ -340,9 +363,20 @@ def _arrow_search(
             _PC = (pa, pc)
         except ImportError:
             _PC = False
-    if not _PC:
+    return _PC or None
+
+
+def _arrow_search(
+    re2_pattern: str, texts: list[str], ascii_only: bool
+) -> tuple[list[bool], list[bool]] | None:
+    """(hits, covered) of an RE2 pattern over ``texts`` through ``pyarrow.compute`` (which
+    links RE2 itself); None when pyarrow is missing or cannot take the texts (lone
+    surrogates). ``covered`` is false for the texts the RE2 form does not decide (non-ASCII
+    texts of an ASCII-only translation)."""
+    found = _pyarrow()
+    if found is None:
         return None
-    pa, pc = _PC
+    pa, pc = found
     try:
         arr = pa.array(texts, type=pa.large_string())
         hits = pc.match_substring_regex(arr, re2_pattern).to_pylist()

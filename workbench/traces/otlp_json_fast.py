@@ -19,8 +19,16 @@ import numpy as np
 
 from workbench.traces import kernels as k
 from workbench.traces import kernels_json as kj
-from workbench.traces.builder import SpanBlock, TableBuilder, parse_id
-from workbench.traces.model import ATTR_FLOAT, ATTR_INT, ATTR_STR
+from workbench.traces.blocks import (
+    N_STRING_PARTS,
+    Cells,
+    Declined,
+    Walked,
+    assemble,
+    intern_strings,
+)
+from workbench.traces.builder import TableBuilder, parse_id
+from workbench.traces.model import ATTR_FLOAT, ATTR_INT
 from workbench.traces.otlp_json import (
     KIND_CODES,
     STATUS_CODES,
@@ -29,14 +37,9 @@ from workbench.traces.otlp_json import (
     any_to_python,
     normalize_id,
 )
-from workbench.traces.otlp_wire import attr_value
 
 _ANY_DECODER = msgspec.json.Decoder(AnyValue, strict=False)
 _SPECIAL = {b"NaN", b"Infinity", b"-Infinity"}
-
-
-class _Declined(Exception):
-    """A value the fast path leaves to the reference reader."""
 
 
 #: spans walked and converted per group of ResourceSpans (bounds the walker's matrices)
@@ -55,44 +58,78 @@ def load_document(data: bytes, file: str, b: TableBuilder, lines: bool = False) 
     """Append the spans of one OTLP/JSON document (with ``lines``: of all the JSON lines of
     ``data``); False (nothing appended) when the walker or a conversion declines.
 
-    A document is walked :data:`GROUP_SPANS` spans (whole ResourceSpans) at a time; every
-    group is converted to compact columns first and all are appended at the end, so a
-    decline in a late group leaves the builder as it was (apart from interned strings).
+    A document is walked :data:`GROUP_SPANS` spans (whole ResourceSpans) at a time, in one
+    pass into matrices of guessed sizes (:func:`_capacity`; pages never written cost no
+    memory), again into exact ones only when a guess was short; JSON lines are counted
+    first. Every group is converted to compact columns first and all are appended at the
+    end, so a decline in a late group leaves the builder as it was (apart from interned
+    strings).
     """
     buf = np.frombuffer(data, dtype=np.uint8)
-    z2, z1 = np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64)
     commits = []
     resume = 0
     budget = 0 if lines else GROUP_SPANS
+    shape = None if lines else _capacity(len(data), None)
     while True:
+        if shape is None:
+            cnt = np.zeros(6, dtype=np.int64)
+            z2, z1 = np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64)
+            status, pause = kj.walk_document(buf, 0, len(data), False, z2, z2, z2, z2, z2, z1,
+                                             cnt, lines, resume, budget)
+            if status:
+                return False
+            shape = cnt.tolist()
+        w = _matrices(shape)
         cnt = np.zeros(6, dtype=np.int64)
-        status, pause = kj.walk_document(buf, 0, len(data), False, z2, z2, z2, z2, z2, z1, cnt,
-                                         lines, resume, budget)
+        status, pause = kj.walk_document(buf, 0, len(data), True, w.sp, w.kv, w.ev, w.ln, w.sc,
+                                         w.rs, cnt, lines, resume, budget)
         if status:
             return False
-        n_res, n_sc, n_sp, n_kv, n_ev, n_ln = cnt.tolist()
-        sp = np.zeros((n_sp, kj.N_SJ), dtype=np.int64)
-        kv = np.zeros((n_kv, k.N_K), dtype=np.int64)
-        ev = np.zeros((n_ev, k.N_E), dtype=np.int64)
-        ln = np.zeros((n_ln, k.N_L), dtype=np.int64)
-        sc = np.zeros((n_sc, k.N_C), dtype=np.int64)
-        rs = np.zeros(n_res, dtype=np.int64)
-        cnt[:] = 0
-        status, pause2 = kj.walk_document(buf, 0, len(data), True, sp, kv, ev, ln, sc, rs, cnt,
-                                          lines, resume, budget)
-        if status or pause2 != pause:
-            return False
+        got = cnt.tolist()
+        if any(n > cap for n, cap in zip(got, shape, strict=True)):
+            w = _matrices(got)  # a guess was short: the exact sizes are known now
+            cnt[:] = 0
+            status, pause2 = kj.walk_document(buf, 0, len(data), True, w.sp, w.kv, w.ev, w.ln,
+                                              w.sc, w.rs, cnt, lines, resume, budget)
+            if status or pause2 != pause:
+                return False
+        w = Walked(w.sp[: got[2]], w.kv[: got[3]], w.ev[: got[4]], w.ln[: got[5]],
+                   w.sc[: got[1]], w.rs[: got[0]])
         try:
-            commits.append(_convert(b, data, buf, file, sp, kv, ev, ln, sc, rs))
-        except _Declined:
+            commits.append(_convert(b, data, buf, file, w))
+        except Declined:
             return False
-        del sp, kv, ev, ln, sc, rs
+        del w
         if pause < 0:
             break
+        shape = _capacity(len(data) - pause, got)
         resume = pause
     for commit in commits:
         commit()
     return True
+
+
+def _matrices(shape: list[int]) -> Walked:
+    """Zeroed walker matrices for ``(resources, scopes, spans, key-values, events, links)``."""
+    n_res, n_sc, n_sp, n_kv, n_ev, n_ln = shape
+    return Walked(np.zeros((n_sp, kj.N_SJ), dtype=np.int64), np.zeros((n_kv, k.N_K), np.int64),
+                  np.zeros((n_ev, k.N_E), dtype=np.int64), np.zeros((n_ln, k.N_L), np.int64),
+                  np.zeros((n_sc, k.N_C), dtype=np.int64), np.zeros(n_res, dtype=np.int64))
+
+
+#: the fewest bytes of OTLP/JSON a resource, scope, span, key-value, event or link takes
+_MIN_BYTES = (20, 16, 40, 20, 12, 30)
+
+
+def _capacity(nbytes: int, last: list[int] | None) -> list[int]:
+    """Guessed matrix sizes for a group of :data:`GROUP_SPANS` spans from ``nbytes`` of
+    input: the last group's counts per span with a margin (the first group: generous
+    ratios), never more than the bytes can hold."""
+    spans = GROUP_SPANS + GROUP_SPANS // 4
+    per_span = (0.5, 1.0, 1.0, 16.0, 4.0, 2.0) if last is None or last[2] == 0 else tuple(
+        1.25 * n / last[2] for n in last)
+    return [min(nbytes // least + 1, int(spans * ratio) + 64)
+            for least, ratio in zip(_MIN_BYTES, per_span, strict=True)]
 
 
 def _texts(data: bytes, off: list[int], length: list[int]) -> list[str]:
@@ -103,53 +140,38 @@ def _texts(data: bytes, off: list[int], length: list[int]) -> list[str]:
             try:
                 out.append(msgspec.json.decode(b'"' + raw + b'"'))
             except msgspec.DecodeError:
-                raise _Declined from None
+                raise Declined from None
         else:
             try:
                 out.append(raw.decode())
             except UnicodeDecodeError:
-                raise _Declined from None
+                raise Declined from None
     return out
 
 
-def _convert(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, sp: np.ndarray,
-             kv: np.ndarray, ev: np.ndarray, ln: np.ndarray, sc: np.ndarray,
-             rs: np.ndarray) -> Callable[[], None]:
+def _convert(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, w: Walked,
+             ) -> Callable[[], None]:
     """Convert the walker's matrices into compact columns; returns the function that appends
-    them. Raises :class:`_Declined` when a value needs the reference reader."""
-    n_sp, n_kv, n_ln, n_res = sp.shape[0], kv.shape[0], ln.shape[0], len(rs)
-    store = kv[:, k.K_STORE]
+    them. Raises :class:`Declined` when a value needs the reference reader."""
+    sp, kv, ln = w.sp, w.kv, w.ln
+    n_kv = kv.shape[0]
     types = kv[:, k.K_TYPE].astype(np.int8)
-    is_str = types == ATTR_STR
     kind_rows = np.flatnonzero(sp[:, k.S_KIND] < 0)
     code_rows = np.flatnonzero(sp[:, k.S_CODE] < 0)
-    parts = [
-        (sp[:, k.S_NAME_OFF], sp[:, k.S_NAME_LEN]),
-        (sp[:, k.S_TS_OFF], sp[:, k.S_TS_LEN]),
-        (sp[:, k.S_MSG_OFF], sp[:, k.S_MSG_LEN]),
-        (sc[:, k.C_NAME_OFF], sc[:, k.C_NAME_LEN]),
-        (kv[:, k.K_KEY_OFF], kv[:, k.K_KEY_LEN]),
-        (kv[is_str, k.K_VAL_OFF], kv[is_str, k.K_VAL_LEN]),
-        (ev[:, k.E_NAME_OFF], ev[:, k.E_NAME_LEN]),
-        (ln[:, k.L_TS_OFF], ln[:, k.L_TS_LEN]),
-        (sp[kind_rows, kj.S_KIND_OFF], sp[kind_rows, kj.S_KIND_LEN]),
-        (sp[code_rows, kj.S_CODE_OFF], sp[code_rows, kj.S_CODE_LEN]),
-    ]
-    off = np.concatenate([p[0] for p in parts])
-    length = np.concatenate([p[1] for p in parts])
-    inv, first = k.intern_slices(buf, off, length)
-    texts = _texts(data, off[first].tolist(), length[first].tolist())
+    extra = [(sp[kind_rows, kj.S_KIND_OFF], sp[kind_rows, kj.S_KIND_LEN]),
+             (sp[code_rows, kj.S_CODE_OFF], sp[code_rows, kj.S_CODE_LEN])]
+    codes, unique, texts = intern_strings(
+        b, buf, w, extra, lambda offs, lens: _texts(data, offs, lens))
 
     # enum names (Tempo, protobuf's JSON mapping) and their numbers
-    bounds = np.cumsum([0, *(p[0].shape[0] for p in parts)])
     kinds = sp[:, k.S_KIND].copy()
     codes_ = sp[:, k.S_CODE].copy()
-    for rows, col, table, at in ((kind_rows, kinds, KIND_CODES, 8),
-                                 (code_rows, codes_, STATUS_CODES, 9)):
+    for rows, col, table, at in ((kind_rows, kinds, KIND_CODES, N_STRING_PARTS),
+                                 (code_rows, codes_, STATUS_CODES, N_STRING_PARTS + 1)):
         if rows.shape[0]:
-            got = [table.get(texts[u]) for u in inv[bounds[at] : bounds[at + 1]].tolist()]
+            got = [table.get(texts[u]) for u in unique[at].tolist()]
             if None in got:
-                raise _Declined
+                raise Declined
             col[rows] = got
 
     # doubles: one numpy conversion; the specials as the typed decoder reads them
@@ -167,110 +189,36 @@ def _convert(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, sp: np.nd
         try:
             vals = as_bytes.astype(np.float64)
         except ValueError:
-            raise _Declined from None
+            raise Declined from None
         bad = ~np.isfinite(vals)
         if bad.any() and not all(t in _SPECIAL for t in as_bytes[bad].tolist()):
-            raise _Declined  # out of range (1e400): the typed decoder reports it
+            raise Declined  # out of range (1e400): the typed decoder reports it
         fval[is_float] = vals
         ival[is_float] = 0
     is_int = types == ATTR_INT
     fval[is_int] = ival[is_int].astype(np.float64)
 
-    strings = b.strings
-    codes = np.asarray(strings.codes(texts), dtype=np.int32)[inv]
-    (c_name, c_state, c_msg, c_scope, c_key, c_sval, c_ev_name, c_ln_state) = (
-        codes[bounds[i] : bounds[i + 1]] for i in range(8)
-    )
-    sval = np.zeros(n_kv, dtype=np.int32)
-    sval[is_str] = c_sval
     nested: dict[int, Any] = {}
-    pack = b.attrs.pack
     for i in np.flatnonzero(types > ATTR_FLOAT).tolist():
         o, n = int(kv[i, k.K_VAL_OFF]), int(kv[i, k.K_VAL_LEN])
         try:
             value = any_to_python(_ANY_DECODER.decode(data[o : o + n]))
         except (msgspec.DecodeError, ValueError, RecursionError, Fallback):
-            raise _Declined from None
+            raise Declined from None
         if value is None:
-            raise _Declined
+            raise Declined
         nested[i] = value
-    hi, lo, odd = _trace_ids(sp, data)
-    span_val, span_len, span_txt = _span_ids(sp, data, k.S_SID_OFF, kj.ID_SPAN, kj.S_SPAN_VAL)
-    par_val, par_len, par_txt = _span_ids(sp, data, k.S_PID_OFF, kj.ID_PARENT, kj.S_PAR_VAL)
+    ids = (_trace_ids(sp, data),
+           _span_ids(sp, data, k.S_SID_OFF, kj.ID_SPAN, kj.S_SPAN_VAL),
+           _span_ids(sp, data, k.S_PID_OFF, kj.ID_PARENT, kj.S_PAR_VAL))
     link_t, link_s = [], []
-    for j in range(n_ln):
+    for j in range(ln.shape[0]):
         t_o, t_n = int(ln[j, k.L_TID_OFF]), int(ln[j, k.L_TID_LEN])
         s_o, s_n = int(ln[j, k.L_SID_OFF]), int(ln[j, k.L_SID_LEN])
         link_t.append(normalize_id(_texts(data, [t_o], [t_n])[0], 16))
         link_s.append(normalize_id(_texts(data, [s_o], [s_n])[0], 8))
-
-    for i in nested:
-        types[i], ival[i], fval[i], sval[i] = pack(nested[i])
-    r_rows = np.flatnonzero(store == 3)
-    r_off = np.zeros(n_res + 1, dtype=np.int64)
-    np.cumsum(rs, out=r_off[1:])
-    resources = []
-    for r in range(n_res):
-        items = []
-        for i in r_rows[r_off[r] : r_off[r + 1]].tolist():
-            value = nested[i] if i in nested else attr_value(types[i], ival[i], fval[i], sval[i],
-                                                         strings)
-            items.append((strings[int(c_key[i])], value))
-        resources.append(items)
-
-    def columns(mask: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, ...]:
-        return (counts.copy(), c_key[mask], types[mask], ival[mask], fval[mask], sval[mask])
-
-    attr_cols = [columns(store == 0, sp[:, k.S_NATTR]), columns(store == 1, ev[:, k.E_NATTR]),
-                 columns(store == 2, ln[:, k.L_NATTR])]
-    ev_counts, ev_names, ev_times = (sp[:, k.S_NEV].tolist(), c_ev_name.tolist(),
-                                     ev[:, k.E_TIME].tolist())
-    ln_counts, ln_states, ln_flags = (sp[:, k.S_NLINK].tolist(), c_ln_state.tolist(),
-                                      ln[:, k.L_FLAGS].tolist())
-    start = sp[:, k.S_START].copy()
-    end_raw = sp[:, k.S_END]
-    block = SpanBlock(
-        trace_hi=hi,
-        trace_lo=lo,
-        trace_odd=odd,
-        span_val=span_val,
-        span_len=span_len,
-        span_txt=span_txt,
-        par_val=par_val,
-        par_len=par_len,
-        par_txt=par_txt,
-        name=c_name,
-        kind=kinds.astype(np.int8),
-        status=codes_.astype(np.int8),
-        status_message=c_msg,
-        start=start,
-        end=np.where(end_raw != 0, end_raw, start),
-        has_end=end_raw != 0,
-        flags=sp[:, k.S_FLAGS].astype(np.uint32),
-        trace_state=c_state,
-        resource=sp[:, k.S_RES].astype(np.int32),  # local: shifted when appended
-        scope=c_scope[sp[:, k.S_SCOPE]] if sc.shape[0] else np.zeros(n_sp, np.int32),
-        source=np.full(n_sp, strings.code(file), dtype=np.int32),
-    )
-
-    def commit() -> None:
-        block.resource += np.int32(len(b.resource_service))
-        for items in resources:
-            b.add_resource(items)
-        for builder, cols in zip((b.attrs, b.event_attrs, b.link_attrs), attr_cols,
-                                 strict=True):
-            builder.append_columns(*cols)
-        b.event_counts.extend(ev_counts)
-        b.event_name.extend(ev_names)
-        b.event_time.extend(ev_times)
-        b.link_counts.extend(ln_counts)
-        b.link_trace_id.extend(link_t)
-        b.link_span_id.extend(link_s)
-        b.link_trace_state.extend(ln_states)
-        b.link_flags.extend(ln_flags)
-        b.append_block(block)
-
-    return commit
+    cells = Cells(types, ival, fval, np.zeros(n_kv, dtype=np.int32), nested)
+    return assemble(b, file, w, codes, cells, ids, kinds, codes_, (link_t, link_s))
 
 
 def _trace_ids(sp: np.ndarray, data: bytes) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:

@@ -18,8 +18,11 @@ from typing import Any
 import numpy as np
 
 from workbench.traces import kernels as k
-from workbench.traces.builder import SpanBlock, TableBuilder, parse_id
-from workbench.traces.model import ATTR_BOOL, ATTR_FLOAT, ATTR_INT, ATTR_STR
+from workbench.traces.blocks import Cells, Declined, Walked, assemble, attr_value, intern_strings
+from workbench.traces.builder import TableBuilder, parse_id
+from workbench.traces.model import ATTR_FLOAT, ATTR_INT
+
+__all__ = ["GROUP_BYTES", "attr_value", "load_fast"]
 
 #: input bytes walked per group of ResourceSpans records
 GROUP_BYTES = 8 << 20
@@ -79,40 +82,23 @@ def _load_group(buf: np.ndarray, data: bytes, lo: int, hi: int, file: str,
     if k.walk_request(buf, lo, hi, True, sp, kv, ev, ln, sc, rs, cnt):
         return False
 
-    # ---- every string slice, interned at once
-    store = kv[:, k.K_STORE]
-    is_str = kv[:, k.K_TYPE] == k.T_STR
-    parts = [
-        (sp[:, k.S_NAME_OFF], sp[:, k.S_NAME_LEN]),
-        (sp[:, k.S_TS_OFF], sp[:, k.S_TS_LEN]),
-        (sp[:, k.S_MSG_OFF], sp[:, k.S_MSG_LEN]),
-        (sc[:, k.C_NAME_OFF], sc[:, k.C_NAME_LEN]),
-        (kv[:, k.K_KEY_OFF], kv[:, k.K_KEY_LEN]),
-        (kv[is_str, k.K_VAL_OFF], kv[is_str, k.K_VAL_LEN]),
-        (ev[:, k.E_NAME_OFF], ev[:, k.E_NAME_LEN]),
-        (ln[:, k.L_TS_OFF], ln[:, k.L_TS_LEN]),
-    ]
-    off = np.concatenate([p[0] for p in parts])
-    length = np.concatenate([p[1] for p in parts])
-    inv, first = k.intern_slices(buf, off, length)
+    w = Walked(sp, kv, ev, ln, sc, rs)
+
+    def decode(offs: list[int], lens: list[int]) -> list[str]:
+        try:
+            return [data[o : o + n].decode() for o, n in zip(offs, lens, strict=True)]
+        except UnicodeDecodeError:
+            raise Declined from None  # the reference reader reports the bad record by its path
+
     try:
-        texts = [data[o : o + n].decode() for o, n in zip(off[first].tolist(),
-                                                          length[first].tolist(), strict=True)]
-    except UnicodeDecodeError:
-        return False  # the reference reader reports the bad record by its path
-    strings = b.strings
-    codes = np.asarray(strings.codes(texts), dtype=np.int32)[inv]
-    bounds = np.cumsum([0, *(p[0].shape[0] for p in parts)])
-    (c_name, c_state, c_msg, c_scope, c_key, c_sval, c_ev_name, c_ln_state) = (
-        codes[bounds[i] : bounds[i + 1]] for i in range(len(parts))
-    )
+        codes, _, _ = intern_strings(b, buf, w, (), decode)
+    except Declined:
+        return False
 
     # ---- attributes: type columns per store, the rare nested values through protobuf
     types = kv[:, k.K_TYPE].astype(np.int8)
     ival = kv[:, k.K_IVAL].copy()
     fval = np.zeros(n_kv, dtype=np.float64)
-    sval = np.zeros(n_kv, dtype=np.int32)
-    sval[is_str] = c_sval
     is_float = types == ATTR_FLOAT
     fval[is_float] = ival[is_float].view(np.float64)
     ival[is_float] = 0
@@ -125,90 +111,23 @@ def _load_group(buf: np.ndarray, data: bytes, lo: int, hi: int, file: str,
 
         from workbench.traces.otlp_proto import _to_python
 
-        pack = b.attrs.pack
         for i in other.tolist():
             o, n = int(kv[i, k.K_VAL_OFF]), int(kv[i, k.K_VAL_LEN])
             try:
-                value = _to_python(AnyValue.FromString(data[o : o + n]))
+                nested[i] = _to_python(AnyValue.FromString(data[o : o + n]))
             except Exception:  # any protobuf complaint: leave the group to the reference reader
                 return False
-            types[i], ival[i], fval[i], sval[i] = pack(value)
-            nested[i] = value
-
-    # ---- resources (few: one Python call each), then the per-span block
-    res_base = len(b.resource_service)
-    r_rows = np.flatnonzero(store == 3)
-    r_off = np.zeros(n_res + 1, dtype=np.int64)
-    np.cumsum(rs, out=r_off[1:])
-    for r in range(n_res):
-        items = []
-        for i in r_rows[r_off[r] : r_off[r + 1]].tolist():
-            value = nested[i] if i in nested else attr_value(types[i], ival[i], fval[i], sval[i],
-                                                         strings)
-            items.append((strings[int(c_key[i])], value))
-        b.add_resource(items)
-
-    def columns(mask: np.ndarray, counts: np.ndarray) -> tuple[Any, ...]:
-        return (counts, c_key[mask], types[mask], ival[mask], fval[mask], sval[mask])
-
-    b.attrs.append_columns(*columns(store == 0, sp[:, k.S_NATTR]))
-    b.event_attrs.append_columns(*columns(store == 1, ev[:, k.E_NATTR]))
-    b.link_attrs.append_columns(*columns(store == 2, ln[:, k.L_NATTR]))
-
-    b.event_counts.extend(sp[:, k.S_NEV].tolist())
-    b.event_name.extend(c_ev_name.tolist())
-    b.event_time.extend(ev[:, k.E_TIME].tolist())
-    b.link_counts.extend(sp[:, k.S_NLINK].tolist())
-    for j in range(n_ln):
-        t_o, t_n = int(ln[j, k.L_TID_OFF]), int(ln[j, k.L_TID_LEN])
-        s_o, s_n = int(ln[j, k.L_SID_OFF]), int(ln[j, k.L_SID_LEN])
-        b.link_trace_id.append(data[t_o : t_o + t_n].hex())
-        b.link_span_id.append(data[s_o : s_o + s_n].hex())
-    b.link_trace_state.extend(c_ln_state.tolist())
-    b.link_flags.extend(ln[:, k.L_FLAGS].tolist())
-
-    hi_, lo_, odd = _trace_ids(buf, data, sp)
-    span_val, span_len, span_txt = _span_ids(buf, data, sp[:, k.S_SID_OFF], sp[:, k.S_SID_LEN])
-    par_val, par_len, par_txt = _span_ids(buf, data, sp[:, k.S_PID_OFF], sp[:, k.S_PID_LEN])
-    start = sp[:, k.S_START]
-    end_raw = sp[:, k.S_END]
-    b.append_block(
-        SpanBlock(
-            trace_hi=hi_,
-            trace_lo=lo_,
-            trace_odd=odd,
-            span_val=span_val,
-            span_len=span_len,
-            span_txt=span_txt,
-            par_val=par_val,
-            par_len=par_len,
-            par_txt=par_txt,
-            name=c_name,
-            kind=sp[:, k.S_KIND].astype(np.int8),
-            status=sp[:, k.S_CODE].astype(np.int8),
-            status_message=c_msg,
-            start=start.copy(),
-            end=np.where(end_raw != 0, end_raw, start),
-            has_end=end_raw != 0,
-            flags=sp[:, k.S_FLAGS].astype(np.uint32),
-            trace_state=c_state,
-            resource=(sp[:, k.S_RES] + res_base).astype(np.int32),
-            scope=c_scope[sp[:, k.S_SCOPE]] if n_sc else np.zeros(n_sp, np.int32),
-            source=np.full(n_sp, strings.code(file), dtype=np.int32),
-        )
-    )
+    cells = Cells(types, ival, fval, np.zeros(n_kv, dtype=np.int32), nested)
+    link_t = [data[o : o + n].hex() for o, n in zip(ln[:, k.L_TID_OFF].tolist(),
+                                                     ln[:, k.L_TID_LEN].tolist(), strict=True)]
+    link_s = [data[o : o + n].hex() for o, n in zip(ln[:, k.L_SID_OFF].tolist(),
+                                                     ln[:, k.L_SID_LEN].tolist(), strict=True)]
+    ids = (_trace_ids(buf, data, sp),
+           _span_ids(buf, data, sp[:, k.S_SID_OFF], sp[:, k.S_SID_LEN]),
+           _span_ids(buf, data, sp[:, k.S_PID_OFF], sp[:, k.S_PID_LEN]))
+    assemble(b, file, w, codes, cells, ids, sp[:, k.S_KIND], sp[:, k.S_CODE],
+             (link_t, link_s))()
     return True
-
-
-def attr_value(t: int, i: int, f: float, s: int, strings: Any) -> Any:
-    """The Python value of a scalar attribute cell (string, bool, int or float)."""
-    if t == ATTR_STR:
-        return strings[int(s)]
-    if t == ATTR_BOOL:
-        return bool(i)
-    if t == ATTR_INT:
-        return int(i)
-    return float(f)
 
 
 def _gather(buf: np.ndarray, off: np.ndarray, width: int) -> np.ndarray:

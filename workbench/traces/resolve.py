@@ -146,6 +146,13 @@ class SpanIndex:
     def __init__(self, span_trace: np.ndarray, span_val: np.ndarray, span_len: np.ndarray):
         valid = span_len != 0
         self.n = span_val.shape[0]
+        # large tables: a compiled hash join per lookup (linear) instead of sorting the keys
+        self.hashed = self.n >= HASH_MIN_ROWS
+        if self.hashed:
+            self.h_tag = (~valid).astype(np.int64)  # spans without an id never match a query
+            self.h_trace = span_trace.astype(np.uint64)
+            self.h_val = span_val.astype(np.uint64, copy=False)
+            return
         self.universe = np.unique(span_val[valid])
         self.base = np.int64(self.universe.shape[0] + 1)
         rank = np.searchsorted(self.universe, span_val).astype(np.int64)
@@ -159,6 +166,8 @@ class SpanIndex:
         q = np.nonzero(q_mask)[0]
         if q.shape[0] == 0:
             return out
+        if self.hashed:
+            return self._lookup_hashed(out, q, q_trace, q_val)
         universe, n = self.universe, self.n
         if n == 0 or universe.shape[0] == 0:
             out[q] = MISSING_PARENT
@@ -172,6 +181,27 @@ class SpanIndex:
         hit = known & (pos < n) & (self.sorted_keys[pos_c] == qkeys)
         out[q] = np.where(hit, self.sort[pos_c], MISSING_PARENT)
         return out
+
+
+    def _lookup_hashed(self, out: np.ndarray, q: np.ndarray, q_trace: np.ndarray,
+                       q_val: np.ndarray) -> np.ndarray:
+        """:meth:`lookup` through :func:`~workbench.traces.kernels.dense_ids` over the spans
+        followed by the queries: a query's group first appears at a span row exactly when
+        that (trace, id) exists, and then at its first row."""
+        from workbench.traces.kernels import dense_ids
+
+        n = self.n
+        tag = np.concatenate([self.h_tag, np.zeros(q.shape[0], dtype=np.int64)])
+        hi = np.concatenate([self.h_trace, q_trace[q].astype(np.uint64)])
+        lo = np.concatenate([self.h_val, q_val[q].astype(np.uint64, copy=False)])
+        dense, first = dense_ids(tag, hi, lo)
+        row = first[dense[n:]]
+        out[q] = np.where(row < n, row, MISSING_PARENT)
+        return out
+
+
+#: tables of at least this many spans resolve parents and links by a compiled hash join
+HASH_MIN_ROWS = 200_000
 
 
 def resolve_links(
