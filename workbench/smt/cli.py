@@ -12,6 +12,7 @@ Spec arguments are files (``a.otlspec``), directories of them, the standard libr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -240,9 +241,12 @@ def _theorem(args: argparse.Namespace) -> int:
 
     code = EXIT_OK
     results = []
+    # a context per theorem (``--strategy auto`` installs each theorem's own strategy)
+    around = getattr(args, "per_theorem", None) or (lambda _thm: contextlib.nullcontext())
     for path in args.files:
         for thm in load_theorems(path):
-            res = run_theorem(thm, timeout=args.timeout)
+            with around(thm):
+                res = run_theorem(thm, timeout=args.timeout)
             results.append(res)
             if args.format == "text":
                 print(res.render())

@@ -13,9 +13,14 @@ Measured on 1,506 labelled obligations (held-out families, 5 folds): PAR-2 64.7k
 units against 77.8k for the single best strategy and 336k for Z3's default (62% of the
 SBS-VBS gap closed). End to end (``benchmarks/strategy_e2e.py``, ten ``otlspec prove``
 commands, identical verdicts) ``auto`` did 11% less Z3 work than Z3's default but 21% more
-than ``simplify-smt`` (``--strategy simplify-smt``), all of it on two theorem files: a file of
-theorems gets one strategy, chosen from its first theorem, and the labels are single
-non-incremental checks while the commands run many checks under assumptions.
+than ``simplify-smt`` (``--strategy simplify-smt``), all of it on two theorem files.
+``prove theorem`` chooses per theorem (:class:`PerTheorem`: each theorem's own premises and
+conclusion, one line of choices on stderr), yet that left both files' counts unchanged: the
+model picks ``simplify-legacy-arith`` for the one theorem that dominates each file, where it
+costs more than ``simplify-smt`` at the file's N = 3. ``wnext_next_dual`` is labelled at N = 2
+only, where that strategy is the cheapest; in the N = 3 label of
+``rule_temporal_constants_sound`` it stops at the labelling limit (PAR-2: 4.0M) and
+``simplify-smt`` solves at 6.3M, so the label itself prefers the strategy that fails.
 
 ``auto`` picks the strategy of least predicted cost (:class:`~workbench.strategy.model.CostModel`);
 a model trained on Z3's probes too gets them on the goal, built with
@@ -23,7 +28,8 @@ a model trained on Z3's probes too gets them on the goal, built with
 or when the features cannot be computed, it falls back to :data:`FALLBACK`, the single best
 strategy of the committed labels. The choice and the features
 that drove it are printed on stderr; the obligations themselves run unchanged inside
-:func:`~workbench.strategy.portfolio.applied`. ``--strategy default`` means Z3's own default.
+:func:`~workbench.strategy.portfolio.applied` (for ``theorem``, one per theorem).
+``--strategy default`` means Z3's own default.
 
 ``portfolio`` ranks the strategies the same way and races the ``--portfolio-k`` best (distinct
 as the action runs them, see below) in parallel processes (:mod:`.race`): the first definitive
@@ -41,15 +47,22 @@ portfolio does not race two strategies that differ only in their tactic there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import z3
 
 from workbench.strategy.portfolio import Strategy, applied, names, strategy
+
+if TYPE_CHECKING:
+    from workbench.lang import ir
+    from workbench.smt.obligations import Options
+    from workbench.smt.theorem import Theorem
+    from workbench.strategy.model import CostModel
 
 _KIND_OF_ACTION = {"consistent": "consistency", "implies": "implication", "vacuous": "vacuity",
                    "redundant": "redundancy", "theorem": "theorem"}
@@ -107,6 +120,13 @@ def wrap_prove(handler: Callable[[argparse.Namespace], int]
     def run(args: argparse.Namespace) -> int:
         if getattr(args, "strategy", None) == "portfolio":
             return _run_portfolio(handler, args)
+        if getattr(args, "prove_action", None) == "theorem" and (
+                getattr(args, "strategy", DEFAULT_STRATEGY) or DEFAULT_STRATEGY) == "auto":
+            per = PerTheorem()  # prove theorem enters per(thm) around each theorem's check
+            try:
+                return handler(argparse.Namespace(**{**vars(args), "per_theorem": per}))
+            finally:
+                print(per.render(), file=sys.stderr)
         try:
             choice = choose_for_args(args)
         except KeyError as err:
@@ -160,21 +180,42 @@ def _run_portfolio(handler: Callable[[argparse.Namespace], int],
 
 
 def choose_for_args(args: argparse.Namespace) -> Choice:
-    """The strategy for a parsed ``otlspec prove`` command line."""
+    """The strategy for a parsed ``otlspec prove`` command line.
+
+    For ``theorem`` under ``auto`` this is the choice for the first theorem only;
+    :func:`wrap_prove` chooses per theorem instead (:class:`PerTheorem`).
+    """
     name = getattr(args, "strategy", DEFAULT_STRATEGY) or DEFAULT_STRATEGY
-    fixed = names()
     if name != "auto":
-        why = "asked for"
-        return Choice(strategy(name), "fixed", why, ranked=fixed)
+        return Choice(strategy(name), "fixed", "asked for", ranked=names())
+    return _choose(lambda probes: _features(args, probes=probes))
+
+
+def choose_for_theorem(thm: Theorem, model: CostModel | None = None) -> Choice:
+    """The ``auto`` strategy for one theorem, from its own premises and conclusion.
+
+    Parameters
+    ----------
+    thm:
+        The theorem whose obligation (axioms, premises, not conclusion) is about to run.
+    model:
+        The cost model; ``None`` loads the shipped one (a :class:`PerTheorem` loads it once).
+    """
+    return _choose(lambda probes: _theorem_features(thm, probes), model)
+
+
+def _choose(features: Callable[[bool], dict[str, float] | None],
+            model: CostModel | None = None) -> Choice:
+    """The strategy of least predicted cost for the features ``features(probes)`` gives."""
+    fixed = names()
     fallback = [FALLBACK, *(n for n in fixed if n != FALLBACK)]
     started = time.perf_counter()
     try:
-        from workbench.strategy.model import MODEL_PATH, CostModel
-
-        if not MODEL_PATH.exists():
+        if model is None:
+            model = _load_model()
+        if model is None:
             return Choice(strategy(FALLBACK), "fallback", "no model shipped", ranked=fallback)
-        model = CostModel.load(MODEL_PATH)
-        feats = _features(args, probes=any(f.startswith("probe.") for f in model.features))
+        feats = features(any(f.startswith("probe.") for f in model.features))
     except Exception as err:  # a selector problem must never stop a proof
         return Choice(strategy(FALLBACK), "fallback", f"{type(err).__name__}: {err}"[:160],
                       time.perf_counter() - started, fallback)
@@ -193,6 +234,68 @@ def choose_for_args(args: argparse.Namespace) -> Choice:
                   secs, ranked)
 
 
+def _load_model() -> CostModel | None:
+    """The shipped cost model, or ``None`` when none is shipped."""
+    from workbench.strategy.model import MODEL_PATH, CostModel
+
+    return CostModel.load(MODEL_PATH) if MODEL_PATH.exists() else None
+
+
+class PerTheorem:
+    """``prove theorem --strategy auto``: a strategy chosen for each theorem as it runs.
+
+    Called with a theorem, it returns a context that installs that theorem's strategy
+    (:func:`choose_for_theorem`); ``prove theorem`` enters it around each check. The choices
+    are kept for :meth:`render`.
+    """
+
+    def __init__(self) -> None:
+        self.choices: list[tuple[str, Choice]] = []
+        self._model: CostModel | None = None
+        self._loaded = False
+
+    def __call__(self, thm: Theorem) -> contextlib.AbstractContextManager[None]:
+        """The context that runs ``thm`` under its own strategy."""
+        if not self._loaded:
+            started = time.perf_counter()
+            self._loaded = True
+            try:
+                self._model = _load_model()
+            except Exception as err:  # a selector problem must never stop a proof
+                self.choices.append((thm.name, Choice(
+                    strategy(FALLBACK), "fallback", f"{type(err).__name__}: {err}"[:160],
+                    time.perf_counter() - started)))
+                return applied(strategy(FALLBACK))
+        if self._model is None:
+            choice = Choice(strategy(FALLBACK), "fallback", "no model shipped")
+        else:
+            choice = choose_for_theorem(thm, self._model)
+        self.choices.append((thm.name, choice))
+        return applied(choice.strategy)
+
+    def render(self, names_shown: int = 4) -> str:
+        """One line for stderr: each strategy with its count, the theorems of the rarer ones."""
+        if not self.choices:
+            return "strategy: auto per theorem (no theorems)"
+        groups: dict[str, list[str]] = {}
+        for thm, choice in self.choices:
+            groups.setdefault(choice.strategy.name, []).append(thm)
+        order = sorted(groups, key=lambda s: -len(groups[s]))
+        parts = []
+        for i, name in enumerate(order):
+            part = f"{name} x{len(groups[name])}"
+            if i > 0:  # the majority goes unnamed
+                shown = groups[name][:names_shown]
+                more = len(groups[name]) - len(shown)
+                part += f" ({', '.join(shown)}{f', +{more}' if more else ''})"
+            parts.append(part)
+        fallbacks = sum(c.mode == "fallback" for _, c in self.choices)
+        secs = sum(c.seconds for _, c in self.choices)
+        extra = f", {fallbacks} by fallback" if fallbacks else ""
+        return (f"strategy: auto per theorem ({len(self.choices)} theorems{extra}; "
+                f"{secs:.2f}s to choose): " + ", ".join(parts))
+
+
 def _features(args: argparse.Namespace, probes: bool = True) -> dict[str, float] | None:
     """Features of the (first) obligation that ``args`` asks about.
 
@@ -201,54 +304,66 @@ def _features(args: argparse.Namespace, probes: bool = True) -> dict[str, float]
     ``redundant`` and ``implies`` that goal is built with
     :func:`workbench.smt.obligations.prebuild`, so the check that follows reuses the encoding
     (the spec is not encoded twice); ``vacuous`` and ``theorem`` encode one small problem.
+    For ``theorem`` these are the first theorem's (:func:`_theorem_features`).
     """
     from workbench.smt.cli import _options, load_spec_arg, merge_specs
-    from workbench.smt.obligations import Options, Problem, prebuild, trigger
-    from workbench.smt.terms import lift
-    from workbench.strategy.features import ir_features, meta_features, probe_features
+    from workbench.smt.obligations import Problem, prebuild, trigger
 
     action = args.prove_action
-    negated: int | None = -1  # the index of the formula the goal negates (the obligation's subject)
     if action == "theorem":
         from workbench.smt.theorem import load_theorems
 
         thms = load_theorems(args.files[0])
-        if not thms:
+        return _theorem_features(thms[0], probes) if thms else None
+    opts = _options(args)
+    build: Callable[..., Any] = prebuild
+    negated: int | None = -1  # the index of the formula the goal negates (the obligation's subject)
+    if action == "implies":
+        pre, post = load_spec_arg(args.premises), load_spec_arg(args.conclusion)
+        if not post.properties:
             return None
-        thm = thms[0]
-        formulas = [*thm.premises, thm.conclusion]
-        params = dict(thm.params)
-        opts = Options(spans=thm.spans, events=thm.events, links=thm.links)
-        build: Callable[..., Any] = Problem
+        params = {p.name: p.default.value for p in (*post.params, *pre.params)}
+        formulas = [p.formula for p in [*pre.properties, post.properties[0]]]
     else:
-        opts = _options(args)
-        build = prebuild
-        if action == "implies":
-            pre, post = load_spec_arg(args.premises), load_spec_arg(args.conclusion)
-            if not post.properties:
+        spec = merge_specs([load_spec_arg(a) for a in args.specs])
+        if not spec.properties:
+            return None
+        params = {p.name: p.default.value for p in spec.params}
+        formulas = [p.formula for p in spec.properties]
+        assume = [p.formula for a in getattr(args, "assume", [])
+                  for p in load_spec_arg(a).properties]
+        negated = None
+        if action == "vacuous":
+            cond = next((c for c in map(trigger, formulas) if c is not None), None)
+            if cond is None:
                 return None
-            params = {p.name: p.default.value for p in (*post.params, *pre.params)}
-            formulas = [p.formula for p in [*pre.properties, post.properties[0]]]
+            formulas, build = [cond, *assume], Problem
+        elif action == "redundant":  # the first property fails, the others hold
+            negated = 0
         else:
-            spec = merge_specs([load_spec_arg(a) for a in args.specs])
-            if not spec.properties:
-                return None
-            params = {p.name: p.default.value for p in spec.params}
-            formulas = [p.formula for p in spec.properties]
-            assume = [p.formula for a in getattr(args, "assume", [])
-                      for p in load_spec_arg(a).properties]
-            negated = None
-            if action == "vacuous":
-                cond = next((c for c in map(trigger, formulas) if c is not None), None)
-                if cond is None:
-                    return None
-                formulas, build = [cond, *assume], Problem
-            elif action == "redundant":  # the first property fails, the others hold
-                negated = 0
-            else:
-                formulas = [*formulas, *assume]
-    feats = {**ir_features(formulas, params), **meta_features(_KIND_OF_ACTION[action],
-                                                              opts.spans)}
+            formulas = [*formulas, *assume]
+    return _goal_features(formulas, params, opts, _KIND_OF_ACTION[action], build, negated,
+                          probes)
+
+
+def _theorem_features(thm: Theorem, probes: bool = True) -> dict[str, float]:
+    """Features of one theorem's obligation: its premises and its negated conclusion."""
+    from workbench.smt.obligations import Options, Problem
+
+    opts = Options(spans=thm.spans, events=thm.events, links=thm.links)
+    return _goal_features([*thm.premises, thm.conclusion], dict(thm.params), opts, "theorem",
+                          Problem, -1, probes)
+
+
+def _goal_features(formulas: list[ir.Node], params: dict[str, Any], opts: Options, kind: str,
+                   build: Callable[..., Any], negated: int | None,
+                   probes: bool) -> dict[str, float]:
+    """IR and meta features of ``formulas``, and Z3's probes on their goal with ``probes``
+    (``formulas[negated]`` negated there, the obligation's subject)."""
+    from workbench.smt.terms import lift
+    from workbench.strategy.features import ir_features, meta_features, probe_features
+
+    feats = {**ir_features(formulas, params), **meta_features(kind, opts.spans)}
     if probes:
         pb = build(formulas, params, opts)
         terms = [lift(pb.encode(f)) for f in formulas]
@@ -260,4 +375,5 @@ def _features(args: argparse.Namespace, probes: bool = True) -> dict[str, float]
 
 
 __all__ = ["DEFAULT_STRATEGY", "FALLBACK", "PORTFOLIO_K", "PORTFOLIO_TIMEOUT", "Choice",
-           "add_prove_option", "as_run", "choose_for_args", "portfolio_for", "wrap_prove"]
+           "PerTheorem", "add_prove_option", "as_run", "choose_for_args", "choose_for_theorem",
+           "portfolio_for", "wrap_prove"]
