@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 
 from workbench.traces import kernels as k
-from workbench.traces.blocks import Cells, Declined, Walked, assemble, attr_value, intern_strings
+from workbench.traces.blocks import (
+    Cells,
+    Declined,
+    Walked,
+    assemble,
+    attr_value,
+    has_long_id,
+    intern_strings,
+)
 from workbench.traces.builder import TableBuilder, parse_id
 from workbench.traces.model import ATTR_FLOAT, ATTR_INT
 
@@ -127,6 +135,8 @@ def _load_group(buf: np.ndarray, data: bytes, lo: int, hi: int, file: str,
     ids = (_trace_ids(buf, data, sp),
            _span_ids(buf, data, sp[:, k.S_SID_OFF], sp[:, k.S_SID_LEN]),
            _span_ids(buf, data, sp[:, k.S_PID_OFF], sp[:, k.S_PID_LEN]))
+    if has_long_id(ids[1][2], ids[2][2]):
+        return False  # the reference reader says where the span is
     assemble(b, file, w, codes, cells, ids, sp[:, k.S_KIND], sp[:, k.S_CODE],
              (link_t, link_s))()
     return True
