@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.traces.test_fuzz_readers import DOCS, PROTO, _mutate_bytes, _mutate_tree
@@ -28,12 +28,7 @@ from workbench.traces.model import SpanTable
 #: summaries that speak for the whole file (no single place to name)
 _UNPLACED = ("more invalid UTF-8 sequences", "not an OTLP protobuf trace message",
              "invalid OTLP protobuf trace message", "empty input", "not a trace file",
-             "not otlp-json input", "invalid JSON: text is not valid UTF-8")
-
-
-#: the table builder's id warnings name no record path (a finding of this fuzzer, left to the
-#: builder's owner; strict xfail in test_input_walk.py)
-_KNOWN_UNLOCATED = "is not a valid id; kept as text"
+             "not otlp-json input", "invalid JSON: text is not valid UTF-8", "more over-long")
 
 
 def _read(raw: bytes, name: str, fast: bool) -> SpanTable:
@@ -49,33 +44,15 @@ def _read(raw: bytes, name: str, fast: bool) -> SpanTable:
         return table
 
 
-def _known_fast_bug(fast: SpanTable, slow: SpanTable) -> str | None:
-    """The finding a disagreement is an instance of (each has a strict xfail reproducer
-    below, and is left to the fast readers' owner), or None."""
-    utf8 = [d for d in slow.diagnostics if "invalid UTF-8 in a string field" in d.message]
-    if utf8 and not any("invalid UTF-8 in a string field" in d.message for d in fast.diagnostics):
-        return "wire-utf8"  # see test_wire_reader_checks_utf8_like_the_reference
-    return None
-
-
-def check_fast_against_reference(raw: bytes, name: str, known_ok: bool = True) -> None:
-    """The fast and the reference reader agree on ``raw`` (see the module docstring); with
-    ``known_ok``, an instance of a known finding (:func:`_known_fast_bug`) is rejected as an
-    example instead of failing again."""
+def check_fast_against_reference(raw: bytes, name: str) -> None:
+    """The fast and the reference reader agree on ``raw`` (see the module docstring)."""
     fast = _read(raw, name, True)
     slow = _read(raw, name, False)
     for d in fast.diagnostics:
         assert d.severity in ("error", "warning"), d
-        if _KNOWN_UNLOCATED in d.message:
-            continue  # known finding: test_input_walk.test_an_overlong_id_warning_says_where
         assert d.path or d.line is not None or any(u in d.message for u in _UNPLACED), (
             f"unlocated: {d}")
-    try:
-        assert_tables_equal(fast, slow)
-    except AssertionError:
-        if known_ok and _known_fast_bug(fast, slow):
-            reject()
-        raise
+    assert_tables_equal(fast, slow)
 
 
 def _json_case(data: st.DataObject) -> None:
@@ -101,19 +78,56 @@ def _proto_case(data: st.DataObject) -> None:
 
 
 #: Reproducer of finding "wire-utf8" (the fuzzer's first find): invalid UTF-8 in a field the
-#: wire walker skips (here the scope's version) passes silently. The reference reader
-#: reported the scope as undecodable and dropped it (the tables differed in the scope name);
-#: it now replaces the bytes by U+FFFD with a warning, and the tables agree, but the wire
-#: walker still says nothing.
+#: wire walker skipped (here the scope's version) passed silently, while the reference reader
+#: replaces the bytes by U+FFFD with a warning. The walker now checks those fields and leaves
+#: such a group to the reference reader.
 WIRE_UTF8 = PROTO[0][:54] + bytes([PROTO[0][54] ^ 0x80]) + PROTO[0][55:]
 
 
-@pytest.mark.xfail(strict=True, reason="otlp_wire skips UTF-8 checks the reference makes")
 def test_wire_reader_checks_utf8_like_the_reference() -> None:
     assert b"\x12\x05\xb1.0.0" in WIRE_UTF8  # the scope version "1.0.0", first byte flipped
     fast, slow = _read(WIRE_UTF8, "t.pb", True), _read(WIRE_UTF8, "t.pb", False)
     assert_tables_equal(fast, slow)
     assert [d.message for d in fast.diagnostics] == [d.message for d in slow.diagnostics]
+    assert [d.path for d in fast.diagnostics] == [d.path for d in slow.diagnostics]
+
+
+def _request_with(skipped: str) -> bytes:
+    """A one-span request whose ``skipped`` field (one the walker does not store) holds
+    invalid UTF-8."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    req = ExportTraceServiceRequest()
+    rs = req.resource_spans.add()
+    ss = rs.scope_spans.add()
+    ss.scope.name = "lib"
+    span = ss.spans.add(trace_id=bytes(range(1, 17)), span_id=bytes(range(1, 9)), name="s",
+                        start_time_unix_nano=1, end_time_unix_nano=2)
+    assert span.name == "s"
+    marker = "MARKER"
+    if skipped == "scope attribute":
+        ss.scope.attributes.add(key="k").value.string_value = marker
+    elif skipped == "scope schema_url":
+        ss.schema_url = marker
+    else:
+        rs.schema_url = marker
+    raw = req.SerializeToString()
+    assert raw.count(marker.encode()) == 1
+    return raw.replace(marker.encode(), b"MA\xffKER")
+
+
+@pytest.mark.parametrize("skipped", ["scope attribute", "scope schema_url", "resource schema_url"])
+def test_wire_reader_checks_utf8_of_skipped_strings(skipped: str) -> None:
+    raw = _request_with(skipped)
+    fast, slow = _read(raw, "t.pb", True), _read(raw, "t.pb", False)
+    assert fast.n_spans == 1
+    if skipped == "scope attribute":  # (a bad schema_url the reference drops unreported)
+        assert any("invalid UTF-8" in d.message for d in slow.diagnostics)
+    assert_tables_equal(fast, slow)
+    assert [(d.path, d.message) for d in fast.diagnostics] == [
+        (d.path, d.message) for d in slow.diagnostics]
 
 
 CASES: dict[str, Callable[[st.DataObject], None]] = {"otlp-json": _json_case,

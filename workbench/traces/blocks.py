@@ -76,6 +76,14 @@ class Declined(Exception):
     """A value a compiled reader leaves to its reference reader (nothing is appended)."""
 
 
+def has_long_id(*kept: dict[int, str]) -> bool:
+    """Whether any kept id text is over-long (the builder warns about it with the span's
+    record path, which only the reference readers know: the compiled ones decline)."""
+    from workbench.traces.builder import LONG_ID
+
+    return any(len(text) > LONG_ID for texts in kept for text in texts.values())
+
+
 @dataclass
 class Walked:
     """The matrices one compiled walker pass filled, in the layout of

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -241,6 +241,9 @@ class TableBuilder:
         self._n_blocked = 0
         #: bytes of input offered to the readers so far (they pick a compiled walker by it)
         self.fast_bytes_seen = 0
+        #: where the spans with an over-long id were read: input index -> (record path,
+        #: line), as the readers note it (:meth:`locate_long_ids`) for the id warnings
+        self.id_where: dict[int, tuple[str, int | None]] = {}
 
     # ------------------------------------------------------------------ appending
     def add_resource(self, attributes: Iterable[tuple[str, Any]]) -> int:
@@ -274,14 +277,19 @@ class TableBuilder:
         attributes: Iterable[tuple[str, Any]] = (),
         events: Sequence[tuple[str, int, Iterable[tuple[str, Any]]]] = (),
         links: Sequence[tuple[Any, ...]] = (),
+        path: str = "",
+        line: int | None = None,
     ) -> int:
         """Append one span (ids as hex text); returns its input index.
 
         A convenience for loaders that are not on a hot path; fast decoders append to the
         columns directly. ``end=None`` records a span without an end time (``has_end`` false).
         ``links`` are ``(trace_id, span_id, attributes)`` or
-        ``(trace_id, span_id, attributes, trace_state, flags)``.
+        ``(trace_id, span_id, attributes, trace_state, flags)``. ``path`` and ``line`` say
+        where the span was read (for the warning about an over-long id).
         """
+        if len(span_id) > LONG_ID or len(parent_id) > LONG_ID:
+            self.id_where[len(self)] = (path, line)
         code = self.strings.code
         self.trace_key.append(trace_id.lower())
         self.span_id.append(span_id)
@@ -315,6 +323,30 @@ class TableBuilder:
 
     def __len__(self) -> int:
         return self._n_blocked + len(self.name)
+
+    def locate_long_ids(
+        self,
+        span_ids: Sequence[str],
+        parent_ids: Sequence[str],
+        where: Callable[[int], tuple[str, int | None]],
+    ) -> None:
+        """Note where spans about to be appended (the next ``len(span_ids)`` input indices)
+        were read, for those with an over-long id (cheap when there is none).
+
+        Parameters
+        ----------
+        span_ids, parent_ids
+            The id texts of the spans, in the order they will be appended.
+        where
+            ``(record path, line or None)`` of the ``k``-th of them.
+        """
+        if not span_ids or (max(map(len, span_ids)) <= LONG_ID
+                            and max(map(len, parent_ids), default=0) <= LONG_ID):
+            return
+        first = len(self)
+        for k, (sid, pid) in enumerate(zip(span_ids, parent_ids, strict=True)):
+            if len(sid) > LONG_ID or len(pid) > LONG_ID:
+                self.id_where[first + k] = where(k)
 
     def append_block(self, block: SpanBlock) -> None:
         """Append spans decoded column-wise (see :class:`SpanBlock`).
@@ -371,13 +403,15 @@ class TableBuilder:
         long_rows = [i for i, text in kept.items() if len(text) > LONG_ID]
         for i in long_rows[:shown]:
             text = kept[i]
+            path, line = self.id_where.get(i, ("", None))
             self.diagnostics.append(
                 Diagnostic(
                     self.strings[int(source[i])],
-                    "",
+                    path,
                     f"{what} of {len(text)} characters ({text[:16]}...) is not a valid id; "
                     "kept as text",
                     "warning",
+                    line,
                 )
             )
         if len(long_rows) > shown:

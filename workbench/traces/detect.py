@@ -527,9 +527,10 @@ def _load_one(
             if salvage
             else _fail(exc, data, b, batcher.file, line)
         )
-    status, repaired = repair_document(obj, Repairer(batcher.file, b.diagnostics, line))
+    repairer = Repairer(batcher.file, b.diagnostics, line)
+    status, repaired = repair_document(obj, repairer)
     if repaired is not None:
-        otlp_json.append_resource_spans(b, repaired, batcher.file)
+        otlp_json.append_resource_spans(b, repaired, batcher.file, repairer.where)
     return status
 
 

@@ -403,6 +403,7 @@ class _Reader:
             attributes=attributes,
             events=self.logs(span.get("logs"), f"{path}.logs"),
             links=links,
+            path=path,
         )
 
     def ident(

@@ -34,9 +34,10 @@ E_TIME, E_NAME_OFF, E_NAME_LEN, E_NATTR = range(4)
 N_E = 4
 (L_TID_OFF, L_TID_LEN, L_SID_OFF, L_SID_LEN, L_TS_OFF, L_TS_LEN, L_FLAGS, L_NATTR) = range(8)
 N_L = 8
-# scope matrix columns; resources have one column (attribute count)
-C_NAME_OFF, C_NAME_LEN = range(2)
-N_C = 2
+# scope matrix columns (the whole scope message only when it has attributes, whose strings
+# the reader checks with the protobuf classes); resources have one column (attribute count)
+C_NAME_OFF, C_NAME_LEN, C_MSG_OFF, C_MSG_LEN = range(4)
+N_C = 4
 # counters
 (C_RES, C_SCOPE, C_SPAN, C_KV, C_EV, C_LN) = range(6)
 
@@ -85,6 +86,49 @@ def _skip(buf: Any, pos: int, end: int, wt: int) -> int:
             return -1
         return pos + int(n)
     return -1
+
+
+@njit(cache=True, nogil=True)
+def _utf8_ok(buf: Any, pos: int, end: int) -> bool:
+    """Whether ``buf[pos:end]`` is valid UTF-8 (as protobuf checks a string field: no
+    overlong forms, no surrogates, nothing above U+10FFFF)."""
+    while pos < end:
+        b = buf[pos]
+        if b < 0x80:
+            pos += 1
+            continue
+        if 0xC2 <= b <= 0xDF:
+            n, lo, hi = 1, 0x80, 0xBF
+        elif 0xE0 <= b <= 0xEF:
+            n = 2
+            lo = 0xA0 if b == 0xE0 else 0x80
+            hi = 0x9F if b == 0xED else 0xBF
+        elif 0xF0 <= b <= 0xF4:
+            n = 3
+            lo = 0x90 if b == 0xF0 else 0x80
+            hi = 0x8F if b == 0xF4 else 0xBF
+        else:
+            return False
+        if pos + n >= end:
+            return False
+        c = buf[pos + 1]
+        if c < lo or c > hi:
+            return False
+        for j in range(2, n + 1):
+            if buf[pos + j] < 0x80 or buf[pos + j] > 0xBF:
+                return False
+        pos += n + 1
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _string_ok(buf: Any, pos: int, hi: int) -> int:
+    """Position after a length-delimited string field whose bytes are valid UTF-8; -1 when
+    cut off or not UTF-8 (the official reader replaces and reports it by its path)."""
+    a, n, nxt = _slice(buf, pos, hi)
+    if nxt < 0 or not _utf8_ok(buf, a, a + n):
+        return -1
+    return nxt
 
 
 @njit(cache=True, nogil=True)
@@ -476,6 +520,8 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
                         nattr += 1
                     elif uf == 1:
                         return 70
+                    elif uf == 3:
+                        return 75  # entity_refs: strings the walker does not check
                     else:
                         u = _skip(buf, u, b + m, uw)
                         if u < 0:
@@ -489,6 +535,10 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
                     return err
             elif rf <= 2:
                 return 73
+            elif rf == 3 and rw == 2:  # schema_url
+                q = _string_ok(buf, q, a + n)
+                if q < 0:
+                    return 76
             else:
                 q = _skip(buf, q, a + n, rw)
                 if q < 0:
@@ -503,7 +553,7 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
                  ln: Any, sc: Any, cnt: Any) -> int:
     c = cnt[C_SCOPE]
     cnt[C_SCOPE] += 1
-    name_off = name_len = 0
+    name_off = name_len = msg_off = msg_len = 0
     seen_scope = False
     pos = lo
     while pos < hi:
@@ -526,6 +576,11 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
                     return 83
                 if int(stag) == (1 << 3) | 2:
                     name_off, name_len, q = _slice(buf, q, a + n)
+                elif int(stag) == (2 << 3) | 2:  # version
+                    q = _string_ok(buf, q, a + n)
+                elif int(stag) == (3 << 3) | 2:  # attributes: checked by the reader
+                    msg_off, msg_len = a, n
+                    q = _skip(buf, q, a + n, 2)
                 else:
                     q = _skip(buf, q, a + n, int(stag & np.uint64(7)))
                 if q < 0:
@@ -539,6 +594,10 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
                 return err
         elif field <= 2:
             return 86
+        elif field == 3 and wt == 2:  # schema_url
+            pos = _string_ok(buf, pos, hi)
+            if pos < 0:
+                return 88
         else:
             pos = _skip(buf, pos, hi, wt)
             if pos < 0:
@@ -546,6 +605,8 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
     if fill:
         sc[c, C_NAME_OFF] = name_off
         sc[c, C_NAME_LEN] = name_len
+        sc[c, C_MSG_OFF] = msg_off
+        sc[c, C_MSG_LEN] = msg_len
     return 0
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from itertools import chain
 from typing import Annotated, Any, Literal
 
@@ -351,11 +352,16 @@ def _pack_non_strings(
 
 
 def append_resource_spans(
-    builder: TableBuilder, resource_spans: list[ResourceSpans], source: str
+    builder: TableBuilder,
+    resource_spans: list[ResourceSpans],
+    source: str,
+    where: Callable[[Span], tuple[str, int | None]] | None = None,
 ) -> int:
     """Append every span of fully decoded ``resource_spans``; returns the number of spans.
 
     Raises :class:`Fallback` (having appended no span) when a value needs the tolerant path.
+    ``where`` gives the record path and line of a span (asked only for those with an
+    over-long id, see :meth:`TableBuilder.locate_long_ids`).
     """
     strings = builder.strings
     items = [attribute_items(rs.resource.attributes) for rs in resource_spans]
@@ -371,7 +377,8 @@ def append_resource_spans(
             spans.extend(group)
             res_col.extend([r] * k)
             scope_col.extend([strings.code(scope.name)] * k)
-    return append_spans(builder, spans, res_col, scope_col, source)
+    locate = None if where is None else (lambda k: where(spans[k]))
+    return append_spans(builder, spans, res_col, scope_col, source, locate)
 
 
 def append_spans(
@@ -380,12 +387,14 @@ def append_spans(
     res_col: list[int],
     scope_col: list[int],
     source: str,
+    where: Callable[[int], tuple[str, int | None]] | None = None,
 ) -> int:
     """Append decoded spans (with their builder resource index and scope-name code) column by
     column; returns their number.
 
     All columns are computed first and committed at the end, so a :class:`Fallback` leaves
-    the builder untouched (apart from interned strings).
+    the builder untouched (apart from interned strings). ``where`` gives the record path and
+    line of the ``k``-th span (asked only for those with an over-long id).
     """
     strings = builder.strings
     n = len(spans)
@@ -424,6 +433,8 @@ def append_spans(
 
     # ---- commit
     b = builder
+    if where is not None:
+        b.locate_long_ids(span_ids, parent_ids, where)
     b.trace_key.extend(trace_ids)
     b.span_id.extend(span_ids)
     b.parent_id.extend(parent_ids)
@@ -567,7 +578,8 @@ class SpanBatcher:
         joined = b"[" + b",".join(raws) + b"]"
         try:
             spans = _SPANS_DECODER.decode(joined)
-            append_spans(self.builder, spans, res, scopes, self.file)
+            append_spans(self.builder, spans, res, scopes, self.file,
+                         lambda k: (f"{where[k][0]}[{where[k][1]}]", where[k][2]))
             return
         except (msgspec.DecodeError, Fallback):
             pass
@@ -576,6 +588,7 @@ class SpanBatcher:
 
         repairers: dict[int | None, Repairer] = {}
         kept: tuple[list[Span], list[int], list[int]] = ([], [], [])
+        located: list[tuple[str, int | None]] = []
         for obj, r, c, (path, k, line) in zip(decode_json(joined), res, scopes, where, strict=True):
             rep = repairers.get(line)
             if rep is None:
@@ -585,4 +598,5 @@ class SpanBatcher:
                 kept[0].append(span)
                 kept[1].append(r)
                 kept[2].append(c)
-        append_spans(self.builder, *kept, self.file)
+                located.append((f"{path}[{k}]", line))
+        append_spans(self.builder, *kept, self.file, located.__getitem__)

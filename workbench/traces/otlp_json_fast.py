@@ -25,6 +25,7 @@ from workbench.traces.blocks import (
     Declined,
     Walked,
     assemble,
+    has_long_id,
     intern_strings,
 )
 from workbench.traces.builder import TableBuilder, parse_id
@@ -211,6 +212,8 @@ def _convert(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, w: Walked
     ids = (_trace_ids(sp, data),
            _span_ids(sp, data, k.S_SID_OFF, kj.ID_SPAN, kj.S_SPAN_VAL),
            _span_ids(sp, data, k.S_PID_OFF, kj.ID_PARENT, kj.S_PAR_VAL))
+    if has_long_id(ids[1][2], ids[2][2]):
+        raise Declined  # the reference reader says where the span is
     link_t, link_s = [], []
     for j in range(ln.shape[0]):
         t_o, t_n = int(ln[j, k.L_TID_OFF]), int(ln[j, k.L_TID_LEN])

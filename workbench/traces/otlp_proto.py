@@ -508,9 +508,12 @@ class _Walker:
             lambda o: f"{span_path(link_owner[o][0])}.links[{link_owner[o][1]}].attributes",
         )
 
+        span_hex = [t.hex() for t in span_ids]
+        parent_hex = [sp.parent_span_id.hex() for sp in spans]
+        b.locate_long_ids(span_hex, parent_hex, lambda row: (span_path(row), None))
         b.trace_key.extend([t.hex() for t in trace_ids])
-        b.span_id.extend([t.hex() for t in span_ids])
-        b.parent_id.extend([sp.parent_span_id.hex() for sp in spans])
+        b.span_id.extend(span_hex)
+        b.parent_id.extend(parent_hex)
         b.name.extend(strings.codes([sp.name for sp in spans]))
         b.kind.extend(kinds)
         b.status.extend(codes)

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from workbench.errors import Diagnostic
+from workbench.traces.builder import LONG_ID
 from workbench.traces.otlp_json import (
     _NO_RESOURCE,
     _NO_SCOPE,
@@ -99,6 +100,13 @@ class Repairer:
         self.file = file
         self.diagnostics = diagnostics
         self.line = line
+        #: record path of each converted span with an over-long id, by ``id()`` of the span
+        self._long_id_paths: dict[int, str] = {}
+
+    def where(self, span: Span) -> tuple[str, int | None]:
+        """Record path and line of a span :meth:`span` returned with an over-long id (for
+        :func:`~workbench.traces.otlp_json.append_resource_spans`)."""
+        return self._long_id_paths.get(id(span), ""), self.line
 
     def report(self, path: str, message: str, severity: str) -> None:
         self.diagnostics.append(Diagnostic(self.file, path, message, severity, self.line))
@@ -225,7 +233,7 @@ class Repairer:
         )
         if span is None:
             return None
-        return msgspec.structs.replace(
+        span = msgspec.structs.replace(
             span,
             attributes=self.attributes(obj.get("attributes"), f"{path}.attributes"),
             events=self._records(
@@ -235,6 +243,9 @@ class Repairer:
                 obj.get("links"), f"{path}.links", Link, frozenset({"traceId", "spanId"}), "link"
             ),
         )
+        if len(span.spanId) > LONG_ID or len(span.parentSpanId) > LONG_ID:
+            self._long_id_paths[id(span)] = path
+        return span
 
     def resource_spans(
         self, obj: Any, prefix: str, key: str = "resourceSpans"

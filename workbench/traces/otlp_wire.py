@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 
 from workbench.traces import kernels as k
-from workbench.traces.blocks import Cells, Declined, Walked, assemble, attr_value, intern_strings
+from workbench.traces.blocks import (
+    Cells,
+    Declined,
+    Walked,
+    assemble,
+    attr_value,
+    has_long_id,
+    intern_strings,
+)
 from workbench.traces.builder import TableBuilder, parse_id
 from workbench.traces.model import ATTR_FLOAT, ATTR_INT
 
@@ -82,6 +90,8 @@ def _load_group(buf: np.ndarray, data: bytes, lo: int, hi: int, file: str,
     if k.walk_request(buf, lo, hi, True, sp, kv, ev, ln, sc, rs, cnt):
         return False
 
+    if not _scope_attributes_ok(data, sc):
+        return False
     w = Walked(sp, kv, ev, ln, sc, rs)
 
     def decode(offs: list[int], lens: list[int]) -> list[str]:
@@ -125,8 +135,28 @@ def _load_group(buf: np.ndarray, data: bytes, lo: int, hi: int, file: str,
     ids = (_trace_ids(buf, data, sp),
            _span_ids(buf, data, sp[:, k.S_SID_OFF], sp[:, k.S_SID_LEN]),
            _span_ids(buf, data, sp[:, k.S_PID_OFF], sp[:, k.S_PID_LEN]))
+    if has_long_id(ids[1][2], ids[2][2]):
+        return False  # the reference reader says where the span is
     assemble(b, file, w, codes, cells, ids, sp[:, k.S_KIND], sp[:, k.S_CODE],
              (link_t, link_s))()
+    return True
+
+
+def _scope_attributes_ok(data: bytes, sc: np.ndarray) -> bool:
+    """Whether the scopes with attributes (which the walker skips) parse, their strings
+    valid UTF-8; else the reference reader reports them by their path."""
+    rows = np.flatnonzero(sc[:, k.C_MSG_LEN] > 0)
+    if not rows.shape[0]:
+        return True
+    from google.protobuf.message import DecodeError
+    from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
+
+    for o, n in set(zip(sc[rows, k.C_MSG_OFF].tolist(), sc[rows, k.C_MSG_LEN].tolist(),
+                        strict=True)):
+        try:
+            InstrumentationScope.FromString(data[o : o + n])
+        except (DecodeError, RecursionError):
+            return False
     return True
 
 

@@ -563,4 +563,5 @@ class _Reader:
                 source=self.file,
                 attributes=rec.attrs,
                 events=rec.events,
+                path=rec.path,
             )
