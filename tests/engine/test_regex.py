@@ -139,7 +139,7 @@ def _in_thread(fn: Callable[[], Any]) -> Any:
 
 
 def test_the_budget_holds_on_worker_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    from workbench.engine.regex import _thread_helper
+    from workbench.engine.regex_budget import thread_helper
 
     monkeypatch.setenv(BUDGET_ENV, "0.2")
     assert _in_thread(lambda: search(r"(a)\1", "xaa")) is True
@@ -155,7 +155,7 @@ def test_the_budget_holds_on_worker_threads(monkeypatch: pytest.MonkeyPatch) -> 
             search(r"^(\w+)+$", "é" * 40 + "!")
         except RegexTimeout:
             pass
-        return search(r"(a)\1", "xaa"), _thread_helper().started
+        return search(r"(a)\1", "xaa"), thread_helper().started
 
     assert _in_thread(after_an_overrun) == (True, 2)
 

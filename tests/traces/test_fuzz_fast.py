@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from tests.traces.test_fuzz_readers import DOCS, PROTO, _mutate_bytes, _mutate_tree
 from tests.traces.util import assert_tables_equal
-from workbench.traces import detect, load_bytes, otlp_proto
+from workbench.traces import detect, load_bytes, otlp_json_load, otlp_proto
 from workbench.traces.model import SpanTable
 
 #: summaries that speak for the whole file (no single place to name)
@@ -34,7 +34,7 @@ _UNPLACED = ("more invalid UTF-8 sequences", "not an OTLP protobuf trace message
 def _read(raw: bytes, name: str, fast: bool) -> SpanTable:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(detect.FAST_READERS_ENV, "1" if fast else "0")
-        for module, names in ((detect, ("FAST_JSON_MIN_BYTES", "COLD_JSON_MIN_BYTES")),
+        for module, names in ((otlp_json_load, ("FAST_JSON_MIN_BYTES", "COLD_JSON_MIN_BYTES")),
                               (otlp_proto, ("FAST_MIN_BYTES", "COLD_MIN_BYTES"))):
             for attr in names:
                 mp.setattr(module, attr, 0)

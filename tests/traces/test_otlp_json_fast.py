@@ -12,17 +12,17 @@ from hypothesis import strategies as st
 from tests.traces.test_otlp_json import rich_doc
 from tests.traces.test_otlp_proto import requests
 from tests.traces.util import TRACE, assert_tables_equal, doc, dumps, span
-from workbench.traces import detect, load_bytes
+from workbench.traces import detect, load_bytes, otlp_json_load
 from workbench.traces.model import SpanTable
 from workbench.traces.otlp_json_fast import walk_status
 
 
 def both(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[SpanTable, SpanTable]:
     """(fast walker first, msgspec reader only) tables of the same bytes."""
-    monkeypatch.setattr(detect, "FAST_JSON_MIN_BYTES", 0)
-    monkeypatch.setattr(detect, "COLD_JSON_MIN_BYTES", 0)
+    monkeypatch.setattr(otlp_json_load, "FAST_JSON_MIN_BYTES", 0)
+    monkeypatch.setattr(otlp_json_load, "COLD_JSON_MIN_BYTES", 0)
     fast = load_bytes(data, "x.json").build()
-    monkeypatch.setattr(detect, "FAST_JSON_MIN_BYTES", 1 << 62)
+    monkeypatch.setattr(otlp_json_load, "FAST_JSON_MIN_BYTES", 1 << 62)
     ref = load_bytes(data, "x.json").build()
     return fast, ref
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.traces.util import assert_tables_equal, doc, span
-from workbench.traces import detect, load_traces, salvage
+from workbench.traces import detect, load_traces, otlp_json_load, salvage
 
 
 def _write(path: Path, lines: int, pad: int = 0) -> Path:
@@ -27,8 +27,8 @@ def _write(path: Path, lines: int, pad: int = 0) -> Path:
 
 def _load(path: Path, monkeypatch: pytest.MonkeyPatch, stream: bool, chunk: int = 4096):
     monkeypatch.setattr(detect, "STREAM_MIN_BYTES", 0 if stream else 1 << 62)
-    monkeypatch.setattr(detect, "FAST_JSON_MIN_BYTES", 0)
-    monkeypatch.setattr(detect, "COLD_JSON_MIN_BYTES", 0)
+    monkeypatch.setattr(otlp_json_load, "FAST_JSON_MIN_BYTES", 0)
+    monkeypatch.setattr(otlp_json_load, "COLD_JSON_MIN_BYTES", 0)
     monkeypatch.setattr(detect, "STREAM_CHUNK", chunk)
     return load_traces(path)
 

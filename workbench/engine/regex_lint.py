@@ -21,6 +21,8 @@ from re import _constants as C
 from re import _parser as sre
 from typing import Any
 
+from workbench.engine.regex_budget import BUDGET_ENV
+
 _POSSESSIVE = getattr(C, "POSSESSIVE_REPEAT", None)
 _REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, _POSSESSIVE)
 _ATOMS = (C.LITERAL, C.NOT_LITERAL, C.IN, C.ANY)
@@ -214,12 +216,6 @@ def _nested(items: Any, found: list[str]) -> None:
             _nested(sub, found)
 
 
-def _budget_env() -> str:
-    from workbench.engine.regex import BUDGET_ENV  # imported late: regex imports this module
-
-    return BUDGET_ENV
-
-
 def backtracking_risk(pattern: str) -> str | None:
     """Why ``pattern`` can take exponential time on a backtracking engine, or ``None``.
 
@@ -247,7 +243,7 @@ def backtracking_risk(pattern: str) -> str | None:
     return (
         f"regex {pattern!r} {what} ({found[0]}): a backtracking engine can take "
         "exponential time on it; otlspec runs it in linear time where RE2 applies, under a "
-        f"time budget ({_budget_env()}) otherwise; {fix}"
+        f"time budget ({BUDGET_ENV}) otherwise; {fix}"
     )
 
 

@@ -1,10 +1,11 @@
 """Formulas compiled once into closures over a :class:`~workbench.stream.state.TraceState`.
 
 Compile once, run many: :class:`Compiler` turns each IR node into a Python closure
-``(state, env) -> value`` by one table dispatch per node class (``_TERMS``, ``_FORMULAS``,
-``_SETS``), memoized per node, so equal sub-formulas compile once. Values follow
-:mod:`workbench.engine.values` exactly as the reference interpreter does (undefined values,
-equality across int/float, built-ins).
+``(state, env) -> value`` by one table dispatch per node class (``_FORMULAS`` here, ``TERMS``
+and ``SETS`` of :mod:`workbench.stream.terms`), memoized per node, so equal sub-formulas
+compile once. Values follow :mod:`workbench.engine.values` exactly as the reference
+interpreter does (undefined values, equality across int/float, built-ins). The closure types
+and the fragment's limits (:class:`Unsupported`) are in :mod:`workbench.stream.fragment`.
 
 Formulas without timeline content evaluate to a ``bool``. A formula with timeline atoms or
 temporal operators evaluates to its value *at every point of the timeline* (a ``list`` of
@@ -23,32 +24,13 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from workbench.engine.codegen_terms import Unsupported as _CompiledUnsupported
-from workbench.engine.values import BUILTINS, UNDEF, equal, is_number, order, quantile, regex
+from workbench.engine.values import UNDEF, equal, order, regex
 from workbench.lang import ir
-from workbench.stream.ops import TEMPORAL, aggregate
-from workbench.stream.state import EventRec, SpanRec, TraceState
+from workbench.stream.fragment import UNSUPPORTED, Env, Fn, Seq, Unsupported
+from workbench.stream.ops import TEMPORAL
+from workbench.stream.state import TraceState
+from workbench.stream.terms import SETS, TERMS
 from workbench.traces.context import END, EVENT, START
-
-Env = dict[str, Any]
-Fn = Callable[[TraceState, Env], Any]
-Seq = list[bool]
-
-
-class Unsupported(_CompiledUnsupported):
-    """A construct outside the stream fragment (the message says which and why). A subclass of
-    the compiled backends' ``Unsupported``, so the engine's backend chain moves the property
-    on to the next backend with this reason."""
-
-
-#: Why each construct is outside the stream fragment.
-UNSUPPORTED: dict[Any, str] = {
-    ir.HappensBefore: "`hb` (happens-before reachability) needs the whole trace's causality "
-                      "graph, not maintained online",
-    ("rel", "linked"): "`linked` resolves links across the trace by id, not maintained online",
-    "temporal-term": "a temporal formula used as a value (inside an aggregate or comparison)",
-    "temporal-guard": "a temporal guard of a set comprehension",
-}
 
 
 def _is_temporal(node: ir.Node, memo: dict[ir.Node, bool]) -> bool:
@@ -182,7 +164,7 @@ class Compiler:
         key = ("t", node)
         found = self._memo.get(key)
         if found is None:
-            make = _TERMS.get(type(node))
+            make = TERMS.get(type(node))
             if node in self.slots:
                 found = _slot(self.slots[node], False)
             elif make is None:
@@ -202,160 +184,11 @@ class Compiler:
         key = ("s", node)
         found = self._memo.get(key)
         if found is None:
-            make = _SETS.get(type(node))
+            make = SETS.get(type(node))
             if make is None:
                 raise Unsupported(f"stream: {type(node).__name__} is not a set")
             found = self._memo[key] = make(self, node)
         return found
-
-    # ------------------------------------------------------------------ terms
-    def _const(self, node: ir.Const) -> Fn:
-        v = node.value
-        return lambda st, env: v
-
-    def _param(self, node: ir.ParamRef) -> Fn:
-        if node.name not in self.params:
-            raise Unsupported(f"stream: parameter {node.name!r} has no value")
-        v = self.params[node.name]
-        return lambda st, env: v
-
-    def _var(self, node: ir.Var) -> Fn:
-        name = node.name
-        return lambda st, env: env[name]
-
-    def _field(self, node: ir.Field) -> Fn:
-        base, name = node.base.name, node.name
-        if name == "depth":
-            def depth(st: TraceState, env: Env) -> Any:
-                s = env[base]
-                return s.time if isinstance(s, EventRec) else st.depth(s)
-            return depth
-        if name == "is_root":
-            def is_root(st: TraceState, env: Env) -> Any:
-                s = env[base]
-                return s.time if isinstance(s, EventRec) else s.parent_key is None
-            return is_root
-
-        def field(st: TraceState, env: Env) -> Any:
-            s = env[base]
-            if isinstance(s, EventRec):
-                return s.name if name == "name" else s.time
-            return s.fields[name]
-        return field
-
-    def _attr(self, node: ir.Attr) -> Fn:
-        base, key, resource = node.base.name, node.key, node.scope == "resource"
-
-        def attr(st: TraceState, env: Env) -> Any:
-            s = env[base]
-            if isinstance(s, EventRec):
-                return s.attributes.get(key, UNDEF)
-            return (s.resource if resource else s.attrs).get(key, UNDEF)
-        return attr
-
-    def _negate(self, node: ir.Neg) -> Fn:
-        x = self.term(node.operand)
-
-        def neg(st: TraceState, env: Env) -> Any:
-            v = x(st, env)
-            return -v if is_number(v) else UNDEF
-        return neg
-
-    def _arith(self, node: ir.Arith) -> Fn:
-        left, right, op = self.term(node.left), self.term(node.right), node.op
-
-        def arith(st: TraceState, env: Env) -> Any:
-            a, b = left(st, env), right(st, env)
-            if not (is_number(a) and is_number(b)):
-                return UNDEF
-            if op == "+":
-                return a + b
-            if op == "-":
-                return a - b
-            if op == "*":
-                return a * b
-            if b == 0:
-                return UNDEF
-            if op == "/":
-                return a / b
-            return a % b
-        return arith
-
-    def _call(self, node: ir.Call) -> Fn:
-        func = BUILTINS[node.func]
-        args = [self.term(a) for a in node.args]
-        return lambda st, env: func(*(a(st, env) for a in args))
-
-    def _aggregate(self, node: ir.Aggregate) -> Fn:
-        members, op = self.members(node.domain), node.op
-        if op == "count":
-            return lambda st, env: len(members(st, env))
-        assert node.var is not None and node.body is not None
-        var, body = node.var, self.term(node.body)
-
-        def agg(st: TraceState, env: Env) -> Any:
-            inner = dict(env)
-            values = []
-            for m in members(st, env):
-                inner[var] = m
-                values.append(body(st, inner))
-            return aggregate(op, values)
-        return agg
-
-    def _quantile(self, node: ir.Quantile) -> Fn:
-        members, q = self.members(node.domain), node.q
-        var, body = node.var, self.term(node.body)
-
-        def quant(st: TraceState, env: Env) -> Any:
-            inner = dict(env)
-            values = []
-            for m in members(st, env):
-                inner[var] = m
-                values.append(body(st, inner))
-            return quantile(q, [v for v in values if v is not UNDEF])
-        return quant
-
-    # ------------------------------------------------------------------ sets
-    def _spans(self, node: ir.Spans) -> Fn:
-        return lambda st, env: st.spans
-
-    def _roots(self, node: ir.Roots) -> Fn:
-        return lambda st, env: st.roots()
-
-    def _rel(self, node: ir.Rel) -> Fn:
-        arg, rel = node.arg.name, node.rel
-        if rel == "linked":
-            raise Unsupported(UNSUPPORTED[("rel", "linked")])
-        if rel == "parent":
-            def parent(st: TraceState, env: Env) -> list[SpanRec]:
-                p = st.parent_of(env[arg])
-                return [] if p is None else [p]
-            return parent
-        if rel == "children":
-            return lambda st, env: st.children[env[arg].seq]
-        if rel == "siblings":
-            return lambda st, env: st.siblings(env[arg])
-        walk = TraceState.ancestors if rel == "ancestors" else TraceState.descendants
-        return lambda st, env: sorted(walk(st, env[arg]), key=_order)
-
-    def _events(self, node: ir.Events) -> Fn:
-        arg = node.arg.name
-        return lambda st, env: env[arg].events
-
-    def _comprehension(self, node: ir.Comprehension) -> Fn:
-        if self.temporal(node.guard):
-            raise Unsupported(UNSUPPORTED["temporal-guard"])
-        members, var, guard = self.members(node.domain), node.var, self.formula(node.guard)
-
-        def comp(st: TraceState, env: Env) -> list[Any]:
-            inner = dict(env)
-            out = []
-            for m in members(st, env):
-                inner[var] = m
-                if guard(st, inner):
-                    out.append(m)
-            return out
-        return comp
 
     # ------------------------------------------------------------------ formulas
     def _const_holds(self, node: ir.Const) -> Fn:
@@ -566,31 +399,6 @@ def _slot(k: int, truth: bool) -> Fn:
     return lambda st, env: env[ACC][k].value
 
 
-def _order(rec: SpanRec) -> tuple[int, ...]:
-    return rec.order
-
-
-_TERMS: dict[type, Callable[[Compiler, Any], Fn]] = {
-    ir.Const: Compiler._const,
-    ir.ParamRef: Compiler._param,
-    ir.Var: Compiler._var,
-    ir.Field: Compiler._field,
-    ir.Attr: Compiler._attr,
-    ir.Neg: Compiler._negate,
-    ir.Arith: Compiler._arith,
-    ir.Call: Compiler._call,
-    ir.Aggregate: Compiler._aggregate,
-    ir.Quantile: Compiler._quantile,
-}
-
-_SETS: dict[type, Callable[[Compiler, Any], Fn]] = {
-    ir.Spans: Compiler._spans,
-    ir.Roots: Compiler._roots,
-    ir.Rel: Compiler._rel,
-    ir.Events: Compiler._events,
-    ir.Comprehension: Compiler._comprehension,
-}
-
 _FORMULAS: dict[type, Callable[[Compiler, Any], Fn]] = {
     ir.Const: Compiler._const_holds,
     ir.Compare: Compiler._compare,
@@ -612,7 +420,7 @@ _FORMULAS: dict[type, Callable[[Compiler, Any], Fn]] = {
 
 #: The stream backend's coverage table: every IR node class and temporal operator kind.
 CAPABILITIES: dict[Any, str] = {
-    **{cls: "interpreted" for cls in (*_TERMS, *_SETS, *_FORMULAS)},
+    **{cls: "interpreted" for cls in (*TERMS, *SETS, *_FORMULAS)},
     ir.HappensBefore: "unsupported",
     ir.ListLit: "lowered",  # read as constants by `in`
     ir.Interval: "lowered",  # bounds of the online window operators
@@ -623,4 +431,4 @@ CAPABILITIES: dict[Any, str] = {
     **{("temporal", op): "interpreted" for op in ir.TEMPORAL_OPS},
 }
 
-__all__ = ["CAPABILITIES", "UNSUPPORTED", "Compiler", "Unsupported", "at0"]
+__all__ = ["CAPABILITIES", "UNSUPPORTED", "Compiler", "Env", "Fn", "Unsupported", "at0"]

@@ -306,7 +306,7 @@ def attr_value(t: int, i: int, f: float, s: int, strings: Any) -> Any:
 
 def preload_fast_readers() -> None:
     """Import the compiled readers' kernel modules, so that every input of at least
-    :data:`~workbench.traces.detect.FAST_JSON_MIN_BYTES` takes the fast path at once.
+    :data:`~workbench.traces.otlp_json_load.FAST_JSON_MIN_BYTES` takes the fast path at once.
 
     The readers only go to their kernels unasked once these modules are loaded (or after
     tens of MiB of input), because starting numba costs about half a second. A caller that

@@ -228,7 +228,7 @@ def load_document_file(path: str, builder: TableBuilder, chunk: int) -> str:
         ``"ok"`` when any group was read (or the list is empty), else ``"invalid"`` or
         ``"not-otlp"``.
     """
-    from workbench.traces.detect import load_otlp_document
+    from workbench.traces.otlp_json_load import load_otlp_document
 
     with open(path, "rb") as fh:
         found = streamable_head(fh.read(1 << 12))

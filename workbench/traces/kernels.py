@@ -1,5 +1,6 @@
-"""Compiled (numba) kernels of the readers: the OTLP protobuf wire walker, byte-slice interning
-and first-appearance numbering of 128-bit keys.
+"""Compiled (numba) kernels of the readers: the OTLP protobuf wire walker and the layout of the
+matrices it fills (shared with the JSON walker); byte-slice interning and first-appearance
+numbering of 128-bit keys live in :mod:`workbench.traces.kernels_intern`, re-exported here.
 
 Everything here works on a ``uint8`` view of the input bytes and on preallocated numpy arrays,
 and never creates a Python object per record: the walker records *where* each field lies
@@ -20,6 +21,10 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+
+from workbench.traces.kernels_intern import dense_ids, intern_slices
+
+__all__ = ["dense_ids", "intern_slices", "top_fields", "walk_request"]
 
 # span matrix columns
 (S_TID_OFF, S_TID_LEN, S_SID_OFF, S_SID_LEN, S_PID_OFF, S_PID_LEN, S_TS_OFF, S_TS_LEN,
@@ -633,103 +638,3 @@ def top_fields(buf: Any) -> Any:
         out[k, 1] = pos
         k += 1
     return out[:k], True
-
-
-# ---------------------------------------------------------------------- interning
-
-
-@njit(cache=True, nogil=True)
-def _hash(buf: Any, off: int, n: int) -> np.uint64:
-    h = np.uint64(14695981039346656037)
-    for k in range(off, off + n):
-        h = (h ^ np.uint64(buf[k])) * np.uint64(1099511628211)
-    return h
-
-
-@njit(cache=True, nogil=True)
-def _same(buf: Any, a: int, b: int, n: int) -> bool:
-    for k in range(n):
-        if buf[a + k] != buf[b + k]:
-            return False
-    return True
-
-
-@njit(cache=True, nogil=True)
-def intern_slices(buf: Any, off: Any, length: Any) -> tuple[Any, Any]:
-    """Dictionary-encode byte slices: the distinct-slice number of each slice (first
-    appearance order) and the index of each distinct slice's first occurrence."""
-    n = off.shape[0]
-    cap = 1024
-    table = np.full(cap, -1, dtype=np.int64)
-    u_hash = np.zeros(256, dtype=np.uint64)
-    u_first = np.zeros(256, dtype=np.int64)
-    inv = np.empty(n, dtype=np.int64)
-    m = 0
-    for i in range(n):
-        h = _hash(buf, off[i], length[i])
-        slot = np.int64(h & np.uint64(cap - 1))
-        while True:
-            u = table[slot]
-            if u < 0:
-                if m == u_first.shape[0]:
-                    g1 = np.zeros(2 * m, dtype=np.int64)
-                    g1[:m] = u_first
-                    u_first = g1
-                    g2 = np.zeros(2 * m, dtype=np.uint64)
-                    g2[:m] = u_hash
-                    u_hash = g2
-                table[slot] = m
-                u_hash[m] = h
-                u_first[m] = i
-                inv[i] = m
-                m += 1
-                if 2 * m > cap:  # keep the load factor under 1/2
-                    cap *= 4
-                    table = np.full(cap, -1, dtype=np.int64)
-                    for v in range(m):
-                        s2 = np.int64(u_hash[v] & np.uint64(cap - 1))
-                        while table[s2] >= 0:
-                            s2 = (s2 + 1) & (cap - 1)
-                        table[s2] = v
-                break
-            j = u_first[u]
-            if u_hash[u] == h and length[j] == length[i] and _same(buf, off[j], off[i],
-                                                                   length[i]):
-                inv[i] = u
-                break
-            slot = (slot + 1) & (cap - 1)
-    return inv, u_first[:m].copy()
-
-
-@njit(cache=True, nogil=True)
-def dense_ids(tag: Any, hi: Any, lo: Any) -> tuple[Any, Any]:
-    """Group number of each ``(tag, hi, lo)`` row in first-appearance order, and the first row
-    of each group (an open-addressing hash table: linear time)."""
-    n = hi.shape[0]
-    cap = 1024
-    while cap < 2 * n:
-        cap *= 2
-    table = np.full(cap, -1, dtype=np.int64)
-    first = np.empty(n, dtype=np.int64)
-    dense = np.empty(n, dtype=np.int32)
-    m = 0
-    for i in range(n):
-        h = (hi[i] * np.uint64(0x9E3779B97F4A7C15)) ^ lo[i] ^ (np.uint64(tag[i]) << np.uint64(1))
-        h ^= h >> np.uint64(29)
-        h *= np.uint64(0xBF58476D1CE4E5B9)
-        h ^= h >> np.uint64(32)
-        slot = np.int64(h & np.uint64(cap - 1))
-        while True:
-            g = table[slot]
-            if g < 0:
-                table[slot] = m
-                first[m] = i
-                dense[i] = m
-                m += 1
-                break
-            f = first[g]
-            if hi[f] == hi[i] and lo[f] == lo[i] and tag[f] == tag[i]:
-                dense[i] = g
-                break
-            slot = (slot + 1) & (cap - 1)
-    return dense, first[:m].copy()

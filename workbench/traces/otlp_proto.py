@@ -40,7 +40,7 @@ def parses(data: bytes) -> bool:
 
 #: inputs of at least this many bytes are read by the compiled wire walker
 #: (:mod:`workbench.traces.otlp_wire`) once its kernels are loaded in this process or one load
-#: has met :data:`COLD_MIN_BYTES` of protobuf (cf. ``detect.FAST_JSON_MIN_BYTES``)
+#: has met :data:`COLD_MIN_BYTES` of protobuf (cf. ``otlp_json_load.FAST_JSON_MIN_BYTES``)
 FAST_MIN_BYTES = 1 << 20
 COLD_MIN_BYTES = 16 << 20
 
@@ -70,7 +70,7 @@ def load(
         False (with an error diagnostic) when the bytes are not an OTLP trace message.
     """
     if fast is None:
-        from workbench.traces.detect import want_fast
+        from workbench.traces.otlp_json_load import want_fast
 
         fast = want_fast(builder, len(data), FAST_MIN_BYTES, COLD_MIN_BYTES,
                          "workbench.traces.kernels")
