@@ -200,14 +200,19 @@ def test_ambiguous_alternations_under_a_repeat_are_flagged() -> None:
 
 
 def test_the_flagged_alternations_really_backtrack() -> None:
-    # one flagged and one unflagged pattern of the same size, on the same failing text
+    # one flagged and one unflagged pattern of the same size, on the same failing text; the
+    # fastest of a few runs of each, so a descheduled moment on a busy machine does not count
     text = "a" * 18 + "!"
-    started = time.perf_counter()
-    assert re.search(r"^(a|a)+$", text) is None
-    slow = time.perf_counter() - started
-    started = time.perf_counter()
-    assert re.search(r"^(a|b)+$", text) is None
-    assert slow > 50 * (time.perf_counter() - started)
+
+    def fastest(pattern: str) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            assert re.search(pattern, text) is None
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    assert fastest(r"^(a|a)+$") > 50 * fastest(r"^(a|b)+$")
 
 
 def _trace(tmp_path: Path, value: str) -> Path:
