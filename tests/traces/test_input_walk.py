@@ -92,10 +92,10 @@ _LONG_ID_INPUTS = {
 def test_every_reader_says_where_an_overlong_id_is(
     fmt: str, which: str, fast: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workbench.traces import detect, otlp_proto
+    from workbench.traces import detect, otlp_json_load, otlp_proto
 
     monkeypatch.setenv(detect.FAST_READERS_ENV, "1" if fast else "0")
-    for module, names in ((detect, ("FAST_JSON_MIN_BYTES", "COLD_JSON_MIN_BYTES")),
+    for module, names in ((otlp_json_load, ("FAST_JSON_MIN_BYTES", "COLD_JSON_MIN_BYTES")),
                           (otlp_proto, ("FAST_MIN_BYTES", "COLD_MIN_BYTES"))):
         for attr in names:
             monkeypatch.setattr(module, attr, 0)
