@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from workbench.traces.kernels_intern import dense_ids, intern_slices
+from workbench.traces.kernels_utf8 import utf8_ok
 
 __all__ = ["dense_ids", "intern_slices", "top_fields", "walk_request"]
 
@@ -94,44 +95,11 @@ def _skip(buf: Any, pos: int, end: int, wt: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _utf8_ok(buf: Any, pos: int, end: int) -> bool:
-    """Whether ``buf[pos:end]`` is valid UTF-8 (as protobuf checks a string field: no
-    overlong forms, no surrogates, nothing above U+10FFFF)."""
-    while pos < end:
-        b = buf[pos]
-        if b < 0x80:
-            pos += 1
-            continue
-        if 0xC2 <= b <= 0xDF:
-            n, lo, hi = 1, 0x80, 0xBF
-        elif 0xE0 <= b <= 0xEF:
-            n = 2
-            lo = 0xA0 if b == 0xE0 else 0x80
-            hi = 0x9F if b == 0xED else 0xBF
-        elif 0xF0 <= b <= 0xF4:
-            n = 3
-            lo = 0x90 if b == 0xF0 else 0x80
-            hi = 0x8F if b == 0xF4 else 0xBF
-        else:
-            return False
-        if pos + n >= end:
-            return False
-        c = buf[pos + 1]
-        if c < lo or c > hi:
-            return False
-        for j in range(2, n + 1):
-            if buf[pos + j] < 0x80 or buf[pos + j] > 0xBF:
-                return False
-        pos += n + 1
-    return True
-
-
-@njit(cache=True, nogil=True)
 def _string_ok(buf: Any, pos: int, hi: int) -> int:
     """Position after a length-delimited string field whose bytes are valid UTF-8; -1 when
     cut off or not UTF-8 (the official reader replaces and reports it by its path)."""
     a, n, nxt = _slice(buf, pos, hi)
-    if nxt < 0 or not _utf8_ok(buf, a, a + n):
+    if nxt < 0 or not utf8_ok(buf, a, a + n):
         return -1
     return nxt
 
