@@ -9,10 +9,11 @@ kind and the trace bound N, so choosing costs a walk of the IR and no Z3 work. T
 strategy and the features that most lowered its predicted cost against Z3's default are
 printed on stderr.
 
-Measured on 1,506 labelled obligations (held-out families, 5 folds): PAR-2 64.7k resource
-units against 77.8k for the single best strategy and 336k for Z3's default (62% of the
-SBS-VBS gap closed). End to end (``benchmarks/strategy_e2e.py``, ten ``otlspec prove``
-commands, identical verdicts) ``auto`` did 11% less Z3 work than Z3's default but 21% more
+Measured on all 1,868 labelled obligations (held-out families, 5 folds): PAR-2 73.3k resource
+units against 82.4k for the single best strategy of each fold and 365k for Z3's default (46%
+of the SBS-VBS gap closed). End to end (``benchmarks/strategy_e2e.py``, ten ``otlspec prove``
+commands, identical verdicts; measured with the model trained on the earlier 1,506 labels)
+``auto`` did 11% less Z3 work than Z3's default but 21% more
 than ``simplify-smt`` (``--strategy simplify-smt``), all of it on two theorem files: a file of
 theorems gets one strategy, chosen from its first theorem, and the labels are single
 non-incremental checks while the commands run many checks under assumptions.
@@ -59,7 +60,7 @@ _PARAMS_ONLY = frozenset({"redundant"})
 DEFAULT_STRATEGY = "auto"
 #: The strategy of ``auto`` when the model cannot choose: the single best strategy of the
 #: committed labels (a test recomputes it).
-FALLBACK = "simplify-smt"
+FALLBACK = "probe-tree"
 #: Default number of strategies ``--strategy portfolio`` races.
 PORTFOLIO_K = 3
 #: Default wall-clock bound of a whole race, in seconds.
