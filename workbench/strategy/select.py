@@ -9,8 +9,8 @@ kind and the trace bound N, so choosing costs a walk of the IR and no Z3 work. T
 strategy and the features that most lowered its predicted cost against Z3's default are
 printed on stderr.
 
-Measured on all 1,868 labelled obligations (held-out families, 5 folds): PAR-2 73.3k resource
-units against 82.4k for the single best strategy of each fold and 365k for Z3's default (46%
+Measured on all 1,868 labelled obligations (held-out families, 5 folds): PAR-2 72.6k resource
+units against 82.3k for the single best strategy of each fold and 365k for Z3's default (49%
 of the SBS-VBS gap closed). End to end (``benchmarks/strategy_e2e.py``, ten ``otlspec prove``
 commands, identical verdicts; measured with the model trained on the earlier 1,506 labels)
 ``auto`` did 11% less Z3 work than Z3's default but 21% more
