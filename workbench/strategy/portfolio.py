@@ -34,7 +34,7 @@ _PRE = "simplify propagate-values solve-eqs elim-uncnstr"
 #: The probe tree ``otlspec strategy cond`` learns from the committed labels (depth 2, at least
 #: 20 obligations a leaf), compiled to one tactic; a test relearns it and compares.
 _LEGACY = "(then simplify propagate-values solve-eqs (using-params smt :arith.solver 2))"
-PROBE_TREE = ("(if (> num-bool-consts 45) (if (> size 371) "
+PROBE_TREE = ("(if (> num-bool-consts 45) (if (> num-exprs 1775) "
               f"(then {_PRE} smt) {_LEGACY}) "
               f"(if (> size 117) (then simplify smt) {_LEGACY}))")
 

@@ -9,18 +9,19 @@ kind and the trace bound N, so choosing costs a walk of the IR and no Z3 work. T
 strategy and the features that most lowered its predicted cost against Z3's default are
 printed on stderr.
 
-Measured on 1,506 labelled obligations (held-out families, 5 folds): PAR-2 64.7k resource
-units against 77.8k for the single best strategy and 336k for Z3's default (62% of the
-SBS-VBS gap closed). End to end (``benchmarks/strategy_e2e.py``, ten ``otlspec prove``
-commands, identical verdicts) ``auto`` did 11% less Z3 work than Z3's default but 21% more
-than ``simplify-smt`` (``--strategy simplify-smt``), all of it on two theorem files.
-``prove theorem`` chooses per theorem (:class:`PerTheorem`: each theorem's own premises and
-conclusion, one line of choices on stderr), yet that left both files' counts unchanged: the
-model picks ``simplify-legacy-arith`` for the one theorem that dominates each file, where it
-costs more than ``simplify-smt`` at the file's N = 3. ``wnext_next_dual`` is labelled at N = 2
-only, where that strategy is the cheapest; in the N = 3 label of
-``rule_temporal_constants_sound`` it stops at the labelling limit (PAR-2: 4.0M) and
-``simplify-smt`` solves at 6.3M, so the label itself prefers the strategy that fails.
+Measured on all 1,868 labelled obligations (held-out families, 5 folds): PAR-2 72.6k resource
+units against 82.3k for the single best strategy of each fold and 365k for Z3's default (49%
+of the SBS-VBS gap closed). End to end (``benchmarks/strategy_e2e.py``, ten ``otlspec prove``
+commands, identical verdicts; measured with the model trained on the earlier 1,506 labels)
+``auto`` did 11% less Z3 work than Z3's default but 21% more than ``simplify-smt``
+(``--strategy simplify-smt``), all of it on two theorem files. ``prove theorem`` chooses per
+theorem (:class:`PerTheorem`: each theorem's own premises and conclusion, one line of choices
+on stderr), yet that left both files' counts unchanged: the model picks
+``simplify-legacy-arith`` for the one theorem that dominates each file, where it costs more
+than ``simplify-smt`` at the file's N = 3. ``wnext_next_dual`` is labelled at N = 2 only, where
+that strategy is the cheapest; in the N = 3 label of ``rule_temporal_constants_sound`` it
+stops at the labelling limit (PAR-2: 4.0M) and ``simplify-smt`` solves at 6.3M, so the label
+itself prefers the strategy that fails.
 
 ``auto`` picks the strategy of least predicted cost (:class:`~workbench.strategy.model.CostModel`);
 a model trained on Z3's probes too gets them on the goal, built with
@@ -72,7 +73,7 @@ _PARAMS_ONLY = frozenset({"redundant"})
 DEFAULT_STRATEGY = "auto"
 #: The strategy of ``auto`` when the model cannot choose: the single best strategy of the
 #: committed labels (a test recomputes it).
-FALLBACK = "simplify-smt"
+FALLBACK = "probe-tree"
 #: Default number of strategies ``--strategy portfolio`` races.
 PORTFOLIO_K = 3
 #: Default wall-clock bound of a whole race, in seconds.
