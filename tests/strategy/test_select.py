@@ -58,7 +58,7 @@ def test_a_prebuilt_problem_is_taken_once_and_only_for_equal_formulas() -> None:
     assert obligations.take_problem([f], {}, opts) is not pb
 
 
-def test_the_shipped_selector_needs_no_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ir_features_need_no_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
     from workbench.strategy.features import SELECTOR_FEATURES
 
     def refuse(*a: object, **k: object) -> None:

@@ -6,9 +6,11 @@ in one fold, so no near-duplicate is in both training and test). In each fold:
 ``default``   Z3's default strategy
 ``SBS``       the single best strategy of the training folds (least total PAR-2)
 ``VBS``       the virtual best: the best strategy of each test obligation (an oracle)
-``selector``  the strategy the cost model trained on the other folds picks, from the features
-              known before encoding (IR counts, kind, N); charged the IR walk
-``selector+probes``  the same model with Z3's probes on the goal too; charged the probes
+``selector``  the strategy the cost model trained on the other folds picks with the shipped
+              features (IR counts, kind, N and Z3's probes on the goal); charged the IR walk
+              and the probes
+``selector-ir``  the same model on the features known before encoding (IR counts, kind, N);
+              charged the IR walk
 ``random``    the expected cost of a uniformly random strategy
 ``schedule``  the two best training strategies in turn, half the resource limit each
 ``portfolio`` the selector's ``k`` best-ranked strategies raced in parallel (``otlspec prove
@@ -37,12 +39,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.strategy.cond import Cond, learn
-from workbench.strategy.features import FEATURES
+from workbench.strategy.features import FEATURES, SELECTOR_FEATURES
 from workbench.strategy.label import Label
 from workbench.strategy.model import CostModel, cost, train
 from workbench.strategy.portfolio import DEFAULT_RLIMIT, DEFAULT_TIMEOUT, names, strategy
 
-METHODS = ("default", "SBS", "VBS", "selector", "selector+probes", "random", "schedule",
+METHODS = ("default", "SBS", "VBS", "selector", "selector-ir", "random", "schedule",
            "portfolio", "race-sbs", "cond")
 
 
@@ -174,9 +176,10 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
         totals = {s: sum(cost(lab, s, rlimit) for lab in train_labels) for s in strategies}
         ranked = sorted(strategies, key=lambda s: (totals[s], s))
         sbs, second = ranked[0], ranked[1] if len(ranked) > 1 else ranked[0]
-        model = train(train_labels, strategies, seed=seed, trees=trees, rlimit=rlimit)
-        probed = train(train_labels, strategies, seed=seed, trees=trees, rlimit=rlimit,
-                       features=FEATURES)
+        model = train(train_labels, strategies, seed=seed, trees=trees, rlimit=rlimit,
+                      features=FEATURES)
+        ir_model = train(train_labels, strategies, seed=seed, trees=trees, rlimit=rlimit,
+                         features=SELECTOR_FEATURES)
         tree: Cond | str | None = learn(train_labels, candidates, cond_depth, rlimit=rlimit) \
             if candidates else None
         fold_fams = sorted({lab.family for lab in test})
@@ -187,16 +190,15 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
             best = min(strategies, key=lambda s: cost(lab, s, rlimit))
             record("VBS", cost(lab, best, rlimit), _solved(lab, best, rlimit),
                    min(_time_cost(lab, s, timeout) for s in strategies))
+            ir_secs = lab.features.get("ir.nodes", 0.0) * per_node
+            feat_secs = lab.feature_seconds + ir_secs
             pick = model.choose(lab.features)
             picks[pick] = picks.get(pick, 0) + 1
-            ir_secs = lab.features.get("ir.nodes", 0.0) * per_node
-            record("selector", cost(lab, pick, rlimit) + ir_secs * rate,
-                   _solved(lab, pick, rlimit), _time_cost(lab, pick, timeout) + ir_secs)
-            ppick = probed.choose(lab.features)
-            charge = (lab.feature_seconds + ir_secs) * rate
-            record("selector+probes", cost(lab, ppick, rlimit) + charge,
-                   _solved(lab, ppick, rlimit),
-                   _time_cost(lab, ppick, timeout) + lab.feature_seconds + ir_secs)
+            record("selector", cost(lab, pick, rlimit) + feat_secs * rate,
+                   _solved(lab, pick, rlimit), _time_cost(lab, pick, timeout) + feat_secs)
+            ipick = ir_model.choose(lab.features)
+            record("selector-ir", cost(lab, ipick, rlimit) + ir_secs * rate,
+                   _solved(lab, ipick, rlimit), _time_cost(lab, ipick, timeout) + ir_secs)
             n = len(strategies)
             record("random", sum(cost(lab, s, rlimit) for s in strategies) / n,
                    sum(_solved(lab, s, rlimit) for s in strategies) / n >= 0.5,
@@ -206,9 +208,9 @@ def evaluate(labels: Sequence[Label], folds: int = 5, seed: int = 0,
                 lab, sbs, rlimit / 2) else timeout + _time_cost(lab, second, timeout))
             raced = _ranked(model, lab.features)[:k]
             wall = min(_time_cost(lab, s, timeout) for s in raced)
-            record("portfolio", min(cost(lab, s, rlimit) for s in raced) + ir_secs * rate,
-                   any(_solved(lab, s, rlimit) for s in raced), wall + ir_secs)
-            portfolio_cpu += len(raced) * wall + ir_secs
+            record("portfolio", min(cost(lab, s, rlimit) for s in raced) + feat_secs * rate,
+                   any(_solved(lab, s, rlimit) for s in raced), wall + feat_secs)
+            portfolio_cpu += len(raced) * wall + feat_secs
             record("race-sbs", min(cost(lab, s, rlimit) for s in ranked[:k]),
                    any(_solved(lab, s, rlimit) for s in ranked[:k]),
                    min(_time_cost(lab, s, timeout) for s in ranked[:k]))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.strategy.features import FEATURES, SELECTOR_FEATURES, vector
+from workbench.strategy.features import FEATURES, vector
 from workbench.strategy.label import Label
 from workbench.strategy.portfolio import DEFAULT_RLIMIT
 
@@ -148,11 +148,14 @@ class CostModel:
 
 def train(labels: Sequence[Label], strategies: Sequence[str] | None = None, seed: int = 0,
           trees: int = 24, depth: int = 8, rlimit: int = DEFAULT_RLIMIT,
-          features: Sequence[str] = SELECTOR_FEATURES) -> CostModel:
+          features: Sequence[str] = FEATURES) -> CostModel:
     """Fit the cost model on ``labels`` (needs scikit-learn: ``pip install 'otlspec[strategy]'``).
 
-    ``features`` are the inputs (default :data:`~workbench.strategy.features.SELECTOR_FEATURES`,
-    known before any encoding; :data:`~workbench.strategy.features.FEATURES` adds Z3's probes).
+    ``features`` are the inputs (default :data:`~workbench.strategy.features.FEATURES`: the IR
+    counts, kind and N plus Z3's probes on the goal, which the shipped model uses because on
+    the held-out families they pay for their cost;
+    :data:`~workbench.strategy.features.SELECTOR_FEATURES` is the set known before any
+    encoding).
 
     Raises
     ------

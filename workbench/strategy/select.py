@@ -3,25 +3,22 @@
 The default is ``auto``, the shipped model (:data:`DEFAULT_STRATEGY`), because on held-out
 spec families it beat the single best strategy with its feature time charged (see
 ``otlspec strategy eval`` and notebook 5; the numbers are in ``datasets/obligations/README.md``).
-It picks from features known before anything is encoded: the IR counts of the formulas (node
-counts by class, temporal operators, quantifier depth, bounded intervals), the obligation's
-kind and the trace bound N, so choosing costs a walk of the IR and no Z3 work. The chosen
-strategy and the features that most lowered its predicted cost against Z3's default are
-printed on stderr.
+It picks from the IR counts of the formulas (node counts by class, temporal operators,
+quantifier depth, bounded intervals), the obligation's kind and the trace bound N, and Z3's
+probes on the goal (about 1 ms). The chosen strategy and the features that most lowered its
+predicted cost against Z3's default are printed on stderr.
 
-Measured on all 1,868 labelled obligations (held-out families, 5 folds): PAR-2 72.6k resource
-units against 82.3k for the single best strategy of each fold and 365k for Z3's default (49%
-of the SBS-VBS gap closed). End to end (``benchmarks/strategy_e2e.py``, ten ``otlspec prove``
-commands, identical verdicts; measured with the model trained on the earlier 1,506 labels)
-``auto`` did 11% less Z3 work than Z3's default but 21% more than ``simplify-smt``
-(``--strategy simplify-smt``), all of it on two theorem files. ``prove theorem`` chooses per
-theorem (:class:`PerTheorem`: each theorem's own premises and conclusion, one line of choices
-on stderr), yet that left both files' counts unchanged: the model picks
-``simplify-legacy-arith`` for the one theorem that dominates each file, where it costs more
-than ``simplify-smt`` at the file's N = 3. ``wnext_next_dual`` is labelled at N = 2 only, where
-that strategy is the cheapest; in the N = 3 label of ``rule_temporal_constants_sound`` it
-stops at the labelling limit (PAR-2: 4.0M) and ``simplify-smt`` solves at 6.3M, so the label
-itself prefers the strategy that fails.
+Measured on all 1,868 labelled obligations (held-out families, 5 folds, feature time
+charged): PAR-2 70.9k resource units against 82.3k for the single best strategy of each fold
+and 365k for Z3's default (57.5% of the SBS-VBS gap closed; the IR-only model 72.6k, 48.8%).
+End to end (``benchmarks/strategy_e2e.py``, ten ``otlspec prove`` commands, identical
+verdicts): Z3 did 45.35M / 33.17M / 32.40M resource units with ``default`` / ``simplify-smt`` /
+``auto`` (the IR-only model: 40.30M); in wall time ``auto`` was the slowest (18.1 s vs 14.8 s
+for ``simplify-smt``): loading the model and the probes cost about 0.3 s per command.
+``prove theorem`` chooses per theorem (:class:`PerTheorem`: each theorem's own premises and
+conclusion, one line of choices on stderr). Known label weakness: ``wnext_next_dual`` is
+labelled at N = 2 only but proved at N = 3, and in the N = 3 label of
+``rule_temporal_constants_sound`` two strategies tie at the labelling limit.
 
 ``auto`` picks the strategy of least predicted cost (:class:`~workbench.strategy.model.CostModel`);
 a model trained on Z3's probes too gets them on the goal, built with
