@@ -306,13 +306,18 @@ def test_a_stored_batch_run_is_in_the_reports_page(driver, tmp_path) -> None:  #
     try:
         with start_ui(UiConfig(port=0), StoreSource(store)) as ui:
             driver.get(ui.url + "#/reports")
-            row = _wait(driver, lambda d: [r for r in _css(d, "#report-list tbody tr")
-                                           if r.get_attribute("data-run") and
-                                           r.get_attribute("data-run").startswith("run-")],
-                        "the batch run in the reports page")[0]
-            cells = [td.text for td in row.find_elements("css selector", "td")]
+
+            def batch_row(d: Any) -> tuple[list[str], str] | None:
+                # read the row's cells and link in one poll: a live update may redraw the list
+                # between finding the row and reading it (then _wait looks again)
+                rows = _css(d, '#report-list tbody tr[data-run^="run-"]')
+                if not rows:
+                    return None
+                cells = [td.text for td in rows[0].find_elements("css selector", "td")]
+                return cells, rows[0].find_element("css selector", "a").get_attribute("href")
+
+            cells, link = _wait(driver, batch_row, "the batch run in the reports page")
             assert "stdlib" in cells[0] and cells[1] == "batch run" and cells[2] == "1"
-            link = row.find_element("css selector", "a").get_attribute("href")
             assert "export/report.html?run=" in link
             check()  # a second run shows up by server-sent events, without a reload
             _wait(driver, lambda d: len(_css(d, '#report-list tbody tr[data-run^="run-"]')) == 2,
