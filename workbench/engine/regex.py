@@ -71,10 +71,46 @@ def _char(code: int) -> str:
 
 
 class _Translator:
-    def __init__(self, flags: int) -> None:
+    def __init__(self, flags: int, relax: bool = False) -> None:
         self.ascii_flag = bool(flags & C.SRE_FLAG_ASCII)
         self.multiline = bool(flags & C.SRE_FLAG_MULTILINE)
         self.ascii_text = bool(flags & C.SRE_FLAG_IGNORECASE)  # case folding differs off ASCII
+        #: drop the lookarounds left after :meth:`top`: the RE2 form then matches a superset
+        self.relax = relax
+
+    def top(self, items: Any) -> str:
+        """The whole pattern. A lookaround of one character at the very start (lookbehind) or
+        the very end (lookahead) becomes a character or the text's edge, which keeps the
+        meaning of a *search*: ``(?<![C])X`` finds a match exactly where ``(?:\\A|[^C])X``
+        does, and ``X(?![C])`` exactly where ``X(?:[^C]|\\z)`` does (the extra character
+        consumed at an edge of the match cannot affect the rest of it)."""
+        items = list(items)
+        head = tail = ""
+        if items and (edge := self._edge(*items[0], -1)) is not None:
+            head, items = edge, items[1:]
+        if items and (edge := self._edge(*items[-1], 1)) is not None:
+            tail, items = edge, items[:-1]
+        return head + self.seq(items, not tail) + tail
+
+    def _edge(self, op: Any, av: Any, direction: int) -> str | None:
+        if op not in (C.ASSERT, C.ASSERT_NOT) or av[0] != direction:
+            return None
+        sub = list(av[1])
+        if len(sub) != 1 or sub[0][0] not in (C.LITERAL, C.NOT_LITERAL, C.IN):
+            return None
+        one_op, one_av = sub[0]
+        if op is C.ASSERT:
+            return self.item(one_op, one_av, False)
+        if one_op is C.LITERAL:
+            other = f"[^{_char(one_av)}]"
+        elif one_op is C.NOT_LITERAL:
+            other = _char(one_av)
+        else:
+            items = list(one_av)
+            negated = bool(items) and items[0][0] is C.NEGATE
+            other = self._class(items[1:] if negated else [(C.NEGATE, None), *items])
+        edge = r"\A" if direction < 0 else r"\z"
+        return f"(?:{edge}|{other})" if direction < 0 else f"(?:{other}|{edge})"
 
     def _category(self, cat: Any, in_class: bool) -> str:
         if not self.ascii_flag:
@@ -142,6 +178,8 @@ class _Translator:
             return "(?:" + self.seq(sub, False) + ")" + count + lazy
         if op is C.AT:
             return self._at(av, tail)
+        if self.relax and op in (C.ASSERT, C.ASSERT_NOT):
+            return ""  # an assertion only ever removes matches
         raise _Untranslatable(str(op))  # backrefs, lookaround, atomic groups, possessive
 
     def _at(self, where: Any, tail: bool) -> str:
@@ -162,16 +200,21 @@ class _Translator:
         raise _Untranslatable(str(where))
 
 
-def translate(pattern: str) -> tuple[str, bool] | None:
+def translate(pattern: str, relax: bool = False) -> tuple[str, bool] | None:
     """The RE2 form of a Python pattern and whether it is valid for ASCII texts only;
-    ``None`` when no equivalent RE2 form is known."""
+    ``None`` when no equivalent RE2 form is known.
+
+    With ``relax``, lookarounds that have no equivalent are dropped: the RE2 form then finds
+    a match in every text where the pattern does (and maybe in more), a prefilter for the
+    ``re`` fallback.
+    """
     try:
         parsed = sre.parse(pattern)
         flags = parsed.state.flags
         if flags & ~(_FLAGS | C.SRE_FLAG_UNICODE | C.SRE_FLAG_VERBOSE):
             return None
-        t = _Translator(flags)
-        body = t.seq(parsed.data if hasattr(parsed, "data") else parsed, True)
+        t = _Translator(flags, relax)
+        body = t.top(parsed.data if hasattr(parsed, "data") else parsed)
     except (_Untranslatable, re.error, RecursionError):
         return None
     prefix = "".join(
@@ -200,6 +243,11 @@ class Regex:
     linear: Any = None  # text -> bool through the RE2 program, when there is one
     ascii_only: bool = False
     re2_pattern: str | None = None  # the RE2 form ``linear`` runs
+    #: without an RE2 form: a relaxed RE2 form (lookarounds dropped) matching a superset, so
+    #: that only the texts it matches need the ``re`` fallback
+    prefilter: Any = None
+    prefilter_ascii: bool = False
+    prefilter_pattern: str | None = None
 
     def search_many(self, texts: list[str]) -> list[bool]:
         """:meth:`search` of every text, in bulk: the RE2 form over an Arrow string array
@@ -223,6 +271,12 @@ class Regex:
                 hits, covered = done
                 out = hits
                 rest = [i for i, ok in enumerate(covered) if not ok]
+        elif self.prefilter_pattern is not None and len(texts) >= _BULK_MIN:
+            done = _arrow_search(self.prefilter_pattern, texts, self.prefilter_ascii)
+            if done is not None:  # out stays False where the superset form finds nothing
+                hits, covered = done
+                rest = [i for i, (hit, ok) in enumerate(zip(hits, covered, strict=True))
+                        if hit or not ok]
         if not rest:
             return out
         linear = self.linear
@@ -235,6 +289,8 @@ class Regex:
                     continue
                 except UnicodeEncodeError:
                     pass
+            elif self._rejects(text):
+                continue
             slow.append(i)
         if slow:
             for i, hit in zip(slow, bounded_search_many(self.fallback, self.pattern,
@@ -288,24 +344,47 @@ class Regex:
                 return bool(self.linear(text))
             except UnicodeEncodeError:  # lone surrogates have no UTF-8 form: use re
                 pass
+        elif self._rejects(text):
+            return False
         return bounded_search(self.fallback, self.pattern, text)
+
+    def _rejects(self, text: str) -> bool:
+        """Whether the prefilter proves that the pattern finds nothing in ``text``."""
+        if self.prefilter is None or (self.prefilter_ascii and not text.isascii()):
+            return False
+        try:
+            return not self.prefilter(text)
+        except UnicodeEncodeError:
+            return False
 
 
 @functools.lru_cache(maxsize=1024)
 def compile_regex(pattern: str) -> Regex:
     """Compile a user pattern (cached); raises ``re.error`` for an invalid one."""
     fallback = re.compile(pattern)
-    found = translate(pattern) if _re2 is not None else None
-    if found is None:
+    if _re2 is None:
         return Regex(pattern, fallback)
+    found = translate(pattern)
+    program = _re2_program(found[0]) if found is not None else None
+    if found is not None and program is not None:
+        return Regex(pattern, fallback, _searcher(program), found[1], found[0])
+    relaxed = translate(pattern, relax=True)
+    program = _re2_program(relaxed[0]) if relaxed is not None else None
+    if relaxed is None or program is None:
+        return Regex(pattern, fallback)
+    return Regex(pattern, fallback, prefilter=_searcher(program), prefilter_ascii=relaxed[1],
+                 prefilter_pattern=relaxed[0])
+
+
+def _re2_program(re2_pattern: str) -> Any:
+    """The compiled RE2 program, or None past RE2's limits (repeat counts over 1000, memory)."""
     options = _re2.Options()
     options.log_errors = False
     options.never_capture = True
     try:
-        program = _re2.compile(found[0], options)
-    except Exception:  # RE2 limits (repeat counts over 1000, memory): stay on re
-        return Regex(pattern, fallback)
-    return Regex(pattern, fallback, _searcher(program), found[1], found[0])
+        return _re2.compile(re2_pattern, options)
+    except Exception:
+        return None
 
 
 #: below this many texts :meth:`Regex.search_many` does not convert to Arrow
