@@ -7,8 +7,9 @@ Usage::
         --tree .          # the same table, each tree in its own process, side by side
 
 Loads the traces once, then does what the compiled backends do before their verdict pass
-(:func:`workbench.engine.compiled.prepare` without loading kernels): per property, build the
-table index groups it needs and its per-property tables (:func:`~workbench.engine.plan.materialize`).
+(:func:`workbench.engine.compiled.prepare` without loading kernels): per property, build
+the table index groups it needs and its per-property tables
+(:func:`~workbench.engine.plan.materialize`).
 Prints CPU seconds (``process_time``, which survives a loaded machine) per index group and
 per property, and spans/s of the whole phase. ``--tree`` runs the measurement with another
 source tree on ``PYTHONPATH`` (e.g. a ``git archive`` of main) in a child process.
@@ -61,6 +62,12 @@ def measure(inputs: list[str], spec_args: list[str], profile: int,
     from workbench.lang import load_specs
     spec = load_specs(spec_args)
     table = _load(inputs, cache)
+    # a real check has loaded its kernels (and numba's machinery) before the index
+    import numba  # noqa: F401
+    import numpy as np
+    from numba import njit
+
+    njit(lambda a: a.sum())(np.zeros(2))
     values = param_values(spec)
     gens = []
     for prop in spec.properties:

@@ -51,7 +51,7 @@ class TableIndex(SiteIndex):
         self.built: set[str] = set()
         self.doms: dict[Any, DomValues] = {}
         self.site_cache: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
-        self.preds: dict[tuple[str, Any], tuple[np.ndarray, np.ndarray]] = {}
+        self.preds: dict[tuple[str, Any], np.ndarray] = {}
         self.lock = threading.RLock()
         self.seconds = 0.0
 
@@ -161,26 +161,37 @@ class TableIndex(SiteIndex):
 
     def _build_ids(self) -> None:
         t = self.table
-        self.arrays["sid"] = self._id_codes(t.span_id, t.span_id_len, "span")
-        self.arrays["pid"] = self._id_codes(t.parent_span_id, t.parent_id_len, "parent")
+        sid, sid_plain = self._id_plain(t.span_id_len, "span")
+        pid, pid_plain = self._id_plain(t.parent_id_len, "parent")
+        # the well-formed ids of both columns in one sorted block: numeric order of the
+        # values is the order of their fixed-width lowercase hex texts
+        values = np.concatenate([t.span_id[sid_plain], t.parent_span_id[pid_plain]])
+        if values.size:
+            uniq, inv = np.unique(values.astype(np.uint64, copy=False), return_inverse=True)
+            ucodes = self.strings.add_block(_hex16(uniq)).astype(np.int32)
+            got = ucodes[inv.reshape(-1)]
+            sid[sid_plain] = got[:sid_plain.shape[0]]
+            pid[pid_plain] = got[sid_plain.shape[0]:]
+        self._id_others(sid, t.span_id_len, sid_plain, t.span_id_hex)
+        self._id_others(pid, t.parent_id_len, pid_plain, t.parent_id_hex)
+        self.arrays["sid"], self.arrays["pid"] = sid, pid
         self.arrays["tid"] = np.asarray([self.strings.code(x) for x in t.trace_id_hex], np.int32)
 
-    def _id_codes(self, values: np.ndarray, lens: np.ndarray, which: str) -> np.ndarray:
-        t = self.table
-        n = values.shape[0]
-        codes = np.full(n, self.strings.code(""), dtype=np.int32)
+    def _id_plain(self, lens: np.ndarray, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """Codes to fill (the empty text's for now) and the rows of well-formed 8-byte ids."""
         plain = lens == 8
-        odd = [row for (row, kind) in t.id_text if kind == which]
+        odd = [row for (row, kind) in self.table.id_text if kind == which]
         plain[odd] = False
-        if plain.any():
-            uniq, inv = np.unique(_hex16(values[plain]), return_inverse=True)
-            ucodes = self.strings.add_block(uniq).astype(np.int32)
-            codes[plain] = ucodes[inv.reshape(-1)]
-        other = np.nonzero(~plain & (lens != 0))[0]
-        for row in other.tolist():
-            text = t.span_id_hex(row) if which == "span" else t.parent_id_hex(row)
-            codes[row] = self.strings.code(text)
-        return codes
+        return np.full(lens.shape[0], self.strings.code(""), dtype=np.int32), \
+            np.flatnonzero(plain)
+
+    def _id_others(self, codes: np.ndarray, lens: np.ndarray, plain: np.ndarray,
+                   text: Any) -> None:
+        """Codes of the ids kept as text (short, long, malformed), one by one (rare)."""
+        other = lens != 0
+        other[plain] = False
+        for row in np.flatnonzero(other).tolist():
+            codes[row] = self.strings.code(text(row))
 
 _INDEXES: dict[int, tuple[weakref.ref[SpanTable], TableIndex]] = {}
 _INDEX_LOCK = threading.Lock()

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from workbench.engine.codegen_terms import Sites
-from workbench.engine.values import TEXT_MAPS, UNDEF, luhn, regex, to_int
+from workbench.engine.text_bulk import luhn_many
+from workbench.engine.values import TEXT_MAPS, UNDEF, regex, to_int
 from workbench.traces.model import (
     ATTR_ARRAY,
     ATTR_BOOL,
@@ -47,6 +48,7 @@ class ExtStrings:
         self.index: dict[str, int] = {}
         self.blocks: list[tuple[int, np.ndarray]] = []  # (first code, sorted unique S16 texts)
         self.size = self.n0
+        self._b16: list[tuple[bytes, int]] | None = None
 
     def lookup(self, text: str) -> int:
         code = self.base.lookup(text)
@@ -75,8 +77,7 @@ class ExtStrings:
     def add_block(self, texts: np.ndarray) -> np.ndarray:
         """Codes of ``texts`` (unique ``S16`` values, sorted), adding those not known yet."""
         codes = np.full(texts.shape[0], -1, dtype=np.int64)
-        known = [(t.encode("ascii"), c) for t, c in self.base._index.items()
-                 if len(t) == 16 and t.isascii()]
+        known = list(self._base16())
         known += [(t.encode("ascii"), c) for t, c in self.index.items()
                   if len(t) == 16 and t.isascii()]
         if known:
@@ -97,6 +98,21 @@ class ExtStrings:
             codes[new] = self.size + np.arange(new.shape[0])
             self.size += int(new.shape[0])
         return codes
+
+    def _base16(self) -> list[tuple[bytes, int]]:
+        """The table's own 16-character ASCII strings with their codes (found once, by a
+        length pass over the table's strings)."""
+        found = self._b16
+        if found is None:
+            strings = self.base.strings
+            lens = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+            found = []
+            for code in np.flatnonzero(lens == 16).tolist():
+                text = strings[code]
+                if text.isascii() and self.base.lookup(text) == code:
+                    found.append((text.encode("ascii"), code))
+            self._b16 = found
+        return found
 
     def __getitem__(self, code: int) -> str:
         if code < self.n0:
@@ -193,7 +209,7 @@ class SiteIndex:
     arrays: dict[str, np.ndarray]
     doms: dict[Any, DomValues]
     site_cache: dict[Any, tuple[np.ndarray, np.ndarray]]
-    preds: dict[tuple[str, Any], tuple[np.ndarray, np.ndarray]]
+    preds: dict[tuple[str, Any], np.ndarray]
     lock: threading.RLock
 
     def need(self, what: str) -> None:
@@ -275,15 +291,18 @@ class SiteIndex:
     def pred_site(self, what: str, arg: Any, dom: DomValues) -> tuple[np.ndarray, np.ndarray]:
         """(codes, bools) of a string predicate over the domain's strings.
 
-        Results are kept per predicate as sorted (code, result) arrays, so a string shared by
-        several domains (a span id is also a parent id) is tested once, and a predicate on a
-        small domain costs memory for that domain only.
+        Results are kept per predicate as one int8 per string code (-1: not asked yet), so a
+        string shared by several domains (a span id is also a parent id) is tested once.
         """
         with self.lock:
-            codes, vals = self.preds.get((what, arg), (_EMPTY_I, np.zeros(0, np.bool_)))
-            at = np.minimum(np.searchsorted(codes, dom.strs), max(0, codes.shape[0] - 1))
-            found = (codes[at] == dom.strs) if codes.size else np.zeros(dom.strs.shape, bool)
-            todo = dom.strs[~found]
+            size = len(self.strings)
+            state = self.preds.get((what, arg))
+            if state is None or state.shape[0] < size:
+                grown = np.full(size, -1, dtype=np.int8)
+                if state is not None:
+                    grown[:state.shape[0]] = state
+                state = self.preds[(what, arg)] = grown
+            todo = dom.strs[state[dom.strs] < 0]
             if todo.size:
                 new = np.empty(todo.shape[0], dtype=np.bool_)
                 rest = self._pred_blocks(what, arg, todo, new)
@@ -292,14 +311,9 @@ class SiteIndex:
                     part = self.strings.texts(todo[at_k])
                     # a regex runs over the whole batch at once (RE2 in bulk where it can)
                     new[at_k] = (regex(arg).search_many(part) if what == "re"
-                                 else _luhn_many(part))
-                codes = np.concatenate([codes, todo])
-                vals = np.concatenate([vals, new])
-                order = np.argsort(codes, kind="stable")
-                codes, vals = codes[order], vals[order]
-                self.preds[(what, arg)] = (codes, vals)
-                at = np.searchsorted(codes, dom.strs)
-            return dom.strs, vals[at]
+                                 else luhn_many(part))
+                state[todo] = new
+            return dom.strs, state[dom.strs] > 0
 
     def _pred_blocks(self, what: str, arg: Any, todo: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Answer a regex for the codes of ``todo`` that are rows of the string table's id
@@ -496,17 +510,3 @@ def _number_tables(index: SiteIndex, doms: list[Any], attr: str, text: Callable[
     k = np.concatenate(keys).astype(dtype) if keys else np.zeros(1, dtype)
     v = np.concatenate(vals) if vals else np.zeros(1, np.int32)
     return (k if k.size else np.zeros(1, dtype)), (v if v.size else np.zeros(1, np.int32)), offs
-
-
-def _luhn_many(texts: list[str]) -> list[bool]:
-    """``luhn`` of many texts; with pyarrow, only texts of 13 to 19 ASCII digits (counted in
-    bulk) reach the Python checksum."""
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        counts = pc.count_substring_regex(pa.array(texts, type=pa.large_string()),
-                                          "[0-9]").to_pylist()
-    except (ImportError, pa.ArrowException, UnicodeEncodeError, ValueError, TypeError):
-        return [bool(luhn(x)) for x in texts]
-    return [13 <= c <= 19 and bool(luhn(x)) for c, x in zip(counts, texts, strict=True)]

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.engine.text_bulk import arrow_bools, arrow_strings
 from workbench.engine.regex_budget import (  # the fallback's names stay importable from here
     BUDGET_ENV,
     DEFAULT_BUDGET_S,
@@ -269,14 +270,13 @@ class Regex:
             done = _arrow_search(self.re2_pattern, texts, self.ascii_only)
             if done is not None:
                 hits, covered = done
-                out = hits
-                rest = [i for i, ok in enumerate(covered) if not ok]
+                out = hits.tolist()
+                rest = np.flatnonzero(~covered).tolist()
         elif self.prefilter_pattern is not None and len(texts) >= _BULK_MIN:
             done = _arrow_search(self.prefilter_pattern, texts, self.prefilter_ascii)
             if done is not None:  # out stays False where the superset form finds nothing
                 hits, covered = done
-                rest = [i for i, (hit, ok) in enumerate(zip(hits, covered, strict=True))
-                        if hit or not ok]
+                rest = np.flatnonzero(hits | ~covered).tolist()
         if not rest:
             return out
         linear = self.linear
@@ -322,7 +322,7 @@ class Regex:
             hits = compute.match_substring_regex(arr, self.re2_pattern)
         except (pa.ArrowException, ValueError, TypeError):
             return None
-        return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=np.bool_)
+        return arrow_bools(hits)
 
     @property
     def engine(self) -> str:
@@ -408,21 +408,24 @@ def _pyarrow() -> tuple[Any, Any] | None:
 
 def _arrow_search(
     re2_pattern: str, texts: list[str], ascii_only: bool
-) -> tuple[list[bool], list[bool]] | None:
-    """(hits, covered) of an RE2 pattern over ``texts`` through ``pyarrow.compute`` (which
-    links RE2 itself); None when pyarrow is missing or cannot take the texts (lone
-    surrogates). ``covered`` is false for the texts the RE2 form does not decide (non-ASCII
-    texts of an ASCII-only translation)."""
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(hits, covered) bool arrays of an RE2 pattern over ``texts`` through
+    ``pyarrow.compute`` (which links RE2 itself); None when pyarrow is missing or cannot take
+    the texts (lone surrogates). ``covered`` is false for the texts the RE2 form does not
+    decide (non-ASCII texts of an ASCII-only translation)."""
     found = _pyarrow()
     if found is None:
         return None
     pa, pc = found
     try:
-        arr = pa.array(texts, type=pa.large_string())
-        hits = pc.match_substring_regex(arr, re2_pattern).to_pylist()
-    except (pa.ArrowException, UnicodeEncodeError, ValueError, TypeError):
+        arr = arrow_strings(pa, texts)
+        if arr is None:
+            return None
+        hits = arrow_bools(pc.match_substring_regex(arr, re2_pattern))
+        covered = (arrow_bools(pc.string_is_ascii(arr)) if ascii_only
+                   else np.ones(len(texts), dtype=np.bool_))
+    except (pa.ArrowException, ValueError, TypeError):
         return None
-    covered = pc.string_is_ascii(arr).to_pylist() if ascii_only else [True] * len(texts)
     return hits, covered
 
 
