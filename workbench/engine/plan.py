@@ -34,6 +34,7 @@ from workbench.engine.plan_sites import (
     _hex16,
     materialize,
 )
+from workbench.engine.text_bulk import TextBatch
 from workbench.traces.model import (
     KIND_NAMES,
     STATUS_NAMES,
@@ -52,6 +53,7 @@ class TableIndex(SiteIndex):
         self.doms: dict[Any, DomValues] = {}
         self.site_cache: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
         self.preds: dict[tuple[str, Any], np.ndarray] = {}
+        self.batches: dict[bytes, TextBatch] = {}  # recent predicate inputs (SiteIndex._batch)
         self.lock = threading.RLock()
         self.seconds = 0.0
 
@@ -175,7 +177,7 @@ class TableIndex(SiteIndex):
         self._id_others(sid, t.span_id_len, sid_plain, t.span_id_hex)
         self._id_others(pid, t.parent_id_len, pid_plain, t.parent_id_hex)
         self.arrays["sid"], self.arrays["pid"] = sid, pid
-        self.arrays["tid"] = np.asarray([self.strings.code(x) for x in t.trace_id_hex], np.int32)
+        self.arrays["tid"] = self.strings.codes(t.trace_id_hex).astype(np.int32)
 
     def _id_plain(self, lens: np.ndarray, which: str) -> tuple[np.ndarray, np.ndarray]:
         """Codes to fill (the empty text's for now) and the rows of well-formed 8-byte ids."""

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from workbench.engine.codegen_terms import Sites
-from workbench.engine.text_bulk import luhn_many
+from workbench.engine.text_bulk import TextBatch, luhn_many
 from workbench.engine.values import TEXT_MAPS, UNDEF, regex, to_int
 from workbench.traces.model import (
     ATTR_ARRAY,
@@ -106,11 +106,8 @@ class ExtStrings:
         if found is None:
             strings = self.base.strings
             lens = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
-            found = []
-            for code in np.flatnonzero(lens == 16).tolist():
-                text = strings[code]
-                if text.isascii() and self.base.lookup(text) == code:
-                    found.append((text.encode("ascii"), code))
+            found = [(text.encode("ascii"), code) for code in np.flatnonzero(lens == 16).tolist()
+                     if (text := strings[code]).isascii()]
             self._b16 = found
         return found
 
@@ -141,12 +138,22 @@ class ExtStrings:
                     out[k] = text
                 rest &= ~inside
         left = np.nonzero(rest)[0]
+        if left.shape[0] == codes.shape[0] and (codes.shape[0] == 0 or codes.max() < self.n0):
+            return list(map(self.base.strings.__getitem__, codes.tolist()))  # the usual case
         in_base = codes[left] < self.n0
         table = self.base.strings  # the table's own strings: a list lookup each
         for k, code in zip(left[in_base].tolist(), codes[left[in_base]].tolist(), strict=True):
             out[k] = table[code]
         for k in left[~in_base].tolist():
             out[k] = self[int(codes[k])]
+        return out
+
+    def codes(self, texts: list[str]) -> np.ndarray:
+        """:meth:`code` of every text (int64)."""
+        base = self.base._index
+        out = np.fromiter((base.get(t, -1) for t in texts), dtype=np.int64, count=len(texts))
+        for k in np.flatnonzero((out < 0) | (out >= self.n0)).tolist():
+            out[k] = self.code(texts[k])
         return out
 
 
@@ -210,6 +217,7 @@ class SiteIndex:
     doms: dict[Any, DomValues]
     site_cache: dict[Any, tuple[np.ndarray, np.ndarray]]
     preds: dict[tuple[str, Any], np.ndarray]
+    batches: dict[bytes, TextBatch]
     lock: threading.RLock
 
     def need(self, what: str) -> None:
@@ -308,12 +316,23 @@ class SiteIndex:
                 rest = self._pred_blocks(what, arg, todo, new)
                 for k in range(0, rest.shape[0], 65536):  # bounded batches of Python strings
                     at_k = rest[k:k + 65536]
-                    part = self.strings.texts(todo[at_k])
+                    part = self._batch(todo[at_k])
                     # a regex runs over the whole batch at once (RE2 in bulk where it can)
-                    new[at_k] = (regex(arg).search_many(part) if what == "re"
+                    new[at_k] = (regex(arg).search_many(part, distinct=True) if what == "re"
                                  else luhn_many(part))
                 state[todo] = new
             return dom.strs, state[dom.strs] > 0
+
+    def _batch(self, codes: np.ndarray) -> TextBatch:
+        """The texts of ``codes`` as a :class:`TextBatch`; the last few batches are kept, so
+        that the predicates over one domain decode and encode its strings once."""
+        key = codes.tobytes()
+        found = self.batches.get(key)
+        if found is None:
+            while len(self.batches) >= 8:
+                self.batches.pop(next(iter(self.batches)))
+            found = self.batches[key] = TextBatch(self.strings.texts(codes))
+        return found
 
     def _pred_blocks(self, what: str, arg: Any, todo: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Answer a regex for the codes of ``todo`` that are rows of the string table's id

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from re import _constants as C
 from re import _parser as sre
@@ -250,17 +251,18 @@ class Regex:
     prefilter_ascii: bool = False
     prefilter_pattern: str | None = None
 
-    def search_many(self, texts: list[str]) -> list[bool]:
+    def search_many(self, texts: Sequence[str], distinct: bool = False) -> list[bool]:
         """:meth:`search` of every text, in bulk: the RE2 form over an Arrow string array
         where pyarrow is installed (one C++ loop, no Python call per text), the rest on the
-        per-text engines with the ``re`` fallback's alarm handler installed once.
+        per-text engines with the ``re`` fallback's alarm handler installed once. Repeated
+        texts are searched once, unless the caller says that they are ``distinct``.
 
         Raises
         ------
         RegexTimeout
             As :meth:`search`.
         """
-        unique = dict.fromkeys(texts)
+        unique = texts if distinct else dict.fromkeys(texts)
         if len(unique) < len(texts):  # span names, statuses, attribute values repeat: search
             found = dict(zip(unique, self.search_many(list(unique)), strict=True))  # each once
             return [found[t] for t in texts]
@@ -407,7 +409,7 @@ def _pyarrow() -> tuple[Any, Any] | None:
 
 
 def _arrow_search(
-    re2_pattern: str, texts: list[str], ascii_only: bool
+    re2_pattern: str, texts: Sequence[str], ascii_only: bool
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(hits, covered) bool arrays of an RE2 pattern over ``texts`` through
     ``pyarrow.compute`` (which links RE2 itself); None when pyarrow is missing or cannot take
