@@ -165,15 +165,24 @@ class TableIndex(SiteIndex):
         t = self.table
         sid, sid_plain = self._id_plain(t.span_id_len, "span")
         pid, pid_plain = self._id_plain(t.parent_id_len, "parent")
-        # the well-formed ids of both columns in one sorted block: numeric order of the
-        # values is the order of their fixed-width lowercase hex texts
-        values = np.concatenate([t.span_id[sid_plain], t.parent_span_id[pid_plain]])
+        # a parent id that resolved to a span with a well-formed id has that span's text
+        is_plain = np.zeros(t.n_spans, dtype=np.bool_)
+        is_plain[sid_plain] = True
+        up = t.parent[pid_plain]
+        via = np.zeros(pid_plain.shape[0], dtype=np.bool_)
+        via[up >= 0] = is_plain[up[up >= 0]]
+        via[via] = t.span_id[up[via]] == t.parent_span_id[pid_plain[via]]  # same value: text
+        pid_rest = pid_plain[~via]
+        # the other well-formed ids of both columns in one sorted block: numeric order of
+        # the values is the order of their fixed-width lowercase hex texts
+        values = np.concatenate([t.span_id[sid_plain], t.parent_span_id[pid_rest]])
         if values.size:
             uniq, inv = np.unique(values.astype(np.uint64, copy=False), return_inverse=True)
             ucodes = self.strings.add_block(_hex16(uniq)).astype(np.int32)
             got = ucodes[inv.reshape(-1)]
             sid[sid_plain] = got[:sid_plain.shape[0]]
-            pid[pid_plain] = got[sid_plain.shape[0]:]
+            pid[pid_rest] = got[sid_plain.shape[0]:]
+        pid[pid_plain[via]] = sid[up[via]]
         self._id_others(sid, t.span_id_len, sid_plain, t.span_id_hex)
         self._id_others(pid, t.parent_id_len, pid_plain, t.parent_id_hex)
         self.arrays["sid"], self.arrays["pid"] = sid, pid

@@ -48,7 +48,7 @@ class ExtStrings:
         self.index: dict[str, int] = {}
         self.blocks: list[tuple[int, np.ndarray]] = []  # (first code, sorted unique S16 texts)
         self.size = self.n0
-        self._b16: list[tuple[bytes, int]] | None = None
+        self._b16: tuple[np.ndarray, np.ndarray] | None = None
 
     def lookup(self, text: str) -> int:
         code = self.base.lookup(text)
@@ -77,12 +77,12 @@ class ExtStrings:
     def add_block(self, texts: np.ndarray) -> np.ndarray:
         """Codes of ``texts`` (unique ``S16`` values, sorted), adding those not known yet."""
         codes = np.full(texts.shape[0], -1, dtype=np.int64)
-        known = list(self._base16())
-        known += [(t.encode("ascii"), c) for t, c in self.index.items()
-                  if len(t) == 16 and t.isascii()]
-        if known:
-            keys = np.asarray([k for k, _ in known], dtype="S16")
-            vals = np.asarray([c for _, c in known], dtype=np.int64)
+        keys, vals = self._base16()
+        extra = [(t, c) for t, c in self.index.items() if len(t) == 16 and t.isascii()]
+        if extra:
+            keys = np.concatenate([keys, np.asarray([t for t, _ in extra], "U16").astype("S16")])
+            vals = np.concatenate([vals, np.asarray([c for _, c in extra], dtype=np.int64)])
+        if keys.shape[0]:
             order = np.argsort(keys)
             keys, vals = keys[order], vals[order]
             at = np.minimum(np.searchsorted(keys, texts), keys.shape[0] - 1)
@@ -99,15 +99,19 @@ class ExtStrings:
             self.size += int(new.shape[0])
         return codes
 
-    def _base16(self) -> list[tuple[bytes, int]]:
-        """The table's own 16-character ASCII strings with their codes (found once, by a
-        length pass over the table's strings)."""
+    def _base16(self) -> tuple[np.ndarray, np.ndarray]:
+        """The table's own 16-character ASCII strings (``S16``) and their codes, found once
+        by a length pass over the table's strings."""
         found = self._b16
         if found is None:
             strings = self.base.strings
             lens = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
-            found = [(text.encode("ascii"), code) for code in np.flatnonzero(lens == 16).tolist()
-                     if (text := strings[code]).isascii()]
+            codes = np.flatnonzero(lens == 16)
+            texts = [strings[c] for c in codes.tolist()]
+            ascii_ = np.fromiter(map(str.isascii, texts), dtype=np.bool_, count=len(texts))
+            keep = [t for t, ok in zip(texts, ascii_.tolist(), strict=True) if ok]
+            found = (np.asarray(keep, dtype="U16").astype("S16") if keep
+                     else np.zeros(0, dtype="S16"), codes[ascii_].astype(np.int64))
             self._b16 = found
         return found
 
