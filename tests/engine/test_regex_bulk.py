@@ -58,13 +58,15 @@ def test_bulk_fallback_keeps_the_time_budget(monkeypatch: pytest.MonkeyPatch) ->
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.one_of(st.text(alphabet="0123456789 -x٣", max_size=24),
                           st.text(alphabet="0123456789", min_size=12, max_size=20),
-                          st.sampled_from(["4111 1111 1111 1111", "4111111111111112"]),
+                          st.sampled_from(["4111 1111 1111 1111", "4111111111111112",
+                                           "4111111111111111", ""]),
                           st.text(max_size=5)), max_size=30))
 def test_bulk_luhn_matches_luhn(items: list[str]) -> None:
     from workbench.engine.text_bulk import luhn_many
     from workbench.engine.values import luhn
 
     assert luhn_many(items).tolist() == [luhn(t) for t in items]
+    assert luhn_many(["4111111111111111", ""]).tolist() == [True, False]  # an empty last text
 
 
 fixed_ids = st.lists(

@@ -129,7 +129,7 @@ class TableIndex(SiteIndex):
         # the points are laid out phase by phase, rows (and event indices) ascending: a
         # stable sort on (trace, time) leaves ties in (phase, row, k) order
         del k
-        order = np.lexsort((time, trace))
+        order = _by_trace_then_time(trace, time)
         m = order.shape[0]
         inv = np.empty(m, dtype=np.int64)
         inv[order] = np.arange(m, dtype=np.int64)
@@ -203,6 +203,20 @@ class TableIndex(SiteIndex):
         other[plain] = False
         for row in np.flatnonzero(other).tolist():
             codes[row] = self.strings.code(text(row))
+
+def _by_trace_then_time(trace: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """``np.lexsort((time, trace))``: one stable sort of ``trace * span + (time - min)`` when
+    that fits an int64 (it does unless times span centuries), else the two-key sort."""
+    if time.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = int(time.min()), int(time.max())
+    span = hi - lo + 1
+    if span * (int(trace.max()) + 1) >= 2**63:
+        return np.lexsort((time, trace))
+    key = trace.astype(np.int64) * np.int64(span)
+    key += time - np.int64(lo)
+    return np.argsort(key, kind="stable")
+
 
 _INDEXES: dict[int, tuple[weakref.ref[SpanTable], TableIndex]] = {}
 _INDEX_LOCK = threading.Lock()

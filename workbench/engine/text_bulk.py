@@ -78,17 +78,21 @@ def luhn_many(texts: Sequence[str]) -> np.ndarray:
         chars, offsets = block
     else:
         chars, offsets = code_points(texts)
-    is_digit = (chars >= 48) & (chars <= 57)
-    seen = np.zeros(chars.shape[0] + 1, dtype=np.int64)
-    np.cumsum(is_digit, out=seen[1:])
-    count = seen[offsets[1:]] - seen[offsets[:-1]]
+    if chars.shape[0] == 0:
+        return out
+    is_digit = np.zeros(chars.shape[0] + 1, dtype=np.uint8)  # a 0 after the end: every
+    np.less_equal(chars - 48, 9, out=is_digit[:-1].view(np.bool_))  # start is an index
+    count = np.add.reduceat(is_digit, offsets[:-1], dtype=np.int64)
+    count[np.diff(offsets) == 0] = 0  # reduceat gives an empty segment its start element
     cand = np.flatnonzero((count >= 13) & (count <= 19))
     if cand.size == 0:
         return out
     # the candidates' digits, right to left: every second one (1, 3, ...) doubled
     pos = np.flatnonzero(is_digit)  # ascending: each candidate's digits are a run of pos
+    before = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(count, out=before[1:])
     k = count[cand]
-    run = np.repeat(seen[offsets[cand]], k)
+    run = np.repeat(before[cand], k)
     local = np.arange(int(k.sum()), dtype=np.int64) - np.repeat(np.cumsum(k) - k, k)
     digit = chars[pos[run + local]].astype(np.int64) - 48
     right = np.repeat(k, k) - 1 - local
