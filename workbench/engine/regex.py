@@ -10,16 +10,20 @@ what Python would have matched:
   ``\\Z``, the flags ``(?s)``, ``(?m)``, ``(?i)``, ``(?a)``;
 * ``$`` only where nothing can follow it (Python's ``$`` also matches before a final newline);
 * ``\\d \\w \\s \\b`` and ``(?i)`` differ between the engines on non-ASCII text, so such patterns
-  use RE2 for ASCII texts only.
+  use RE2 for ASCII texts only;
+* a one-character lookaround at an edge of the pattern: ``(?<![C])X`` searches as
+  ``(?:\\A|[^C])X`` and ``X(?![C])`` as ``X(?:[^C]|\\z)`` (see :meth:`_Translator.top`).
 
-Everything else (backreferences, lookaround, possessive repeats, local flags) and every text
-that the RE2 form does not cover runs on Python's ``re`` with a time budget per search
+Everything else (backreferences, other lookarounds, possessive repeats, local flags) and every
+text that the RE2 form does not cover runs on Python's ``re`` with a time budget per search
 (:data:`BUDGET_ENV`, default :data:`DEFAULT_BUDGET_S` seconds). Past it the search raises
 :class:`RegexTimeout`, which the caller completes with the property and the span. On the main
 thread the budget is enforced with ``SIGALRM``; signals reach only the main thread, so on other
 threads (``otlspec serve``'s handlers, thread pools) the search runs in a helper interpreter of
 the same Python, one per thread, started on first need and killed when a search overruns (the
-next search starts a fresh one). That fallback lives in :mod:`workbench.engine.regex_budget`;
+next search starts a fresh one). A pattern whose only obstacle is lookarounds first runs on
+RE2 without them (a superset: an assertion only removes matches), and ``re`` sees only the
+texts where that finds a match. That fallback lives in :mod:`workbench.engine.regex_budget`;
 its public names are re-exported here.
 
 :func:`backtracking_risk` (:mod:`workbench.engine.regex_lint`, re-exported here) finds nested
@@ -38,7 +42,6 @@ from typing import Any
 
 import numpy as np
 
-from workbench.engine.text_bulk import arrow_bools, arrow_strings
 from workbench.engine.regex_budget import (  # the fallback's names stay importable from here
     BUDGET_ENV,
     DEFAULT_BUDGET_S,
@@ -47,6 +50,7 @@ from workbench.engine.regex_budget import (  # the fallback's names stay importa
     bounded_search_many,
     budget,
 )
+from workbench.engine.text_bulk import arrow_bools, arrow_strings
 
 try:  # a compiled extension: optional, so a missing wheel only costs the linear-time engine
     import re2 as _re2
@@ -88,9 +92,9 @@ class _Translator:
         consumed at an edge of the match cannot affect the rest of it)."""
         items = list(items)
         head = tail = ""
-        if items and (edge := self._edge(*items[0], -1)) is not None:
+        if items and (edge := self._edge(items[0][0], items[0][1], -1)) is not None:
             head, items = edge, items[1:]
-        if items and (edge := self._edge(*items[-1], 1)) is not None:
+        if items and (edge := self._edge(items[-1][0], items[-1][1], 1)) is not None:
             tail, items = edge, items[:-1]
         return head + self.seq(items, not tail) + tail
 

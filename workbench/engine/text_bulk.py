@@ -29,7 +29,7 @@ class TextBatch(tuple[str, ...]):
     """An immutable batch of texts that keeps its :func:`utf8_block` once made, so that the
     predicates run over one domain's texts (regexes, ``luhn``) encode them once."""
 
-    _utf8: tuple[np.ndarray, np.ndarray] | None | bool = False  # False: not made yet
+    _utf8: tuple[np.ndarray, np.ndarray] | bool | None = False  # False: not made yet
 
 
 def utf8_block(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
