@@ -80,17 +80,13 @@ def luhn_many(texts: Sequence[str]) -> np.ndarray:
         chars, offsets = code_points(texts)
     if chars.shape[0] == 0:
         return out
-    is_digit = np.zeros(chars.shape[0] + 1, dtype=np.uint8)  # a 0 after the end: every
-    np.less_equal(chars - 48, 9, out=is_digit[:-1].view(np.bool_))  # start is an index
-    count = np.add.reduceat(is_digit, offsets[:-1], dtype=np.int64)
-    count[np.diff(offsets) == 0] = 0  # reduceat gives an empty segment its start element
+    pos = np.flatnonzero((chars - 48) <= 9)  # the digits (unsigned: below "0" wraps around)
+    before = np.searchsorted(pos, offsets)  # digits before each text's start
+    count = np.diff(before)
     cand = np.flatnonzero((count >= 13) & (count <= 19))
     if cand.size == 0:
         return out
     # the candidates' digits, right to left: every second one (1, 3, ...) doubled
-    pos = np.flatnonzero(is_digit)  # ascending: each candidate's digits are a run of pos
-    before = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(count, out=before[1:])
     k = count[cand]
     run = np.repeat(before[cand], k)
     local = np.arange(int(k.sum()), dtype=np.int64) - np.repeat(np.cumsum(k) - k, k)
