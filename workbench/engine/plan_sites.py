@@ -82,12 +82,11 @@ class ExtStrings:
         if extra:
             keys = np.concatenate([keys, np.asarray([t for t, _ in extra], "U16").astype("S16")])
             vals = np.concatenate([vals, np.asarray([c for _, c in extra], dtype=np.int64)])
-        if keys.shape[0]:
-            order = np.argsort(keys)
-            keys, vals = keys[order], vals[order]
-            at = np.minimum(np.searchsorted(keys, texts), keys.shape[0] - 1)
-            hit = keys[at] == texts
-            codes[hit] = vals[at[hit]]
+        if keys.shape[0] and texts.shape[0]:
+            # the known strings (few) looked up in the sorted texts (many)
+            at = np.minimum(np.searchsorted(texts, keys), texts.shape[0] - 1)
+            hit = texts[at] == keys
+            codes[at[hit]] = vals[hit]
         for first, block in self.blocks:
             at = np.minimum(np.searchsorted(block, texts), block.shape[0] - 1)
             hit = (codes < 0) & (block[at] == texts)
@@ -211,6 +210,10 @@ def _hex16(values: np.ndarray) -> np.ndarray:
 _MAPS: dict[str, Callable[[str], str]] = TEXT_MAPS
 
 
+#: characters of recent predicate inputs a table index keeps (:meth:`SiteIndex._batch`)
+BATCH_BUDGET = 1 << 24
+
+
 class SiteIndex:
     """Mixin of :class:`workbench.engine.plan.TableIndex`: domains and string predicates."""
 
@@ -327,14 +330,18 @@ class SiteIndex:
             return dom.strs, state[dom.strs] > 0
 
     def _batch(self, codes: np.ndarray) -> TextBatch:
-        """The texts of ``codes`` as a :class:`TextBatch`; the last few batches are kept, so
-        that the predicates over one domain decode and encode its strings once."""
+        """The texts of ``codes`` as a :class:`TextBatch`. Recent batches are kept (least
+        recently used first out, up to :data:`BATCH_BUDGET` characters in all), so that the
+        predicates over one domain (several regexes, ``luhn``; in several properties)
+        decode and encode its strings once."""
         key = codes.tobytes()
-        found = self.batches.get(key)
+        found = self.batches.pop(key, None)
         if found is None:
-            while len(self.batches) >= 8:
-                self.batches.pop(next(iter(self.batches)))
-            found = self.batches[key] = TextBatch(self.strings.texts(codes))
+            found = TextBatch(self.strings.texts(codes))
+        self.batches[key] = found  # now the most recent
+        total = sum(b.n_chars() for b in self.batches.values())
+        while total > BATCH_BUDGET and len(self.batches) > 1:
+            total -= self.batches.pop(next(iter(self.batches))).n_chars()
         return found
 
     def _pred_blocks(self, what: str, arg: Any, todo: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -350,7 +357,9 @@ class SiteIndex:
             where = np.flatnonzero(left & (todo >= first) & (todo < first + block.shape[0]))
             if where.size == 0:
                 continue
-            hits = pattern.search_fixed(block[todo[where] - first])
+            # todo is sorted and unique: as many codes as the block has are all of them
+            part = block if where.size == block.shape[0] else block[todo[where] - first]
+            hits = pattern.search_fixed(part)
             if hits is not None:
                 out[where] = hits
                 left[where] = False

@@ -30,6 +30,13 @@ class TextBatch(tuple[str, ...]):
     predicates run over one domain's texts (regexes, ``luhn``) encode them once."""
 
     _utf8: tuple[np.ndarray, np.ndarray] | bool | None = False  # False: not made yet
+    _chars: int = -1
+
+    def n_chars(self) -> int:
+        """The total length of the batch's texts (counted once)."""
+        if self._chars < 0:
+            self._chars = sum(map(len, self))
+        return self._chars
 
 
 def utf8_block(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
