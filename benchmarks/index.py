@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="fresh indexes built per tree")
     ap.add_argument("--cache", default=None,
                     help="keep the loaded table as a pickle in this folder (same model code)")
-    ap.add_argument("--json", default=None, help="also write the runs to this file")
+    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "index.json"),
+                    help="where the runs are written")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     spec_args = args.spec or ["stdlib"]
