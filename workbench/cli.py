@@ -326,6 +326,9 @@ def run_check(
         from workbench.traces.blocks import preload_fast_readers
 
         preload_fast_readers()
+        from workbench.engine import prefetch  # kernels load while the traces do
+
+        prefetch.start(spec, overrides, backend=backend, inputs=trace_args, properties=properties)
     try:
         table = load_traces(list(trace_args), max_bytes=max_bytes)
     except TraceInputError as err:

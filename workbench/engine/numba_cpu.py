@@ -14,9 +14,11 @@ parallelizes exactly like ``prange`` without numba's slower parallel-loop compil
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
+import pickle
 import sys
 import tempfile
 import threading
@@ -62,17 +64,41 @@ def cache_dir() -> Path:
     return base
 
 
-def load_module(gen: Generated, target: str) -> ModuleType:
-    """Write (once) and import the module of ``gen`` for ``target``."""
+#: Held while a kernel module is written and imported (the prefetch thread loads them too).
+_LOAD_LOCK = threading.RLock()
+#: The kernel modules imported completely (a module is in ``sys.modules`` while it executes).
+_READY: dict[str, ModuleType] = {}
+
+
+@functools.cache
+def _lib_digest() -> str:
     from workbench.engine import kernel_lib
 
+    return hashlib.sha256(Path(kernel_lib.__file__).read_bytes()).hexdigest()[:8]
+
+
+def _named(gen: Generated, target: str) -> tuple[str, str]:
+    """``(module text, module name)`` of ``gen`` for ``target``."""
     text = render(gen, target)
-    lib = hashlib.sha256(Path(kernel_lib.__file__).read_bytes()).hexdigest()[:8]
-    digest = hashlib.sha256((text + lib + CODEGEN_VERSION).encode()).hexdigest()[:24]
-    name = f"otlspec_k_{target}_{digest}"
-    found = sys.modules.get(name)
+    digest = hashlib.sha256((text + _lib_digest() + CODEGEN_VERSION).encode()).hexdigest()[:24]
+    return text, f"otlspec_k_{target}_{digest}"
+
+
+def load_module(gen: Generated, target: str) -> ModuleType:
+    """Write (once) and import the module of ``gen`` for ``target``."""
+    text, name = _named(gen, target)
+    found = _READY.get(name)
     if found is not None:
         return found
+    with _LOAD_LOCK:
+        found = _READY.get(name) or sys.modules.get(name)
+        if found is None:
+            found = _import(name, text)
+        _READY[name] = found
+        return found
+
+
+def _import(name: str, text: str) -> ModuleType:
     directory = cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.py"
@@ -99,6 +125,7 @@ class NumbaRunner:
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._warm: set[tuple[str, str]] = set()
+        self._remembered: set[str] = set()
         self.compile_seconds = 0.0
         self.job_seconds: list[float] = []
 
@@ -136,6 +163,9 @@ class NumbaRunner:
             before = self.compile_seconds
             self._compile(fn, "verdict", handle.__name__,
                           lambda fn=fn, out=out, args=args: fn(0, 0, out, *args))
+            if handle.__name__ not in self._remembered:
+                self._remembered.add(handle.__name__)
+                remember_signatures(handle)
             if sum(getattr(fn, "_cache_misses", {}).values()):
                 # a kernel new to the disk cache: compile its witness kernel too, now, so that
                 # later (warm) runs only read the cache, even when they meet new failures
@@ -212,12 +242,7 @@ def runner() -> NumbaRunner:
 
 def module_name(gen: Generated, target: str = "cpu") -> str:
     """The name (and file stem) of ``gen``'s kernel module, as :func:`load_module` writes it."""
-    from workbench.engine import kernel_lib
-
-    text = render(gen, target)
-    lib = hashlib.sha256(Path(kernel_lib.__file__).read_bytes()).hexdigest()[:8]
-    digest = hashlib.sha256((text + lib + CODEGEN_VERSION).encode()).hexdigest()[:24]
-    return f"otlspec_k_{target}_{digest}"
+    return _named(gen, target)[1]
 
 
 def is_cached(gen: Generated, target: str = "cpu") -> bool:
@@ -226,6 +251,76 @@ def is_cached(gen: Generated, target: str = "cpu") -> bool:
     if name in sys.modules:
         return True
     return any((cache_dir() / "__pycache__").glob(f"{name}.verdict-*.nbi"))
+
+
+def _signatures_path(name: str) -> Path:
+    return cache_dir() / f"{name}.sigs"
+
+
+def known_signatures(name: str) -> list[tuple[Any, ...]]:
+    """The argument types the verdict kernel of module ``name`` was called with by earlier runs
+    (recorded by :func:`remember_signatures`); empty when none were recorded or the record is
+    unreadable."""
+    try:
+        with open(_signatures_path(name), "rb") as fh:
+            found = pickle.load(fh)
+    except Exception:  # missing, or written by another numba version: load the normal way
+        return []
+    return [tuple(s) for s in found] if isinstance(found, list) else []
+
+
+def remember_signatures(handle: ModuleType) -> None:
+    """Record the argument types of ``handle``'s verdict kernel next to its module, so that a
+    later run can load that overload from numba's disk cache before the tables exist
+    (:func:`preload`). Writes only when a signature is new, so warm runs write nothing."""
+    sigs = [tuple(s) for s in getattr(handle.verdict, "signatures", ())]
+    known = known_signatures(handle.__name__)
+    if not sigs or all(s in known for s in sigs):
+        return
+    directory = cache_dir()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(known + [s for s in sigs if s not in known], fh)
+        os.replace(tmp, _signatures_path(handle.__name__))
+    except (OSError, pickle.PicklingError):  # a read-only cache: later runs load as before
+        pass
+
+
+def preload(gen: Generated) -> bool:
+    """Import ``gen``'s module and load its verdict kernel from numba's disk cache for each
+    signature an earlier run used, without any table (see :mod:`workbench.engine.prefetch`).
+
+    Returns whether anything was loaded. Nothing is ever compiled here: a signature missing
+    from the disk cache is left to the run, which compiles it when it calls the kernel.
+    """
+    name = module_name(gen)
+    sigs = known_signatures(name)
+    if not sigs or not is_cached(gen):
+        return False
+    fn = load_module(gen, "cpu").verdict
+    return sum(_load_cached(fn, sig) for sig in sigs) > 0
+
+
+def _load_cached(fn: Any, sig: tuple[Any, ...]) -> bool:
+    """Add the overload of dispatcher ``fn`` for ``sig`` from numba's disk cache, as
+    ``Dispatcher.compile`` does on a cache hit, but never compile on a miss."""
+    try:
+        from numba.core.compiler_lock import global_compiler_lock
+
+        with global_compiler_lock:
+            if fn.overloads.get(sig) is not None:
+                return True
+            cres = fn._cache.load_overload(sig, fn.targetctx)
+            if cres is None:
+                return False
+            fn._cache_hits[sig] += 1
+            if not cres.objectmode:
+                fn.targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
+            fn.add_overload(cres)
+    except (AttributeError, ImportError, TypeError):  # another numba's internals: skip
+        return False
+    return True
 
 
 #: This module's entry in :data:`workbench.engine.base.REGISTRY`.

@@ -491,8 +491,9 @@ def _luhn_many(texts: list[str]) -> list[bool]:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        counts = pc.count_substring_regex(pa.array(texts, type=pa.large_string()),
-                                          "[0-9]").to_pylist()
+        from workbench.engine.regex import arrow_strings
+
+        counts = pc.count_substring_regex(arrow_strings(pa, texts), "[0-9]").to_pylist()
     except (ImportError, pa.ArrowException, UnicodeEncodeError, ValueError, TypeError):
         return [bool(luhn(x)) for x in texts]
     return [13 <= c <= 19 and bool(luhn(x)) for c, x in zip(counts, texts, strict=True)]
