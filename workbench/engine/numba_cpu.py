@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import marshal
 import os
 import pickle
 import sys
@@ -25,7 +26,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 import numpy as np
@@ -107,12 +108,44 @@ def _import(name: str, text: str) -> ModuleType:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
         os.replace(tmp, path)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
+    module = ModuleType(name)
+    module.__file__ = str(path)
+    code = _code(path, text)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        exec(code, module.__dict__)
+    except BaseException:
+        del sys.modules[name]
+        raise
     return module
+
+
+def _code(path: Path, text: str) -> CodeType:
+    """The code object of the kernel module at ``path`` (whose source is ``text``).
+
+    Kept in a marshal file beside numba's cache, because the interpreter's own ``.pyc`` is
+    not written under ``PYTHONDONTWRITEBYTECODE`` (and compiling a module of 46 kernels' sources
+    costs about 0.2 s each run). The file starts with the interpreter's magic number and a hash
+    of the source; anything else is compiled again.
+    """
+    cached = path.parent / "__pycache__" / f"{path.stem}.{sys.implementation.cache_tag}.code"
+    head = importlib.util.MAGIC_NUMBER + hashlib.sha256(text.encode()).digest()[:12]
+    try:
+        data = cached.read_bytes()
+        if data[:len(head)] == head:
+            return marshal.loads(data[len(head):])
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    code = compile(text, str(path), "exec", dont_inherit=True)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(head + marshal.dumps(code))
+        os.replace(tmp, cached)
+    except OSError:  # a read-only cache: compile each run
+        pass
+    return code
 
 
 class NumbaRunner:
@@ -158,11 +191,12 @@ class NumbaRunner:
         """
         outs = [np.ones(n_traces, dtype=np.bool_) for _ in jobs]
         compiling = np.zeros(len(jobs))
+        memo: dict[int, Any] = {}  # argument types by array id: the jobs share most arrays
         for j, ((handle, args), out) in enumerate(zip(jobs, outs, strict=True)):
             fn = handle.verdict
             before = self.compile_seconds
             self._compile(fn, "verdict", handle.__name__,
-                          lambda fn=fn, out=out, args=args: fn(0, 0, out, *args))
+                          lambda fn=fn, out=out, args=args: _first_call(fn, memo, out, args))
             if handle.__name__ not in self._remembered:
                 self._remembered.add(handle.__name__)
                 remember_signatures(handle)
@@ -216,6 +250,28 @@ class NumbaRunner:
         return wbuf, wcnt
 
 
+def _first_call(fn: Any, memo: dict[int, Any], out: np.ndarray,
+                args: tuple[np.ndarray, ...]) -> None:
+    """Load (or compile) the verdict kernel ``fn`` for these arguments, without running it.
+
+    A numba dispatcher gets the signature directly (``compile``): the argument types come from
+    ``memo``, so the ~80 arrays every kernel shares are typed once per pass, not once per
+    kernel, and the call skips numba's argument-folding path. Plain Python kernels
+    (:class:`PythonRunner`) are called on an empty range instead.
+    """
+    typeof = getattr(fn, "typeof_pyval", None)
+    if typeof is None or not hasattr(fn, "compile"):
+        fn(0, 0, out, *args)
+        return
+    sig = [typeof(0), typeof(0)]
+    for a in (out, *args):
+        found = memo.get(id(a))
+        if found is None:
+            found = memo[id(a)] = typeof(a)
+        sig.append(found)
+    fn.compile(tuple(sig))
+
+
 class PythonRunner(NumbaRunner):
     """The generated kernels run as plain Python (no compilation): a fast way to test the
     lowering itself, and an interpreter for debugging (out-of-bounds reads raise)."""
@@ -250,7 +306,26 @@ def is_cached(gen: Generated, target: str = "cpu") -> bool:
     name = module_name(gen, target)
     if name in sys.modules:
         return True
-    return any((cache_dir() / "__pycache__").glob(f"{name}.verdict-*.nbi"))
+    return name in _cached_names()
+
+
+_LISTING: tuple[str, int, set[str]] = ("", -1, set())
+
+
+def _cached_names() -> set[str]:
+    """The kernel modules with a verdict kernel in numba's disk cache: one listing of the cache
+    directory, read again only when the directory changes (a new entry changes its mtime)."""
+    global _LISTING
+    directory = cache_dir() / "__pycache__"
+    try:
+        stamp = directory.stat().st_mtime_ns
+    except OSError:
+        return set()
+    if (str(directory), stamp) != _LISTING[:2]:
+        names = {f.partition(".verdict-")[0] for f in os.listdir(directory)
+                 if ".verdict-" in f and f.endswith(".nbi")}
+        _LISTING = (str(directory), stamp, names)
+    return _LISTING[2]
 
 
 def _signatures_path(name: str) -> Path:
