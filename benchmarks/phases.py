@@ -53,8 +53,11 @@ def run_once(
     t0 = time.perf_counter()
     job = None
     if backend != "reference":  # as the CLI does
+        from workbench.engine import numba_cpu
         from workbench.traces.blocks import preload_fast_readers
 
+        if hasattr(numba_cpu, "quick_start"):  # not in a tree from before it
+            numba_cpu.quick_start()
         preload_fast_readers()
         try:
             from workbench.engine import prefetch

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.abc
 import importlib.util
 import marshal
 import os
@@ -51,6 +52,37 @@ def available() -> tuple[bool, str]:
     except Exception as err:  # pragma: no cover - depends on the environment
         return False, f"numba is not installed ({err})"
     return True, "numba " + __import__("numba").__version__
+
+
+class _NoScipy(importlib.abc.MetaPathFinder):
+    """Makes ``import scipy`` fail while installed (see :func:`quick_start`)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "scipy" or name.startswith("scipy."):
+            raise ImportError("scipy is not imported while numba starts (otlspec quick start)")
+
+
+def quick_start() -> None:
+    """Import numba's array lowering without SciPy, for a command-line run that needs numba.
+
+    ``numba.np.arraymath`` imports ``scipy.linalg.cython_blas`` when it is first imported, only
+    to decide whether ``np.correlate``/``np.convolve`` of floats may use BLAS; that import
+    costs about 0.15 s of CPU, more than loading a dozen cached kernels, and no otlspec kernel
+    uses BLAS. Imported without SciPy, those two functions use numba's own loop instead (same
+    results), and ``np.dot`` and ``np.linalg`` still import SciPy when a kernel first uses
+    them. Does nothing when SciPy or numba's lowering is already imported, and is not called
+    on ``import workbench``, so a library user's own numba code is untouched.
+    """
+    if "scipy" in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    blocker = _NoScipy()
+    sys.meta_path.insert(0, blocker)
+    try:
+        import numba.np.arraymath  # noqa: F401
+    except Exception:  # numba missing or changed: it starts the normal way later
+        pass
+    finally:
+        sys.meta_path.remove(blocker)
 
 
 def cache_dir() -> Path:
