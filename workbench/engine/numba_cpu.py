@@ -156,8 +156,8 @@ def _code(path: Path, text: str) -> CodeType:
     """The code object of the kernel module at ``path`` (whose source is ``text``).
 
     Kept in a marshal file beside numba's cache, because the interpreter's own ``.pyc`` is
-    not written under ``PYTHONDONTWRITEBYTECODE`` (and compiling a module of 46 kernels' sources
-    costs about 0.2 s each run). The file starts with the interpreter's magic number and a hash
+    not written under ``PYTHONDONTWRITEBYTECODE`` (and compiling the stdlib's 46 kernel
+    modules from source costs about 0.1 s each run). The file starts with the interpreter's magic number and a hash
     of the source; anything else is compiled again.
     """
     cached = path.parent / "__pycache__" / f"{path.stem}.{sys.implementation.cache_tag}.code"
