@@ -53,18 +53,14 @@ def run_once(
     t0 = time.perf_counter()
     job = None
     if backend != "reference":  # as the CLI does
-        from workbench.engine import numba_cpu
-        from workbench.traces.blocks import preload_fast_readers
-
-        if hasattr(numba_cpu, "quick_start"):  # not in a tree from before it
-            numba_cpu.quick_start()
-        preload_fast_readers()
         try:
             from workbench.engine import prefetch
-        except ImportError:  # a tree from before the prefetch
-            prefetch = None
-        if prefetch is not None:
-            job = prefetch.start(spec, None, backend=backend, inputs=inputs)
+        except ImportError:  # a tree from before the prefetch: the readers only
+            from workbench.traces.blocks import preload_fast_readers
+
+            preload_fast_readers()
+        else:
+            job = prefetch.warm_up(spec, None, backend=backend, inputs=inputs)
     table = load_traces(inputs)
     phases["load"] = time.perf_counter() - t0
     t0 = time.perf_counter()

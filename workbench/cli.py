@@ -322,14 +322,11 @@ def run_check(
             history.record(result, shard_diagnostics)
         return _report(result, fmt, spec_args, trace_args, shard_diagnostics, fail_on, verdicts,
                        top, output)
-    if backend != "reference":  # numba starts anyway: the compiled readers cost ~10 ms more
-        from workbench.engine import numba_cpu, prefetch
-        from workbench.traces.blocks import preload_fast_readers
+    if backend != "reference":  # numba, the compiled readers, kernels loading beside the traces
+        from workbench.engine import prefetch
 
-        numba_cpu.quick_start()  # without SciPy's BLAS (0.15 s)
-        preload_fast_readers()
-        # the kernels load while the traces do
-        prefetch.start(spec, overrides, backend=backend, inputs=trace_args, properties=properties)
+        prefetch.warm_up(spec, overrides, backend=backend, inputs=trace_args,
+                         properties=properties)
     try:
         table = load_traces(list(trace_args), max_bytes=max_bytes)
     except TraceInputError as err:

@@ -151,3 +151,24 @@ def test_no_cuda_driver_is_answered_without_numba_cuda(monkeypatch: pytest.Monke
         assert cupy_gpu.available() == (False, "no CUDA device or driver found")
     monkeypatch.setenv("NUMBA_CUDA_DRIVER", "/nonexistent/libcuda.so")
     assert cupy_gpu._no_driver() is False  # numba decides
+
+
+def test_auto_on_a_tiny_input_never_starts_numba() -> None:
+    trace = ROOT / "tests" / "data" / "stdlib" / "child_starts_after_parent" / "fail.json"
+    script = (
+        "import sys\n"
+        "from workbench.cli import main\n"
+        "try:\n"
+        f"    main(['check', 'stdlib', {str(trace)!r}, '--no-progress'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('numba' in sys.modules, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    auto = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=300)
+    ref = subprocess.run([sys.executable, "-m", "workbench.cli", "check", "stdlib", str(trace),
+                          "--backend", "reference", "--no-progress"], capture_output=True,
+                         text=True, cwd=ROOT, env=env, timeout=300)
+    assert auto.stderr.strip().splitlines()[-1] == "False", auto.stderr[-3000:]
+    assert auto.stdout == ref.stdout and "46 properties" in auto.stdout

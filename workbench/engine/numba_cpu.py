@@ -46,12 +46,27 @@ CAPABILITIES: dict[type[ir.Node], str] = compiled_capabilities("numba")
 
 
 def available() -> tuple[bool, str]:
-    """Whether numba imports here (and why not)."""
+    """Whether numba is installed here (and why not).
+
+    Asked of the installed distribution, without importing numba (0.2 s): ``auto`` asks on
+    every run, also when its cost model then runs every property on the reference. A numba
+    that is installed but cannot be imported fails when its first kernel loads, and those
+    properties run on the reference with that error as the reason.
+    """
+    found = sys.modules.get("numba")
+    if found is not None:
+        return True, f"numba {getattr(found, '__version__', '')}".strip()
     try:
-        import numba  # noqa: F401
-    except Exception as err:  # pragma: no cover - depends on the environment
+        if importlib.util.find_spec("numba") is None:
+            return False, "numba is not installed"
+    except (ImportError, ValueError) as err:  # pragma: no cover - depends on the environment
         return False, f"numba is not installed ({err})"
-    return True, "numba " + __import__("numba").__version__
+    from importlib import metadata
+
+    try:
+        return True, f"numba {metadata.version('numba')}"
+    except metadata.PackageNotFoundError:  # pragma: no cover - a source tree on the path
+        return True, "numba"
 
 
 class _NoScipy(importlib.abc.MetaPathFinder):
@@ -157,8 +172,8 @@ def _code(path: Path, text: str) -> CodeType:
 
     Kept in a marshal file beside numba's cache, because the interpreter's own ``.pyc`` is
     not written under ``PYTHONDONTWRITEBYTECODE`` (and compiling the stdlib's 46 kernel
-    modules from source costs about 0.1 s each run). The file starts with the interpreter's magic number and a hash
-    of the source; anything else is compiled again.
+    modules from source costs about 0.1 s each run). The file starts with the interpreter's
+    magic number and a hash of the source; anything else is compiled again.
     """
     cached = path.parent / "__pycache__" / f"{path.stem}.{sys.implementation.cache_tag}.code"
     head = importlib.util.MAGIC_NUMBER + hashlib.sha256(text.encode()).digest()[:12]

@@ -29,9 +29,10 @@ from typing import Any
 
 from workbench.lang import ir
 
-#: Inputs smaller than this (bytes, all files together) are not prefetched: on a few hundred
-#: spans ``auto``'s cost model runs the reference, which needs no kernel.
-MIN_INPUT_BYTES = 256 * 1024
+#: Inputs smaller than this (bytes, all files together) are not prefetched, and for them
+#: :func:`warm_up` does not start numba: on a few hundred spans ``auto``'s cost model runs the
+#: reference, which needs no kernel (where it picks numba after all, numba starts then).
+MIN_INPUT_BYTES = 128 * 1024
 ENV = "OTLSPEC_PREFETCH"
 
 
@@ -75,6 +76,29 @@ def input_bytes(inputs: Iterable[str]) -> int | None:
         except OSError:
             return None
     return total
+
+
+def warm_up(spec: ir.Spec, params: Mapping[str, Any] | None = None, *, backend: str = "auto",
+            inputs: Sequence[str] = (), properties: Iterable[str] | None = None
+            ) -> Prefetch | None:
+    """What a command-line check does before it reads the traces, for a backend other than
+    the reference: start numba (:func:`numba_cpu.quick_start`), load the compiled readers
+    (so that every input takes them) and :func:`start` the kernel prefetch.
+
+    With ``auto`` and inputs under :data:`MIN_INPUT_BYTES` it does nothing: numba then starts
+    only if the cost model sends some property to a kernel.
+    """
+    if backend == "reference":
+        return None
+    size = input_bytes(inputs) if inputs else None
+    if backend == "auto" and size is not None and size < MIN_INPUT_BYTES:
+        return None
+    from workbench.engine import numba_cpu
+    from workbench.traces.blocks import preload_fast_readers
+
+    numba_cpu.quick_start()  # without SciPy's BLAS (0.15 s)
+    preload_fast_readers()
+    return start(spec, params, backend=backend, inputs=inputs, properties=properties)
 
 
 def start(spec: ir.Spec, params: Mapping[str, Any] | None = None, *, backend: str = "auto",
