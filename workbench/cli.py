@@ -322,10 +322,11 @@ def run_check(
             history.record(result, shard_diagnostics)
         return _report(result, fmt, spec_args, trace_args, shard_diagnostics, fail_on, verdicts,
                        top, output)
-    if backend != "reference":  # numba starts anyway: the compiled readers cost ~10 ms more
-        from workbench.traces.blocks import preload_fast_readers
+    if backend != "reference":  # numba, the compiled readers, kernels loading beside the traces
+        from workbench.engine import prefetch
 
-        preload_fast_readers()
+        prefetch.warm_up(spec, overrides, backend=backend, inputs=trace_args,
+                         properties=properties)
     try:
         table = load_traces(list(trace_args), max_bytes=max_bytes)
     except TraceInputError as err:
