@@ -515,7 +515,8 @@ def generate(formula: ir.Node) -> Generated:
     out += ["        " + line for line in prologue]
     out += body_v
     out.append(f"        out[t] = {verdict}")
-    out += ["", "", "{decorator}", f"def witness({_signature('q0, q1, traces, wbuf, wcnt', memo)}):"]
+    witness_sig = _signature("q0, q1, traces, wbuf, wcnt", memo)
+    out += ["", "", "{decorator}", f"def witness({witness_sig}):"]
     out += ["    cap = wbuf.shape[1]", "{witness_head}", "        t = traces[q]", "        cnt = 0"]
     out += ["        " + line for line in prologue]
     out += body_w
