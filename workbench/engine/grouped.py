@@ -361,7 +361,7 @@ def _check_cycle(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
     assert found is not None
     (s,) = found
     cap = max(limit, 1)
-    on_cycle = cycle_rows(np.asarray(table.parent))
+    on_cycle = table_cycle_rows(table)
     failures: dict[int, list[dict[str, Any]]] = {}
     for r in np.nonzero(on_cycle)[0].tolist():
         t = int(table.trace_index[r])
@@ -369,6 +369,16 @@ def _check_cycle(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
         if len(envs) < cap:
             envs.append({s: r})
     return _result(prop, table, values, started, failures, [s])
+
+
+def table_cycle_rows(table: SpanTable) -> np.ndarray:
+    """Which rows of ``table`` lie on a parent cycle: the loader's ``in_cycle`` column (found
+    by pointer jumping when the parents were resolved, O(n log depth) vectorized), else
+    :func:`cycle_rows` of the parent column."""
+    found = getattr(table, "in_cycle", None)
+    if found is not None and len(found) == table.n_spans:
+        return np.asarray(found, dtype=np.bool_)
+    return cycle_rows(np.asarray(table.parent))
 
 
 def cycle_rows(parent: np.ndarray) -> np.ndarray:
