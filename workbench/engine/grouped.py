@@ -219,21 +219,20 @@ def _check_count_eq(prop: ir.Property, table: SpanTable, values: Mapping[str, An
     n = table.n_spans
     keys = term_columns.classes(key, s, table, values)
     trace = np.asarray(table.trace_index, dtype=np.int64)
-    # group sizes of (trace, key) by one sort: runs of equal pairs, sizes by their bounds
+    # group sizes of (trace, key): one sort of the pair packed into one int64
     defined = np.nonzero(~keys.undefined)[0]
     counts = np.zeros(n, dtype=np.int64)
     if defined.size:
-        order = defined[np.lexsort((keys.codes[defined], trace[defined]))]
-        t_sorted, k_sorted = trace[order], keys.codes[order]
-        starts = np.ones(order.size, dtype=np.bool_)
-        starts[1:] = (t_sorted[1:] != t_sorted[:-1]) | (k_sorted[1:] != k_sorted[:-1])
-        bounds = np.nonzero(starts)[0]
-        sizes = np.diff(np.append(bounds, order.size))
-        counts[order] = np.repeat(sizes, sizes)
-    # the comparison `count OP const`, once per distinct count
-    distinct, inverse = np.unique(counts, return_inverse=True)
-    ok = np.fromiter((_compare(op, int(c), const) for c in distinct.tolist()),
-                     dtype=np.bool_, count=distinct.size)[inverse.reshape(-1)]
+        codes = keys.codes[defined]
+        packed = trace[defined] * (int(codes.max()) + 1) + codes
+        _, inverse, sizes = np.unique(packed, return_inverse=True, return_counts=True)
+        counts[defined] = sizes[inverse.reshape(-1)]
+    # the comparison `count OP const`, once per distinct count (a table indexed by count)
+    distinct = np.nonzero(np.bincount(counts))[0]
+    table_ok = np.zeros(int(distinct[-1]) + 1 if distinct.size else 1, dtype=np.bool_)
+    table_ok[distinct] = np.fromiter((_compare(op, int(c), const) for c in distinct.tolist()),
+                                     dtype=np.bool_, count=distinct.size)
+    ok = table_ok[counts]
     bad = ~ok
     if guard is not None:
         bad &= term_columns.holds(guard, s, table, values)

@@ -103,20 +103,29 @@ _IDS = {"span_id": ("span_id", "span_id_len"), "parent_id": ("parent_span_id", "
 
 
 def _factorize(cols: list[npt.NDArray[Any]], n: int) -> tuple[I64, I64]:
-    """Codes of the row tuples of ``cols`` (``0..k-1``) and a representative row per code."""
-    codes = np.zeros(n, dtype=np.int64)
+    """Codes of the row tuples of ``cols`` (``0..k-1``, in the tuples' lexicographic order) and
+    a representative row per code (its first row).
+
+    One sort per column and one per further column to combine the codes; the last sort also
+    gives the first row of each code.
+    """
+    if n == 0 or not cols:
+        return np.zeros(n, dtype=np.int64), np.zeros(1 if n and not cols else 0, dtype=np.int64)
+    codes: I64 | None = None
+    first: I64 = np.zeros(0, dtype=np.int64)
     for col in cols:
-        _, inv = np.unique(np.asarray(col), return_inverse=True)
+        _, idx, inv = np.unique(np.asarray(col).reshape(-1), return_index=True,
+                                return_inverse=True)
         inv = inv.reshape(-1).astype(np.int64)
-        width = int(inv.max()) + 1 if n else 1
-        _, codes = np.unique(codes * width + inv, return_inverse=True)
-        codes = codes.reshape(-1).astype(np.int64)
-    if n == 0:
-        return codes, np.zeros(0, dtype=np.int64)
-    order = np.argsort(codes, kind="stable")
-    first = np.ones(n, dtype=np.bool_)
-    first[1:] = codes[order][1:] != codes[order][:-1]
-    return codes, order[first]
+        if codes is None:
+            codes, first = inv, idx
+            continue
+        width = int(inv.max()) + 1
+        _, idx, combined = np.unique(codes * width + inv, return_index=True,
+                                     return_inverse=True)
+        codes, first = combined.reshape(-1).astype(np.int64), idx
+    assert codes is not None
+    return codes, first.astype(np.int64)
 
 
 def _inputs(term: ir.Node, var: str, table: SpanTable) -> list[npt.NDArray[Any]] | None:
