@@ -294,8 +294,14 @@ def _check_pairs(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
     candidates = np.zeros(0, dtype=np.int64)
     if rows.size:
         t, y, x = trace[rows], ys.codes[rows], xs.codes[rows]
-        order = np.lexsort((x, y, t))
-        t, y, x = t[order], y[order], x[order]
+        ny, nx = int(y.max()) + 1, int(x.max()) + 1
+        if (int(t.max()) + 1) * ny * nx < 2**62:
+            # the distinct triples by one sort of the packed triple (already in order)
+            packed = np.unique((t * ny + y) * nx + x)
+            t, y, x = packed // (ny * nx), (packed // nx) % ny, packed % nx
+        else:
+            order = np.lexsort((x, y, t))
+            t, y, x = t[order], y[order], x[order]
         same_group = (t[1:] == t[:-1]) & (y[1:] == y[:-1])
         candidates = np.unique(t[1:][same_group & (x[1:] != x[:-1])])
     failures: dict[int, list[dict[str, Any]]] = {}
