@@ -92,7 +92,7 @@ def test_memoized_shapes_are_the_ones_that_may_be() -> None:
     assert not generated(f).sites.anc_memos
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+@settings(max_examples=20, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(t=table_strategy.tables(max_traces=3, max_spans=12), data=st.data())
 def test_random_forests_agree_with_the_reference(t: SpanTable, data: Any) -> None:
@@ -113,16 +113,16 @@ def _rename(node: ir.Node) -> ir.Node:
     return transform(node, {Var: lambda v: S if v == A else None})
 
 
-def test_a_deep_chain_is_linear_on_numba() -> None:
-    """``reachable_from_root`` on a 50k-deep chain: once O(n x depth) (about a second at 20k),
-    now a pass over the chain."""
-    from workbench.engine import check
+def test_a_deep_chain_is_linear() -> None:
+    """``reachable_from_root`` on a 20k-deep chain, as plain Python (no compilation): once
+    O(n x depth), 2 * 10^8 steps (minutes), now one pass over the chain."""
+    from workbench.engine.base import Timings
+    from workbench.engine.compiled import check_property
 
     spec = stdlib()
-    small = table([None, *range(0, 99)])
-    check(spec, small, backend="numba", properties=["reachable_from_root"])  # load the kernel
-    deep = table([None, *range(0, 49_999)])
+    deep = table([None, *range(0, 19_999)])
     t0 = time.process_time()
-    res = check(spec, deep, backend="numba", properties=["reachable_from_root"])
-    assert res.results[0].holds.all()
-    assert time.process_time() - t0 < 2.0
+    res = check_property(numba_cpu.PythonRunner(), spec.property("reachable_from_root"), deep,
+                         param_values(spec), Timings())
+    assert res.holds.all()
+    assert time.process_time() - t0 < 3.0

@@ -139,7 +139,7 @@ def test_cycle_rows() -> None:
     assert not grouped.cycle_rows(chain).any()
 
 
-@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(table=tables(max_traces=4, max_spans=12))
 def test_the_tables_cycle_column_is_the_parent_walk(table: SpanTable) -> None:
