@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from tests.traces.util import doc, dumps, json_to_proto, span
 from workbench.errors import TraceInputError
 from workbench.traces import detect, json_stream, load_traces, otlp_json_load, otlp_proto
+from workbench.traces import jobs as jobs_mod
 from workbench.traces import parallel as par
 from workbench.traces.builder import TableBuilder
 from workbench.traces.model import AttrColumns, SpanTable
@@ -242,18 +243,18 @@ def test_merge_covers_every_builder_field() -> None:
 
 
 def test_resolve_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(par.JOBS_ENV, raising=False)
-    assert par.resolve_jobs(None) == par.available_cores() >= 1
-    assert par.resolve_jobs(3) == 3
-    assert par.resolve_jobs(0) == par.available_cores()
-    monkeypatch.setenv(par.JOBS_ENV, "5")
-    assert par.resolve_jobs(None) == 5
-    assert par.resolve_jobs(2) == 2
-    monkeypatch.setenv(par.JOBS_ENV, "many")
+    monkeypatch.delenv(jobs_mod.JOBS_ENV, raising=False)
+    assert jobs_mod.resolve_jobs(None) == jobs_mod.available_cores() >= 1
+    assert jobs_mod.resolve_jobs(3) == 3
+    assert jobs_mod.resolve_jobs(0) == jobs_mod.available_cores()
+    monkeypatch.setenv(jobs_mod.JOBS_ENV, "5")
+    assert jobs_mod.resolve_jobs(None) == 5
+    assert jobs_mod.resolve_jobs(2) == 2
+    monkeypatch.setenv(jobs_mod.JOBS_ENV, "many")
     with pytest.raises(ValueError, match="OTLSPEC_JOBS"):
-        par.resolve_jobs(None)
+        jobs_mod.resolve_jobs(None)
     with pytest.raises(ValueError, match="positive"):
-        par.resolve_jobs(-1)
+        jobs_mod.resolve_jobs(-1)
 
 
 def test_one_piece_is_read_in_the_calling_thread(tmp_path: Path) -> None:
@@ -276,3 +277,28 @@ def test_over_long_ids_located_in_a_later_piece(tmp_path: Path, readers: str) ->
     warned = [d for d in table.diagnostics if "not a valid id" in d.message]
     assert len(warned) == 1
     assert warned[0].file == str(second) and warned[0].line == 2 and warned[0].path
+
+
+def test_cli_jobs_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                         capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench.cli import main
+
+    files = []
+    for k in range(3):
+        path = tmp_path / f"t{k}.json"
+        path.write_bytes(dumps(doc(_rich_span(k, T1, f"{k:016x}" if k else ""))))
+        files.append(str(path))
+    outputs = []
+    for jobs in ("1", "2"):
+        code = main(["check", "stdlib", *files, "--jobs", jobs, "--backend", "reference",
+                     "--format", "json", "--no-progress"])
+        out = json.loads(capsys.readouterr().out)
+        verdicts = [(p["name"], p["passed"], p["failed"], p.get("traces")) for p in
+                    out["properties"]]
+        outputs.append((code, out["summary"], verdicts))
+    assert outputs[0] == outputs[1]
+    with pytest.raises(SystemExit):
+        main(["check", "stdlib", *files, "--jobs", "lots"])
+    monkeypatch.setenv(jobs_mod.JOBS_ENV, "lots")
+    assert main(["check", "stdlib", *files, "--backend", "reference", "--no-progress"]) == 2
+    assert "OTLSPEC_JOBS" in capsys.readouterr().err

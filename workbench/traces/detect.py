@@ -44,6 +44,7 @@ from workbench.traces.container import (
     too_big,
     unpack,
 )
+from workbench.traces.jobs import resolve_jobs
 from workbench.traces.model import SpanTable
 from workbench.traces.otlp_json_load import (  # re-exported: the loader's public names
     COLD_JSON_MIN_BYTES,
@@ -172,12 +173,12 @@ def load_traces(
     builder = TableBuilder()
     read_any = False
     limit = size_limit(max_bytes)
-    from workbench.traces import parallel
-
-    threads = parallel.resolve_jobs(jobs)
+    threads = resolve_jobs(jobs)
     with gc_paused():
         if threads > 1:
-            read_any = parallel.load_parallel(sources, format, limit, builder, threads)
+            from workbench.traces.parallel import load_parallel
+
+            read_any = load_parallel(sources, format, limit, builder, threads)
         else:
             for source in sources:
                 for name, data in _expand(source, limit, builder.diagnostics):

@@ -52,9 +52,6 @@ from workbench.traces.otlp_json_load import (
 )
 from workbench.traces.salvage import Utf8Report, sanitize_utf8
 
-#: environment variable with the default number of loading threads (``otlspec --jobs``)
-JOBS_ENV = "OTLSPEC_JOBS"
-
 #: attribute value types whose ``sval`` cell is a string code
 _STRING_TYPES = np.asarray([ATTR_STR, ATTR_BYTES, ATTR_ARRAY, ATTR_KVLIST], dtype=np.int8)
 
@@ -68,45 +65,6 @@ MERGED_FIELDS = frozenset({
     "link_attrs", "resource_attrs", "resource_service", "_blocks", "_n_blocked",
     "fast_bytes_seen", "id_where",
 })
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def resolve_jobs(jobs: int | None = None) -> int:
-    """The number of loading threads for ``jobs``.
-
-    Parameters
-    ----------
-    jobs
-        A positive count; 0 or None: ``$OTLSPEC_JOBS`` when set (0 there: the cores), else
-        :func:`available_cores`.
-
-    Raises
-    ------
-    ValueError
-        For a negative count or an ``$OTLSPEC_JOBS`` that is not a whole number.
-    """
-    if jobs is None:
-        text = os.environ.get(JOBS_ENV, "").strip()
-        if text:
-            try:
-                jobs = int(text)
-            except ValueError:
-                raise ValueError(
-                    f"${JOBS_ENV}={text!r} is not a number of threads; set it to a whole "
-                    "number (0: all available cores)"
-                ) from None
-    if jobs is None or jobs == 0:
-        return available_cores()
-    if jobs < 0:
-        raise ValueError(f"jobs must be a positive number of threads (0: all cores), not {jobs}")
-    return jobs
 
 
 # ---------------------------------------------------------------------- merging builders
@@ -374,13 +332,4 @@ def load_parallel(sources: Iterable[Any], format: str, limit: int, builder: Tabl
     return read_any
 
 
-__all__ = [
-    "JOBS_ENV",
-    "MERGED_FIELDS",
-    "Piece",
-    "available_cores",
-    "load_parallel",
-    "merge",
-    "plan",
-    "resolve_jobs",
-]
+__all__ = ["MERGED_FIELDS", "Piece", "load_parallel", "merge", "plan"]
