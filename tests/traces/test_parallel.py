@@ -302,3 +302,16 @@ def test_cli_jobs_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv(jobs_mod.JOBS_ENV, "lots")
     assert main(["check", "stdlib", *files, "--backend", "reference", "--no-progress"]) == 2
     assert "OTLSPEC_JOBS" in capsys.readouterr().err
+
+
+def test_json_lines_longer_than_the_sniffed_head(tmp_path: Path) -> None:
+    """A large file of JSON lines whose first line exceeds the 1 MiB head is still read as
+    JSON lines, every line of it (it was once taken for one document: all but line 1 lost)."""
+    path = tmp_path / "long.jsonl"
+    line = dumps(doc(*[_rich_span(i, T1) for i in range(1800)]))
+    assert len(line) > 1 << 20
+    path.write_bytes(line + b"\n" + dumps(doc(_rich_span(5000, T2))) + b"\n" + line + b"\n")
+    with streamed(1 << 20):
+        table = both([path], 2)
+    assert table.n_spans == 2 * 1800 + 1
+    assert not table.diagnostics

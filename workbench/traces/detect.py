@@ -328,14 +328,41 @@ def _stream_kind(name: str, size: int) -> type[bytes] | None:
         return None
     with open(name, "rb") as fh:
         head = fh.read(1 << 20)
-    if is_compressed(head) or head[:1] == b"\x00":
-        return None
-    head = head[3:] if head[:3] == b"\xef\xbb\xbf" else head
-    if detect_format(head) != "otlp-json":
-        return None
-    if looks_like_json_lines(head):
-        return Streamed
+        if is_compressed(head) or head[:1] == b"\x00":
+            return None
+        head = head[3:] if head[:3] == b"\xef\xbb\xbf" else head
+        if detect_format(head) != "otlp-json":
+            return None
+        if looks_like_json_lines(head) or _long_first_line(fh, head):
+            return Streamed
     return StreamedDocument if json_stream.streamable_head(head) else None
+
+
+def _long_first_line(fh: Any, head: bytes) -> bool:
+    """Whether a file whose first line is longer than ``head`` holds JSON lines: that line is
+    one whole JSON value and the next line opens another (else it is one document)."""
+    if b"\n" in head.rstrip():
+        return False
+    parts = [head]
+    while True:
+        block = fh.read(1 << 20)
+        cut = block.find(b"\n")
+        if cut >= 0 or not block:
+            parts.append(block[:cut] if cut >= 0 else block)
+            nxt = block[cut + 1 :].lstrip() if cut >= 0 else b""
+            break
+        parts.append(block)
+    if cut < 0:
+        return False
+    if not nxt:
+        nxt = fh.read(1 << 10).lstrip()
+    if nxt[:1] != b"{":
+        return False
+    try:
+        msgspec.json.decode(b"".join(parts), type=msgspec.Raw)
+    except msgspec.DecodeError:
+        return False
+    return True
 
 
 def _read(name: str, limit: int, diagnostics: list[Diagnostic]) -> Iterator[tuple[str, bytes]]:
