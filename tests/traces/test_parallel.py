@@ -297,6 +297,12 @@ def test_cli_jobs_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                     out["properties"]]
         outputs.append((code, out["summary"], verdicts))
     assert outputs[0] == outputs[1]
+    pytest.importorskip("pyarrow")
+    from workbench.datasets import load_parquet
+
+    for jobs in ("1", "2"):
+        assert main(["convert", *files, "--out", str(tmp_path / f"pq{jobs}"), "--jobs", jobs]) == 0
+    assert load_parquet(tmp_path / "pq1").n_spans == load_parquet(tmp_path / "pq2").n_spans == 3
     with pytest.raises(SystemExit):
         main(["check", "stdlib", *files, "--jobs", "lots"])
     monkeypatch.setenv(jobs_mod.JOBS_ENV, "lots")
