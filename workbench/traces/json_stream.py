@@ -84,6 +84,8 @@ def streamable_head(head: bytes) -> tuple[str | None, str] | None:
 
 def _chars(data: bytes) -> int:
     """Characters in UTF-8 ``data`` (an invalid byte counts as one)."""
+    if data.isascii():  # the usual case, without decoding a whole group
+        return len(data)
     return len(data.decode("utf-8", "replace"))
 
 
@@ -131,9 +133,9 @@ def split_groups(
     def group(stop: int, complete: bool = True) -> Group:
         """The group ``buf[start:stop]`` without the separators before its first element;
         moves the cursor past it."""
-        data = buf[start:stop]
-        body = data.lstrip(b" \t\r\n,")
-        cursor.advance(data[: len(data) - len(body)])
+        skip = _SEPARATORS.match(buf, start, stop).end()  # type: ignore[union-attr]
+        cursor.advance(buf[start:skip])
+        body = buf[skip:stop]  # one copy of the group (a 4 MiB slice and its strip cost two)
         out = Group(body, index, cursor.line, cursor.column, complete)
         cursor.advance(body)
         return out
