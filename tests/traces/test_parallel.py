@@ -321,3 +321,19 @@ def test_json_lines_longer_than_the_sniffed_head(tmp_path: Path) -> None:
         table = both([path], 2)
     assert table.n_spans == 2 * 1800 + 1
     assert not table.diagnostics
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.lists(st.sampled_from([b"\n", b"{}", b"x" * 50, b"\xef\xbb\xbf", b" "]),
+                     max_size=40).map(b"".join),
+       size=st.integers(min_value=4, max_value=120))
+def test_line_chunks_cut_at_line_ends(tmp_path: Path, data: bytes, size: int) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + data)
+    chunks = list(otlp_json_load.line_chunks(str(path), size))
+    assert b"".join(c for c, _ in chunks) == data
+    for k, (chunk, base) in enumerate(chunks):
+        assert chunk
+        assert base == b"".join(c for c, _ in chunks[:k]).count(b"\n")
+        assert chunk.endswith(b"\n") or k == len(chunks) - 1

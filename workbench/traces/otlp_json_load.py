@@ -272,9 +272,13 @@ def lines_status(statuses: set[str]) -> str:
 
 
 def line_chunks(path: str, size: int) -> Iterator[tuple[bytes, int]]:
-    """Line-aligned chunks of a file, each with the number of lines before it."""
+    """Line-aligned chunks of a file, each with the number of lines before it.
+
+    A line longer than ``size`` is gathered block by block (each block searched once for a
+    line end, and joined once), so a file of long lines costs no more than one of short ones.
+    """
     lines_before = 0
-    rest = b""
+    rest: list[bytes] = []  # blocks of the line under way (no line end in them)
     with open(path, "rb") as fh:
         first = True
         while True:
@@ -284,14 +288,14 @@ def line_chunks(path: str, size: int) -> Iterator[tuple[bytes, int]]:
             first = False
             if not block:
                 if rest:
-                    yield rest, lines_before
+                    yield b"".join(rest), lines_before
                 return
-            data = rest + block
-            cut = data.rfind(b"\n")
+            cut = block.rfind(b"\n")
             if cut < 0:
-                rest = data
+                rest.append(block)
                 continue
-            chunk, rest = data[: cut + 1], data[cut + 1 :]
+            chunk = b"".join([*rest, block[: cut + 1]]) if rest else block[: cut + 1]
+            rest = [block[cut + 1 :]] if cut + 1 < len(block) else []
             yield chunk, lines_before
             lines_before += chunk.count(b"\n")
 
