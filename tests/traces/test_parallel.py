@@ -337,3 +337,19 @@ def test_line_chunks_cut_at_line_ends(tmp_path: Path, data: bytes, size: int) ->
         assert chunk
         assert base == b"".join(c for c, _ in chunks[:k]).count(b"\n")
         assert chunk.endswith(b"\n") or k == len(chunks) - 1
+
+
+@pytest.mark.parametrize("head_end", ["inside", "at"])
+def test_first_line_ending_at_or_after_the_sniffed_head(tmp_path: Path, head_end: str) -> None:
+    small = dumps(doc(_rich_span(1, T2)))
+    long_line = dumps(doc(*[_rich_span(i, T1) for i in range(1800)]))
+    if head_end == "at":  # the first line ends exactly where the 1 MiB head does
+        pad = (1 << 20) - 1 - len(small)
+        first = small[:-1] + b" " * pad + small[-1:]
+    else:
+        first = long_line
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(first + b"\n" + small + b"\n")
+    with streamed(1 << 20):
+        table = both([path], 2)
+    assert table.n_spans == (2 if head_end == "at" else 1801)

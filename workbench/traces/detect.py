@@ -339,23 +339,27 @@ def _stream_kind(name: str, size: int) -> type[bytes] | None:
 
 
 def _long_first_line(fh: Any, head: bytes) -> bool:
-    """Whether a file whose first line is longer than ``head`` holds JSON lines: that line is
-    one whole JSON value and the next line opens another (else it is one document)."""
-    if b"\n" in head.rstrip():
-        return False
-    parts = [head]
-    while True:
-        block = fh.read(1 << 20)
-        cut = block.find(b"\n")
-        if cut >= 0 or not block:
-            parts.append(block[:cut] if cut >= 0 else block)
-            nxt = block[cut + 1 :].lstrip() if cut >= 0 else b""
-            break
-        parts.append(block)
-    if cut < 0:
-        return False
-    if not nxt:
-        nxt = fh.read(1 << 10).lstrip()
+    """Whether a file whose first line is not over within ``head`` (or whose second line is
+    not in it) holds JSON lines: its first line is one whole JSON value and the next line
+    opens another (else it is one document)."""
+    cut = head.find(b"\n")
+    if cut >= 0:
+        if head[cut + 1 :].strip():
+            return False  # two lines in the head: looks_like_json_lines has judged them
+        parts, rest = [head[:cut]], b""
+    else:
+        parts = [head]
+        while True:
+            block = fh.read(1 << 20)
+            if not block:
+                return False
+            cut = block.find(b"\n")
+            if cut >= 0:
+                parts.append(block[:cut])
+                rest = block[cut + 1 :]
+                break
+            parts.append(block)
+    nxt = rest.lstrip() or fh.read(1 << 10).lstrip()
     if nxt[:1] != b"{":
         return False
     try:
