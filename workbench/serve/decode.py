@@ -140,7 +140,15 @@ def _json_request(body: bytes) -> ExportTraceServiceRequest:
 def decode_request(
     body: bytes, content_type: str, content_encoding: str = "", *, max_bytes: int
 ) -> ExportTraceServiceRequest:
-    """Decode an OTLP/HTTP body.
+    """Decode an OTLP/HTTP body into a request (see :func:`decode_body`)."""
+    return decode_body(body, content_type, content_encoding, max_bytes=max_bytes)[0]
+
+
+def decode_body(
+    body: bytes, content_type: str, content_encoding: str = "", *, max_bytes: int
+) -> tuple[ExportTraceServiceRequest, bytes | None]:
+    """Decode an OTLP/HTTP body: the request, and its protobuf bytes (decompressed; None for
+    a JSON body), from which :func:`workbench.serve.wire.split_wire` cuts the spans.
 
     Parameters
     ----------
@@ -170,11 +178,11 @@ def decode_request(
     media = content_type.split(";", 1)[0].strip().lower()
     if media == PROTOBUF:
         try:
-            return ExportTraceServiceRequest.FromString(body)
+            return ExportTraceServiceRequest.FromString(body), body
         except (DecodeError, ValueError) as exc:
             raise PayloadError(f"invalid OTLP protobuf trace request: {exc}") from None
     if media == JSON:
-        return _json_request(body)
+        return _json_request(body), None
     raise UnsupportedMediaType(
         f"unsupported Content-Type {content_type!r}; use {PROTOBUF} or {JSON}"
     )

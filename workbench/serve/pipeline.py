@@ -43,6 +43,25 @@ MAX_WITNESSES = 20
 BATCH_SPANS = 50_000
 
 
+def serving_backend(requested: str) -> str:
+    """The backend the checker asks for: ``auto`` resolved to its first compiled backend.
+
+    ``auto``'s cost model (:mod:`workbench.engine.cost`) charges every property a kernel load
+    and sends small tables to the reference interpreter, which is right for one ``otlspec
+    check`` but not for a server: :meth:`Server.warm_up <workbench.serve.server.Server.warm_up>`
+    loads every kernel once at start, after which a batch of a few traces costs the kernels
+    microseconds and the reference tens of milliseconds per property. Properties outside the
+    compiled fragment still fall back to the reference (the chain is unchanged).
+    """
+    if requested != "auto":
+        return requested
+    from workbench.engine import backend_chain
+
+    chain, _ = backend_chain("auto")
+    first = chain[0] if chain else None
+    return first.name if first is not None and first.note == "compiled" else requested
+
+
 class Overloaded(Exception):
     """The request is refused for now; ``retry_after`` seconds is the back-off asked."""
 
@@ -94,7 +113,12 @@ def _trace_summaries(table: Any) -> tuple[dict[int, str], dict[int, str]]:
 
 def pieces_of(payload: bytes) -> list[Piece]:
     """The pieces of a stored payload (one trace's spans)."""
-    return split_request(ExportTraceServiceRequest.FromString(payload)).pieces
+    from workbench.serve.wire import split_wire
+
+    decoded = split_wire(payload)
+    if decoded is None:
+        decoded = split_request(ExportTraceServiceRequest.FromString(payload))
+    return decoded.pieces
 
 
 class Pipeline:
@@ -116,6 +140,8 @@ class Pipeline:
         self.on_verdicts = on_verdicts
         self.clock = clock
         self.severity = {p.name: p.severity for p in spec.properties}
+        #: the backend of the checker's engine calls (see :func:`serving_backend`)
+        self.backend = serving_backend(config.backend)
         self.inbox: queue.Queue[Any] = queue.Queue()
         self.outbox: queue.Queue[Any] = queue.Queue()
         self.queued_spans = 0
@@ -328,7 +354,7 @@ class Pipeline:
         builder = TableBuilder()
         otlp_proto.load(batch_payload(batch), "otlp", builder, fast=True)
         table = builder.build()
-        result = check(self.spec, table, self.config.params or None, backend=self.config.backend)
+        result = check(self.spec, table, self.config.params or None, backend=self.backend)
         by_id = {d.trace_id: d for d in batch}
         wall = time.time()
         now = self.clock()
