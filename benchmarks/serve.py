@@ -88,16 +88,18 @@ class Served:
     """An ``otlspec serve`` process, its ports and its memory samples."""
 
     def __init__(self, backend: str, idle: float, folder: str, incremental: bool = True,
-                 root: Path = ROOT) -> None:
+                 root: Path = ROOT, extra: tuple[str, ...] = ()) -> None:
         self.grpc, self.http, self.api = _port(), _port(), _port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "workbench.cli", "serve", "--spec", "stdlib",
              "--grpc-port", str(self.grpc), "--http-port", str(self.http),
              "--ui-port", str(self.api), "--store", os.path.join(folder, "results.db"),
              "--idle", str(idle), "--max-age", str(MAX_AGE), "--backend", backend,
-             "--incremental" if incremental else "--no-incremental"],
+             "--incremental" if incremental else "--no-incremental", *extra],
             cwd=root, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self.peak_rss = 0
+        #: (seconds since ready, RSS bytes) every 50 ms
+        self.rss: list[tuple[float, int]] = []
         self._stop = threading.Event()
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -108,15 +110,19 @@ class Served:
                 time.sleep(0.2)
         else:
             raise RuntimeError("otlspec serve did not become ready")
+        self.ready_rss = psutil.Process(self.proc.pid).memory_info().rss
+        self.ready_at = time.perf_counter()
         threading.Thread(target=self._sample, daemon=True).start()
 
     def _sample(self) -> None:
         p = psutil.Process(self.proc.pid)
         while not self._stop.wait(0.05):
             try:
-                self.peak_rss = max(self.peak_rss, p.memory_info().rss)
+                rss = p.memory_info().rss
             except psutil.Error:
                 return
+            self.peak_rss = max(self.peak_rss, rss)
+            self.rss.append((time.perf_counter() - self.ready_at, rss))
 
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.api}{path}", timeout=10) as r:
@@ -161,13 +167,16 @@ def send_all(served: Served, requests: list[ExportTraceServiceRequest], transpor
                     except grpc.RpcError as err:
                         if err.code() != grpc.StatusCode.UNAVAILABLE:
                             raise
+                        meta = dict(err.trailing_metadata() or ())  # type: ignore[attr-defined]
+                        if "google.rpc.retryinfo-bin" not in meta:
+                            raise RuntimeError("UNAVAILABLE without RetryInfo") from err
                 else:
                     code, _ = send_http(served.http, req, json_body=transport == "http-json",
                                         timeout=60)
                     if code == 200:
                         break
-                    if code != 503:
-                        raise RuntimeError(f"HTTP {code}")
+                    if code not in (429, 503):
+                        raise RuntimeError(f"HTTP {code}: not a retryable answer")
                 refused[k] += 1
                 time.sleep(0.05)
             sent += sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
@@ -239,6 +248,56 @@ def one_run(transport: str, backend: str, requests: list[ExportTraceServiceReque
     }
 
 
+def overload_run(requests: list[ExportTraceServiceRequest], n_spans: int, n_traces: int,
+                 senders: int, rate: float, idle: float, max_memory: int,
+                 root: Path = ROOT) -> dict[str, Any]:
+    """Offer ``rate`` spans/s (twice the saturation rate) to a server limited to
+    ``max_memory`` bytes of spans held: it must refuse with retryable codes (the senders
+    retry; any other answer fails the run), count every refusal and drop by reason, lose
+    nothing, and keep its memory bounded. RSS is sampled every 50 ms; ``held`` is the
+    server's own ``otlspec_held_bytes`` gauge, polled every 50 ms."""
+    with tempfile.TemporaryDirectory() as folder:
+        served = Served("auto", idle, folder, False, root,
+                        ("--max-memory", str(max_memory)))
+        held: list[float] = []
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.wait(0.05):
+                try:
+                    held.append(_counter(served.metrics(), "otlspec_held_bytes"))
+                except OSError:
+                    pass
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        try:
+            t0 = time.perf_counter()
+            send_wall, refused = send_all(served, requests, "grpc", senders, rate)
+            e2e_wall = wait_checked(served, n_traces, t0) - idle
+            stop.set()
+            poller.join()
+            live = served.get("/api/stats")["live"]
+        finally:
+            stop.set()
+            served.stop()
+    lost = n_spans - live["spans_received"] + sum(live["dropped"].values())
+    return {
+        "code": "this" if root == ROOT else str(root), "transport": "grpc", "backend": "auto",
+        "checker": "batch", "mode": "overload-2x", "offered_spans_per_s": rate,
+        "spans": n_spans, "traces": n_traces, "ingest_spans_per_s": n_spans / send_wall,
+        "e2e_spans_per_s": n_spans / max(e2e_wall, 1e-9), "refused_requests": refused,
+        "refused_by_reason": live["refused"], "dropped_by_reason": live["dropped"],
+        "lost_spans": lost, "max_memory_bytes": max_memory,
+        "peak_held_mib": max(held, default=0.0) / 2**20,
+        "ready_rss_mib": served.ready_rss / 2**20, "peak_rss_mib": served.peak_rss / 2**20,
+        "rss_growth_mib": (served.peak_rss - served.ready_rss) / 2**20,
+        "rss_series_mib": [(round(t, 2), round(r / 2**20, 1)) for t, r in served.rss[::5]],
+        "deep_p50_ms": live["deep_path_p50_s"] * 1e3, "deep_p99_ms": live["deep_path_p99_s"] * 1e3,
+        "deep_max_bucket_ms": None, "fast_p99_ms": 0.0,
+    }
+
+
 def _histogram_max(text: str) -> float | None:
     """The upper bound (ms) of the highest non-empty latency bucket."""
     prev, top = 0, None
@@ -269,6 +328,13 @@ def main() -> None:
     ap.add_argument("--compare", metavar="DIR",
                     help="another source tree of otlspec (e.g. `git archive main` unpacked): "
                     "every row is run against it too, side by side in this run")
+    ap.add_argument("--no-reference", action="store_true",
+                    help="leave out the reference-interpreter row (minutes at this size)")
+    ap.add_argument("--overload", action="store_true",
+                    help="add the 2x-overload row (grpc, batch checker): twice the saturation "
+                    "rate against --max-memory")
+    ap.add_argument("--max-memory", type=int, default=8 << 20, metavar="BYTES",
+                    help="the server's --max-memory in the overload row (default 8 MiB)")
     ap.add_argument("--json", default=str(RESULTS))
     args = ap.parse_args()
     n_traces = 600 if args.quick else args.traces
@@ -276,8 +342,9 @@ def main() -> None:
     # the checker: the incremental stream monitor (the default) or the batch engine per trace
     configs = [("grpc", "auto", True), ("grpc", "auto", False), ("http-protobuf", "auto", True)]
     if not args.quick:
-        configs += [("http-protobuf", "auto", False), ("http-json", "auto", True),
-                    ("grpc", "reference", False)]
+        configs += [("http-protobuf", "auto", False), ("http-json", "auto", True)]
+        if not args.no_reference:
+            configs.append(("grpc", "reference", False))
     configs = [c for c in configs
                if args.checker in ("both", "stream" if c[2] else "batch")
                and args.transport in (None, c[0])]
@@ -291,6 +358,10 @@ def main() -> None:
             paced = one_run(transport, backend, requests, n_spans, n_traces, args.senders,
                             sat["e2e_spans_per_s"] / 2, args.idle, incremental, root)
             rows.append(paced)
+            if args.overload and (transport, backend, incremental) == ("grpc", "auto", False):
+                rows.append(overload_run(requests, n_spans, n_traces, args.senders,
+                                         2 * sat["e2e_spans_per_s"], args.idle,
+                                         args.max_memory, root))
     head = (f"{'code':<6}{'transport':<14}{'backend':<10}{'checker':<8}{'mode':<11}{'ingest/s':>10}"
             f"{'e2e/s':>9}{'refused':>8}{'lost':>6}{'fast p99':>10}{'deep p50':>10}{'p99':>9}"
             f"{'max<=':>8}{'RSS MiB':>9}")
@@ -305,6 +376,15 @@ def main() -> None:
               f"{r['deep_p50_ms']:>8.1f}ms"
               f"{r['deep_p99_ms']:>7.1f}ms{r['deep_max_bucket_ms'] or 0:>8.0f}"
               f"{r['peak_rss_mib']:>9.0f}")
+    for r in rows:
+        if r["mode"] == "overload-2x":
+            code = "this" if r["code"] == "this" else "cmp"
+            print(f"{code}: 2x overload ({r['offered_spans_per_s']:.0f} spans/s offered, "
+                  f"--max-memory {r['max_memory_bytes'] / 2**20:.0f} MiB): held peak "
+                  f"{r['peak_held_mib']:.1f} MiB; RSS {r['ready_rss_mib']:.0f} MiB at ready, "
+                  f"peak {r['peak_rss_mib']:.0f} MiB (+{r['rss_growth_mib']:.0f}); refused "
+                  f"{r['refused_by_reason']}, dropped {r['dropped_by_reason']}, "
+                  f"lost {r['lost_spans']}")
     out = {"python": platform.python_version(), "cpus": os.cpu_count(),
            "traces": n_traces, "spans": n_spans, "batch": args.batch, "rows": rows}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,8 @@ log = logging.getLogger("otlspec.serve")
 MAX_WITNESSES = 20
 #: Spans checked together at most (several completed traces share one engine call).
 BATCH_SPANS = 50_000
+#: Shares of ``max_memory`` at which retained completed traces are shed, and down to which.
+SHED_AT, SHED_TO = 0.8, 0.6
 
 
 def serving_backend(requested: str) -> str:
@@ -146,6 +148,8 @@ class Pipeline:
         self.outbox: queue.Queue[Any] = queue.Queue()
         self.queued_spans = 0
         self.queued_bytes = 0
+        #: bytes of the completed traces waiting for the checker (their joined payloads)
+        self.checking_bytes = 0
         self._lock = threading.Lock()
         self.assembler = Assembler(
             idle=config.idle,
@@ -169,7 +173,7 @@ class Pipeline:
         m.gauges["otlspec_open_traces"] = lambda: self.assembler.n_open
         m.gauges["otlspec_queue_depth_spans"] = lambda: self.queued_spans
         m.gauges["otlspec_check_queue_depth_traces"] = lambda: self.outbox.qsize()
-        m.gauges["otlspec_held_bytes"] = lambda: self.assembler.held_bytes + self.queued_bytes
+        m.gauges["otlspec_held_bytes"] = self.held_bytes
 
     # ------------------------------------------------------------------ admission
     def offer(self, decoded: Decoded) -> None:
@@ -182,8 +186,7 @@ class Pipeline:
                 reason = "shutting_down"
             elif self.queued_spans and self.queued_spans + n > c.max_queue_spans:
                 reason = "queue_full"
-            elif (self.assembler.held_bytes + self.queued_bytes + nbytes
-                  + getattr(self.feed, "held_bytes", 0)) > c.max_memory_bytes:
+            elif self.held_bytes() + nbytes > c.max_memory_bytes:
                 reason = "memory_limit"
             else:
                 reason = ""
@@ -199,6 +202,13 @@ class Pipeline:
             m.spans_accepted += n
         if decoded.pieces:
             self.inbox.put((decoded.pieces, n, nbytes, self.clock()))
+
+    def held_bytes(self) -> int:
+        """Bytes of spans held: queued for the assembler, open or retained there, completed
+        and waiting for the checker, and the stream monitor's state (``max_memory`` bounds
+        their sum)."""
+        return (self.assembler.held_bytes + self.queued_bytes + self.checking_bytes
+                + getattr(self.feed, "held_bytes", 0))
 
     def _dropped(self, reason: str, n: int) -> None:
         self.metrics.inc(self.metrics.dropped, reason, n)
@@ -282,6 +292,16 @@ class Pipeline:
                 for done in a.due(now):
                     self._emit(done)
                 next_scan = now + tick
+            self._relieve()
+
+    def _relieve(self) -> None:
+        """Under memory pressure (over :data:`SHED_AT` of ``max_memory``), forget retained
+        completed traces down to :data:`SHED_TO` of it: they are a cache of the store, and
+        keeping them would refuse new spans for good once they fill the limit."""
+        limit = self.config.max_memory_bytes
+        if self.held_bytes() > SHED_AT * limit:
+            others = self.held_bytes() - self.assembler.held_bytes
+            self.assembler.shed(max(0, int(SHED_TO * limit) - others))
 
     def _drain(self, now: float) -> None:
         a = self.assembler
@@ -306,6 +326,8 @@ class Pipeline:
             from workbench.stream.serving import snapshot
 
             snapshot(self, done)
+        with self._lock:
+            self.checking_bytes += len(done.payload)
         self.outbox.put(done)
 
     # ------------------------------------------------------------------ checker thread
@@ -319,6 +341,7 @@ class Pipeline:
                 continue
             batch = {item.trace_id: item}
             n = item.n_spans
+            taken = len(item.payload)
             pending: list[Any] = []
             while n < BATCH_SPANS:
                 try:
@@ -330,12 +353,16 @@ class Pipeline:
                     break
                 batch[more.trace_id] = more  # a later revision supersedes an earlier one
                 n += more.n_spans
+                taken += len(more.payload)
             try:
                 self._check(list(batch.values()))
             except Exception:  # never lose the thread: count, log, keep serving
                 log.exception("checking %d trace(s) failed", len(batch))
                 self.metrics.inc(self.metrics.dropped, "check_error",
                                  sum(d.n_spans for d in batch.values()))
+            finally:
+                with self._lock:
+                    self.checking_bytes -= taken
             for p in pending:
                 if p is None:
                     return
