@@ -111,6 +111,7 @@ class Served:
         else:
             raise RuntimeError("otlspec serve did not become ready")
         self.ready_rss = psutil.Process(self.proc.pid).memory_info().rss
+        self.ready_cpu = self.cpu_seconds()
         self.ready_at = time.perf_counter()
         threading.Thread(target=self._sample, daemon=True).start()
 
@@ -128,6 +129,11 @@ class Served:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.api}{path}", timeout=10) as r:
             return json.loads(r.read())
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU seconds of the server process so far (all its threads)."""
+        t = psutil.Process(self.proc.pid).cpu_times()
+        return float(t.user + t.system)
+
     def metrics(self) -> str:
         url = f"http://127.0.0.1:{self.api}/metrics"
         with urllib.request.urlopen(url, timeout=10) as r:
@@ -139,10 +145,17 @@ class Served:
         self.proc.wait(120)
 
 
+class GaveUp(RuntimeError):
+    """The server refused a request for longer than the senders' patience."""
+
+
 def send_all(served: Served, requests: list[ExportTraceServiceRequest], transport: str,
-             senders: int, rate: float | None) -> tuple[float, int]:
-    """Send every request; returns the wall time and how many were refused (and retried)."""
+             senders: int, rate: float | None, patience: float = 120.0) -> tuple[float, int]:
+    """Send every request; returns the wall time and how many were refused (and retried).
+
+    Raises :class:`GaveUp` when one request is refused for ``patience`` seconds on end."""
     refused = [0] * senders
+    gave_up: list[str] = []
     t0 = time.perf_counter()
 
     def run(k: int) -> None:
@@ -155,6 +168,9 @@ def send_all(served: Served, requests: list[ExportTraceServiceRequest], transpor
         per_span = senders / rate if rate else 0.0
         sent = 0
         for req in mine:
+            first_try = time.perf_counter()
+            if gave_up:
+                break
             if per_span:
                 wait = t0 + sent * per_span - time.perf_counter()
                 if wait > 0:
@@ -178,9 +194,12 @@ def send_all(served: Served, requests: list[ExportTraceServiceRequest], transpor
                     if code not in (429, 503):
                         raise RuntimeError(f"HTTP {code}: not a retryable answer")
                 refused[k] += 1
+                if time.perf_counter() - first_try > patience:
+                    gave_up.append(f"a request refused for {patience:.0f} s on end")
+                    break
                 time.sleep(0.05)
             sent += sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
-        assert sent == n_spans
+        assert gave_up or sent == n_spans
         if grpc_sender is not None:
             grpc_sender.close()
 
@@ -189,6 +208,8 @@ def send_all(served: Served, requests: list[ExportTraceServiceRequest], transpor
         t.start()
     for t in threads:
         t.join()
+    if gave_up:
+        raise GaveUp(f"{gave_up[0]} ({sum(refused)} refusals)")
     return time.perf_counter() - t0, sum(refused)
 
 
@@ -226,6 +247,7 @@ def one_run(transport: str, backend: str, requests: list[ExportTraceServiceReque
             t0 = time.perf_counter()
             send_wall, refused = send_all(served, requests, transport, senders, rate)
             e2e_wall = wait_checked(served, n_traces, t0) - idle  # idle: policy, not work
+            cpu = served.cpu_seconds() - served.ready_cpu
             live = served.get("/api/stats")["live"]
             metrics = served.metrics()
         finally:
@@ -240,6 +262,7 @@ def one_run(transport: str, backend: str, requests: list[ExportTraceServiceReque
         "ingest_spans_per_s": n_spans / send_wall,
         "e2e_spans_per_s": n_spans / max(e2e_wall, 1e-9),
         "refused_requests": refused, "lost_spans": lost,
+        "cpu_us_per_span": cpu / n_spans * 1e6,
         "deep_p50_ms": live["deep_path_p50_s"] * 1e3, "deep_p99_ms": live["deep_path_p99_s"] * 1e3,
         "deep_max_bucket_ms": deep_max,
         "fast_p50_ms": live.get("fast_path_p50_s", 0.0) * 1e3,
@@ -271,12 +294,19 @@ def overload_run(requests: list[ExportTraceServiceRequest], n_spans: int, n_trac
 
         poller = threading.Thread(target=poll, daemon=True)
         poller.start()
+        stuck = ""
         try:
             t0 = time.perf_counter()
-            send_wall, refused = send_all(served, requests, "grpc", senders, rate)
-            e2e_wall = wait_checked(served, n_traces, t0) - idle
+            try:
+                send_wall, refused = send_all(served, requests, "grpc", senders, rate,
+                                              patience=60.0)
+                e2e_wall = wait_checked(served, n_traces, t0) - idle
+            except GaveUp as exc:  # the server refuses for good: the row says so
+                stuck, refused = str(exc), -1
+                send_wall = e2e_wall = float("inf")
             stop.set()
             poller.join()
+            cpu = served.cpu_seconds() - served.ready_cpu
             live = served.get("/api/stats")["live"]
         finally:
             stop.set()
@@ -288,7 +318,8 @@ def overload_run(requests: list[ExportTraceServiceRequest], n_spans: int, n_trac
         "spans": n_spans, "traces": n_traces, "ingest_spans_per_s": n_spans / send_wall,
         "e2e_spans_per_s": n_spans / max(e2e_wall, 1e-9), "refused_requests": refused,
         "refused_by_reason": live["refused"], "dropped_by_reason": live["dropped"],
-        "lost_spans": lost, "max_memory_bytes": max_memory,
+        "lost_spans": lost, "max_memory_bytes": max_memory, "stuck": stuck,
+        "cpu_us_per_span": cpu / n_spans * 1e6,
         "peak_held_mib": max(held, default=0.0) / 2**20,
         "ready_rss_mib": served.ready_rss / 2**20, "peak_rss_mib": served.peak_rss / 2**20,
         "rss_growth_mib": (served.peak_rss - served.ready_rss) / 2**20,
@@ -355,16 +386,20 @@ def main() -> None:
             sat = one_run(transport, backend, requests, n_spans, n_traces, args.senders, None,
                           args.idle, incremental, root)
             rows.append(sat)
+            print(json.dumps(sat), flush=True)
             paced = one_run(transport, backend, requests, n_spans, n_traces, args.senders,
                             sat["e2e_spans_per_s"] / 2, args.idle, incremental, root)
             rows.append(paced)
+            print(json.dumps(paced), flush=True)
             if args.overload and (transport, backend, incremental) == ("grpc", "auto", False):
                 rows.append(overload_run(requests, n_spans, n_traces, args.senders,
                                          2 * sat["e2e_spans_per_s"], args.idle,
                                          args.max_memory, root))
+                print(json.dumps({k: v for k, v in rows[-1].items() if k != "rss_series_mib"}),
+                      flush=True)
     head = (f"{'code':<6}{'transport':<14}{'backend':<10}{'checker':<8}{'mode':<11}{'ingest/s':>10}"
             f"{'e2e/s':>9}{'refused':>8}{'lost':>6}{'fast p99':>10}{'deep p50':>10}{'p99':>9}"
-            f"{'max<=':>8}{'RSS MiB':>9}")
+            f"{'max<=':>8}{'RSS MiB':>9}{'CPU us/span':>12}")
     print(f"otlspec serve: {n_traces} traces, {n_spans} spans, {len(requests)} requests of "
           f"<= {args.batch} spans, {args.senders} senders, {os.cpu_count()} CPUs")
     print(head)
@@ -375,7 +410,7 @@ def main() -> None:
               f"{r['refused_requests']:>8}{r['lost_spans']:>6}{r['fast_p99_ms']:>8.1f}ms"
               f"{r['deep_p50_ms']:>8.1f}ms"
               f"{r['deep_p99_ms']:>7.1f}ms{r['deep_max_bucket_ms'] or 0:>8.0f}"
-              f"{r['peak_rss_mib']:>9.0f}")
+              f"{r['peak_rss_mib']:>9.0f}{r.get('cpu_us_per_span', 0):>12.1f}")
     for r in rows:
         if r["mode"] == "overload-2x":
             code = "this" if r["code"] == "this" else "cmp"
@@ -384,7 +419,7 @@ def main() -> None:
                   f"{r['peak_held_mib']:.1f} MiB; RSS {r['ready_rss_mib']:.0f} MiB at ready, "
                   f"peak {r['peak_rss_mib']:.0f} MiB (+{r['rss_growth_mib']:.0f}); refused "
                   f"{r['refused_by_reason']}, dropped {r['dropped_by_reason']}, "
-                  f"lost {r['lost_spans']}")
+                  f"lost {r['lost_spans']}" + (f"; STUCK: {r['stuck']}" if r["stuck"] else ""))
     out = {"python": platform.python_version(), "cpus": os.cpu_count(),
            "traces": n_traces, "spans": n_spans, "batch": args.batch, "rows": rows}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
