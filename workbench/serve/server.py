@@ -92,8 +92,12 @@ class Server:
 
         ds = generate(traces=WARM_TRACES, seed=1, services=4)
         inject(ds, parse_faults("all", WARM_TRACES, rate=0.5), seed=1)
+        from workbench.serve.wire import split_wire
+
+        data = write_otlp(ds, ds.traces)
+        split_wire(data)  # the receivers' splitter (compiled, or loaded from numba's cache)
         b = TableBuilder()
-        otlp_proto.load(write_otlp(ds, ds.traces), "warm-up", b, fast=True)
+        otlp_proto.load(data, "warm-up", b, fast=True)
         check(self.spec, b.build(), self.config.params or None, backend=self.pipeline.backend)
 
     def start(self, *, warm: bool = True) -> Server:
