@@ -12,14 +12,24 @@ order, as an SDK's batch processor sends them, and sent by ``--senders`` threads
 * **paced**: at half the saturation rate, to read the deep-path latency (trace complete ->
   verdict stored) of a server that keeps up.
 
+* **overload-2x** (``--overload``; gRPC, batch checker): paced at twice the saturation rate
+  against a server started with ``--max-memory`` (default 8 MiB): it must answer only
+  retryable codes (UNAVAILABLE with ``RetryInfo``; anything else fails the run), count every
+  refusal and drop by reason and lose nothing; the row reports the server's peak
+  ``otlspec_held_bytes`` against the limit and its RSS over time (``rss_series_mib`` in the
+  JSON). A server that refuses one request for 60 s on end is reported as STUCK.
+
 Reported per run: ingest spans/s (all requests answered), end-to-end spans/s (every trace
 checked and stored), refused requests, lost spans (sent - received - rejected, plus dropped),
-deep-path latency p50/p99/max and the server's peak RSS.
+deep-path latency p50/p99/max, the server's peak RSS, and its CPU seconds per span (user +
+system, all threads, from ready to the last verdict stored: the number that survives a loaded
+machine).
 
 Usage::
 
     PYTHONPATH=. python benchmarks/serve.py [--quick] [--traces N] [--batch 512]
         [--checker batch|stream] [--transport grpc] [--compare OTHER_SOURCE_TREE]
+        [--no-reference] [--overload [--max-memory BYTES]] [--idle SECONDS]
 
 ``--compare`` runs every row against a second source tree as well (rows ``cmp``), so a change
 is measured side by side with its baseline under the same machine load.
@@ -235,7 +245,7 @@ def wait_checked(served: Served, n_traces: int, t0: float, limit: float = 300.0)
                 return now - t0
         if now - t0 > limit:
             raise RuntimeError(f"not every one of {n_traces} traces checked after {limit} s")
-        time.sleep(0.02)
+        time.sleep(0.1)
 
 
 def one_run(transport: str, backend: str, requests: list[ExportTraceServiceRequest],
@@ -278,7 +288,7 @@ def overload_run(requests: list[ExportTraceServiceRequest], n_spans: int, n_trac
     ``max_memory`` bytes of spans held: it must refuse with retryable codes (the senders
     retry; any other answer fails the run), count every refusal and drop by reason, lose
     nothing, and keep its memory bounded. RSS is sampled every 50 ms; ``held`` is the
-    server's own ``otlspec_held_bytes`` gauge, polled every 50 ms."""
+    server's own ``otlspec_held_bytes`` gauge, polled every 100 ms."""
     with tempfile.TemporaryDirectory() as folder:
         served = Served("auto", idle, folder, False, root,
                         ("--max-memory", str(max_memory)))
@@ -286,7 +296,7 @@ def overload_run(requests: list[ExportTraceServiceRequest], n_spans: int, n_trac
         stop = threading.Event()
 
         def poll() -> None:
-            while not stop.wait(0.05):
+            while not stop.wait(0.1):
                 try:
                     held.append(_counter(served.metrics(), "otlspec_held_bytes"))
                 except OSError:
@@ -359,6 +369,8 @@ def main() -> None:
     ap.add_argument("--compare", metavar="DIR",
                     help="another source tree of otlspec (e.g. `git archive main` unpacked): "
                     "every row is run against it too, side by side in this run")
+    ap.add_argument("--paced-rate", type=float, default=None, metavar="SPANS_PER_S",
+                    help="the paced rows' offered rate (default: half the saturation rate)")
     ap.add_argument("--no-reference", action="store_true",
                     help="leave out the reference-interpreter row (minutes at this size)")
     ap.add_argument("--overload", action="store_true",
@@ -388,7 +400,8 @@ def main() -> None:
             rows.append(sat)
             print(json.dumps(sat), flush=True)
             paced = one_run(transport, backend, requests, n_spans, n_traces, args.senders,
-                            sat["e2e_spans_per_s"] / 2, args.idle, incremental, root)
+                            args.paced_rate or sat["e2e_spans_per_s"] / 2, args.idle,
+                            incremental, root)
             rows.append(paced)
             print(json.dumps(paced), flush=True)
             if args.overload and (transport, backend, incremental) == ("grpc", "auto", False):

@@ -1,6 +1,8 @@
 """OTLP trace payloads -> validated span pieces, grouped by trace.
 
-The receivers only decode and enqueue: :func:`decode_request` turns the body of an OTLP/HTTP
+The receivers only decode and enqueue (cutting protobuf requests with the compiled
+:func:`workbench.serve.wire.split_wire`, which gives the same pieces as :func:`split_request`
+without a message object per span): :func:`decode_request` turns the body of an OTLP/HTTP
 request (protobuf or JSON, optionally gzip-compressed) or the message of an OTLP/gRPC call into
 an ``ExportTraceServiceRequest``; :func:`split_request` validates every span (ids as OTLP
 requires) and cuts the request into :class:`Piece` objects, one per trace, each holding the

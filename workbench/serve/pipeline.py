@@ -41,6 +41,11 @@ log = logging.getLogger("otlspec.serve")
 MAX_WITNESSES = 20
 #: Spans checked together at most (several completed traces share one engine call).
 BATCH_SPANS = 50_000
+#: ``max_memory`` bytes per span of a check batch: a batch's table, indexes and records take
+#: several KiB per span (beyond the spans' own bytes), so a small ``--max-memory`` also
+#: caps the batch (at least :data:`MIN_BATCH_SPANS`), and with it the checker's working set
+BATCH_BYTES_PER_SPAN = 1024
+MIN_BATCH_SPANS = 1_000
 #: Shares of ``max_memory`` at which retained completed traces are shed, and down to which.
 SHED_AT, SHED_TO = 0.8, 0.6
 
@@ -144,6 +149,9 @@ class Pipeline:
         self.severity = {p.name: p.severity for p in spec.properties}
         #: the backend of the checker's engine calls (see :func:`serving_backend`)
         self.backend = serving_backend(config.backend)
+        #: spans per check batch at most (see :data:`BATCH_BYTES_PER_SPAN`)
+        self.batch_spans = max(MIN_BATCH_SPANS,
+                               min(BATCH_SPANS, config.max_memory_bytes // BATCH_BYTES_PER_SPAN))
         self.inbox: queue.Queue[Any] = queue.Queue()
         self.outbox: queue.Queue[Any] = queue.Queue()
         self.queued_spans = 0
@@ -343,7 +351,7 @@ class Pipeline:
             n = item.n_spans
             taken = len(item.payload)
             pending: list[Any] = []
-            while n < BATCH_SPANS:
+            while n < self.batch_spans:
                 try:
                     more = self.outbox.get_nowait()
                 except queue.Empty:
