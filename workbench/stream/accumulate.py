@@ -35,6 +35,7 @@ from workbench.lang import ir
 from workbench.stream.evaluate import ACC, Compiler, Env, Fn, at0
 from workbench.stream.ops import Aggregator
 from workbench.stream.state import SpanRec, TraceState
+from workbench.stream.timeline import TimelineSpec, TimelineState, anchored
 
 _NONLOCAL = (ir.Spans, ir.Roots, ir.Rel, ir.Temporal, ir.StartOf, ir.EndOf, ir.EventOf,
              ir.HappensBefore)
@@ -93,13 +94,15 @@ def accumulable(node: ir.Node, var: str) -> bool:
 
 
 def find(node: ir.Node | None, var: str) -> list[ir.Node]:
-    """The outermost accumulable nodes of ``node`` (distinct, in walk order)."""
+    """The outermost accumulable nodes of ``node`` (distinct, in walk order): aggregates and
+    quantifiers over the trace's spans, and anchored temporal formulas
+    (:mod:`workbench.stream.timeline`)."""
     out: list[ir.Node] = []
     if node is None:
         return out
 
     def walk(n: ir.Node) -> None:
-        if accumulable(n, var):
+        if accumulable(n, var) or anchored(n, var):
             if n not in out:
                 out.append(n)
             return
@@ -271,6 +274,17 @@ class AccSpec:
         return AccState(self)
 
 
+def spec_of(node: ir.Node, var: str, compiler: Compiler) -> AccSpec | TimelineSpec:
+    """The accumulator of one node :func:`find` returned."""
+    if isinstance(node, ir.Temporal):
+        return TimelineSpec(node, var, compiler)
+    return AccSpec(node, var, compiler)
+
+
+#: An accumulator's compiled form.
+AnySpec = AccSpec | TimelineSpec
+
+
 class AccState:
     """An accumulator's state for one binding."""
 
@@ -311,5 +325,8 @@ class AccState:
         return self.bad == 0 if self.spec.kind == "forall" else self.bad > 0
 
 
-__all__ = ["ACC", "NOMATCH", "WILD", "AccSpec", "AccState", "accumulable", "bucket", "find",
-           "free_vars", "join_key"]
+#: An accumulator's per-binding state.
+AnyState = AccState | TimelineState
+
+__all__ = ["ACC", "NOMATCH", "WILD", "AccSpec", "AccState", "AnySpec", "AnyState",
+           "accumulable", "bucket", "find", "free_vars", "join_key", "spec_of"]

@@ -33,11 +33,13 @@ from workbench.stream.terms import SETS, TERMS
 from workbench.traces.context import END, EVENT, START
 
 
-def _is_temporal(node: ir.Node, memo: dict[ir.Node, bool]) -> bool:
+def _is_temporal(node: ir.Node, memo: dict[ir.Node, bool], slots: Mapping[ir.Node, int]
+                 ) -> bool:
     found = memo.get(node)
     if found is None:
-        found = isinstance(node, ir.Temporal | ir.StartOf | ir.EndOf | ir.EventOf) or any(
-            _is_temporal(c, memo) for c in node.children())
+        found = node not in slots and (
+            isinstance(node, ir.Temporal | ir.StartOf | ir.EndOf | ir.EventOf)
+            or any(_is_temporal(c, memo, slots) for c in node.children()))
         memo[node] = found
     return found
 
@@ -95,8 +97,9 @@ class Compiler:
         self._memo: dict[tuple[str, ir.Node], Fn] = {}
 
     def temporal(self, node: ir.Node) -> bool:
-        """Whether ``node`` reads the timeline (its value then varies by point)."""
-        return _is_temporal(node, self._timeline_memo)
+        """Whether ``node`` reads the timeline (its value then varies by point); a slot's
+        value is kept online, one per binding, so it does not."""
+        return _is_temporal(node, self._timeline_memo, self.slots)
 
     # ------------------------------------------------------------------ entry points
     def formula(self, node: ir.Node) -> Fn:
@@ -354,7 +357,8 @@ class Compiler:
     def _temporal(self, node: ir.Temporal) -> Fn:
         args = [self.formula(a) for a in node.args]
         op, lo, hi = node.op, node.interval.lo, node.interval.hi
-        empty, value_at, _ = TEMPORAL[op]  # every operator has an entry
+        rule = TEMPORAL[op]  # every operator has an entry
+        empty, value_at = rule.empty, rule.sweep
         backwards = op in ir.FUTURE_OPS
 
         def temporal(st: TraceState, env: Env) -> bool | Seq:

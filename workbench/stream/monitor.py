@@ -37,9 +37,12 @@ from typing import Any
 
 from workbench.lang import ir
 from workbench.stream import accumulate
-from workbench.stream.accumulate import ACC, NOMATCH, WILD, AccSpec, AccState
+from workbench.stream import pairs
+from workbench.stream.accumulate import ACC, NOMATCH, WILD, AnySpec, AnyState
 from workbench.stream.evaluate import Compiler, Fn, Unsupported, at0
 from workbench.stream.state import SpanRec, TraceState
+from workbench.stream.pairs import PairSpec, PairState, pair_spec
+from workbench.stream.timeline import point_exists, top_closed
 
 
 class Footprint(enum.Flag):
@@ -63,32 +66,56 @@ _REL = {
 }
 
 
-def footprint(node: ir.Node | None, var: str, skip: Iterable[ir.Node] = ()) -> Footprint:
-    """The footprint of ``node`` as a function of the span bound to ``var`` (the subtrees in
-    ``skip``, accumulators, are maintained online and left out)."""
+def footprints(node: ir.Node | None, variables: Sequence[str], skip: Iterable[ir.Node] = ()
+               ) -> dict[str, Footprint] | None:
+    """The footprint of ``node`` as a function of the spans bound to each of ``variables``
+    (``None``: GLOBAL; the subtrees in ``skip``, accumulators, are maintained online and left
+    out). A temporal subformula that depends on its bound spans alone
+    (:func:`workbench.stream.timeline.top_closed`) reads nothing more of the timeline."""
     skipped = set(skip)
-    out = Footprint.LOCAL
+    out = {v: Footprint.LOCAL for v in variables}
 
-    def walk(n: ir.Node) -> bool:  # False: GLOBAL, stop
-        nonlocal out
+    def walk(n: ir.Node, scope: frozenset[str], closed: bool) -> bool:  # False: GLOBAL
         if n in skipped:
             return True
-        if isinstance(n, ir.Spans | ir.Roots | ir.Temporal | ir.StartOf | ir.EndOf
-                      | ir.EventOf | ir.HappensBefore):
+        if isinstance(n, ir.Temporal | ir.StartOf | ir.EndOf | ir.EventOf) and not closed:
+            if not top_closed(n, scope):
+                return False
+            closed = True  # below: only the relations it reads count
+        if isinstance(n, ir.Spans | ir.Roots):
             return False
+        if isinstance(n, ir.HappensBefore):
+            return False
+        if closed and point_exists(n):  # at a bound span's point: reads that span only
+            assert isinstance(n, ir.Quant)
+            kids = [c for c in (n.guard, n.body) if c is not None]
+            if not isinstance(n.domain, ir.Spans | ir.Roots):
+                kids.append(n.domain)
+            return all(walk(c, scope | {n.var}, closed) for c in kids)
         if isinstance(n, ir.Rel):
-            if n.arg.name != var or n.rel not in _REL:
+            if n.arg.name not in out or n.rel not in _REL:
                 return False
-            out |= _REL[n.rel]
+            out[n.arg.name] |= _REL[n.rel]
         elif isinstance(n, ir.Field) and n.name == "depth":
-            if n.base.name != var:
+            if n.base.name not in out:
                 return False
-            out |= Footprint.ANCESTORS
-        return all(walk(c) for c in n.children())
+            out[n.base.name] |= Footprint.ANCESTORS
+        if isinstance(n, ir.Quant):
+            inner = scope | {n.var}
+            return walk(n.domain, scope, closed) and all(
+                walk(c, inner, closed) for c in (n.guard, n.body) if c is not None)
+        return all(walk(c, scope, closed) for c in n.children())
 
-    if node is not None and not walk(node):
-        return Footprint.GLOBAL
+    if node is not None and not walk(node, frozenset(variables), False):
+        return None
     return out
+
+
+def footprint(node: ir.Node | None, var: str, skip: Iterable[ir.Node] = ()) -> Footprint:
+    """The footprint of ``node`` as a function of the span bound to ``var`` (see
+    :func:`footprints`)."""
+    found = footprints(node, (var,), skip)
+    return Footprint.GLOBAL if found is None else found[var]
 
 
 _GLOBAL = Footprint.GLOBAL.value
@@ -103,7 +130,8 @@ class Plan:
     """One property compiled for the stream."""
 
     prop: ir.Property
-    #: "bindings" (a top-level quantifier over spans or roots) or "whole"
+    #: "bindings" (a top-level quantifier over spans or roots), "pairs" (whose body is a
+    #: quantifier over a relation of its variable: :mod:`workbench.stream.pairs`) or "whole"
     mode: str
     formula: Fn
     var: str = ""
@@ -114,7 +142,9 @@ class Plan:
     guard_fp: Footprint = Footprint.GLOBAL
     body_fp: Footprint = Footprint.GLOBAL
     #: the body's accumulators (:mod:`workbench.stream.accumulate`), slot order
-    accs: list[AccSpec] = field(default_factory=list)
+    accs: list[AnySpec] = field(default_factory=list)
+    #: the inner quantifier of a "pairs" plan
+    pairs: PairSpec | None = None
     #: the footprints as plain ints and whether the plan is deferred, computed once (Flag
     #: arithmetic is slow on the per-span path)
     gbits: int = field(init=False, default=0)
@@ -149,13 +179,21 @@ def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
     if isinstance(f, ir.Quant) and isinstance(f.domain, ir.Spans | ir.Roots):
         nodes = accumulate.find(f.body, f.var)
         local = Compiler(compiler.params, slots={n: k for k, n in enumerate(nodes)})
+        inner = None if nodes else pair_spec(f, local)
+        if inner is not None:
+            return Plan(
+                prop, "pairs", whole, var=f.var, roots_only=isinstance(f.domain, ir.Roots),
+                forall=f.kind == "forall",
+                guard=None if f.guard is None else local.formula(f.guard),
+                guard_fp=footprint(f.guard, f.var),
+                body_fp=Footprint(inner.rel_bits | inner.xbits), pairs=inner)
         return Plan(
             prop, "bindings", whole, var=f.var, roots_only=isinstance(f.domain, ir.Roots),
             forall=f.kind == "forall",
             guard=None if f.guard is None else local.formula(f.guard),
             body=local.formula(f.body),
             guard_fp=footprint(f.guard, f.var), body_fp=footprint(f.body, f.var, nodes),
-            accs=[AccSpec(n, f.var, local) for n in nodes],
+            accs=[accumulate.spec_of(n, f.var, local) for n in nodes],
         )
     return Plan(prop, "whole", whole)
 
@@ -170,7 +208,7 @@ class _Group:
 
     __slots__ = ("bindings", "bucket", "rec", "state")
 
-    def __init__(self, state: AccState, rec: SpanRec, bucket: Any) -> None:
+    def __init__(self, state: AnyState, rec: SpanRec, bucket: Any) -> None:
         self.state = state
         self.rec = rec  # a representative binding
         self.bucket = bucket
@@ -184,7 +222,9 @@ class _Cache:
     guard: dict[int, bool] = field(default_factory=dict)
     value: dict[int, bool] = field(default_factory=dict)
     #: accumulator states of the bindings whose guard holds
-    acc: dict[int, list[AccState]] = field(default_factory=dict)
+    acc: dict[int, list[AnyState]] = field(default_factory=dict)
+    #: a "pairs" plan's pairs (:mod:`workbench.stream.pairs`)
+    pair_state: PairState | None = None
     bad: int = 0  # forall: falsified bindings; exists: satisfied ones
     whole: bool = True
     error: str = ""  # evaluation failed here: the batch engine decides
@@ -276,6 +316,8 @@ class TraceMonitor:
                 cache.whole = at0(plan.formula(self.state, {}))
                 if stats is not None:
                     stats.wholes += 1
+            elif plan.mode == "pairs":
+                pairs.evaluate(self, plan, cache, new, dup, stats)
             else:
                 self._bindings(plan, cache, new, dup, stats)
         except Exception as err:  # e.g. a regex timeout: the batch engine reports it
@@ -379,7 +421,7 @@ class TraceMonitor:
                     seqs.update(q for q in grp.bindings if q in held)
 
     def _states(self, plan: Plan, cache: _Cache, news: list[Members], rec: SpanRec
-                ) -> list[AccState]:
+                ) -> list[AnyState]:
         """The shared states of binding ``rec`` (new ones fed every member so far)."""
         st = self.state
         out = []
@@ -486,7 +528,7 @@ class TraceMonitor:
         """The bindings that falsify a ``forall`` plan, in row order."""
         self.settle(k)
         plan, cache = self.plans[k], self.caches[k]
-        if plan.mode != "bindings" or not plan.forall:
+        if plan.mode == "whole" or not plan.forall:
             return []
         return [r for r in self.state.spans if cache.value.get(r.seq) is False]
 
