@@ -36,12 +36,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.lang import ir
-from workbench.stream import accumulate
-from workbench.stream import pairs
+from workbench.stream import accumulate, pairs
 from workbench.stream.accumulate import ACC, NOMATCH, WILD, AnySpec, AnyState
 from workbench.stream.evaluate import Compiler, Fn, Unsupported, at0
-from workbench.stream.state import SpanRec, TraceState
 from workbench.stream.pairs import PairSpec, PairState, pair_spec
+from workbench.stream.state import SpanRec, TraceState
 from workbench.stream.timeline import point_exists, top_closed
 
 

@@ -184,6 +184,21 @@ def _grown(st: TraceState, rel: str, x: SpanRec, new: list[SpanRec],
     or ``None``: read the whole relation. ``anc`` caches the new spans' ancestors."""
     if rel == "children":
         return [n for n in new if st.parent_of(n) is x]
+    if rel in ("parent", "siblings"):
+        p = st.parent_of(x)
+        if p is None:
+            return []
+        fresh = {n.seq for n in new}
+        if p.seq in fresh:  # x's parent just arrived: the whole relation is new
+            return None
+        if rel == "parent":
+            return []
+        return [n for n in new if n is not x and st.parent_of(n) is p]
+    if rel == "ancestors":
+        fresh = {n.seq for n in new}
+        if any(a.seq in fresh for a in st.ancestors(x)):
+            return None
+        return []
     if rel == "descendants":
         out: list[SpanRec] = []
         for n in new:

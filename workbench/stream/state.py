@@ -190,10 +190,10 @@ class TraceState:
                               key=_order)
             else:
                 bisect.insort(self._roots, rec, key=_order)
-            for p in points_of(rec):
-                i = bisect.bisect_left(self._points, p[:4], key=_point_key)
-                self._points.insert(i, p)
-                self._times.insert(i, p[0])
+            for pt in points_of(rec):
+                i = bisect.bisect_left(self._points, pt[:4], key=_point_key)
+                self._points.insert(i, pt)
+                self._times.insert(i, pt[0])
         self.n_added += len(added)
         return added
 

@@ -269,6 +269,11 @@ class TimelineSpec:
     def signature(self, st: TraceState, rec: SpanRec) -> Any:
         return rec.seq
 
+    def member_bucket(self, st: TraceState, m: SpanRec) -> Any:
+        raise TypeError("a timeline accumulator is not hash-indexed")
+
+    binding_bucket = member_bucket
+
     def new(self) -> TimelineState:
         return TimelineState(self)
 

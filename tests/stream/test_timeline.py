@@ -1,0 +1,180 @@
+"""Incremental temporal bindings and nested bindings over relations, against the oracle.
+
+Closed temporal formulas (depending on their bound spans alone) are span-local, anchored ones
+are timeline accumulators (:mod:`workbench.stream.timeline`), and quantifiers over a relation
+of the binding are kept per pair (:mod:`workbench.stream.pairs`). Each must be invisible: every
+prefix verdict, in random orders and chunks, equals the reference's; and a late span must
+re-verify only the bindings it can reach.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.engine.table_strategy import build, traces
+from tests.stream.test_differential import _replay
+from workbench.engine import reference
+from workbench.lang import ir, parse_spec
+from workbench.stream import StreamMonitor, records_from_table
+from workbench.stream.monitor import Footprint
+from workbench.stream.pairs import PairSpec
+from workbench.stream.timeline import TimelineSpec, top_closed
+
+TIMELINE = parse_spec(
+    """spec timeline
+property retried {
+  check forall s in spans where s.status == ERROR:
+    always (end(s) -> eventually[0ns, 20ns] exists r in spans
+      where r.name == s.name and r.span_id != s.span_id: start(r))
+}
+property preceded {
+  check forall r in spans where r.kind == CLIENT:
+    always (start(r) -> once[0ns, 15ns] exists f in spans
+      where f.name == r.name and f.span_id != r.span_id: end(f))
+}
+property quiet_after_end {
+  check forall s in spans:
+    always (end(s) -> always[1ns, 10ns] not exists y in spans where y.service == s.service:
+      start(y))
+}
+property no_root_end_before {
+  check forall s in spans where s.kind == SERVER:
+    always (start(s) -> historically[0ns, 8ns] not exists y in roots: end(y))
+}
+property some_exception_then_error {
+  check exists s in spans:
+    eventually (event(s, "exception") and eventually[0ns, 30ns] exists y in spans
+      where y.status == ERROR: end(y))
+}
+property mixed_leaves {
+  check forall s in spans where s.has_end:
+    always (start(s) -> s.status != ERROR
+      or (eventually[0ns, 50ns] end(s) and once[0ns, 5ns] exists y in spans
+        where y.kind == SERVER: start(y)))
+}
+property with_a_root_disjunct {
+  check forall s in spans where s.status == ERROR:
+    (exists r in roots: r.status == ERROR)
+      or always (end(s) -> eventually[0ns, 10ns] exists y in spans where y.kind == CLIENT:
+        start(y))
+}
+property closed_self {
+  check forall s in spans:
+    always (event(s, "exception") -> s.status == ERROR and eventually[0ns, 40ns] end(s))
+}
+property closed_descendants {
+  check forall r in roots, s in descendants(r)
+    where r.has_end and not exists a in ancestors(s): a.kind == PRODUCER:
+    always (end(r) -> not eventually[5ns, inf] start(s))
+}
+property pairs_children {
+  check forall p in spans, c in children(p): c.start >= p.start
+}
+property pairs_siblings {
+  check forall s in spans, b in siblings(s): b.name != s.name or b.kind != s.kind
+}
+property pairs_ancestors {
+  check forall s in spans, a in ancestors(s) where a.kind == SERVER:
+    exists c in children(a): c.status != ERROR
+}
+property pairs_parent_exists {
+  check exists s in spans, p in parent(s): p.status == ERROR
+}
+property pairs_depth {
+  check forall r in spans, d in descendants(r): d.depth > r.depth
+}
+property pairs_exists_inner {
+  check forall r in roots: exists d in descendants(r) where d.kind == CLIENT: d.name == r.name
+}
+"""
+)
+
+
+def _props() -> list[ir.Property]:
+    return list(TIMELINE.properties)
+
+
+def test_the_shapes_are_recognised() -> None:
+    monitor = StreamMonitor(_props())
+    assert monitor.unsupported == {}
+    plans = {p.name: p for p in monitor.plans}
+    for name in ("retried", "preceded", "quiet_after_end", "no_root_end_before",
+                 "mixed_leaves"):
+        assert [type(a) for a in plans[name].accs] == [TimelineSpec], name
+        assert not plans[name].deferred, name
+    assert [type(a).__name__ for a in plans["with_a_root_disjunct"].accs] == \
+        ["AccSpec", "TimelineSpec"]
+    assert plans["closed_self"].fast  # depends on its own span only: the fast path
+    for name in ("closed_descendants", "pairs_children", "pairs_siblings", "pairs_ancestors",
+                 "pairs_parent_exists", "pairs_depth", "pairs_exists_inner"):
+        assert plans[name].mode == "pairs" and isinstance(plans[name].pairs, PairSpec), name
+        assert not plans[name].deferred, name
+    assert plans["closed_descendants"].pairs.ybits == Footprint.ANCESTORS.value
+
+
+def test_closed_and_open_formulas() -> None:
+    spec = parse_spec(
+        """spec c
+property a { check forall s in spans: eventually[0ns, 5ns] start(s) }
+property b { check forall s in spans: always (start(s) -> eventually[1ns, 5ns] true) }
+property c { check forall s in spans: always (start(s) -> s.status == ERROR) }
+property d { check forall s in spans: always (not start(s)) }
+"""
+    )
+    closed = {p.name: top_closed(p.formula.body, frozenset({"s"})) for p in spec.properties}
+    # a: the window from point 0 depends on the first point's time; b: on whether other
+    # points exist 1-5ns later; d: on whether any other point exists at all
+    assert closed == {"a": False, "b": False, "c": True, "d": True}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trace_list=traces(max_traces=1, max_spans=7), seed=st.integers(0, 2**16))
+def test_timeline_and_pairs_every_prefix(trace_list: list[list[dict[str, Any]]],
+                                         seed: int) -> None:
+    _replay(_props(), trace_list[0], seed, {})
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(trace_list=traces(max_traces=1, max_spans=10), seed=st.integers(0, 2**16))
+def test_timeline_and_pairs_every_prefix_long(trace_list: list[list[dict[str, Any]]],
+                                              seed: int) -> None:
+    _replay(_props(), trace_list[0], seed, {})
+
+
+def _span(k: int, parent: str, start: int, **kw: Any) -> dict[str, Any]:
+    out = dict(trace_id="a" * 32, span_id=format(k + 1, "016x"), parent_id=parent,
+               name=f"op{k % 4}", kind=3, status=0, status_message="", start=start,
+               end=start + 4, flags=1, service="front", attributes=[], events=[], links=[])
+    out.update(kw)
+    return out
+
+
+def test_a_late_span_reaches_only_its_windows_and_pairs() -> None:
+    root = _span(0, "", 0, end=100_000)
+    spans = [root] + [_span(k, root["span_id"], 10 * k) for k in range(1, 400)]
+    spans[200]["status"] = 2  # one failed call: `retried` holds one binding
+    late = 300
+    table = build([spans])
+    recs = records_from_table(table, table.trace_rows(0))
+    by_input = sorted(range(len(spans)), key=lambda j: (spans[j]["start"], j))
+    rec_of = {j: recs[row] for row, j in enumerate(by_input)}
+    # not: the late span is a sibling of every other span, and every (span, root) pair
+    # reads the root's children, which it joins: those pairs all change
+    wide = ("pairs_siblings", "pairs_ancestors")
+    monitor = StreamMonitor([p for p in _props() if p.name not in wide])
+    monitor.update("t", [rec_of[j] for j in range(len(spans)) if j != late])
+    mon = monitor.trace("t")
+    before = monitor.stats.bindings
+    monitor.update("t", [rec_of[late]])
+    # a few bindings per plan (the late span's own, its parent's pair), not one per span
+    assert monitor.stats.bindings - before < 4 * len(monitor.plans)
+    want = build([spans])
+    for k, plan in enumerate(monitor.plans):
+        assert mon.verdict(k) == bool(reference.check_property(plan.prop, want, {}).holds[0]), \
+            plan.name
