@@ -9,6 +9,8 @@ re-verify only the bindings it can reach.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,8 +21,8 @@ from tests.engine.table_strategy import build, traces
 from tests.stream.test_differential import _replay
 from workbench.engine import reference
 from workbench.lang import ir, parse_spec
-from workbench.stream import StreamMonitor, records_from_table
-from workbench.stream.monitor import Footprint
+from workbench.stream import StreamMonitor, pairs, records_from_table
+from workbench.stream.monitor import _REL, Footprint
 from workbench.stream.pairs import PairSpec
 from workbench.stream.timeline import TimelineSpec, top_closed
 
@@ -98,8 +100,24 @@ def _props() -> list[ir.Property]:
     return list(TIMELINE.properties)
 
 
+@contextlib.contextmanager
+def _paired(relations: frozenset[str]) -> Iterator[None]:
+    """Keep these relations per pair (by default only ``descendants``; every relation's
+    growth rule is tested with all of them)."""
+    old = pairs.PAIRED
+    pairs.PAIRED = relations
+    try:
+        yield
+    finally:
+        pairs.PAIRED = old
+
+
+EVERY = frozenset(_REL)
+
+
 def test_the_shapes_are_recognised() -> None:
-    monitor = StreamMonitor(_props())
+    with _paired(EVERY):
+        monitor = StreamMonitor(_props())
     assert monitor.unsupported == {}
     plans = {p.name: p for p in monitor.plans}
     for name in ("retried", "preceded", "quiet_after_end", "no_root_end_before",
@@ -114,6 +132,9 @@ def test_the_shapes_are_recognised() -> None:
         assert plans[name].mode == "pairs" and isinstance(plans[name].pairs, PairSpec), name
         assert not plans[name].deferred, name
     assert plans["closed_descendants"].pairs.ybits == Footprint.ANCESTORS.value
+    default = {p.name: p.mode for p in StreamMonitor(_props()).plans}
+    assert default["closed_descendants"] == default["pairs_depth"] == "pairs"
+    assert default["pairs_children"] == default["pairs_siblings"] == "bindings"
 
 
 def test_closed_and_open_formulas() -> None:
@@ -136,6 +157,8 @@ property d { check forall s in spans: always (not start(s)) }
 def test_timeline_and_pairs_every_prefix(trace_list: list[list[dict[str, Any]]],
                                          seed: int) -> None:
     _replay(_props(), trace_list[0], seed, {})
+    with _paired(EVERY):
+        _replay(_props(), trace_list[0], seed, {})
 
 
 @pytest.mark.slow
@@ -144,7 +167,8 @@ def test_timeline_and_pairs_every_prefix(trace_list: list[list[dict[str, Any]]],
 @given(trace_list=traces(max_traces=1, max_spans=10), seed=st.integers(0, 2**16))
 def test_timeline_and_pairs_every_prefix_long(trace_list: list[list[dict[str, Any]]],
                                               seed: int) -> None:
-    _replay(_props(), trace_list[0], seed, {})
+    with _paired(EVERY):
+        _replay(_props(), trace_list[0], seed, {})
 
 
 def _span(k: int, parent: str, start: int, **kw: Any) -> dict[str, Any]:
@@ -167,7 +191,8 @@ def test_a_late_span_reaches_only_its_windows_and_pairs() -> None:
     # not: the late span is a sibling of every other span, and every (span, root) pair
     # reads the root's children, which it joins: those pairs all change
     wide = ("pairs_siblings", "pairs_ancestors")
-    monitor = StreamMonitor([p for p in _props() if p.name not in wide])
+    with _paired(EVERY):
+        monitor = StreamMonitor([p for p in _props() if p.name not in wide])
     monitor.update("t", [rec_of[j] for j in range(len(spans)) if j != late])
     mon = monitor.trace("t")
     before = monitor.stats.bindings

@@ -155,11 +155,10 @@ class Compiler:
 
         def per_span(st: TraceState, env: Env) -> Any:
             memo = env[var].memo
-            try:
-                return memo[slot]
-            except KeyError:
+            value = memo.get(slot, _MISSING)
+            if value is _MISSING:
                 value = memo[slot] = fn(st, env)
-                return value
+            return value
         return per_span
 
     def term(self, node: ir.Node) -> Fn:
@@ -214,10 +213,23 @@ class Compiler:
 
     def _match(self, node: ir.Match) -> Fn:
         operand, pattern = self.term(node.operand), regex(node.pattern)
+        # Names, services and many attribute values recur from span to span, and a search
+        # outside RE2 runs on ``re`` under a time budget (a timer armed per search): short
+        # texts' results are kept, a bounded number per node (a timeout is never kept).
+        seen: dict[str, bool] = {}
 
         def match(st: TraceState, env: Env) -> bool:
             v = operand(st, env)
-            return isinstance(v, str) and bool(pattern.search(v))
+            if not isinstance(v, str):
+                return False
+            found = seen.get(v)
+            if found is None:
+                found = bool(pattern.search(v))
+                if len(v) <= _MATCH_MEMO_CHARS:
+                    if len(seen) >= _MATCH_MEMO:
+                        seen.clear()
+                    seen[v] = found
+            return found
         return match
 
     def _in_list(self, node: ir.InList) -> Fn:
@@ -239,12 +251,23 @@ class Compiler:
     def _hb(self, node: ir.HappensBefore) -> Fn:
         raise Unsupported(UNSUPPORTED[ir.HappensBefore])
 
+    # Without timeline content a formula's value is a bool: the connectives skip the
+    # per-point merge (the fast path evaluates them once per span, every span).
     def _not(self, node: ir.Not) -> Fn:
         arg = self.formula(node.arg)
+        if not self.temporal(node):
+            return lambda st, env: not arg(st, env)
         return lambda st, env: _neg(arg(st, env))
 
     def _and(self, node: ir.And) -> Fn:
         args = [self.formula(a) for a in node.args]
+        if not self.temporal(node):
+            def conj_bool(st: TraceState, env: Env) -> bool:
+                for a in args:
+                    if not a(st, env):
+                        return False
+                return True
+            return conj_bool
 
         def conj(st: TraceState, env: Env) -> bool | Seq:
             acc: bool | Seq = True
@@ -257,6 +280,13 @@ class Compiler:
 
     def _or(self, node: ir.Or) -> Fn:
         args = [self.formula(a) for a in node.args]
+        if not self.temporal(node):
+            def disj_bool(st: TraceState, env: Env) -> bool:
+                for a in args:
+                    if a(st, env):
+                        return True
+                return False
+            return disj_bool
 
         def disj(st: TraceState, env: Env) -> bool | Seq:
             acc: bool | Seq = False
@@ -269,6 +299,8 @@ class Compiler:
 
     def _implies(self, node: ir.Implies) -> Fn:
         left, right = self.formula(node.left), self.formula(node.right)
+        if not self.temporal(node):
+            return lambda st, env: (not left(st, env)) or bool(right(st, env))
 
         def implies(st: TraceState, env: Env) -> bool | Seq:
             a = left(st, env)
@@ -370,6 +402,11 @@ class Compiler:
             return value_at(lo, hi, times, vals, backwards)
         return temporal
 
+
+_MISSING: Any = object()
+#: Per ``matches`` node: how many texts' results are kept, and the longest text kept.
+_MATCH_MEMO = 1024
+_MATCH_MEMO_CHARS = 200
 
 #: Node classes whose per-span values are worth keeping (a call, a regex, a quantifier or
 #: aggregate over a span's events); cheap ones are recomputed.

@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from workbench.stream.monitor import Footprint, Plan, Stats, TraceMonitor, _Cache
 
 
+#: The relations kept per pair: those whose sets grow with the trace (a root's descendants
+#: are all of it). A parent, children or siblings set is small enough that re-evaluating
+#: the binding's whole body costs less than the pairs' bookkeeping.
+PAIRED = frozenset({"descendants"})
+
+
 class PairSpec:
     """The inner quantifier of a pair plan, compiled."""
 
@@ -54,7 +60,7 @@ def pair_spec(f: ir.Quant, compiler: Compiler) -> PairSpec | None:
 
     inner = f.body
     if not (isinstance(inner, ir.Quant) and isinstance(inner.domain, ir.Rel)
-            and inner.domain.arg.name == f.var and inner.domain.rel in _REL
+            and inner.domain.arg.name == f.var and inner.domain.rel in PAIRED
             and inner.var != f.var):
         return None
     fx, fy = Footprint.LOCAL, Footprint.LOCAL
