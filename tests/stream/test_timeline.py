@@ -22,7 +22,7 @@ from tests.stream.test_differential import _replay
 from workbench.engine import reference
 from workbench.lang import ir, parse_spec
 from workbench.stream import StreamMonitor, pairs, records_from_table
-from workbench.stream.monitor import _REL, Footprint
+from workbench.stream.footprint import REL, Footprint
 from workbench.stream.pairs import PairSpec
 from workbench.stream.timeline import TimelineSpec, top_closed
 
@@ -112,7 +112,7 @@ def _paired(relations: frozenset[str]) -> Iterator[None]:
         pairs.PAIRED = old
 
 
-EVERY = frozenset(_REL)
+EVERY = frozenset(REL)
 
 
 def test_the_shapes_are_recognised() -> None:

@@ -83,12 +83,18 @@ class Compiler:
     slots:
         Nodes whose value is kept online per binding (:mod:`workbench.stream.accumulate`):
         they compile to a read of slot ``k`` of the environment's accumulator states.
+    once:
+        Variables whose spans are each evaluated once (the binding of a span-local
+        property): their costly sub-terms are not kept on the span's record.
     """
 
     def __init__(self, params: Mapping[str, Any] | None = None,
-                 slots: Mapping[ir.Node, int] | None = None) -> None:
+                 slots: Mapping[ir.Node, int] | None = None,
+                 once: frozenset[str] = frozenset()) -> None:
         self.params = dict(params or {})
         self.slots = dict(slots or {})
+        #: variables each span is bound to once (a span-local binding): nothing to memoize
+        self.once = once
         self._timeline_memo: dict[ir.Node, bool] = {}
         self._dense_depth = 0
         from workbench.stream.pointwise import Pointwise
@@ -151,6 +157,8 @@ class Compiler:
         if len(names) != 1:
             return fn
         (var,) = names
+        if var in self.once:
+            return fn
         slot = next(_MEMO_SLOTS)
 
         def per_span(st: TraceState, env: Env) -> Any:

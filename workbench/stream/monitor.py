@@ -30,98 +30,25 @@ whose accumulator value changed are re-evaluated. Each trace's state has a byte 
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.lang import ir
 from workbench.stream import accumulate, pairs
-from workbench.stream.accumulate import ACC, NOMATCH, WILD, AnySpec, AnyState
+from workbench.stream.accumulate import ACC, NOMATCH, WILD, AccSpec, AnySpec, AnyState
 from workbench.stream.evaluate import Compiler, Fn, Unsupported, at0
+from workbench.stream.footprint import BITS_ANCESTORS as _ANCESTORS
+from workbench.stream.footprint import BITS_CHILDREN as _CHILDREN
+from workbench.stream.footprint import BITS_CHILDREN_OR_SIBLINGS as _CHILDREN_OR_SIBLINGS
+from workbench.stream.footprint import BITS_DESCENDANTS as _DESCENDANTS
+from workbench.stream.footprint import BITS_GLOBAL as _GLOBAL
+from workbench.stream.footprint import BITS_PARENT_OR_SIBLINGS as _PARENT_OR_SIBLINGS
+from workbench.stream.footprint import BITS_SIBLINGS as _SIBLINGS
+from workbench.stream.footprint import Footprint, footprint
 from workbench.stream.pairs import PairSpec, PairState, pair_spec
+from workbench.stream.ranges import RangeIndex
 from workbench.stream.state import SpanRec, TraceState
-from workbench.stream.timeline import point_exists, top_closed
-
-
-class Footprint(enum.Flag):
-    """What a binding's value reads besides its own span (see the module docstring)."""
-
-    LOCAL = 0
-    PARENT = enum.auto()
-    CHILDREN = enum.auto()
-    SIBLINGS = enum.auto()
-    ANCESTORS = enum.auto()
-    DESCENDANTS = enum.auto()
-    GLOBAL = enum.auto()
-
-
-_REL = {
-    "parent": Footprint.PARENT,
-    "children": Footprint.CHILDREN,
-    "siblings": Footprint.SIBLINGS,
-    "ancestors": Footprint.ANCESTORS,
-    "descendants": Footprint.DESCENDANTS,
-}
-
-
-def footprints(node: ir.Node | None, variables: Sequence[str], skip: Iterable[ir.Node] = ()
-               ) -> dict[str, Footprint] | None:
-    """The footprint of ``node`` as a function of the spans bound to each of ``variables``
-    (``None``: GLOBAL; the subtrees in ``skip``, accumulators, are maintained online and left
-    out). A temporal subformula that depends on its bound spans alone
-    (:func:`workbench.stream.timeline.top_closed`) reads nothing more of the timeline."""
-    skipped = set(skip)
-    out = {v: Footprint.LOCAL for v in variables}
-
-    def walk(n: ir.Node, scope: frozenset[str], closed: bool) -> bool:  # False: GLOBAL
-        if n in skipped:
-            return True
-        if isinstance(n, ir.Temporal | ir.StartOf | ir.EndOf | ir.EventOf) and not closed:
-            if not top_closed(n, scope):
-                return False
-            closed = True  # below: only the relations it reads count
-        if isinstance(n, ir.Spans | ir.Roots):
-            return False
-        if isinstance(n, ir.HappensBefore):
-            return False
-        if closed and point_exists(n):  # at a bound span's point: reads that span only
-            assert isinstance(n, ir.Quant)
-            kids = [c for c in (n.guard, n.body) if c is not None]
-            if not isinstance(n.domain, ir.Spans | ir.Roots):
-                kids.append(n.domain)
-            return all(walk(c, scope | {n.var}, closed) for c in kids)
-        if isinstance(n, ir.Rel):
-            if n.arg.name not in out or n.rel not in _REL:
-                return False
-            out[n.arg.name] |= _REL[n.rel]
-        elif isinstance(n, ir.Field) and n.name == "depth":
-            if n.base.name not in out:
-                return False
-            out[n.base.name] |= Footprint.ANCESTORS
-        if isinstance(n, ir.Quant):
-            inner = scope | {n.var}
-            return walk(n.domain, scope, closed) and all(
-                walk(c, inner, closed) for c in (n.guard, n.body) if c is not None)
-        return all(walk(c, scope, closed) for c in n.children())
-
-    if node is not None and not walk(node, frozenset(variables), False):
-        return None
-    return out
-
-
-def footprint(node: ir.Node | None, var: str, skip: Iterable[ir.Node] = ()) -> Footprint:
-    """The footprint of ``node`` as a function of the span bound to ``var`` (see
-    :func:`footprints`)."""
-    found = footprints(node, (var,), skip)
-    return Footprint.GLOBAL if found is None else found[var]
-
-
-_GLOBAL = Footprint.GLOBAL.value
-_CHILDREN, _SIBLINGS = Footprint.CHILDREN.value, Footprint.SIBLINGS.value
-_ANCESTORS, _DESCENDANTS = Footprint.ANCESTORS.value, Footprint.DESCENDANTS.value
-_PARENT_OR_SIBLINGS = Footprint.PARENT.value | _SIBLINGS
-_CHILDREN_OR_SIBLINGS = _CHILDREN | _SIBLINGS
 
 
 @dataclass
@@ -177,28 +104,39 @@ def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
     whole = compiler.formula(f)
     if isinstance(f, ir.Quant) and isinstance(f.domain, ir.Spans | ir.Roots):
         nodes = accumulate.find(f.body, f.var)
-        local = Compiler(compiler.params, slots={n: k for k, n in enumerate(nodes)})
+        gfp, bfp = footprint(f.guard, f.var), footprint(f.body, f.var, nodes)
+        local = Compiler(compiler.params, slots={n: k for k, n in enumerate(nodes)},
+                         once=frozenset() if nodes or gfp or bfp else frozenset({f.var}))
         inner = None if nodes else pair_spec(f, local)
         if inner is not None:
             return Plan(
                 prop, "pairs", whole, var=f.var, roots_only=isinstance(f.domain, ir.Roots),
                 forall=f.kind == "forall",
                 guard=None if f.guard is None else local.formula(f.guard),
-                guard_fp=footprint(f.guard, f.var),
-                body_fp=Footprint(inner.rel_bits | inner.xbits), pairs=inner)
+                guard_fp=gfp, body_fp=Footprint(inner.rel_bits | inner.xbits), pairs=inner)
         return Plan(
             prop, "bindings", whole, var=f.var, roots_only=isinstance(f.domain, ir.Roots),
             forall=f.kind == "forall",
             guard=None if f.guard is None else local.formula(f.guard),
             body=local.formula(f.body),
-            guard_fp=footprint(f.guard, f.var), body_fp=footprint(f.body, f.var, nodes),
+            guard_fp=gfp, body_fp=bfp,
             accs=[accumulate.spec_of(n, f.var, local) for n in nodes],
         )
     return Plan(prop, "whole", whole)
 
 
-#: what new spans bring one accumulator: members by bucket, or a list every binding takes
-Members = dict[Any, list[SpanRec]] | list[SpanRec]
+class _Ranged:
+    """New members of an order join, with their sort keys (:mod:`workbench.stream.ranges`)."""
+
+    __slots__ = ("keyed",)
+
+    def __init__(self, keyed: list[tuple[SpanRec, tuple[int, Any] | None]]) -> None:
+        self.keyed = keyed
+
+
+#: what new spans bring one accumulator: members by bucket, a list every binding takes, or
+#: members by sort key
+Members = dict[Any, list[SpanRec]] | list[SpanRec] | _Ranged
 
 
 class _Group:
@@ -239,6 +177,8 @@ class _Cache:
     members: list[dict[Any, list[SpanRec]]] = field(default_factory=list)
     holders: list[dict[Any, set[Any]]] = field(default_factory=list)
     wild: bool = False
+    #: per accumulator: the order join's sorted members and groups (None: not an order join)
+    ranges: list[RangeIndex | None] = field(default_factory=list)
 
 
 @dataclass
@@ -315,6 +255,8 @@ class TraceMonitor:
                 cache.whole = at0(plan.formula(self.state, {}))
                 if stats is not None:
                     stats.wholes += 1
+            elif plan.fast and not dup:
+                self._local(plan, cache, new, stats)
             elif plan.mode == "pairs":
                 pairs.evaluate(self, plan, cache, new, dup, stats)
             else:
@@ -366,6 +308,7 @@ class TraceMonitor:
             cache.sigs = [{} for _ in accs]
             cache.members = [{} for _ in accs]
             cache.holders = [{} for _ in accs]
+            cache.ranges = [RangeIndex(a.order_op) if a.ranged else None for a in accs]
         rows: list[list[tuple[SpanRec, Any]] | None] = []
         if not cache.wild:
             for a in accs:
@@ -384,6 +327,15 @@ class TraceMonitor:
             sigs = cache.sigs[j]
             for n in new:
                 sigs[n.seq] = a.signature(st, n)
+            rng = cache.ranges[j]
+            if rng is not None:
+                assert isinstance(a, AccSpec)
+                keyed = [(n, a.member_range(st, n)) for n in new]
+                for n, k in keyed:
+                    if k is not None:
+                        rng.add_member(k, n)
+                out.append(_Ranged(keyed))
+                continue
             row = rows[j]
             if row is None:
                 out.append([n for n in new if n.parent_key is None] if a.roots_only else new)
@@ -407,6 +359,15 @@ class TraceMonitor:
             if isinstance(got, dict):
                 holders = cache.holders[j]
                 work = [(groups[g], ms) for k, ms in got.items() for g in holders.get(k, ())]
+            elif isinstance(got, _Ranged):
+                rng = cache.ranges[j]
+                assert rng is not None
+                by: dict[int, tuple[_Group, list[SpanRec]]] = {}
+                for n, k in got.keyed:
+                    if k is not None:
+                        for g in rng.groups_for(k):
+                            by.setdefault(id(g), (g, []))[1].append(n)
+                work = list(by.values())
             elif got:
                 work = [(g, got) for g in groups.values()]
             else:
@@ -428,7 +389,15 @@ class TraceMonitor:
             sig = cache.sigs[j][rec.seq]
             groups = cache.groups[j]
             grp = groups.get(sig)
-            if grp is None:
+            rng = cache.ranges[j]
+            if grp is None and rng is not None:
+                assert isinstance(a, AccSpec)
+                bk = a.binding_range(st, rec)
+                grp = groups[sig] = _Group(a.new(), rec, bk)
+                if bk is not None:  # otherwise it orders with nothing: no member counts
+                    grp.state.feed(st, rec, rng.members_for(bk))
+                    rng.add_group(bk, grp)
+            elif grp is None:
                 indexed = isinstance(news[j], dict)
                 bb = a.binding_bucket(st, rec) if indexed else NOMATCH
                 if indexed and bb is WILD:  # cannot happen with a member-side WILD: be safe
@@ -442,6 +411,30 @@ class TraceMonitor:
             grp.bindings.add(rec.seq)
             out.append(grp.state)
         return out
+
+    def _local(self, plan: Plan, cache: _Cache, new: list[SpanRec], stats: Stats | None
+               ) -> None:
+        """A span-local plan (the fast path): the new spans' bindings, once each."""
+        st = self.state
+        var, guard, body, forall = plan.var, plan.guard, plan.body, plan.forall
+        assert body is not None
+        env: dict[str, Any] = {}
+        values, guards = cache.value, cache.guard
+        bad = 0
+        n = 0
+        for rec in new:
+            if plan.roots_only and rec.parent_key is not None:
+                continue
+            n += 1
+            env[var] = rec
+            g = True if guard is None else at0(guard(st, env))
+            v = at0(body(st, env)) if g else forall
+            guards[rec.seq] = g
+            values[rec.seq] = v
+            bad += (not v) if forall else v
+        cache.bad += bad
+        if stats is not None:
+            stats.bindings += n
 
     def _bindings(self, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool,
                   stats: Stats | None) -> None:
@@ -510,7 +503,12 @@ class TraceMonitor:
             grp.bindings.discard(seq)
             if not grp.bindings:
                 del groups[sig]
-                cache.holders[j].get(grp.bucket, set()).discard(sig)
+                rng = cache.ranges[j]
+                if rng is not None:
+                    if grp.bucket is not None:
+                        rng.remove_group(grp.bucket, grp)
+                else:
+                    cache.holders[j].get(grp.bucket, set()).discard(sig)
 
     # ------------------------------------------------------------------ verdicts
     def verdict(self, k: int) -> bool:

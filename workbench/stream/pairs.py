@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.lang import ir
 from workbench.stream.evaluate import Compiler, Fn, at0
+from workbench.stream.footprint import BITS_GLOBAL, REL, Footprint, footprints
 from workbench.stream.state import SpanRec, TraceState
 
 if TYPE_CHECKING:
-    from workbench.stream.monitor import Footprint, Plan, Stats, TraceMonitor, _Cache
+    from workbench.stream.monitor import Plan, Stats, TraceMonitor, _Cache
 
 
 #: The relations kept per pair: those whose sets grow with the trace (a root's descendants
@@ -56,7 +57,6 @@ class PairSpec:
 
 def pair_spec(f: ir.Quant, compiler: Compiler) -> PairSpec | None:
     """The pair plan of ``f`` (a quantifier over spans or roots), or ``None``."""
-    from workbench.stream.monitor import _REL, Footprint, footprints
 
     inner = f.body
     if not (isinstance(inner, ir.Quant) and isinstance(inner.domain, ir.Rel)
@@ -70,7 +70,7 @@ def pair_spec(f: ir.Quant, compiler: Compiler) -> PairSpec | None:
             return None
         fx |= fps[f.var]
         fy |= fps[inner.var]
-    return PairSpec(inner, _REL[inner.domain.rel], fx, fy, compiler)
+    return PairSpec(inner, REL[inner.domain.rel], fx, fy, compiler)
 
 
 @dataclass
@@ -91,12 +91,10 @@ class PairState:
 def evaluate(mon: TraceMonitor, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool,
              stats: Stats | None) -> None:
     """Re-verify what ``new`` can affect of a pair plan (see the module docstring)."""
-    from workbench.stream.monitor import _GLOBAL
-
     st = mon.state
     ps = plan.pairs
     assert ps is not None
-    if cache.pair_state is None or dup or plan.gbits & _GLOBAL:
+    if cache.pair_state is None or dup or plan.gbits & BITS_GLOBAL:
         cache.pair_state = PairState()
         cache.guard.clear()
         cache.value.clear()

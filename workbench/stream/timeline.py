@@ -234,6 +234,8 @@ class TimelineSpec:
     """
 
     indexed = False
+    ranged = False
+    order_op = ""
     roots_only = False
     comp_var = None
 
