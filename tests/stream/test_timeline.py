@@ -203,3 +203,36 @@ def test_a_late_span_reaches_only_its_windows_and_pairs() -> None:
     for k, plan in enumerate(monitor.plans):
         assert mon.verdict(k) == bool(reference.check_property(plan.prop, want, {}).holds[0]), \
             plan.name
+
+
+def test_a_late_span_feeds_only_the_triggers_in_its_time_range() -> None:
+    root = _span(0, "", 0, end=10_000)
+    spans = [root] + [_span(k, root["span_id"], 100 * k, status=2) for k in range(1, 50)]
+    spans.append(_span(50, root["span_id"], 2_000_000, name="op1"))  # far from every end
+    spans.append(_span(51, root["span_id"], 1_010, name="op3"))  # 6ns after a failed end
+    table = build([spans])
+    recs = records_from_table(table, table.trace_rows(0))
+    by_input = sorted(range(len(spans)), key=lambda j: (spans[j]["start"], j))
+    rec_of = {j: recs[row] for row, j in enumerate(by_input)}
+    props = [p for p in _props() if p.name == "retried"]
+    monitor = StreamMonitor(props)
+    monitor.update("t", [rec_of[j] for j in range(50)])
+    mon = monitor.trace("t")
+    trig = mon.caches[0].triggers[0]
+    assert trig is not None
+    reached: list[Any] = []
+    orig = trig.near
+
+    def spy(new: Any) -> list[Any]:
+        found = orig(new)
+        reached.append([g.rec.seq for g in found])
+        return found
+    trig.near = spy  # type: ignore[method-assign]
+    for j in (50, 51):
+        monitor.update("t", [rec_of[j]])
+        prefix = build([[spans[i] for i in range(j + 1)]])
+        assert mon.verdict(0) == bool(
+            reference.check_property(props[0], prefix, {}).holds[0])
+    # the far span reaches no failed call's end; the near one only those within 20ns
+    assert reached[0] == []
+    assert 0 < len(reached[1]) <= 2

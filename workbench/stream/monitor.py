@@ -49,6 +49,7 @@ from workbench.stream.footprint import Footprint, footprint
 from workbench.stream.pairs import PairSpec, PairState, pair_spec
 from workbench.stream.ranges import RangeIndex
 from workbench.stream.state import SpanRec, TraceState
+from workbench.stream.timeline import TimelineSpec, TimelineState, TriggerIndex
 
 
 @dataclass
@@ -179,6 +180,8 @@ class _Cache:
     wild: bool = False
     #: per accumulator: the order join's sorted members and groups (None: not an order join)
     ranges: list[RangeIndex | None] = field(default_factory=list)
+    #: per accumulator: a timeline accumulator's states by trigger time (None: not one)
+    triggers: list[TriggerIndex | None] = field(default_factory=list)
 
 
 @dataclass
@@ -309,6 +312,8 @@ class TraceMonitor:
             cache.members = [{} for _ in accs]
             cache.holders = [{} for _ in accs]
             cache.ranges = [RangeIndex(a.order_op) if a.ranged else None for a in accs]
+            cache.triggers = [TriggerIndex(a.reach) if isinstance(a, TimelineSpec) else None
+                              for a in accs]
         rows: list[list[tuple[SpanRec, Any]] | None] = []
         if not cache.wild:
             for a in accs:
@@ -368,6 +373,8 @@ class TraceMonitor:
                         for g in rng.groups_for(k):
                             by.setdefault(id(g), (g, []))[1].append(n)
                 work = list(by.values())
+            elif got and cache.triggers[j] is not None:
+                work = [(g, got) for g in cache.triggers[j].near(got)]  # type: ignore[union-attr]
             elif got:
                 work = [(g, got) for g in groups.values()]
             else:
@@ -405,6 +412,10 @@ class TraceMonitor:
                 grp = groups[sig] = _Group(a.new(), rec, bb)
                 if not indexed:
                     grp.state.feed(st, rec, st.spans)
+                    trig = cache.triggers[j]
+                    if trig is not None:
+                        assert isinstance(grp.state, TimelineState)
+                        trig.add(grp, grp.state.times())
                 elif bb is not NOMATCH:
                     grp.state.feed(st, rec, cache.members[j].get(bb, ()))
                     cache.holders[j].setdefault(bb, set()).add(sig)
@@ -503,7 +514,10 @@ class TraceMonitor:
             grp.bindings.discard(seq)
             if not grp.bindings:
                 del groups[sig]
-                rng = cache.ranges[j]
+                rng, trig = cache.ranges[j], cache.triggers[j]
+                if trig is not None:
+                    assert isinstance(grp.state, TimelineState)
+                    trig.remove(grp, grp.state.times())
                 if rng is not None:
                     if grp.bucket is not None:
                         rng.remove_group(grp.bucket, grp)

@@ -30,6 +30,7 @@ the windows of the triggers in time range only (:meth:`TimelineSpec.reach`).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -327,5 +328,47 @@ class TimelineState:
         return all(vals) if s.fold_kind == "all" else any(vals)
 
 
-__all__ = ["FALSE", "OPEN", "TRUE", "UNIFORM", "TimelineSpec", "TimelineState", "anchored",
-           "point_exists", "point_info", "point_local", "shape", "top_closed"]
+class TriggerIndex:
+    """The trigger times of one timeline accumulator's states, sorted: a new point at time
+    ``t`` can change only the states with a trigger in ``[t - reach, t + reach]``."""
+
+    def __init__(self, reach: int | None) -> None:
+        self.reach = reach
+        self._times: list[int] = []
+        self._groups: list[Any] = []
+        self._all: dict[int, Any] = {}  # id -> group (reach None: every group)
+
+    def add(self, group: Any, times: list[int]) -> None:
+        self._all[id(group)] = group
+        for t in times:
+            i = bisect.bisect_right(self._times, t)
+            self._times.insert(i, t)
+            self._groups.insert(i, group)
+
+    def remove(self, group: Any, times: list[int]) -> None:
+        self._all.pop(id(group), None)
+        for t in times:
+            i = bisect.bisect_left(self._times, t)
+            while i < len(self._times) and self._times[i] == t:
+                if self._groups[i] is group:
+                    del self._times[i], self._groups[i]
+                    break
+                i += 1
+
+    def near(self, spans: Iterable[SpanRec]) -> list[Any]:
+        """The groups a point of ``spans`` may fall in a window of (each once)."""
+        if self.reach is None:
+            return list(self._all.values())
+        found: dict[int, Any] = {}
+        r = self.reach
+        for m in spans:
+            for p in points_of(m):
+                a = bisect.bisect_left(self._times, p[0] - r)
+                b = bisect.bisect_right(self._times, p[0] + r)
+                for g in self._groups[a:b]:
+                    found[id(g)] = g
+        return list(found.values())
+
+
+__all__ = ["FALSE", "OPEN", "TRUE", "UNIFORM", "TimelineSpec", "TimelineState", "TriggerIndex",
+           "anchored", "point_exists", "point_info", "point_local", "shape", "top_closed"]
