@@ -16,14 +16,20 @@ DESCENDANTS ``descendants(x)``: ``n`` and the spans above ``n``
 GLOBAL     ``spans``, ``roots``, the timeline, relations of other variables: every binding
 ========== =====================================================================
 
+(:mod:`workbench.stream.footprint`). A temporal formula that depends on its bound spans'
+points alone is *closed* and reads nothing more (:mod:`workbench.stream.timeline`).
+
 A span whose id duplicates one already seen may change how parent ids resolve: it is treated
-as GLOBAL. Any other formula shape is re-evaluated whole on each update (still only for the
-trace that changed, and by the compiled closures, never the batch engine).
+as GLOBAL. A body that is itself a quantifier over ``descendants(x)`` is kept per pair
+(:mod:`workbench.stream.pairs`). Any other formula shape is re-evaluated whole on each update
+(still only for the trace that changed, and by the compiled closures, never the batch engine).
 
 Accumulators (:mod:`workbench.stream.accumulate`) are kept per binding *signature* (bindings
 with equal values of what the accumulator reads share one state) and, for equality joins, in
-hash buckets: a new span is fed only to the states of its key's bucket, and only the bindings
-whose accumulator value changed are re-evaluated. Each trace's state has a byte estimate
+hash buckets, for order joins in sorted lists (:mod:`workbench.stream.ranges`), and anchored
+temporal formulas by trigger time (:mod:`workbench.stream.timeline`): a new span is fed only to
+the states it can reach, and only the bindings whose accumulator value changed are
+re-evaluated. Each trace's state has a byte estimate
 (:attr:`TraceMonitor.nbytes`, :attr:`StreamMonitor.held_bytes`) that ``serve`` counts against
 ``--max-memory``.
 """
