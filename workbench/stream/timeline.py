@@ -301,7 +301,7 @@ class TimelineState:
         env = {s.var: rec}
         if self.triggers is None:
             pts = st.points
-            self.triggers = [(pts[j][:4], pts[j][0], [f(st, env, j) for f in s.leaf_fns])
+            self.triggers = [(pts[j][:4], pts[j][0], [bool(f(st, env, j)) for f in s.leaf_fns])
                              for j in positions(st, rec, s.phase, s.name)]
             return
         if not s.open or not self.triggers:
