@@ -236,3 +236,42 @@ def test_a_late_span_feeds_only_the_triggers_in_its_time_range() -> None:
     # the far span reaches no failed call's end; the near one only those within 20ns
     assert reached[0] == []
     assert 0 < len(reached[1]) <= 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [3, 11])
+def test_generated_traces_with_faults_in_random_chunks(seed: int) -> None:
+    """Generated traces (retries, exceptions, deep trees, injected faults) through the whole
+    stdlib in random order and chunks: every trace's verdicts equal the reference's."""
+    import random
+
+    from tests.engine.differential import stdlib
+    from workbench.datasets.faults import inject, parse_faults
+    from workbench.datasets.generator import generate
+    from workbench.datasets.writer import otlp_proto as write_otlp
+    from workbench.lang import bind_params
+    from workbench.traces import otlp_proto
+    from workbench.traces.builder import TableBuilder
+
+    spec = bind_params(stdlib(), None)
+    values = reference.param_values(spec)
+    ds = generate(traces=8, seed=seed, services=5)
+    inject(ds, parse_faults("all", 8, rate=0.5), seed=seed)
+    builder = TableBuilder()
+    otlp_proto.load(write_otlp(ds, ds.traces), "otlp", builder)
+    table = builder.build()
+    want = {p.name: reference.check_property(p, table, values).holds for p in spec.properties}
+    rng = random.Random(seed)
+    monitor = StreamMonitor(list(spec.properties), values)
+    assert monitor.unsupported == {}
+    for t in range(table.n_traces):
+        recs = records_from_table(table, table.trace_rows(t))
+        rng.shuffle(recs)
+        while recs:
+            k = rng.randint(1, 12)
+            monitor.update(str(t), recs[:k])
+            recs = recs[k:]
+        mon = monitor.trace(str(t))
+        for n, plan in enumerate(monitor.plans):
+            assert not mon.error(n), mon.error(n)
+            assert mon.verdict(n) == bool(want[plan.name][t]), (plan.name, t)
