@@ -83,10 +83,13 @@ class Plan:
     gbits: int = field(init=False, default=0)
     bbits: int = field(init=False, default=0)
     is_deferred: bool = field(init=False, default=False)
+    is_fast: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.gbits, self.bbits = self.guard_fp.value, self.body_fp.value
         self.is_deferred = self.mode == "whole" or bool((self.gbits | self.bbits) & _GLOBAL)
+        self.is_fast = self.mode == "bindings" and not (self.gbits | self.bbits) \
+            and not self.accs
 
     @property
     def name(self) -> str:
@@ -101,8 +104,7 @@ class Plan:
     @property
     def fast(self) -> bool:
         """Whether a span's verdict is final when it arrives (span-local)."""
-        return self.mode == "bindings" and not (self.guard_fp | self.body_fp) \
-            and not self.accs
+        return self.is_fast
 
 
 def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
@@ -264,7 +266,7 @@ class TraceMonitor:
                 cache.whole = at0(plan.formula(self.state, {}))
                 if stats is not None:
                     stats.wholes += 1
-            elif plan.fast and not dup:
+            elif plan.is_fast and not dup:
                 self._local(plan, cache, new, stats)
             elif plan.mode == "pairs":
                 pairs.evaluate(self, plan, cache, new, dup, stats)
@@ -456,7 +458,6 @@ class TraceMonitor:
     def _bindings(self, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool,
                   stats: Stats | None) -> None:
         st = self.state
-        fresh = {n.seq for n in new}
         accs = plan.accs
         news = self._index(plan, cache, new) if accs else []
         changed: set[int] = set()
@@ -468,7 +469,7 @@ class TraceMonitor:
         elif not (gbits or bbits or changed):  # span-local: the new spans only
             todo = [r for r in new if r.is_root] if plan.roots_only else new
         else:
-            seqs = fresh | changed
+            seqs = {n.seq for n in new} | changed
             seqs |= self._affected(plan, new, gbits)
             if bbits & _GLOBAL:  # every binding whose guard holds
                 seqs |= {q for q, g in cache.guard.items() if g}
