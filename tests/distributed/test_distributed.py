@@ -172,3 +172,28 @@ def test_many_shards_per_worker_equal_single_process(client: Any, generated: Pat
                           diagnostics=table.diagnostics, verdicts="all")
     got = _distributed(client, spec, [str(tmp_path / "pq")], shards_per_worker=3)
     assert got == _untimed(single)
+
+
+def test_bounded_shards_and_tree_merge_equal_single_process(client: Any, generated: Path,
+                                                            tmp_path: Path) -> None:
+    """A shard bound far below the input size makes one shard per partition (and many file
+    shards), merged by a tree of combine tasks on the workers: still the single-process
+    report."""
+    from workbench.datasets.parquet import write_parquet
+    from workbench.distributed import RunStats
+
+    spec = load_specs(["stdlib"])
+    inputs = [str(generated)]
+    stats = RunStats()
+    got = _distributed(client, spec, inputs, max_shard_spans=100, merge_fan_in=2, stats=stats)
+    assert stats.shards > 2 and stats.reduce_tasks > 0
+    assert got == _single(spec, inputs)
+    table = load_traces(inputs)
+    write_parquet(table, tmp_path / "pq", partitions=7)
+    single = build_report(check(spec, table, backend="numba"), trace_inputs=[str(tmp_path / "pq")],
+                          diagnostics=table.diagnostics, verdicts="all")
+    stats = RunStats()
+    got = _distributed(client, spec, [str(tmp_path / "pq")], max_shard_spans=1, merge_fan_in=2,
+                       stats=stats)
+    assert stats.shards == 7 and stats.reduce_tasks == 4 + 2  # 7 -> 4 -> 2 -> the driver
+    assert got == _untimed(single)
