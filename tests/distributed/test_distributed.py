@@ -133,7 +133,7 @@ def test_malformed_file_is_reported(client: Any, generated: Path, tmp_path: Path
 def test_killed_worker_is_replaced_and_report_identical(generated: Path) -> None:
     """SIGKILL one worker after the first shard arrives: Dask recomputes its lost tasks on the
     restarted worker and the merged report is identical (nothing lost, nothing twice)."""
-    from workbench.distributed import check_distributed, connect
+    from workbench.distributed import RunStats, check_distributed, connect
 
     spec = load_specs(["stdlib"])
     inputs = [str(generated)]
@@ -148,8 +148,12 @@ def test_killed_worker_is_replaced_and_report_identical(generated: Path) -> None
                 os.kill(victim, signal.SIGKILL)
                 killed.append(victim)
 
+        # small shards merged by a tree of combine tasks: the kill also hits pending combines
+        stats = RunStats()
         result, diags = check_distributed(c, spec, inputs, backend="numba",
-                                          progress=on_progress)
+                                          progress=on_progress, max_shard_spans=200,
+                                          merge_fan_in=2, stats=stats)
+        assert stats.reduce_tasks > 0
         assert killed
         assert victim not in c.run(os.getpid).values()  # the nanny started a fresh worker
     rep = build_report(result, trace_inputs=inputs, diagnostics=diags, verdicts="all")

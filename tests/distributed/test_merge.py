@@ -69,3 +69,24 @@ def test_shard_bound_and_tree_size() -> None:
     assert _tree_size(8, 8) == 0  # the driver merges 8 results itself
     assert _tree_size(9, 8) == 2  # 9 -> 2 combines
     assert _tree_size(100, 8) == 13 + 2  # 100 -> 13 -> 2
+
+
+def test_a_checked_shard_table_is_freed(generated: Path) -> None:
+    """A worker checks shard after shard: the table of a checked shard (and the engine's
+    index of it) must not outlive its task, or a worker's memory grows with every shard."""
+    import gc
+    import weakref
+
+    import numpy as np
+
+    from workbench.distributed.shards import _check_table
+
+    spec = load_specs(["stdlib.structure"])
+    table = load_traces([str(generated)])
+    keys = np.zeros((table.n_traces, 2), dtype=np.int64)
+    out = _check_table(spec, table, keys, {}, "numba", None, [])
+    assert out.failed
+    alive = weakref.ref(table)
+    del table
+    gc.collect()
+    assert alive() is None
