@@ -97,6 +97,10 @@ def _transfers(dask_worker: Any) -> tuple[float, int]:
     return sum(t["duration"] for t in log), sum(int(t["total"]) for t in log)
 
 
+def _process_cpu() -> float:
+    return time.process_time()
+
+
 def _load() -> float:
     return os.getloadavg()[0]
 
@@ -121,9 +125,14 @@ def _run_cluster(workers: int, spec: Any, inputs: list[str], repeat: int, warm: 
         for _ in range(repeat):
             client.run(_clear_transfers)
             stats = RunStats()
+            cpu0 = client.run(_process_cpu)
             result, _ = check_distributed(client, spec, inputs, backend="numba", stats=stats,
                                           **kw)
+            cpu1 = client.run(_process_cpu)
             moved = client.run(_transfers).values()
+            # every task of the run (parse, index, shuffle, check, combine) and the worker's
+            # own bookkeeping: the CPU each worker process used while the run lasted
+            stats.per_worker_cpu_s = {w: cpu1[w] - cpu0.get(w, 0.0) for w in cpu1}
             runs.append((stats, sum(m[0] for m in moved), sum(m[1] for m in moved)))
         rss = client.run(_peak_rss_mb)
     runs.sort(key=lambda r: r[0].total_s)
