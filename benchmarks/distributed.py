@@ -3,31 +3,40 @@
 Usage::
 
     nice -n 10 python benchmarks/distributed.py                    # 1M generated spans
-    nice -n 10 python benchmarks/distributed.py --spans 10000000   # the 10M run of issue 14
+    nice -n 10 python benchmarks/distributed.py --spans 10000000 --single-partitions 4 \
+        --parts parquet,overhead,merge --repeat 1                  # the 10M run of issue 14
     python benchmarks/distributed.py --spans 200000 --repeat 1     # quick
 
-What runs
----------
-The stdlib (46 properties, numba backend) on ``--spans`` generated spans stored as an
-``otlspec convert`` Parquet dataset (``--partitions`` trace-id hash partitions, so no shuffle).
-Every configuration reads *and* checks the data in each timed run:
+What runs (``--parts``)
+-----------------------
+``parquet``: the stdlib (46 properties, numba backend) on ``--spans`` generated spans stored as
+an ``otlspec convert`` Parquet dataset (``--partitions`` trace-id hash partitions, so no
+shuffle). Every configuration reads *and* checks the data in each timed run:
 
-``single``     load_parquet + engine.check in one fresh process, all cores (today's path)
+``single``     load_parquet + engine.check in one fresh process, all cores (today's path); with
+               ``--single-partitions K`` only the first K partitions (whole traces), for inputs
+               larger than one process's memory: its spans/s is the baseline rate
 ``dask-1``     check_distributed on a LocalCluster of 1 worker process, 1 kernel thread
 ``dask-2``     the same on 2 worker processes, 1 kernel thread each
 
-and the plain-file path (the shuffle) on ``--files`` x 2 OTLP JSON files whose traces all
-straddle two files (every trace must be joined from two workers' parsed tables):
-``single-files`` (load_traces + check in one process) and ``dask-2-files``. For the file run
-the table shows the parse phase (``index s``), the shuffle (parsed tables fetched worker to
-worker, Dask's transfer log, plus joining them, :mod:`workbench.distributed.tables`) and the
-check phase.
+Shards hold at most ``--max-shard-spans`` spans (each task loads, checks and reduces one shard,
+so this bounds a worker's memory); the peak RSS of every worker process is reported.
 
-Every cluster is warmed up once (numba JIT or its disk cache, per worker process) and each
-configuration timed ``--repeat`` times; medians are reported, with the CPU seconds the
-processes used (wall time on a shared machine includes waiting for the CPU; CPU time does not)
-and the load average before and after. Results are printed as a table and written as JSON to
-``--out`` (default ``benchmarks/results/distributed.json``).
+``files``: the plain-file path (the shuffle) on ``--files`` x 2 OTLP JSON files whose traces all
+straddle two files (every trace must be joined from two workers' parsed tables):
+``single-files`` (load_traces + check in one process) and ``dask-2-files``. The table shows the
+parse phase (``index s``), the shuffle (parsed tables fetched worker to worker, Dask's transfer
+log, plus joining them, :mod:`workbench.distributed.tables`) and the check phase.
+
+``overhead``: ``--overhead-tasks`` no-op tasks on 2 workers, merged by the tree: the scheduler and
+driver cost per task, with the spec as a shared dependency (as the runner sends it) and pickled
+into every task. ``merge``: the driver's merge cost per trace on synthetic shard results.
+
+Every cluster is warmed up once (numba JIT or its disk cache, per worker process; the file run
+also on its input, for the readers' kernels) and each configuration timed ``--repeat`` times;
+medians are reported, with the CPU seconds the worker processes used over the whole run (wall
+time on a shared machine includes waiting for the CPU; CPU time does not) and the load average
+before and after. Results are printed and written as JSON to ``--out``.
 """
 
 from __future__ import annotations
