@@ -8,8 +8,8 @@ Plan of a run
    balance; but no shard holds more than ``max_shard_spans`` spans, so a worker's memory is
    bounded by one shard whatever the input size (a task loads, checks and reduces its shard
    to a compact result before the next starts). A Parquet dataset from ``otlspec convert``
-   is already partitioned by trace-id hash: its partitions are dealt into shards by size (:func:`plan_shards`), each shard reads
-   its own partitions, and nothing is shuffled. Plain trace files are parsed in parallel (one
+   is already partitioned by trace-id hash: its partitions are dealt into shards by size
+   (:func:`plan_shards`), each shard reads its own partitions, and nothing is shuffled. Plain trace files are parsed in parallel (one
    task per file; the parsed table stays on its worker) and only each file's trace ids come
    back to the driver; files that share a trace id are grouped (union-find) so every trace
    lands whole in one shard, and groups are dealt into shards placed on the worker that
