@@ -2,20 +2,20 @@
 
 Plan of a run
 -------------
-1. **Shards.** One shard per worker thread by default (``shards_per_worker``): every shard
-   is one :func:`workbench.engine.check` call, whose fixed cost (passes, per-table indexes,
+1. **Shards.** One shard per worker thread by default (``shards_per_worker``): every shard is
+   one :func:`workbench.engine.check` call, whose fixed cost (passes, per-table indexes,
    dispatch of ~50 kernels) is paid once per shard, so many small shards cost more than they
    balance; but no shard holds more than ``max_shard_spans`` spans, so a worker's memory is
-   bounded by one shard whatever the input size (a task loads, checks and reduces its shard
-   to a compact result before the next starts). A Parquet dataset from ``otlspec convert``
-   is already partitioned by trace-id hash: its partitions are dealt into shards by size
-   (:func:`plan_shards`), each shard reads its own partitions, and nothing is shuffled. Plain trace files are parsed in parallel (one
-   task per file; the parsed table stays on its worker) and only each file's trace ids come
-   back to the driver; files that share a trace id are grouped (union-find) so every trace
-   lands whole in one shard, and groups are dealt into shards placed on the worker that
-   already holds most of their parsed spans. Only the parsed tables of files whose traces
-   straddle workers move, worker to worker (the shuffle); they are joined, not re-parsed
-   (:func:`workbench.distributed.tables.concat_tables`).
+   bounded by one shard whatever the input size (a task loads, checks and reduces its shard to
+   a compact result before the next starts). A Parquet dataset from ``otlspec convert`` is
+   already partitioned by trace-id hash: its partitions are dealt into shards by size
+   (:func:`plan_shards`), each shard reads its own partitions, and nothing is shuffled. Plain
+   trace files are parsed in parallel (one task per file; the parsed table stays on its worker)
+   and only each file's trace ids come back to the driver; files that share a trace id are
+   grouped (union-find) so every trace lands whole in one shard, and groups are dealt into
+   shards placed on the worker that already holds most of their parsed spans. Only the parsed
+   tables of files whose traces straddle workers move, worker to worker (the shuffle); they are
+   joined, not re-parsed (:func:`workbench.distributed.tables.concat_tables`).
 2. **Check.** Each task runs :func:`workbench.engine.check` (the compiled backend, with its
    per-property fallback) on its shard. Workers are processes with one task at a time; the
    kernel and Arrow threads share the cores out (:func:`worker_env`), and each process keeps
