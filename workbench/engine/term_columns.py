@@ -115,8 +115,12 @@ def _factorize(cols: list[npt.NDArray[Any]], n: int) -> tuple[I64, I64]:
     codes: I64 | None = None
     first: I64 = np.zeros(0, dtype=np.int64)
     for col in cols:
-        _, idx, inv = np.unique(np.asarray(col).reshape(-1), return_index=True,
-                                return_inverse=True)
+        col = np.asarray(col).reshape(-1)
+        if col.min() == col.max():  # a constant column splits nothing (and needs no sort)
+            if codes is None:
+                codes, first = np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64)
+            continue
+        _, idx, inv = np.unique(col, return_index=True, return_inverse=True)
         inv = inv.reshape(-1).astype(np.int64)
         if codes is None:
             codes, first = inv, idx
