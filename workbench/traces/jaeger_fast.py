@@ -131,6 +131,20 @@ def _tags(tags: list[Tag] | None) -> Items:
     return out
 
 
+#: the tag keys that set a span's kind, status or scope
+_SPECIAL = frozenset({"span.kind", "error", "otel.status_code", "otel.status_description",
+                      "otel.scope.name", "otel.library.name"})  # fmt: skip
+
+
+def _hex(raw: str, nbytes: int) -> str:
+    """:func:`jaeger.jaeger_hex`, skipping the ids it returns unchanged: 16 characters or
+    more for a span id, 16 or 32 and more for a trace id."""
+    n = len(raw)
+    if n == 16 or (n >= 32 if nbytes == 16 else n > 16):
+        return raw
+    return jaeger_hex(raw, nbytes)
+
+
 def _micros(value: int) -> int:
     ns = value * 1000
     if not -TIME_LIMIT <= ns <= TIME_LIMIT:
@@ -179,7 +193,7 @@ def _span(span: Span, default: str, processes: dict[str, msgspec.Raw],
     raw_trace = default if span.traceID is _UNSET else span.traceID
     if not raw_trace or not span.spanID:
         raise _Refused
-    trace_id, span_id = jaeger_hex(raw_trace, 16), jaeger_hex(span.spanID, 8)
+    trace_id, span_id = _hex(raw_trace, 16), _hex(span.spanID, 8)
     start = _micros(span.startTime)
     end = None if span.duration is None else start + _micros(span.duration)
     parent = ""
@@ -189,7 +203,7 @@ def _span(span: Span, default: str, processes: dict[str, msgspec.Raw],
         ref_trace = trace_id if ref.traceID is _UNSET else ref.traceID
         if not ref.spanID or not ref_trace:
             raise _Refused
-        ref_trace, ref_span = jaeger_hex(ref_trace, 16), jaeger_hex(ref.spanID, 8)
+        ref_trace, ref_span = _hex(ref_trace, 16), _hex(ref.spanID, 8)
         ref_type = (ref.refType or "CHILD_OF").upper()
         if not parent and ref_type == "CHILD_OF" and ref_trace.lower() == trace_id.lower():
             parent = ref_span
@@ -213,6 +227,8 @@ def _span(span: Span, default: str, processes: dict[str, msgspec.Raw],
     kind = status = 0
     message = scope = ""
     for key, value in attributes:
+        if key not in _SPECIAL:
+            continue
         if key == "span.kind" and isinstance(value, str):
             kind = _KINDS.get(value.lower(), 0)
         elif key == "error" and (

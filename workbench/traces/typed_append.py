@@ -51,12 +51,12 @@ def _push_owners(ab: AttrBuilder, owners: list[Items]) -> None:
     :meth:`AttrBuilder.pack`.
     """
     counts = [len(items) for items in owners]
-    pairs = [pair for items in owners for pair in items]
     strings = ab.strings
-    if not pairs:
+    keys = [k for items in owners for k, _v in items]
+    if not keys:
         ab.counts.extend(counts)
         return
-    keys, values = zip(*pairs, strict=True)
+    values = [v for items in owners for _k, v in items]
     key = np.asarray(strings.codes(keys), dtype=np.int32)
     types = np.asarray([_CODE.get(type(v), -1) for v in values], dtype=np.int8)
     if (types < 0).any():
