@@ -140,3 +140,61 @@ def test_mutated_documents(data: st.DataObject) -> None:
 @given(data=st.data())
 def test_mutated_documents_long(data: st.DataObject) -> None:
     _case(data)
+
+
+_J_SPAN = ('{"traceID":"abc","spanID":"1f","operationName":"op","startTime":10,"duration":5,'
+           '"processID":"p1","references":[],"tags":[%s],"logs":[]}')
+_J_DOC = '{"data":[{"traceID":"abc","spans":[%s],"processes":{"p1":{"serviceName":"s"}}}]}'
+_Z_SPAN = '{"traceId":"ABC","id":"1F","timestamp":10,"duration":5,"tags":{%s}}'
+EDGE_CASES = [
+    _J_DOC % (_J_SPAN % '{"key":"k","type":"STRING","value":"v"}'),
+    _J_DOC % (_J_SPAN % '{"key":"k","type":"int64","value":5.0}'),
+    _J_DOC % (_J_SPAN % '{"key":"k","type":"int64","value":"12"}'),
+    _J_DOC % (_J_SPAN % '{"key":"k","type":"float64","value":3}'),
+    _J_DOC % (_J_SPAN % '{"key":"k","type":"bool","value":"TRUE"}'),
+    _J_DOC % (_J_SPAN % '{"key":"k","type":"binary","value":"aGk="}'),
+    _J_DOC % (_J_SPAN % '{"key":"k","type":"string","value":null}'),
+    _J_DOC % (_J_SPAN % '{"key":"k","type":"weird","value":7}'),
+    _J_DOC % (_J_SPAN % '{"key":"k","type":"int64","value":18446744073709551615}'),
+    _J_DOC % (_J_SPAN % '{"key":"span.kind","value":"SERVER"},{"key":"error","value":"true"}'),
+    _J_DOC % (_J_SPAN % '{"key":"otel.status_code","value":"error"}').replace('"p1"', '"p2"', 1),
+    _J_DOC % (_J_SPAN % "").replace('"startTime":10', '"startTime":10,"startTime":20'),
+    _J_DOC % (_J_SPAN % "").replace('"references":[]',
+                                    '"references":[],"parentSpanID":"00ab"'),
+    _J_DOC % (_J_SPAN % "").replace('"references":[]',
+                                    '"references":[{"refType":"follows_from","spanID":"2"}]'),
+    _J_DOC % ",".join([_J_SPAN % ""] * 2),
+    "[" + _Z_SPAN % '"error":"boom","a":null' + "]",
+    "[" + _Z_SPAN % '"a":"1","a":"2"' + "]",
+    "[" + (_Z_SPAN % "").replace('"timestamp":10', '"timestamp":10,"kind":"client"') + "]",
+    "[" + (_Z_SPAN % "").replace('"timestamp":10', '"timestamp":-10') + "]",
+    "[" + ",".join([_Z_SPAN % ""] * 2) + "]",
+    "[" + (_Z_SPAN % "").replace('"id":"1F"', '"id":"1F","remoteEndpoint":{"serviceName":"r"}')
+    + "]",
+]
+
+
+@pytest.mark.parametrize("raw", EDGE_CASES)
+def test_edge_cases(raw: str) -> None:
+    for format in ("auto", "jaeger", "zipkin"):
+        check_same(raw.encode(), format)
+
+
+def test_switched_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def spy(name: str) -> Any:
+        def load(data: bytes, file: str, builder: TableBuilder) -> bool:
+            calls.append(name)
+            return False
+
+        return load
+
+    monkeypatch.setattr(jaeger_fast, "load", spy("jaeger"))
+    monkeypatch.setattr(zipkin_fast, "load", spy("zipkin"))
+    for raw in GENERATED.values():
+        _read(raw, False)
+    assert calls == []
+    for raw in GENERATED.values():
+        _read(raw, True)
+    assert calls == ["jaeger", "zipkin"]
