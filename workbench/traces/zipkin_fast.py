@@ -110,9 +110,10 @@ def _rows(spans: list[Span]) -> tuple[list[Row], list[str]]:
         service = local.serviceName or "" if isinstance(local, Endpoint) else ""
         remote = span.remoteEndpoint.serviceName or "" if span.remoteEndpoint else ""
         tags = span.tags
-        attrs: list[tuple[str, object]] = (
-            [(k, v) for k, v in tags.items() if v is not None] if tags else []
-        )
+        attrs: list[tuple[str, object]] = []
+        if tags:
+            attrs = (list(tags.items()) if None not in tags.values()
+                     else [(k, v) for k, v in tags.items() if v is not None])  # fmt: skip
         status, message = 0, ""
         error = tags.get("error") if tags else None
         if error is not None:
