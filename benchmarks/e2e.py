@@ -6,6 +6,7 @@ Usage::
     python benchmarks/e2e.py --sizes 10k,100k,1m   # pick sizes (1m takes minutes on 2 cores)
     python benchmarks/e2e.py --sizes 10m --huge    # 10M spans (needs --huge: ~6 GB of files)
     python benchmarks/e2e.py --formats otlp-json --report json
+    python benchmarks/e2e.py --compare-tree /tmp/main --baseline-python python=/usr/bin/python3
 
 Data comes from the project's generator (``otlspec gen``, ~33 spans per trace, cached under
 ``--data``). For each (size, format):
@@ -19,14 +20,19 @@ Data comes from the project's generator (``otlspec gen``, ~33 spans per trace, c
 ``duckdb``   ``read_json`` over the same OTLP JSON files + SQL for four structural checks:
              parent exists, child contained in its parent with 50 ms skew, unique span ids,
              exactly one root.
-``python``   the same four checks in plain Python (orjson + dicts).
+``python``   the same four checks in plain Python (orjson + dicts); ``--baseline-python
+             python=PATH`` runs it with another interpreter where this one lacks orjson.
+``otlspec @DIR``  with ``--compare-tree DIR``: otlspec from another source tree (a ``git
+             archive`` of main, say), in the same run, for a before/after beside the baselines.
 
-Every engine runs in its own process; wall time includes interpreter start and imports, and
-peak RSS is the process's own (``wait4``). The baselines read OTLP JSON only (DuckDB has no
-protobuf reader), so for ``otlp-proto`` they are shown against the JSON files of the same
-traces. The table gives seconds, spans/s, ratios to otlspec and peak RSS, and is written to
-``benchmarks/results/e2e.json``. The baselines' failing-trace counts are printed beside
-otlspec's counts for the corresponding stdlib properties.
+Every engine runs in its own process; wall time includes interpreter start and imports,
+peak RSS is the process's own, and ``cpu s`` is its user + system time over all threads
+(``RUSAGE_CHILDREN``), which a busy machine disturbs less than wall time. The baselines read
+OTLP JSON only (DuckDB has no protobuf reader), so for ``otlp-proto`` they are shown against
+the JSON files of the same traces. The table gives seconds, spans/s, ratios to otlspec
+and peak RSS, and is written to ``benchmarks/results/e2e.json``. The baselines'
+failing-trace counts are printed beside otlspec's counts for the corresponding stdlib
+properties.
 """
 
 from __future__ import annotations
@@ -79,12 +85,25 @@ def generate(n_spans: int, fmt: str, data: Path) -> Path:
     return out / "traces"
 
 
-def run_child(cmd: list[str], timeout: float,
-              env: dict[str, str] | None = None) -> tuple[float, str]:
-    """Run ``cmd``; returns (wall seconds, stdout). Children report their own peak RSS."""
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+#: CPU seconds (user + system) of the last :func:`run_child`, all its threads together
+LAST_CPU = [0.0]
+
+
+def run_child(cmd: list[str], timeout: float, env: dict[str, str] | None = None,
+              cwd: Path = ROOT) -> tuple[float, str]:
+    """Run ``cmd``; returns (wall seconds, stdout). Children report their own peak RSS; the
+    child's CPU seconds are left in :data:`LAST_CPU` (children run one at a time)."""
     t0 = time.perf_counter()
+    cpu0 = _children_cpu()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env=None if env is None else {**os.environ, **env})
+                            cwd=cwd, env=None if env is None else {**os.environ, **env})
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -92,6 +111,7 @@ def run_child(cmd: list[str], timeout: float,
         proc.communicate()
         raise
     wall = time.perf_counter() - t0
+    LAST_CPU[0] = _children_cpu() - cpu0
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}): {err[-2000:]}")
     return wall, out
@@ -104,19 +124,23 @@ def _own_rss() -> float:
 
 
 def otlspec_run(traces: Path, report: str, timeout: float, repeat: int = 1,
-                previous: bool = False) -> dict[str, Any]:
+                previous: bool = False, tree: Path = ROOT) -> dict[str, Any]:
     """The median of ``repeat`` warm runs (a first run warms the kernel and page caches).
 
     ``previous``: with the readers before the compiled walkers (``OTLSPEC_FAST_READERS=0``).
+    ``tree``: the source tree whose ``otlspec`` runs (another checkout, for a before/after).
     """
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "phases.py"), str(traces), "--one", report]
-    env = {"OTLSPEC_FAST_READERS": "0"} if previous else None
-    run_child(cmd, timeout, env)  # warms the kernel cache (and the page cache)
+    cmd = [sys.executable, str(tree / "benchmarks" / "phases.py"), str(traces), "--one", report]
+    env = {"OTLSPEC_FAST_READERS": "0"} if previous else {}
+    if tree != ROOT:
+        env["PYTHONPATH"] = str(tree)
+    run_child(cmd, timeout, env, cwd=tree)  # warms the kernel cache (and the page cache)
     runs = []
     for _ in range(max(1, repeat)):
-        wall, out = run_child(cmd, timeout, env)
+        wall, out = run_child(cmd, timeout, env, cwd=tree)
         run = json.loads(out.strip().splitlines()[-1])
         run["wall"] = wall
+        run["cpu"] = LAST_CPU[0]
         runs.append(run)
     runs.sort(key=lambda r: r["wall"])
     best = runs[len(runs) // 2]
@@ -179,11 +203,13 @@ def python_main(files: list[str]) -> dict[str, Any]:
     return {"load": load, "check": time.perf_counter() - t0, "failing": failing, "spans": n}
 
 
-def baseline(engine: str, traces: Path, timeout: float) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--baseline", engine, str(traces)]
+def baseline(engine: str, traces: Path, timeout: float,
+             python: str = sys.executable) -> dict[str, Any]:
+    """One run of a baseline (``python``: the interpreter that runs it, e.g. one with orjson)."""
+    cmd = [python, __file__, "--baseline", engine, str(traces)]
     wall, out = run_child(cmd, timeout)
     res = json.loads(out.strip().splitlines()[-1])
-    res.update(wall=wall)
+    res.update(wall=wall, cpu=LAST_CPU[0])
     return res
 
 
@@ -199,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-previous", action="store_true",
                     help="skip the runs with the previous readers (OTLSPEC_FAST_READERS=0)")
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "e2e.json"))
+    ap.add_argument("--compare-tree", action="append", default=[], metavar="DIR",
+                    help="also run otlspec from this source tree (e.g. a `git archive` of "
+                         "main) in the same run: rows 'otlspec @DIR'")
+    ap.add_argument("--baseline-python", action="append", default=[], metavar="ENGINE=PYTHON",
+                    help="the interpreter of a baseline, e.g. python=/usr/bin/python3 when "
+                         "this environment lacks orjson (default: this interpreter)")
     ap.add_argument("--baseline", default=None, help=argparse.SUPPRESS)
     ap.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -212,32 +244,40 @@ def main(argv: list[str] | None = None) -> int:
     if SIZES["10m"] in sizes and not args.huge:
         ap.error("10m spans needs --huge")
     data = Path(args.data)
+    pythons = dict(item.split("=", 1) for item in args.baseline_python)
+    engines: list[tuple[str, bool, Path]] = [("otlspec", False, ROOT)]
+    if not args.no_previous:
+        engines.append(("otlspec, previous readers", True, ROOT))
+    engines += [(f"otlspec @{Path(t).name}", False, Path(t).resolve())
+                for t in args.compare_tree]
     rows: list[dict[str, Any]] = []
     for n in sizes:
         json_traces = generate(n, "otlp-json", data)
-        base = {e: baseline(e, json_traces, args.timeout) for e in ("duckdb", "python")}
+        base = {e: baseline(e, json_traces, args.timeout, pythons.get(e, sys.executable))
+                for e in ("duckdb", "python")}
         for fmt in args.formats.split(","):
             traces = generate(n, fmt, data)
-            for engine, previous in (("otlspec", False), ("otlspec, previous readers", True)):
-                if previous and args.no_previous:
-                    continue
-                run = otlspec_run(traces, args.report, args.timeout, args.repeat, previous)
+            for engine, previous, tree in engines:
+                run = otlspec_run(traces, args.report, args.timeout, args.repeat, previous,
+                                  tree)
                 ph = run["phases"]
                 rows.append({"size": n, "format": fmt, "engine": engine, "spans": run["spans"],
-                             "wall": run["wall"], "walls": run["walls"],
+                             "wall": run["wall"], "walls": run["walls"], "cpu": run["cpu"],
                              "rss": run["peak_rss_mb"], "phases": ph,
                              "report_bytes": run["report_bytes"]})
             for e, b in base.items():
                 rows.append({"size": n, "format": fmt, "engine": e, "spans": b["spans"],
-                             "wall": b["wall"], "rss": b["rss"], "phases":
+                             "wall": b["wall"], "cpu": b["cpu"], "rss": b["rss"], "phases":
                              {"load": b["load"], "check": b["check"]},
                              "failing": b["failing"]})
     print(f"\n--format {args.report}; wall = whole process (otlspec: median of {args.repeat} warm "
-          "runs); ratio = engine wall / otlspec wall")
-    head = ("| spans | format | engine | wall s | spans/s | ratio | load | index | kernels "
-            "| check | report | peak RSS MiB | B/span |")
+          "runs); cpu = its user + system seconds, all threads; ratio = engine wall / otlspec "
+          "wall; kernels = kernel loading on the main thread (+ the prefetch thread's seconds, "
+          "overlapped with load)")
+    head = ("| spans | format | engine | wall s | cpu s | spans/s | ratio | load | index "
+            "| kernels | check | report | peak RSS MiB | B/span |")
     print(head)
-    print("|" + "---|" * 13)
+    print("|" + "---|" * 14)
     ref: dict[tuple[int, str], float] = {}
     for r in rows:
         if r["engine"] == "otlspec":
@@ -248,10 +288,13 @@ def main(argv: list[str] | None = None) -> int:
         chk = ph.get("check", 0.0) + ph.get("witness", 0) + ph.get("render", 0) + ph.get(
             "reference", 0) + ph.get("grouped", 0)
         idx = ph.get("index")
+        pre = ph.get("prefetch", 0.0)
+        kernels = f"{kern:.2f}" + (f" (+{pre:.2f})" if pre else "")
         print(f"| {r['spans']:,} | {r['format']} | {r['engine']} | {r['wall']:.2f} | "
-              f"{r['spans'] / r['wall']:,.0f} | {r['wall'] / ref[(r['size'], r['format'])]:.2f} "
+              f"{r['cpu']:.2f} | {r['spans'] / r['wall']:,.0f} | "
+              f"{r['wall'] / ref[(r['size'], r['format'])]:.2f} "
               f"| {ph['load']:.2f} | {'-' if idx is None else f'{idx:.2f}'} | "
-              f"{'-' if not r['engine'].startswith('otlspec') else f'{kern:.2f}'} | {chk:.2f} | "
+              f"{'-' if not r['engine'].startswith('otlspec') else kernels} | {chk:.2f} | "
               f"{ph.get('report', 0):.2f} | {r['rss']:,.0f} | "
               f"{r['rss'] * 2**20 / max(1, r['spans']):,.0f} |")
     for r in rows:

@@ -59,6 +59,10 @@ def test_the_stream_monitor_has_a_rule_per_operator() -> None:
     assert set(stream_ops.TEMPORAL) == set(ir.TEMPORAL_OPS)
     assert all(rule.point[0] in ("window", "step", "dense")
                for rule in stream_ops.TEMPORAL.values())
+    # the incremental timeline reading folds a window only for the windowed operators
+    assert {op for op, rule in stream_ops.TEMPORAL.items() if rule.window} \
+        == ir.INTERVAL_OPS - ir.BINARY_TEMPORAL
+    assert all(rule.window in ("any", "all", "") for rule in stream_ops.TEMPORAL.values())
 
 
 @pytest.mark.parametrize("op", ir.TEMPORAL_OPS)

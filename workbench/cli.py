@@ -169,8 +169,10 @@ def _add_check_options(c: argparse.ArgumentParser) -> None:
         help="no progress bar on stderr (shown only when stderr is a terminal)",
     )
     from workbench.distributed.cli import add_options as add_distributed_options
+    from workbench.traces.jobs import add_jobs_option
 
     add_distributed_options(c)
+    add_jobs_option(c)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -293,6 +295,7 @@ def run_check(
     workers: int | None = None,
     explain_types: bool = False,
     store: str | None = None,
+    jobs: int | None = None,
 ) -> int:
     """Load, check, report; returns the exit code (on Dask with ``cluster``/``workers``).
 
@@ -322,12 +325,13 @@ def run_check(
             history.record(result, shard_diagnostics)
         return _report(result, fmt, spec_args, trace_args, shard_diagnostics, fail_on, verdicts,
                        top, output)
-    if backend != "reference":  # numba starts anyway: the compiled readers cost ~10 ms more
-        from workbench.traces.blocks import preload_fast_readers
+    if backend != "reference":  # numba, the compiled readers, kernels loading beside the traces
+        from workbench.engine import prefetch
 
-        preload_fast_readers()
+        prefetch.warm_up(spec, overrides, backend=backend, inputs=trace_args,
+                         properties=properties)
     try:
-        table = load_traces(list(trace_args), max_bytes=max_bytes)
+        table = load_traces(list(trace_args), max_bytes=max_bytes, jobs=jobs)
     except TraceInputError as err:
         for d in err.diagnostics:
             print(str(d), file=sys.stderr)
@@ -420,7 +424,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         workers=args.workers,
         explain_types=args.explain_types,
         store=args.store,
+        jobs=_jobs(args.jobs),
     )
+
+
+def _jobs(jobs: int | None) -> int:
+    """``--jobs`` (or ``$OTLSPEC_JOBS``) as a thread count; a bad value is a usage error."""
+    from workbench.traces.jobs import resolve_jobs
+
+    try:
+        return resolve_jobs(jobs)
+    except ValueError as err:
+        raise UsageError(f"otlspec: {err}") from None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

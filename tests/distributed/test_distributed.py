@@ -133,7 +133,7 @@ def test_malformed_file_is_reported(client: Any, generated: Path, tmp_path: Path
 def test_killed_worker_is_replaced_and_report_identical(generated: Path) -> None:
     """SIGKILL one worker after the first shard arrives: Dask recomputes its lost tasks on the
     restarted worker and the merged report is identical (nothing lost, nothing twice)."""
-    from workbench.distributed import check_distributed, connect
+    from workbench.distributed import RunStats, check_distributed, connect
 
     spec = load_specs(["stdlib"])
     inputs = [str(generated)]
@@ -148,8 +148,12 @@ def test_killed_worker_is_replaced_and_report_identical(generated: Path) -> None
                 os.kill(victim, signal.SIGKILL)
                 killed.append(victim)
 
+        # small shards merged by a tree of combine tasks: the kill also hits pending combines
+        stats = RunStats()
         result, diags = check_distributed(c, spec, inputs, backend="numba",
-                                          progress=on_progress)
+                                          progress=on_progress, max_shard_spans=200,
+                                          merge_fan_in=2, stats=stats)
+        assert stats.reduce_tasks > 0
         assert killed
         assert victim not in c.run(os.getpid).values()  # the nanny started a fresh worker
     rep = build_report(result, trace_inputs=inputs, diagnostics=diags, verdicts="all")
@@ -171,4 +175,29 @@ def test_many_shards_per_worker_equal_single_process(client: Any, generated: Pat
     single = build_report(check(spec, table, backend="numba"), trace_inputs=[str(tmp_path / "pq")],
                           diagnostics=table.diagnostics, verdicts="all")
     got = _distributed(client, spec, [str(tmp_path / "pq")], shards_per_worker=3)
+    assert got == _untimed(single)
+
+
+def test_bounded_shards_and_tree_merge_equal_single_process(client: Any, generated: Path,
+                                                            tmp_path: Path) -> None:
+    """A shard bound far below the input size makes one shard per partition (and many file
+    shards), merged by a tree of combine tasks on the workers: still the single-process
+    report."""
+    from workbench.datasets.parquet import write_parquet
+    from workbench.distributed import RunStats
+
+    spec = load_specs(["stdlib"])
+    inputs = [str(generated)]
+    stats = RunStats()
+    got = _distributed(client, spec, inputs, max_shard_spans=100, merge_fan_in=2, stats=stats)
+    assert stats.shards > 2 and stats.reduce_tasks > 0
+    assert got == _single(spec, inputs)
+    table = load_traces(inputs)
+    write_parquet(table, tmp_path / "pq", partitions=7)
+    single = build_report(check(spec, table, backend="numba"), trace_inputs=[str(tmp_path / "pq")],
+                          diagnostics=table.diagnostics, verdicts="all")
+    stats = RunStats()
+    got = _distributed(client, spec, [str(tmp_path / "pq")], max_shard_spans=1, merge_fan_in=2,
+                       stats=stats)
+    assert stats.shards == 7 and stats.reduce_tasks == 4 + 2  # 7 -> 4 -> 2 -> the driver
     assert got == _untimed(single)

@@ -137,3 +137,12 @@ def test_cycle_rows() -> None:
     assert grouped.cycle_rows(parent).tolist() == [False, False, True, True, True, False, False]
     chain = np.arange(-1, 200_000 - 1)
     assert not grouped.cycle_rows(chain).any()
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(table=tables(max_traces=4, max_spans=12))
+def test_the_tables_cycle_column_is_the_parent_walk(table: SpanTable) -> None:
+    """``no_parent_cycle`` reads the loader's ``in_cycle``: the rows the O(n) walk finds."""
+    assert grouped.table_cycle_rows(table).tolist() == \
+        grouped.cycle_rows(np.asarray(table.parent)).tolist()

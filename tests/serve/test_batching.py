@@ -82,3 +82,22 @@ def test_batch_payload_merges_groups_and_keeps_every_span() -> None:
             for rs in request.resource_spans for ss in rs.scope_spans}
     # one ResourceSpans per resource and scope, not one per trace and group
     assert len(request.resource_spans) == len(keys) < sum(len(d.groups) for d in done)
+
+
+def test_the_checkers_backend_on_a_small_batch_equals_the_reference(stdlib_spec) -> None:  # type: ignore[no-untyped-def]
+    """A batch of a few traces runs on the compiled backend (``auto`` would send it to the
+    reference by cost); verdicts and witnesses are the oracle's."""
+    from workbench.serve.pipeline import serving_backend
+
+    backend = serving_backend("auto")
+    assert serving_backend("reference") == "reference"
+    table = _table(b"".join(r.SerializeToString() for r in _requests(4, 500)))
+    got = check(stdlib_spec, table, backend=backend)
+    want = check(stdlib_spec, table, backend="reference")
+    assert table.n_traces >= 3
+    for g, w in zip(got.results, want.results, strict=True):
+        assert g.name == w.name and g.holds.tolist() == w.holds.tolist(), g.name
+        assert {t: [x.message for x in ws] for t, ws in g.witnesses.items()} == \
+            {t: [x.message for x in ws] for t, ws in w.witnesses.items()}, g.name
+    if backend != "auto":
+        assert any(r.backend == backend for r in got.results)

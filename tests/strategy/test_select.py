@@ -100,3 +100,21 @@ def test_relabelling_reuses_the_runs_of_unchanged_obligations(tmp_path: Path,
     for lab in after:  # the kept runs are the first labelling's, to the second
         for s in FEW[:2]:
             assert lab.runs[s].seconds == before[lab.id].runs[s].seconds
+
+
+def test_encoding_reused_by_the_check_is_not_counted_as_choosing() -> None:
+    from workbench.strategy.select import choose_for_args
+
+    args = _args("consistent", strategy="auto")
+    choice = choose_for_args(args)
+    obligations._PREBUILT.clear()
+    if choice.mode != "auto":
+        pytest.skip(f"no shipped model here ({choice.why})")
+    assert "encoding the goal (reused by the check)" in choice.why
+    encode = float(choice.why.rsplit(", ", 1)[1].split("s ", 1)[0])
+    assert encode > 0 and choice.seconds >= 0
+    reused: dict[str, float] = {}
+    assert _features(args, reused=reused) is not None and reused["encode"] > 0
+    obligations._PREBUILT.clear()
+    vac: dict[str, float] = {}
+    assert _features(_args("vacuous"), reused=vac) is not None and vac == {}

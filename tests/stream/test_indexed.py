@@ -195,3 +195,86 @@ def test_held_bytes_follow_updates_resets_and_evictions() -> None:
     assert feed.held_bytes <= max(held, feed.max_bytes or 0) + held
     feed._trace("d")
     assert "a" not in feed.monitor.traces
+
+
+ORDERS = parse_spec(
+    """spec orders
+property earlier_count {
+  check forall s in spans: count(x in spans where x.start < s.start) <= 4
+}
+property later_or_same {
+  check forall s in spans: count(x in spans where s.start <= x.start) >= 1
+}
+property name_before {
+  check forall s in spans: exists y in spans where y.name > s.name: y.status != ERROR
+}
+property attr_order {
+  check forall s in spans:
+    forall y in spans where y.attributes["n"] >= s.attributes["n"]: y.status != ERROR
+}
+property max_before {
+  check forall s in spans where s.has_end:
+    max(x in {y in spans where y.end <= s.start}: x.duration) <= 30ns
+}
+property distinct_after {
+  check forall s in spans: distinct(x in {y in roots where y.start > s.end}: x.name) <= 2
+}
+"""
+)
+
+
+def test_order_joins_are_ranged() -> None:
+    monitor = StreamMonitor(list(ORDERS.properties))
+    assert monitor.unsupported == {}
+    ranged = {p.name: [(a.ranged, a.order_op) for a in p.accs] for p in monitor.plans}
+    assert ranged == {
+        "earlier_count": [(True, "<")],
+        "later_or_same": [(True, ">=")],  # read as member op binding
+        "name_before": [(True, ">")],
+        "attr_order": [(True, ">=")],
+        "max_before": [(True, "<=")],
+        "distinct_after": [(True, ">")],
+    }
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trace_list=traces(max_traces=1, max_spans=8), seed=st.integers(0, 2**16))
+def test_order_joins_every_prefix(trace_list: list[list[dict[str, Any]]], seed: int) -> None:
+    _replay(list(ORDERS.properties), trace_list[0], seed, {})
+
+
+def test_a_late_span_feeds_only_the_bindings_it_orders_before() -> None:
+    spans = _wide(300)
+    table = build([spans])
+    recs = records_from_table(table, table.trace_rows(0))
+    props = [p for p in ORDERS.properties if p.name == "name_before"]
+    monitor = StreamMonitor(props)
+    late = 299
+    monitor.update("t", [r for r in recs if r.seq != late])
+    mon = monitor.trace("t")
+    cache = mon.caches[0]
+    rng = cache.ranges[0]
+    assert rng is not None
+    fed: list[Any] = []
+    orig = rng.groups_for
+
+    def spy(key: Any) -> list[Any]:
+        found = orig(key)
+        fed.extend(found)
+        return found
+    rng.groups_for = spy  # type: ignore[method-assign]
+    monitor.update("t", [recs[late]])
+    # the late span's name is "op2" of three: only the bindings named "op0" and "op1" (one
+    # shared state each) take it
+    assert sorted(g.rec.fields["name"] for g in fed) == ["op0", "op1"]
+    assert recs[late].fields["name"] == "op2"
+    assert mon.verdict(0) == bool(reference.check_property(props[0], table, {}).holds[0])
+
+
+@pytest.mark.slow
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(trace_list=traces(max_traces=1, max_spans=10), seed=st.integers(0, 2**16))
+def test_order_joins_every_prefix_long(trace_list: list[list[dict[str, Any]]],
+                                       seed: int) -> None:
+    _replay(list(ORDERS.properties), trace_list[0], seed, {})

@@ -50,6 +50,9 @@ def register(subparsers: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     c.add_argument("inputs", nargs="+", metavar="TRACES")
     c.add_argument("--out", "-o", required=True, metavar="DIR")
     c.add_argument("--partitions", type=int, default=16)
+    from workbench.traces.jobs import add_jobs_option
+
+    add_jobs_option(c)
 
     e = subparsers.add_parser(
         "eval", help="precision and recall of properties against labelled faults",
@@ -114,7 +117,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from workbench.traces import load_traces
 
     def run() -> int:
-        table = load_traces(list(args.inputs))
+        table = load_traces(list(args.inputs), jobs=args.jobs)
         for d in table.diagnostics:
             print(str(d), file=sys.stderr)
         meta = write_parquet(table, args.out, partitions=args.partitions)

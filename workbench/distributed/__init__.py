@@ -8,9 +8,9 @@ single-process :func:`workbench.engine.check` gives. Dask is optional (``pip ins
 
 from __future__ import annotations
 
+from workbench.distributed.merge import MergedTable
 from workbench.distributed.runner import (
     DistributedError,
-    MergedTable,
     RunStats,
     check_distributed,
     connect,

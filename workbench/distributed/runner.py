@@ -2,26 +2,30 @@
 
 Plan of a run
 -------------
-1. **Shards.** One shard per worker thread by default (``shards_per_worker``): every shard
-   is one :func:`workbench.engine.check` call, whose fixed cost (passes, per-table indexes,
+1. **Shards.** One shard per worker thread by default (``shards_per_worker``): every shard is
+   one :func:`workbench.engine.check` call, whose fixed cost (passes, per-table indexes,
    dispatch of ~50 kernels) is paid once per shard, so many small shards cost more than they
-   balance. A Parquet dataset from ``otlspec convert`` is already partitioned by trace-id
-   hash: its partitions are dealt into shards by size (:func:`plan_shards`), each shard reads
-   its own partitions, and nothing is shuffled. Plain trace files are parsed in parallel (one
-   task per file; the parsed table stays on its worker) and only each file's trace ids come
-   back to the driver; files that share a trace id are grouped (union-find) so every trace
-   lands whole in one shard, and groups are dealt into shards placed on the worker that
-   already holds most of their parsed spans. Only the parsed tables of files whose traces
-   straddle workers move, worker to worker (the shuffle); they are joined, not re-parsed
-   (:func:`workbench.distributed.tables.concat_tables`).
+   balance; but no shard holds more than ``max_shard_spans`` spans, so a worker's memory is
+   bounded by one shard whatever the input size (a task loads, checks and reduces its shard to
+   a compact result before the next starts). A Parquet dataset from ``otlspec convert`` is
+   already partitioned by trace-id hash: its partitions are dealt into shards by size
+   (:func:`plan_shards`), each shard reads its own partitions, and nothing is shuffled. Plain
+   trace files are parsed in parallel (one task per file; the parsed table stays on its worker)
+   and only each file's trace ids come back to the driver; files that share a trace id are
+   grouped (union-find) so every trace lands whole in one shard, and groups are dealt into
+   shards placed on the worker that already holds most of their parsed spans. Only the parsed
+   tables of files whose traces straddle workers move, worker to worker (the shuffle); they are
+   joined, not re-parsed (:func:`workbench.distributed.tables.concat_tables`).
 2. **Check.** Each task runs :func:`workbench.engine.check` (the compiled backend, with its
    per-property fallback) on its shard. Workers are processes with one task at a time; the
    kernel and Arrow threads share the cores out (:func:`worker_env`), and each process keeps
    its compiled kernels (numba's disk cache, loaded once per process) across tasks and runs.
 3. **Merge.** Shards return numpy arrays per trace (sort key, span count, sources) and the
-   witnesses of failing traces only. One lexsort puts the traces back in the order the
-   single-process loader gives them and rows are renumbered, so verdicts, witnesses and their
-   order equal a single-process run.
+   witnesses of failing traces only. :func:`workbench.distributed.merge.combine` sorts traces
+   back into the order the single-process loader gives them; it is associative over
+   contiguous shards, so past ``merge_fan_in`` shards it runs on the workers as a tree and the
+   driver merges at most ``merge_fan_in`` results; rows are renumbered at the end, so
+   verdicts, witnesses and their order equal a single-process run.
 
 Dask recomputes the tasks of a worker that dies (their inputs are paths, the lineage is short);
 each task's result is gathered once, so nothing is counted twice. A partition or file that
@@ -41,16 +45,20 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from workbench.distributed import shards
-from workbench.engine.base import CheckResult, PropertyResult, Witness
+from workbench.distributed.merge import combine, finish, tree
+from workbench.engine.base import CheckResult
 from workbench.errors import Diagnostic, OtlspecError
 from workbench.lang import ir
 
 
 class DistributedError(OtlspecError):
     """The cluster could not be used (no Dask, unreachable scheduler, bad options)."""
+
+
+#: Default bound on the spans of one shard (see :func:`check_distributed`): ~2.5 GB per worker
+#: (measured on the stdlib: 2.4-2.5 GB peak with 1.25M-span shards).
+MAX_SHARD_SPANS = 1_000_000
 
 
 def _dask() -> Any:
@@ -109,50 +117,6 @@ def dashboard_link(client: Any) -> str | None:
     return str(link) if link else None
 
 
-class MergedTable:
-    """What the report reads of a table (``n_traces``, ``n_spans``, ``trace_id_hex`` and the
-    source files of each trace), rebuilt from the shards without gathering their spans.
-
-    ``source`` and ``trace_index`` hold one entry per (trace, source file) pair, in row order,
-    rather than one per span: that is all :class:`workbench.report.model.TraceSources` reads.
-
-    Parameters
-    ----------
-    trace_ids
-        The trace ids, in the single-process order.
-    n_spans
-        Spans in all.
-    src_counts, src_names
-        Source files per trace, and their names (one per (trace, file) entry, in order).
-    """
-
-    def __init__(self, trace_ids: list[str], n_spans: int, src_counts: np.ndarray,
-                 src_names: list[str]) -> None:
-        from workbench.traces.model import StringTable
-
-        self.trace_id_hex = trace_ids
-        self._n_spans = n_spans
-        self.strings = StringTable()
-        counts = np.asarray(src_counts, dtype=np.int64)
-        self._offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
-        np.cumsum(counts, out=self._offsets[1:])
-        self.trace_index = np.repeat(np.arange(counts.shape[0], dtype=np.int32), counts)
-        self.source = np.asarray(self.strings.codes(src_names), dtype=np.int32)
-        self.diagnostics: list[Diagnostic] = []
-
-    @property
-    def n_traces(self) -> int:
-        return len(self.trace_id_hex)
-
-    @property
-    def n_spans(self) -> int:
-        return self._n_spans if self.source.shape[0] else 0
-
-    def trace_rows(self, trace: int) -> range:
-        """The (trace, source) entries of ``trace`` (not span rows)."""
-        return range(int(self._offsets[trace]), int(self._offsets[trace + 1]))
-
-
 @dataclass
 class RunStats:
     """What a distributed run measured (seconds, counts); for the benchmark and the CLI."""
@@ -168,7 +132,10 @@ class RunStats:
     per_worker_s: dict[str, float] = field(default_factory=dict)
     per_worker_cpu_s: dict[str, float] = field(default_factory=dict)
     per_worker_spans: dict[str, int] = field(default_factory=dict)
+    per_worker_rss_mb: dict[str, float] = field(default_factory=dict)  #: peak, after a task
     moved_files: int = 0  #: parsed files a check task had to fetch from another worker
+    submit_s: float = 0.0  #: the driver's time to plan and submit the tasks
+    reduce_tasks: int = 0  #: combine tasks of the tree reduction (0: merged on the driver)
     dashboard: str | None = None
 
 
@@ -237,6 +204,8 @@ def check_distributed(
     progress: Callable[[int, int], None] | None = None,
     stats: RunStats | None = None,
     shards_per_worker: int = 1,
+    max_shard_spans: int | None = MAX_SHARD_SPANS,
+    merge_fan_in: int = 8,
 ) -> tuple[CheckResult, list[Diagnostic]]:
     """Check ``spec`` on ``inputs`` with the workers of ``client``.
 
@@ -261,6 +230,17 @@ def check_distributed(
         Shards per worker thread. Each shard is one engine call, whose fixed cost (passes,
         per-table indexes, kernel dispatch: ~0.3 s CPU for the stdlib) is paid once per shard,
         so the default is one; more shards balance better when workers differ in speed.
+    max_shard_spans
+        Bound on the spans of one shard (a task loads, checks and reduces one shard, so this
+        bounds a worker's memory: about 2 KB per span while checking, plus ~0.5 GB of
+        libraries); more shards are made when the input is larger than ``workers x
+        shards_per_worker x max_shard_spans``. A Parquet partition or a group of files
+        sharing traces is never split, so a shard can exceed the bound by one unit.
+        ``None``: no bound.
+    merge_fan_in
+        With more shards than this, their results are combined on the workers in a tree of
+        this fan-in (:func:`workbench.distributed.merge.tree`) and the driver merges at most
+        ``merge_fan_in`` ordered results.
 
     Returns
     -------
@@ -268,8 +248,6 @@ def check_distributed(
         The merged result (its ``table`` is a :class:`MergedTable`) and the input diagnostics.
     """
     from workbench.engine import bind
-    from workbench.engine.reference import param_values
-
     distributed = _dask()
     stats = stats if stats is not None else RunStats()
     stats.dashboard = dashboard_link(client)
@@ -286,6 +264,10 @@ def check_distributed(
         raise DistributedError("one Parquet dataset per run (convert the inputs together)")
     slots = _slots(client)
     n_shards = max(1, len(slots) * max(1, shards_per_worker))
+    # the spec travels once, as the result of one task, and is fetched by the workers that
+    # need it (not pickled into every task); recomputable like any task if its worker dies
+    task_spec = client.submit(_value, spec, pure=False)
+    check_args = (task_spec, params, backend, wanted)
     if parquet:
         import json
         from pathlib import Path
@@ -294,8 +276,9 @@ def check_distributed(
         diagnostics.extend(Diagnostic(**d) for d in meta.get("diagnostics", []))
         parts = shards.parquet_partitions(parquet[0])
         sizes = [shards.partition_bytes(parquet[0], p) for p in parts]
+        n_shards = max(n_shards, _bounded(int(meta.get("spans", 0)), max_shard_spans))
         futures = [client.submit(shards.check_parquet, parquet[0], [parts[u] for u in units],
-                                 spec, params, backend, wanted, pure=False)
+                                 *check_args, pure=False)
                    for units in plan_shards(sizes, n_shards)]
     else:
         files, problems = shards.expand_sources(inputs)
@@ -306,25 +289,71 @@ def check_distributed(
         index: list[tuple[list[str], int]] = client.gather(indexes)
         ids = [file_ids for file_ids, _ in index]
         stats.index_s = time.perf_counter() - started
-        futures = _submit_file_shards(client, parsed, ids, [n for _, n in index], slots,
-                                      n_shards, (spec, params, backend, wanted), stats)
+        spans = [n for _, n in index]
+        n_shards = max(n_shards, _bounded(sum(spans), max_shard_spans))
+        futures = _submit_file_shards(client, parsed, ids, spans, slots, n_shards, check_args,
+                                      stats)
     stats.shards = len(futures)
-    results: dict[int, shards.ShardResult] = {}
-    position = {f.key: i for i, f in enumerate(futures)}
+    top = tree(client, futures, merge_fan_in)
+    stats.reduce_tasks = 0 if top is futures else _tree_size(len(futures), merge_fan_in)
+    stats.submit_s = time.perf_counter() - started - stats.index_s
     t0 = time.perf_counter()
+    results: dict[int, shards.ShardResult] = {}
+    position = {f.key: i for i, f in enumerate(top)}
+    done = 0
+    # the leaves' results are gathered only when the driver merges them; with a tree the
+    # driver just counts finished shards (progress) and then fetches the top of the tree
     for fut in distributed.as_completed(futures):
-        results[position[fut.key]] = fut.result()
+        done += 1
+        if top is futures:
+            results[position[fut.key]] = fut.result()
         if progress is not None:
-            progress(len(results), len(futures))
+            progress(done, len(futures))
+    if top is not futures:
+        results = dict(enumerate(client.gather(top)))
     stats.check_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    merged = _merge(bound, [results[i] for i in range(len(futures))], wanted, diagnostics,
-                    stats)
-    merged.params = param_values(bound)
+    combined = combine(*(results[i] for i in range(len(top))))
+    del results, futures, top
+    diagnostics.extend(d for _, d in combined.diagnostics)
+    _task_stats(combined, stats)
+    merged = finish(bound, combined, wanted)
     stats.merge_s = time.perf_counter() - t0
     stats.total_s = time.perf_counter() - started
     merged.timings["total"] = stats.total_s
     return merged, diagnostics
+
+
+def _value(x: Any) -> Any:
+    """The task that holds a value every check task reads (the spec)."""
+    return x
+
+
+def _bounded(spans: int, max_shard_spans: int | None) -> int:
+    """Shards needed so that none holds more than ``max_shard_spans`` spans (on average)."""
+    if not max_shard_spans or spans <= 0:
+        return 1
+    return -(-spans // max_shard_spans)
+
+
+def _tree_size(leaves: int, fan_in: int) -> int:
+    """Combine tasks :func:`workbench.distributed.merge.tree` submits over ``leaves``."""
+    fan_in, count = max(2, fan_in), 0
+    while leaves > fan_in:
+        leaves = -(-leaves // fan_in)
+        count += leaves
+    return count
+
+
+def _task_stats(combined: shards.ShardResult, stats: RunStats) -> None:
+    """Per-worker busy time, CPU, spans and peak memory, from every check task's record."""
+    for task in combined.tasks:
+        w = task.worker
+        stats.per_worker_s[w] = stats.per_worker_s.get(w, 0.0) + task.seconds
+        stats.per_worker_cpu_s[w] = stats.per_worker_cpu_s.get(w, 0.0) + task.cpu_seconds
+        stats.per_worker_spans[w] = stats.per_worker_spans.get(w, 0) + task.spans
+        stats.per_worker_rss_mb[w] = max(stats.per_worker_rss_mb.get(w, 0.0), task.peak_rss_mb)
+        stats.read_s += task.read_seconds
 
 
 def _submit_file_shards(client: Any, parsed: list[Any], ids: list[list[str]],
@@ -338,7 +367,7 @@ def _submit_file_shards(client: Any, parsed: list[Any], ids: list[list[str]],
     groups = _groups(ids)
     where = client.who_has(parsed)
     holder = [sorted(where.get(f.key, ()))[:1] for f in parsed]
-    per = max(1, n_shards // max(len(slots), 1))
+    per = max(1, -(-n_shards // max(len(slots), 1)))
     workers = sorted(set(slots))
     # the shard slots of a worker: its threads times shards_per_worker, numbered in order
     shard_worker = [w for w in slots for _ in range(per)][:n_shards]
@@ -366,92 +395,3 @@ def _submit_file_shards(client: Any, parsed: list[Any], ids: list[list[str]],
             *check_args, workers=[target] if target in workers else None,
             allow_other_workers=True, pure=False))
     return futures
-
-
-def _merge(
-    spec: ir.Spec,
-    parts: list[shards.ShardResult],
-    wanted: list[str] | None,
-    diagnostics: list[Diagnostic],
-    stats: RunStats,
-) -> CheckResult:
-    """The single-process result, from the shards' results (each merged exactly once).
-
-    Vectorized over traces: one lexsort of the shards' sort keys gives the global order, and
-    only failing traces are touched one by one.
-    """
-    from workbench.traces.model import StringTable
-
-    sizes = np.asarray([len(p.trace_ids) for p in parts], dtype=np.int64)
-    first = np.zeros(len(parts) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=first[1:])
-    keys = np.concatenate([p.keys.reshape(-1, 2) for p in parts]) if parts else \
-        np.zeros((0, 2), dtype=np.int64)
-    order = np.lexsort((keys[:, 1], keys[:, 0]))
-    glob = np.empty_like(order)
-    glob[order] = np.arange(order.shape[0])
-    all_ids = [tid for p in parts for tid in p.trace_ids]
-    trace_ids = [all_ids[i] for i in order.tolist()]
-    spans = np.concatenate([p.n_spans for p in parts]) if parts else np.zeros(0, np.int64)
-    offsets = np.zeros(order.shape[0] + 1, dtype=np.int64)
-    np.cumsum(spans[order], out=offsets[1:])
-    # (trace, source) entries: shard-local codes -> one name table, then gathered in order
-    names = StringTable()
-    codes = np.concatenate([np.asarray(names.codes(p.src_names), dtype=np.int64)[p.src_codes]
-                            if p.src_codes.shape[0] else np.zeros(0, np.int64)
-                            for p in parts]) if parts else np.zeros(0, np.int64)
-    counts = np.concatenate([np.diff(p.src_offsets) for p in parts]) if parts else \
-        np.zeros(0, np.int64)
-    starts = np.zeros(counts.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts, out=starts[1:])
-    new_counts = counts[order]
-    total = int(new_counts.sum())
-    gather = (np.repeat(starts[:-1][order] - np.concatenate([[0], np.cumsum(new_counts)[:-1]]),
-                        new_counts) + np.arange(total)) if total else np.zeros(0, np.int64)
-    table = MergedTable(trace_ids, int(offsets[-1]), new_counts,
-                        [names.strings[int(c)] for c in codes[gather]])
-    timings: dict[str, float] = {}
-    found: list[tuple[int, int, Diagnostic]] = []
-    for s, part in enumerate(parts):
-        found.extend((unit, s, d) for unit, d in part.diagnostics)
-        for k, v in part.timings.items():
-            if k != "total":
-                timings[k] = timings.get(k, 0.0) + v
-        w = part.worker
-        stats.per_worker_s[w] = stats.per_worker_s.get(w, 0.0) + part.seconds
-        stats.per_worker_cpu_s[w] = stats.per_worker_cpu_s.get(w, 0.0) + part.cpu_seconds
-        stats.per_worker_spans[w] = stats.per_worker_spans.get(w, 0) + int(part.n_spans.sum())
-        stats.read_s += part.read_seconds
-    diagnostics.extend(d for _, _, d in sorted(found, key=lambda f: (f[0], f[1])))
-    results: list[PropertyResult] = []
-    for prop in spec.properties:
-        if wanted is not None and prop.name not in wanted:
-            continue
-        holds = np.ones(order.shape[0], dtype=np.bool_)
-        witnesses: dict[int, list[Witness]] = {}
-        res = PropertyResult(prop=prop, holds=holds, witnesses=witnesses)
-        reasons = []
-        for s, part in enumerate(parts):
-            hit = part.failed.get(prop.name)
-            if hit is None:
-                continue
-            res.backend, reason, seconds, failed = hit
-            reasons.append(reason)
-            res.seconds += seconds
-            for t, wits in failed.items():
-                g = int(glob[first[s] + t])
-                holds[g] = False
-                base = int(offsets[g])
-                witnesses[g] = [_absolute(w, base) for w in wits]
-        res.reason = reasons[0] if reasons else ""
-        res.witnesses = dict(sorted(witnesses.items()))
-        results.append(res)
-    return CheckResult(spec=spec, table=table, results=results,  # type: ignore[arg-type]
-                       timings=timings)
-
-
-def _absolute(w: Witness, base: int) -> Witness:
-    from dataclasses import replace
-
-    binds = tuple((name, replace(ref, row=ref.row + base)) for name, ref in w.bindings)
-    return replace(w, bindings=binds)

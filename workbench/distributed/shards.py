@@ -33,6 +33,18 @@ SortKey = tuple[int, int]
 
 
 @dataclass
+class TaskStat:
+    """What one check task measured on its worker (summed per worker by the driver)."""
+
+    worker: str = ""
+    seconds: float = 0.0  #: wall time of the task
+    cpu_seconds: float = 0.0  #: CPU time of the task's process (all its threads)
+    read_seconds: float = 0.0  #: of ``seconds``: reading or joining the shard's input
+    spans: int = 0  #: spans checked
+    peak_rss_mb: float = 0.0  #: the worker process's peak resident memory when it ended
+
+
+@dataclass
 class ShardResult:
     """A shard's traces and verdicts, in the shard's own trace order.
 
@@ -55,10 +67,9 @@ class ShardResult:
     #: with the input unit (file index; 0 for Parquet) each came from, for a stable order
     diagnostics: list[tuple[int, Diagnostic]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    worker: str = ""
-    seconds: float = 0.0  #: wall time of the task on its worker
-    cpu_seconds: float = 0.0  #: CPU time of the task's process (all its threads)
-    read_seconds: float = 0.0  #: of ``seconds``: reading or joining the shard's input
+    #: one entry per check task merged into this result (one for a shard; a reduction's
+    #: result lists the tasks of every shard below it, in shard order)
+    tasks: list[TaskStat] = field(default_factory=list)
 
 
 def _relative(witnesses: list[Witness], offset: int) -> list[Witness]:
@@ -83,6 +94,7 @@ def _check_table(
     from workbench.report.model import TraceSources
 
     result = check(spec, table, params, backend=backend, properties=properties)
+    _forget_index(table)
     sources = TraceSources(table)
     used, codes = np.unique(sources.codes, return_inverse=True)
     out = ShardResult(keys=keys, trace_ids=list(table.trace_id_hex),
@@ -98,6 +110,21 @@ def _check_table(
     return out
 
 
+def _forget_index(table: SpanTable) -> None:
+    """Drop the engine's cached index of ``table`` once its shard is checked.
+
+    The compiled backend caches a :class:`~workbench.engine.plan.TableIndex` per table, keyed
+    by ``id(table)`` with a weak reference meant to evict it when the table dies; but the index
+    holds the table itself, so the entry keeps the table (and its index) alive for the life of
+    the process. A worker checks many shards one after another: without this, its memory grew
+    by every shard's table and index (~50 MB per 120k spans, measured), instead of being bounded
+    by one shard.
+    """
+    from workbench.engine import plan
+
+    plan._forget(id(table))
+
+
 class _Clock:
     """Times a task (wall and process CPU) and stamps its result with the worker's name."""
 
@@ -109,10 +136,13 @@ class _Clock:
         self.read = time.perf_counter() - self.wall
 
     def stamp(self, out: ShardResult) -> ShardResult:
-        out.seconds = time.perf_counter() - self.wall
-        out.cpu_seconds = time.process_time() - self.cpu
-        out.read_seconds = self.read
-        out.worker = _worker_name()
+        import resource
+
+        out.tasks = [TaskStat(
+            worker=_worker_name(), seconds=time.perf_counter() - self.wall,
+            cpu_seconds=time.process_time() - self.cpu, read_seconds=self.read,
+            spans=int(out.n_spans.sum()),
+            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)]
         return out
 
 

@@ -154,7 +154,7 @@ def check(
         reference interpreter), ``grouped`` (the quadratic shapes evaluated by hashing, see
         :mod:`workbench.engine.grouped`) and ``total``.
     """
-    from workbench.engine import reference
+    from workbench.engine import prefetch, reference
     from workbench.engine.arguments import check_arguments
     from workbench.engine.codegen_terms import Unsupported
     from workbench.engine.stages import STAGES, Finished
@@ -171,6 +171,7 @@ def check(
 
     timings = Timings()
     started = time.perf_counter()
+    timings.add("compile", prefetch.wait())  # kernels loading beside the traces (prefetch.py)
     spec, passes = run_passes(spec, check_passes(params))
     for name, seconds in passes:
         timings.add(f"pass:{name}", seconds)

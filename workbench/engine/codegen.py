@@ -68,7 +68,10 @@ _PHASE = {ir.StartOf: 0, ir.EventOf: 1, ir.EndOf: 2}
 OUTLINE_LINES = 40
 _IDENT = re.compile(r"(?<![.\w])[A-Za-z_][A-Za-z0-9_]*\b")
 _TMP = re.compile(r"[a-z]+(\d+)")
-_OUTER = frozenset({"t", "lo", "hi", "tlo", "thi", *ARG_NAMES})
+#: The scratch argument of the ancestor memo, after :data:`ARG_NAMES` in the kernels that
+#: use it (:meth:`~workbench.engine.codegen_sets.SetsGen.ancestor_memo`).
+MEMO_ARG = "AM"
+_OUTER = frozenset({"t", "lo", "hi", "tlo", "thi", *ARG_NAMES, MEMO_ARG})
 _WITNESS_OUTER = _OUTER | {"q", "cnt", "cap", "wbuf"}
 _ATOMS = (ir.StartOf, ir.EndOf, ir.EventOf)
 
@@ -384,6 +387,9 @@ class Gen(SetsGen, TemporalGen, OpsGen, TermGen):
         self.depth = depth
 
     def quant(self, node: ir.Quant, env: Env, pos: str) -> str:
+        memo = self.ancestor_memo(node, env, pos)
+        if memo is not None:
+            return memo
         out = self.tmp("q")
         forall = node.kind == "forall"
         self.emit(f"{out} = {forall}")
@@ -465,8 +471,8 @@ def regroup(formula: ir.Node, width: int = 4) -> ir.Node:
     return transform(formula, {ir.And: group, ir.Or: group})
 
 
-def _signature(lead: str) -> str:
-    return f"{lead}, " + ", ".join(ARG_NAMES)
+def _signature(lead: str, memo: bool) -> str:
+    return f"{lead}, " + ", ".join([*ARG_NAMES, *([MEMO_ARG] if memo else [])])
 
 
 _TABLE: dict[Any, str] = {}  # the compiled capability table (filled on first use)
@@ -496,6 +502,7 @@ def generate(formula: ir.Node) -> Generated:
     g.explain(formula, {}, [], "tlo", False)
     body_w = g.lines
     temporal = "timeline" in g.sites.needs
+    memo = bool(g.sites.anc_memos)
     prologue = ["lo = toff[t]", "hi = toff[t + 1]"]
     if temporal:
         prologue += ["tlo = tl_off[t]", "thi = tl_off[t + 1]"]
@@ -504,11 +511,12 @@ def generate(formula: ir.Node) -> Generated:
     out: list[str] = []
     for fn in g.functions:
         out += [fn, "", ""]
-    out += ["{decorator}", f"def verdict({_signature('t0, t1, out')}):", "{verdict_head}"]
+    out += ["{decorator}", f"def verdict({_signature('t0, t1, out', memo)}):", "{verdict_head}"]
     out += ["        " + line for line in prologue]
     out += body_v
     out.append(f"        out[t] = {verdict}")
-    out += ["", "", "{decorator}", f"def witness({_signature('q0, q1, traces, wbuf, wcnt')}):"]
+    witness_sig = _signature("q0, q1, traces, wbuf, wcnt", memo)
+    out += ["", "", "{decorator}", f"def witness({witness_sig}):"]
     out += ["    cap = wbuf.shape[1]", "{witness_head}", "        t = traces[q]", "        cnt = 0"]
     out += ["        " + line for line in prologue]
     out += body_w

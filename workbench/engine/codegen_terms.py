@@ -89,6 +89,10 @@ class Sites:
     obj_doms: list[tuple[Any, ...]] = field(default_factory=list)
     km_keys: dict[str, list[str]] = field(default_factory=dict)  # store -> keys (slot = i + 1)
     needs: set[str] = field(default_factory=set)
+    #: Memoized ``exists a in ancestors(s): Q(a)`` (rows of the ``AM`` scratch argument, see
+    #: :meth:`workbench.engine.codegen_sets.SetsGen.ancestor_memo`); each a ``(kind, var,
+    #: guard, body)`` key.
+    anc_memos: list[tuple[Any, ...]] = field(default_factory=list)
 
     def _index(self, items: list[Any], item: Any) -> int:
         try:
@@ -112,6 +116,9 @@ class Sites:
 
     def int_site(self, desc: tuple[Any, ...]) -> int:
         return self._index(self.int_sites, desc)
+
+    def anc_memo(self, desc: tuple[Any, ...]) -> int:
+        return self._index(self.anc_memos, desc)
 
     def km_slot(self, store: str, key: str) -> int:
         keys = self.km_keys.setdefault(store, [])

@@ -231,7 +231,10 @@ def _args(gen: Generated, index: TableIndex) -> tuple[np.ndarray, ...]:
     arrays = table_args(index, gen.sites.needs)
     arrays.update(materialize(gen.sites, index))
     index.seconds += time.perf_counter() - t0
-    return tuple(arrays[name] for name in ARG_NAMES)
+    args = tuple(arrays[name] for name in ARG_NAMES)
+    if gen.sites.anc_memos:  # the ancestor memo's scratch rows, fresh (unknown) per run
+        args += (np.zeros((len(gen.sites.anc_memos), max(1, index.table.n_spans)), np.int8),)
+    return args
 
 
 def render(

@@ -219,21 +219,20 @@ def _check_count_eq(prop: ir.Property, table: SpanTable, values: Mapping[str, An
     n = table.n_spans
     keys = term_columns.classes(key, s, table, values)
     trace = np.asarray(table.trace_index, dtype=np.int64)
-    # group sizes of (trace, key) by one sort: runs of equal pairs, sizes by their bounds
+    # group sizes of (trace, key): one sort of the pair packed into one int64
     defined = np.nonzero(~keys.undefined)[0]
     counts = np.zeros(n, dtype=np.int64)
     if defined.size:
-        order = defined[np.lexsort((keys.codes[defined], trace[defined]))]
-        t_sorted, k_sorted = trace[order], keys.codes[order]
-        starts = np.ones(order.size, dtype=np.bool_)
-        starts[1:] = (t_sorted[1:] != t_sorted[:-1]) | (k_sorted[1:] != k_sorted[:-1])
-        bounds = np.nonzero(starts)[0]
-        sizes = np.diff(np.append(bounds, order.size))
-        counts[order] = np.repeat(sizes, sizes)
-    # the comparison `count OP const`, once per distinct count
-    distinct, inverse = np.unique(counts, return_inverse=True)
-    ok = np.fromiter((_compare(op, int(c), const) for c in distinct.tolist()),
-                     dtype=np.bool_, count=distinct.size)[inverse.reshape(-1)]
+        codes = keys.codes[defined]
+        packed = trace[defined] * (int(codes.max()) + 1) + codes
+        _, inverse, sizes = np.unique(packed, return_inverse=True, return_counts=True)
+        counts[defined] = sizes[inverse.reshape(-1)]
+    # the comparison `count OP const`, once per distinct count (a table indexed by count)
+    distinct = np.nonzero(np.bincount(counts))[0]
+    table_ok = np.zeros(int(distinct[-1]) + 1 if distinct.size else 1, dtype=np.bool_)
+    table_ok[distinct] = np.fromiter((_compare(op, int(c), const) for c in distinct.tolist()),
+                                     dtype=np.bool_, count=distinct.size)
+    ok = table_ok[counts]
     bad = ~ok
     if guard is not None:
         bad &= term_columns.holds(guard, s, table, values)
@@ -295,8 +294,14 @@ def _check_pairs(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
     candidates = np.zeros(0, dtype=np.int64)
     if rows.size:
         t, y, x = trace[rows], ys.codes[rows], xs.codes[rows]
-        order = np.lexsort((x, y, t))
-        t, y, x = t[order], y[order], x[order]
+        ny, nx = int(y.max()) + 1, int(x.max()) + 1
+        if (int(t.max()) + 1) * ny * nx < 2**62:
+            # the distinct triples by one sort of the packed triple (already in order)
+            packed = np.unique((t * ny + y) * nx + x)
+            t, y, x = packed // (ny * nx), (packed // nx) % ny, packed % nx
+        else:
+            order = np.lexsort((x, y, t))
+            t, y, x = t[order], y[order], x[order]
         same_group = (t[1:] == t[:-1]) & (y[1:] == y[:-1])
         candidates = np.unique(t[1:][same_group & (x[1:] != x[:-1])])
     failures: dict[int, list[dict[str, Any]]] = {}
@@ -361,7 +366,7 @@ def _check_cycle(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
     assert found is not None
     (s,) = found
     cap = max(limit, 1)
-    on_cycle = cycle_rows(np.asarray(table.parent))
+    on_cycle = table_cycle_rows(table)
     failures: dict[int, list[dict[str, Any]]] = {}
     for r in np.nonzero(on_cycle)[0].tolist():
         t = int(table.trace_index[r])
@@ -369,6 +374,16 @@ def _check_cycle(prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
         if len(envs) < cap:
             envs.append({s: r})
     return _result(prop, table, values, started, failures, [s])
+
+
+def table_cycle_rows(table: SpanTable) -> np.ndarray:
+    """Which rows of ``table`` lie on a parent cycle: the loader's ``in_cycle`` column (found
+    by pointer jumping when the parents were resolved, O(n log depth) vectorized), else
+    :func:`cycle_rows` of the parent column."""
+    found = getattr(table, "in_cycle", None)
+    if found is not None and len(found) == table.n_spans:
+        return np.asarray(found, dtype=np.bool_)
+    return cycle_rows(np.asarray(table.parent))
 
 
 def cycle_rows(parent: np.ndarray) -> np.ndarray:

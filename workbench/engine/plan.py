@@ -34,6 +34,7 @@ from workbench.engine.plan_sites import (
     _hex16,
     materialize,
 )
+from workbench.engine.text_bulk import TextBatch
 from workbench.traces.model import (
     KIND_NAMES,
     STATUS_NAMES,
@@ -51,7 +52,8 @@ class TableIndex(SiteIndex):
         self.built: set[str] = set()
         self.doms: dict[Any, DomValues] = {}
         self.site_cache: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
-        self.preds: dict[tuple[str, Any], tuple[np.ndarray, np.ndarray]] = {}
+        self.preds: dict[tuple[str, Any], np.ndarray] = {}
+        self.batches: dict[bytes, TextBatch] = {}  # recent predicate inputs (SiteIndex._batch)
         self.lock = threading.RLock()
         self.seconds = 0.0
 
@@ -127,7 +129,7 @@ class TableIndex(SiteIndex):
         # the points are laid out phase by phase, rows (and event indices) ascending: a
         # stable sort on (trace, time) leaves ties in (phase, row, k) order
         del k
-        order = np.lexsort((time, trace))
+        order = _by_trace_then_time(trace, time)
         m = order.shape[0]
         inv = np.empty(m, dtype=np.int64)
         inv[order] = np.arange(m, dtype=np.int64)
@@ -161,26 +163,60 @@ class TableIndex(SiteIndex):
 
     def _build_ids(self) -> None:
         t = self.table
-        self.arrays["sid"] = self._id_codes(t.span_id, t.span_id_len, "span")
-        self.arrays["pid"] = self._id_codes(t.parent_span_id, t.parent_id_len, "parent")
-        self.arrays["tid"] = np.asarray([self.strings.code(x) for x in t.trace_id_hex], np.int32)
+        sid, sid_plain = self._id_plain(t.span_id_len, "span")
+        pid, pid_plain = self._id_plain(t.parent_id_len, "parent")
+        # a parent id that resolved to a span with a well-formed id has that span's text
+        is_plain = np.zeros(t.n_spans, dtype=np.bool_)
+        is_plain[sid_plain] = True
+        up = t.parent[pid_plain]
+        via = np.zeros(pid_plain.shape[0], dtype=np.bool_)
+        via[up >= 0] = is_plain[up[up >= 0]]
+        via[via] = t.span_id[up[via]] == t.parent_span_id[pid_plain[via]]  # same value: text
+        pid_rest = pid_plain[~via]
+        # the other well-formed ids of both columns in one sorted block: numeric order of
+        # the values is the order of their fixed-width lowercase hex texts
+        values = np.concatenate([t.span_id[sid_plain], t.parent_span_id[pid_rest]])
+        if values.size:
+            uniq, inv = np.unique(values.astype(np.uint64, copy=False), return_inverse=True)
+            ucodes = self.strings.add_block(_hex16(uniq)).astype(np.int32)
+            got = ucodes[inv.reshape(-1)]
+            sid[sid_plain] = got[:sid_plain.shape[0]]
+            pid[pid_rest] = got[sid_plain.shape[0]:]
+        pid[pid_plain[via]] = sid[up[via]]
+        self._id_others(sid, t.span_id_len, sid_plain, t.span_id_hex)
+        self._id_others(pid, t.parent_id_len, pid_plain, t.parent_id_hex)
+        self.arrays["sid"], self.arrays["pid"] = sid, pid
+        self.arrays["tid"] = self.strings.codes(t.trace_id_hex).astype(np.int32)
 
-    def _id_codes(self, values: np.ndarray, lens: np.ndarray, which: str) -> np.ndarray:
-        t = self.table
-        n = values.shape[0]
-        codes = np.full(n, self.strings.code(""), dtype=np.int32)
+    def _id_plain(self, lens: np.ndarray, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """Codes to fill (the empty text's for now) and the rows of well-formed 8-byte ids."""
         plain = lens == 8
-        odd = [row for (row, kind) in t.id_text if kind == which]
+        odd = [row for (row, kind) in self.table.id_text if kind == which]
         plain[odd] = False
-        if plain.any():
-            uniq, inv = np.unique(_hex16(values[plain]), return_inverse=True)
-            ucodes = self.strings.add_block(uniq).astype(np.int32)
-            codes[plain] = ucodes[inv.reshape(-1)]
-        other = np.nonzero(~plain & (lens != 0))[0]
-        for row in other.tolist():
-            text = t.span_id_hex(row) if which == "span" else t.parent_id_hex(row)
-            codes[row] = self.strings.code(text)
-        return codes
+        return np.full(lens.shape[0], self.strings.code(""), dtype=np.int32), \
+            np.flatnonzero(plain)
+
+    def _id_others(self, codes: np.ndarray, lens: np.ndarray, plain: np.ndarray,
+                   text: Any) -> None:
+        """Codes of the ids kept as text (short, long, malformed), one by one (rare)."""
+        other = lens != 0
+        other[plain] = False
+        for row in np.flatnonzero(other).tolist():
+            codes[row] = self.strings.code(text(row))
+
+def _by_trace_then_time(trace: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """``np.lexsort((time, trace))``: one stable sort of ``trace * span + (time - min)`` when
+    that fits an int64 (it does unless times span centuries), else the two-key sort."""
+    if time.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = int(time.min()), int(time.max())
+    span = hi - lo + 1
+    if span * (int(trace.max()) + 1) >= 2**63:
+        return np.lexsort((time, trace))
+    key = trace.astype(np.int64) * np.int64(span)
+    key += time - np.int64(lo)
+    return np.argsort(key, kind="stable")
+
 
 _INDEXES: dict[int, tuple[weakref.ref[SpanTable], TableIndex]] = {}
 _INDEX_LOCK = threading.Lock()

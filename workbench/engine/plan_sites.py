@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from workbench.engine.codegen_terms import Sites
-from workbench.engine.values import TEXT_MAPS, UNDEF, luhn, regex, to_int
+from workbench.engine.text_bulk import TextBatch, luhn_many
+from workbench.engine.values import TEXT_MAPS, UNDEF, regex, to_int
 from workbench.traces.model import (
     ATTR_ARRAY,
     ATTR_BOOL,
@@ -47,6 +48,7 @@ class ExtStrings:
         self.index: dict[str, int] = {}
         self.blocks: list[tuple[int, np.ndarray]] = []  # (first code, sorted unique S16 texts)
         self.size = self.n0
+        self._b16: tuple[np.ndarray, np.ndarray] | None = None
 
     def lookup(self, text: str) -> int:
         code = self.base.lookup(text)
@@ -75,18 +77,16 @@ class ExtStrings:
     def add_block(self, texts: np.ndarray) -> np.ndarray:
         """Codes of ``texts`` (unique ``S16`` values, sorted), adding those not known yet."""
         codes = np.full(texts.shape[0], -1, dtype=np.int64)
-        known = [(t.encode("ascii"), c) for t, c in self.base._index.items()
-                 if len(t) == 16 and t.isascii()]
-        known += [(t.encode("ascii"), c) for t, c in self.index.items()
-                  if len(t) == 16 and t.isascii()]
-        if known:
-            keys = np.asarray([k for k, _ in known], dtype="S16")
-            vals = np.asarray([c for _, c in known], dtype=np.int64)
-            order = np.argsort(keys)
-            keys, vals = keys[order], vals[order]
-            at = np.minimum(np.searchsorted(keys, texts), keys.shape[0] - 1)
-            hit = keys[at] == texts
-            codes[hit] = vals[at[hit]]
+        keys, vals = self._base16()
+        extra = [(t, c) for t, c in self.index.items() if len(t) == 16 and t.isascii()]
+        if extra:
+            keys = np.concatenate([keys, np.asarray([t for t, _ in extra], "U16").astype("S16")])
+            vals = np.concatenate([vals, np.asarray([c for _, c in extra], dtype=np.int64)])
+        if keys.shape[0] and texts.shape[0]:
+            # the known strings (few) looked up in the sorted texts (many)
+            at = np.minimum(np.searchsorted(texts, keys), texts.shape[0] - 1)
+            hit = texts[at] == keys
+            codes[at[hit]] = vals[hit]
         for first, block in self.blocks:
             at = np.minimum(np.searchsorted(block, texts), block.shape[0] - 1)
             hit = (codes < 0) & (block[at] == texts)
@@ -97,6 +97,22 @@ class ExtStrings:
             codes[new] = self.size + np.arange(new.shape[0])
             self.size += int(new.shape[0])
         return codes
+
+    def _base16(self) -> tuple[np.ndarray, np.ndarray]:
+        """The table's own 16-character ASCII strings (``S16``) and their codes, found once
+        by a length pass over the table's strings."""
+        found = self._b16
+        if found is None:
+            strings = self.base.strings
+            lens = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+            codes = np.flatnonzero(lens == 16)
+            texts = [strings[c] for c in codes.tolist()]
+            ascii_ = np.fromiter(map(str.isascii, texts), dtype=np.bool_, count=len(texts))
+            keep = [t for t, ok in zip(texts, ascii_.tolist(), strict=True) if ok]
+            found = (np.asarray(keep, dtype="U16").astype("S16") if keep
+                     else np.zeros(0, dtype="S16"), codes[ascii_].astype(np.int64))
+            self._b16 = found
+        return found
 
     def __getitem__(self, code: int) -> str:
         if code < self.n0:
@@ -125,12 +141,22 @@ class ExtStrings:
                     out[k] = text
                 rest &= ~inside
         left = np.nonzero(rest)[0]
+        if left.shape[0] == codes.shape[0] and (codes.shape[0] == 0 or codes.max() < self.n0):
+            return list(map(self.base.strings.__getitem__, codes.tolist()))  # the usual case
         in_base = codes[left] < self.n0
         table = self.base.strings  # the table's own strings: a list lookup each
         for k, code in zip(left[in_base].tolist(), codes[left[in_base]].tolist(), strict=True):
             out[k] = table[code]
         for k in left[~in_base].tolist():
             out[k] = self[int(codes[k])]
+        return out
+
+    def codes(self, texts: list[str]) -> np.ndarray:
+        """:meth:`code` of every text (int64)."""
+        base = self.base._index
+        out = np.fromiter((base.get(t, -1) for t in texts), dtype=np.int64, count=len(texts))
+        for k in np.flatnonzero((out < 0) | (out >= self.n0)).tolist():
+            out[k] = self.code(texts[k])
         return out
 
 
@@ -148,27 +174,44 @@ class DomValues:
 
 _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0, dtype=np.float64)
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+#: the two lowercase hex digits of every byte value, as one uint16 each (memory order)
+_HEX2 = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint16)
 
 
 def _dom(strs: Any = _EMPTY_I, ints: Any = _EMPTY_I, floats: Any = _EMPTY_F,
          objs: Any = _EMPTY_I, bools: bool = False, events: bool = False) -> DomValues:
-    return DomValues(np.unique(np.asarray(strs, dtype=np.int64)),
+    return DomValues(unique_codes(np.asarray(strs, dtype=np.int64)),
                      np.unique(np.asarray(ints, dtype=np.int64)),
                      np.unique(np.asarray(floats, dtype=np.float64)),
-                     np.unique(np.asarray(objs, dtype=np.int64)), bools, events)
+                     unique_codes(np.asarray(objs, dtype=np.int64)), bools, events)
+
+
+def unique_codes(codes: np.ndarray) -> np.ndarray:
+    """``np.unique`` of string codes (int64), through a bitmap over the code range when the
+    array is large next to that range (a column of a million codes: one pass, no sort)."""
+    n = codes.shape[0]
+    if n < 4096:
+        return np.unique(codes)
+    lo, hi = int(codes.min()), int(codes.max())
+    if lo < 0 or hi > 8 * n + (1 << 20):
+        return np.unique(codes)
+    mark = np.zeros(hi + 1, dtype=np.bool_)
+    mark[codes] = True
+    return np.flatnonzero(mark).astype(np.int64, copy=False)
 
 
 def _hex16(values: np.ndarray) -> np.ndarray:
-    """Lowercase 16-digit hex text of uint64 values, as an ``S16`` array."""
-    raw = values.astype(">u8").view(np.uint8).reshape(-1, 8)
-    chars = np.empty((raw.shape[0], 16), dtype=np.uint8)
-    chars[:, 0::2] = _HEX[raw >> 4]
-    chars[:, 1::2] = _HEX[raw & 15]
-    return chars.reshape(-1).view("S16")
+    """Lowercase 16-digit hex text of uint64 values, as an ``S16`` array (two digits per
+    byte from a 256-entry table: one gather)."""
+    raw = np.ascontiguousarray(values.astype(">u8", copy=False)).view(np.uint8)
+    return np.take(_HEX2, raw).view("S16")
 
 
 _MAPS: dict[str, Callable[[str], str]] = TEXT_MAPS
+
+
+#: characters of recent predicate inputs a table index keeps (:meth:`SiteIndex._batch`)
+BATCH_BUDGET = 1 << 24
 
 
 class SiteIndex:
@@ -179,7 +222,8 @@ class SiteIndex:
     arrays: dict[str, np.ndarray]
     doms: dict[Any, DomValues]
     site_cache: dict[Any, tuple[np.ndarray, np.ndarray]]
-    preds: dict[tuple[str, Any], tuple[np.ndarray, np.ndarray]]
+    preds: dict[tuple[str, Any], np.ndarray]
+    batches: dict[bytes, TextBatch]
     lock: threading.RLock
 
     def need(self, what: str) -> None:
@@ -261,31 +305,44 @@ class SiteIndex:
     def pred_site(self, what: str, arg: Any, dom: DomValues) -> tuple[np.ndarray, np.ndarray]:
         """(codes, bools) of a string predicate over the domain's strings.
 
-        Results are kept per predicate as sorted (code, result) arrays, so a string shared by
-        several domains (a span id is also a parent id) is tested once, and a predicate on a
-        small domain costs memory for that domain only.
+        Results are kept per predicate as one int8 per string code (-1: not asked yet), so a
+        string shared by several domains (a span id is also a parent id) is tested once.
         """
         with self.lock:
-            codes, vals = self.preds.get((what, arg), (_EMPTY_I, np.zeros(0, np.bool_)))
-            at = np.minimum(np.searchsorted(codes, dom.strs), max(0, codes.shape[0] - 1))
-            found = (codes[at] == dom.strs) if codes.size else np.zeros(dom.strs.shape, bool)
-            todo = dom.strs[~found]
+            size = len(self.strings)
+            state = self.preds.get((what, arg))
+            if state is None or state.shape[0] < size:
+                grown = np.full(size, -1, dtype=np.int8)
+                if state is not None:
+                    grown[:state.shape[0]] = state
+                state = self.preds[(what, arg)] = grown
+            todo = dom.strs[state[dom.strs] < 0]
             if todo.size:
                 new = np.empty(todo.shape[0], dtype=np.bool_)
                 rest = self._pred_blocks(what, arg, todo, new)
                 for k in range(0, rest.shape[0], 65536):  # bounded batches of Python strings
                     at_k = rest[k:k + 65536]
-                    part = self.strings.texts(todo[at_k])
+                    part = self._batch(todo[at_k])
                     # a regex runs over the whole batch at once (RE2 in bulk where it can)
-                    new[at_k] = (regex(arg).search_many(part) if what == "re"
-                                 else _luhn_many(part))
-                codes = np.concatenate([codes, todo])
-                vals = np.concatenate([vals, new])
-                order = np.argsort(codes, kind="stable")
-                codes, vals = codes[order], vals[order]
-                self.preds[(what, arg)] = (codes, vals)
-                at = np.searchsorted(codes, dom.strs)
-            return dom.strs, vals[at]
+                    new[at_k] = (regex(arg).search_many(part, distinct=True) if what == "re"
+                                 else luhn_many(part))
+                state[todo] = new
+            return dom.strs, state[dom.strs] > 0
+
+    def _batch(self, codes: np.ndarray) -> TextBatch:
+        """The texts of ``codes`` as a :class:`TextBatch`. Recent batches are kept (least
+        recently used first out, up to :data:`BATCH_BUDGET` characters in all), so that the
+        predicates over one domain (several regexes, ``luhn``; in several properties)
+        decode and encode its strings once."""
+        key = codes.tobytes()
+        found = self.batches.pop(key, None)
+        if found is None:
+            found = TextBatch(self.strings.texts(codes))
+        self.batches[key] = found  # now the most recent
+        total = sum(b.n_chars() for b in self.batches.values())
+        while total > BATCH_BUDGET and len(self.batches) > 1:
+            total -= self.batches.pop(next(iter(self.batches))).n_chars()
+        return found
 
     def _pred_blocks(self, what: str, arg: Any, todo: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Answer a regex for the codes of ``todo`` that are rows of the string table's id
@@ -300,7 +357,9 @@ class SiteIndex:
             where = np.flatnonzero(left & (todo >= first) & (todo < first + block.shape[0]))
             if where.size == 0:
                 continue
-            hits = pattern.search_fixed(block[todo[where] - first])
+            # todo is sorted and unique: as many codes as the block has are all of them
+            part = block if where.size == block.shape[0] else block[todo[where] - first]
+            hits = pattern.search_fixed(part)
             if hits is not None:
                 out[where] = hits
                 left[where] = False
@@ -482,17 +541,3 @@ def _number_tables(index: SiteIndex, doms: list[Any], attr: str, text: Callable[
     k = np.concatenate(keys).astype(dtype) if keys else np.zeros(1, dtype)
     v = np.concatenate(vals) if vals else np.zeros(1, np.int32)
     return (k if k.size else np.zeros(1, dtype)), (v if v.size else np.zeros(1, np.int32)), offs
-
-
-def _luhn_many(texts: list[str]) -> list[bool]:
-    """``luhn`` of many texts; with pyarrow, only texts of 13 to 19 ASCII digits (counted in
-    bulk) reach the Python checksum."""
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        counts = pc.count_substring_regex(pa.array(texts, type=pa.large_string()),
-                                          "[0-9]").to_pylist()
-    except (ImportError, pa.ArrowException, UnicodeEncodeError, ValueError, TypeError):
-        return [bool(luhn(x)) for x in texts]
-    return [13 <= c <= 19 and bool(luhn(x)) for c, x in zip(counts, texts, strict=True)]

@@ -10,16 +10,20 @@ what Python would have matched:
   ``\\Z``, the flags ``(?s)``, ``(?m)``, ``(?i)``, ``(?a)``;
 * ``$`` only where nothing can follow it (Python's ``$`` also matches before a final newline);
 * ``\\d \\w \\s \\b`` and ``(?i)`` differ between the engines on non-ASCII text, so such patterns
-  use RE2 for ASCII texts only.
+  use RE2 for ASCII texts only;
+* a one-character lookaround at an edge of the pattern: ``(?<![C])X`` searches as
+  ``(?:\\A|[^C])X`` and ``X(?![C])`` as ``X(?:[^C]|\\z)`` (see :meth:`_Translator.top`).
 
-Everything else (backreferences, lookaround, possessive repeats, local flags) and every text
-that the RE2 form does not cover runs on Python's ``re`` with a time budget per search
+Everything else (backreferences, other lookarounds, possessive repeats, local flags) and every
+text that the RE2 form does not cover runs on Python's ``re`` with a time budget per search
 (:data:`BUDGET_ENV`, default :data:`DEFAULT_BUDGET_S` seconds). Past it the search raises
 :class:`RegexTimeout`, which the caller completes with the property and the span. On the main
 thread the budget is enforced with ``SIGALRM``; signals reach only the main thread, so on other
 threads (``otlspec serve``'s handlers, thread pools) the search runs in a helper interpreter of
 the same Python, one per thread, started on first need and killed when a search overruns (the
-next search starts a fresh one). That fallback lives in :mod:`workbench.engine.regex_budget`;
+next search starts a fresh one). A pattern whose only obstacle is lookarounds first runs on
+RE2 without them (a superset: an assertion only removes matches), and ``re`` sees only the
+texts where that finds a match. That fallback lives in :mod:`workbench.engine.regex_budget`;
 its public names are re-exported here.
 
 :func:`backtracking_risk` (:mod:`workbench.engine.regex_lint`, re-exported here) finds nested
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from re import _constants as C
 from re import _parser as sre
@@ -45,6 +50,7 @@ from workbench.engine.regex_budget import (  # the fallback's names stay importa
     bounded_search_many,
     budget,
 )
+from workbench.engine.text_bulk import arrow_bools, arrow_strings
 
 try:  # a compiled extension: optional, so a missing wheel only costs the linear-time engine
     import re2 as _re2
@@ -71,10 +77,46 @@ def _char(code: int) -> str:
 
 
 class _Translator:
-    def __init__(self, flags: int) -> None:
+    def __init__(self, flags: int, relax: bool = False) -> None:
         self.ascii_flag = bool(flags & C.SRE_FLAG_ASCII)
         self.multiline = bool(flags & C.SRE_FLAG_MULTILINE)
         self.ascii_text = bool(flags & C.SRE_FLAG_IGNORECASE)  # case folding differs off ASCII
+        #: drop the lookarounds left after :meth:`top`: the RE2 form then matches a superset
+        self.relax = relax
+
+    def top(self, items: Any) -> str:
+        """The whole pattern. A lookaround of one character at the very start (lookbehind) or
+        the very end (lookahead) becomes a character or the text's edge, which keeps the
+        meaning of a *search*: ``(?<![C])X`` finds a match exactly where ``(?:\\A|[^C])X``
+        does, and ``X(?![C])`` exactly where ``X(?:[^C]|\\z)`` does (the extra character
+        consumed at an edge of the match cannot affect the rest of it)."""
+        items = list(items)
+        head = tail = ""
+        if items and (edge := self._edge(items[0][0], items[0][1], -1)) is not None:
+            head, items = edge, items[1:]
+        if items and (edge := self._edge(items[-1][0], items[-1][1], 1)) is not None:
+            tail, items = edge, items[:-1]
+        return head + self.seq(items, not tail) + tail
+
+    def _edge(self, op: Any, av: Any, direction: int) -> str | None:
+        if op not in (C.ASSERT, C.ASSERT_NOT) or av[0] != direction:
+            return None
+        sub = list(av[1])
+        if len(sub) != 1 or sub[0][0] not in (C.LITERAL, C.NOT_LITERAL, C.IN):
+            return None
+        one_op, one_av = sub[0]
+        if op is C.ASSERT:
+            return self.item(one_op, one_av, False)
+        if one_op is C.LITERAL:
+            other = f"[^{_char(one_av)}]"
+        elif one_op is C.NOT_LITERAL:
+            other = _char(one_av)
+        else:
+            items = list(one_av)
+            negated = bool(items) and items[0][0] is C.NEGATE
+            other = self._class(items[1:] if negated else [(C.NEGATE, None), *items])
+        edge = r"\A" if direction < 0 else r"\z"
+        return f"(?:{edge}|{other})" if direction < 0 else f"(?:{other}|{edge})"
 
     def _category(self, cat: Any, in_class: bool) -> str:
         if not self.ascii_flag:
@@ -142,6 +184,8 @@ class _Translator:
             return "(?:" + self.seq(sub, False) + ")" + count + lazy
         if op is C.AT:
             return self._at(av, tail)
+        if self.relax and op in (C.ASSERT, C.ASSERT_NOT):
+            return ""  # an assertion only ever removes matches
         raise _Untranslatable(str(op))  # backrefs, lookaround, atomic groups, possessive
 
     def _at(self, where: Any, tail: bool) -> str:
@@ -162,16 +206,21 @@ class _Translator:
         raise _Untranslatable(str(where))
 
 
-def translate(pattern: str) -> tuple[str, bool] | None:
+def translate(pattern: str, relax: bool = False) -> tuple[str, bool] | None:
     """The RE2 form of a Python pattern and whether it is valid for ASCII texts only;
-    ``None`` when no equivalent RE2 form is known."""
+    ``None`` when no equivalent RE2 form is known.
+
+    With ``relax``, lookarounds that have no equivalent are dropped: the RE2 form then finds
+    a match in every text where the pattern does (and maybe in more), a prefilter for the
+    ``re`` fallback.
+    """
     try:
         parsed = sre.parse(pattern)
         flags = parsed.state.flags
         if flags & ~(_FLAGS | C.SRE_FLAG_UNICODE | C.SRE_FLAG_VERBOSE):
             return None
-        t = _Translator(flags)
-        body = t.seq(parsed.data if hasattr(parsed, "data") else parsed, True)
+        t = _Translator(flags, relax)
+        body = t.top(parsed.data if hasattr(parsed, "data") else parsed)
     except (_Untranslatable, re.error, RecursionError):
         return None
     prefix = "".join(
@@ -200,18 +249,24 @@ class Regex:
     linear: Any = None  # text -> bool through the RE2 program, when there is one
     ascii_only: bool = False
     re2_pattern: str | None = None  # the RE2 form ``linear`` runs
+    #: without an RE2 form: a relaxed RE2 form (lookarounds dropped) matching a superset, so
+    #: that only the texts it matches need the ``re`` fallback
+    prefilter: Any = None
+    prefilter_ascii: bool = False
+    prefilter_pattern: str | None = None
 
-    def search_many(self, texts: list[str]) -> list[bool]:
+    def search_many(self, texts: Sequence[str], distinct: bool = False) -> list[bool]:
         """:meth:`search` of every text, in bulk: the RE2 form over an Arrow string array
         where pyarrow is installed (one C++ loop, no Python call per text), the rest on the
-        per-text engines with the ``re`` fallback's alarm handler installed once.
+        per-text engines with the ``re`` fallback's alarm handler installed once. Repeated
+        texts are searched once, unless the caller says that they are ``distinct``.
 
         Raises
         ------
         RegexTimeout
             As :meth:`search`.
         """
-        unique = dict.fromkeys(texts)
+        unique = texts if distinct else dict.fromkeys(texts)
         if len(unique) < len(texts):  # span names, statuses, attribute values repeat: search
             found = dict(zip(unique, self.search_many(list(unique)), strict=True))  # each once
             return [found[t] for t in texts]
@@ -221,8 +276,13 @@ class Regex:
             done = _arrow_search(self.re2_pattern, texts, self.ascii_only)
             if done is not None:
                 hits, covered = done
-                out = hits
-                rest = [i for i, ok in enumerate(covered) if not ok]
+                out = hits.tolist()
+                rest = np.flatnonzero(~covered).tolist()
+        elif self.prefilter_pattern is not None and len(texts) >= _BULK_MIN:
+            done = _arrow_search(self.prefilter_pattern, texts, self.prefilter_ascii)
+            if done is not None:  # out stays False where the superset form finds nothing
+                hits, covered = done
+                rest = np.flatnonzero(hits | ~covered).tolist()
         if not rest:
             return out
         linear = self.linear
@@ -235,6 +295,8 @@ class Regex:
                     continue
                 except UnicodeEncodeError:
                     pass
+            elif self._rejects(text):
+                continue
             slow.append(i)
         if slow:
             for i, hit in zip(slow, bounded_search_many(self.fallback, self.pattern,
@@ -266,7 +328,7 @@ class Regex:
             hits = compute.match_substring_regex(arr, self.re2_pattern)
         except (pa.ArrowException, ValueError, TypeError):
             return None
-        return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=np.bool_)
+        return arrow_bools(hits)
 
     @property
     def engine(self) -> str:
@@ -288,24 +350,47 @@ class Regex:
                 return bool(self.linear(text))
             except UnicodeEncodeError:  # lone surrogates have no UTF-8 form: use re
                 pass
+        elif self._rejects(text):
+            return False
         return bounded_search(self.fallback, self.pattern, text)
+
+    def _rejects(self, text: str) -> bool:
+        """Whether the prefilter proves that the pattern finds nothing in ``text``."""
+        if self.prefilter is None or (self.prefilter_ascii and not text.isascii()):
+            return False
+        try:
+            return not self.prefilter(text)
+        except UnicodeEncodeError:
+            return False
 
 
 @functools.lru_cache(maxsize=1024)
 def compile_regex(pattern: str) -> Regex:
     """Compile a user pattern (cached); raises ``re.error`` for an invalid one."""
     fallback = re.compile(pattern)
-    found = translate(pattern) if _re2 is not None else None
-    if found is None:
+    if _re2 is None:
         return Regex(pattern, fallback)
+    found = translate(pattern)
+    program = _re2_program(found[0]) if found is not None else None
+    if found is not None and program is not None:
+        return Regex(pattern, fallback, _searcher(program), found[1], found[0])
+    relaxed = translate(pattern, relax=True)
+    program = _re2_program(relaxed[0]) if relaxed is not None else None
+    if relaxed is None or program is None:
+        return Regex(pattern, fallback)
+    return Regex(pattern, fallback, prefilter=_searcher(program), prefilter_ascii=relaxed[1],
+                 prefilter_pattern=relaxed[0])
+
+
+def _re2_program(re2_pattern: str) -> Any:
+    """The compiled RE2 program, or None past RE2's limits (repeat counts over 1000, memory)."""
     options = _re2.Options()
     options.log_errors = False
     options.never_capture = True
     try:
-        program = _re2.compile(found[0], options)
-    except Exception:  # RE2 limits (repeat counts over 1000, memory): stay on re
-        return Regex(pattern, fallback)
-    return Regex(pattern, fallback, _searcher(program), found[1], found[0])
+        return _re2.compile(re2_pattern, options)
+    except Exception:
+        return None
 
 
 #: below this many texts :meth:`Regex.search_many` does not convert to Arrow
@@ -328,22 +413,25 @@ def _pyarrow() -> tuple[Any, Any] | None:
 
 
 def _arrow_search(
-    re2_pattern: str, texts: list[str], ascii_only: bool
-) -> tuple[list[bool], list[bool]] | None:
-    """(hits, covered) of an RE2 pattern over ``texts`` through ``pyarrow.compute`` (which
-    links RE2 itself); None when pyarrow is missing or cannot take the texts (lone
-    surrogates). ``covered`` is false for the texts the RE2 form does not decide (non-ASCII
-    texts of an ASCII-only translation)."""
+    re2_pattern: str, texts: Sequence[str], ascii_only: bool
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(hits, covered) bool arrays of an RE2 pattern over ``texts`` through
+    ``pyarrow.compute`` (which links RE2 itself); None when pyarrow is missing or cannot take
+    the texts (lone surrogates). ``covered`` is false for the texts the RE2 form does not
+    decide (non-ASCII texts of an ASCII-only translation)."""
     found = _pyarrow()
     if found is None:
         return None
     pa, pc = found
     try:
-        arr = pa.array(texts, type=pa.large_string())
-        hits = pc.match_substring_regex(arr, re2_pattern).to_pylist()
-    except (pa.ArrowException, UnicodeEncodeError, ValueError, TypeError):
+        arr = arrow_strings(pa, texts)
+        if arr is None:
+            return None
+        hits = arrow_bools(pc.match_substring_regex(arr, re2_pattern))
+        covered = (arrow_bools(pc.string_is_ascii(arr)) if ascii_only
+                   else np.ones(len(texts), dtype=np.bool_))
+    except (pa.ArrowException, ValueError, TypeError):
         return None
-    covered = pc.string_is_ascii(arr).to_pylist() if ascii_only else [True] * len(texts)
     return hits, covered
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -103,20 +104,29 @@ _IDS = {"span_id": ("span_id", "span_id_len"), "parent_id": ("parent_span_id", "
 
 
 def _factorize(cols: list[npt.NDArray[Any]], n: int) -> tuple[I64, I64]:
-    """Codes of the row tuples of ``cols`` (``0..k-1``) and a representative row per code."""
-    codes = np.zeros(n, dtype=np.int64)
+    """Codes of the row tuples of ``cols`` (``0..k-1``, in the tuples' lexicographic order) and
+    a representative row per code (its first row).
+
+    One sort per column and one per further column to combine the codes; the last sort also
+    gives the first row of each code.
+    """
+    if n == 0 or not cols:
+        return np.zeros(n, dtype=np.int64), np.zeros(1 if n and not cols else 0, dtype=np.int64)
+    codes: I64 | None = None
+    first: I64 = np.zeros(0, dtype=np.int64)
     for col in cols:
-        _, inv = np.unique(np.asarray(col), return_inverse=True)
+        _, idx, inv = np.unique(np.asarray(col).reshape(-1), return_index=True,
+                                return_inverse=True)
         inv = inv.reshape(-1).astype(np.int64)
-        width = int(inv.max()) + 1 if n else 1
-        _, codes = np.unique(codes * width + inv, return_inverse=True)
-        codes = codes.reshape(-1).astype(np.int64)
-    if n == 0:
-        return codes, np.zeros(0, dtype=np.int64)
-    order = np.argsort(codes, kind="stable")
-    first = np.ones(n, dtype=np.bool_)
-    first[1:] = codes[order][1:] != codes[order][:-1]
-    return codes, order[first]
+        if codes is None:
+            codes, first = inv, idx
+            continue
+        width = int(inv.max()) + 1
+        _, idx, combined = np.unique(codes * width + inv, return_index=True,
+                                     return_inverse=True)
+        codes, first = combined.reshape(-1).astype(np.int64), idx
+    assert codes is not None
+    return codes, first.astype(np.int64)
 
 
 def _inputs(term: ir.Node, var: str, table: SpanTable) -> list[npt.NDArray[Any]] | None:
@@ -142,6 +152,19 @@ def _id_text_rows(table: SpanTable, field: str) -> I64:
     return np.asarray(sorted(rows), dtype=np.int64)
 
 
+class _LazyContext(TraceContext):
+    """A :class:`TraceContext` whose row list is built on first use: a pure term evaluated
+    on a few representative rows never reads it (a 1M-span trace's list costs ~20 ms)."""
+
+    def __init__(self, table: SpanTable, trace: int) -> None:
+        self.table = table
+        self.trace = trace
+
+    @cached_property
+    def rows(self) -> list[int]:  # type: ignore[override]
+        return list(self.table.trace_rows(self.trace))
+
+
 def _evaluator(table: SpanTable, params: Mapping[str, Any]
                ) -> Callable[[ir.Node, str, int], Any]:
     """``(term, var, row) -> value`` by the reference interpreter, one context per trace."""
@@ -152,7 +175,7 @@ def _evaluator(table: SpanTable, params: Mapping[str, Any]
         t = int(trace_index[row])
         interp = interps.get(t)
         if interp is None:
-            interp = interps[t] = reference.Interpreter(TraceContext(table, t), params)
+            interp = interps[t] = reference.Interpreter(_LazyContext(table, t), params)
         return interp.value(term, {var: row}, 0)
 
     return value
@@ -254,7 +277,7 @@ def holds(formula: ir.Node, var: str, table: SpanTable, params: Mapping[str, Any
         t = int(table.trace_index[row])
         interp = interps.get(t)
         if interp is None:
-            interp = interps[t] = reference.Interpreter(TraceContext(table, t), params)
+            interp = interps[t] = reference.Interpreter(_LazyContext(table, t), params)
         return bool(interp.holds(formula, {var: row}, 0))
 
     cols = _inputs(formula, var, table)

@@ -186,6 +186,17 @@ class Assembler:
             self.held_bytes -= old.nbytes
         return done
 
+    def shed(self, target: int) -> int:
+        """Forget retained completed traces, least recently completed first, until at most
+        ``target`` bytes are held (a late span of one reloads it from the store); returns
+        how many were forgotten. Open traces are never shed."""
+        n = 0
+        while self.held_bytes > target and self.closed:
+            _, old = self.closed.popitem(last=False)
+            self.held_bytes -= old.nbytes
+            n += 1
+        return n
+
     def due(self, now: float) -> list[Completed]:
         """Complete every trace whose time has come."""
         idle_before = now - self.idle

@@ -35,7 +35,10 @@ class ServeConfig:
     max_spans_per_trace
         Spans of one trace beyond it are dropped (counted as ``max_spans_per_trace``).
     max_memory_bytes
-        Bytes of spans held (queued, open and retained); above it requests are refused.
+        Bytes of spans held (queued, open, retained for late spans, completed and waiting for
+        the checker, the stream monitor's state); above it requests are refused as
+        retryable. Retained traces are shed first (above 80% of it), so they never keep
+        new spans out. The engine's working memory for a check batch is not counted.
     retain
         Completed traces whose spans stay in memory for late spans (older ones are reloaded
         from the store).

@@ -1,6 +1,8 @@
 """OTLP trace payloads -> validated span pieces, grouped by trace.
 
-The receivers only decode and enqueue: :func:`decode_request` turns the body of an OTLP/HTTP
+The receivers only decode and enqueue (cutting protobuf requests with the compiled
+:func:`workbench.serve.wire.split_wire`, which gives the same pieces as :func:`split_request`
+without a message object per span): :func:`decode_request` turns the body of an OTLP/HTTP
 request (protobuf or JSON, optionally gzip-compressed) or the message of an OTLP/gRPC call into
 an ``ExportTraceServiceRequest``; :func:`split_request` validates every span (ids as OTLP
 requires) and cuts the request into :class:`Piece` objects, one per trace, each holding the
@@ -140,7 +142,15 @@ def _json_request(body: bytes) -> ExportTraceServiceRequest:
 def decode_request(
     body: bytes, content_type: str, content_encoding: str = "", *, max_bytes: int
 ) -> ExportTraceServiceRequest:
-    """Decode an OTLP/HTTP body.
+    """Decode an OTLP/HTTP body into a request (see :func:`decode_body`)."""
+    return decode_body(body, content_type, content_encoding, max_bytes=max_bytes)[0]
+
+
+def decode_body(
+    body: bytes, content_type: str, content_encoding: str = "", *, max_bytes: int
+) -> tuple[ExportTraceServiceRequest, bytes | None]:
+    """Decode an OTLP/HTTP body: the request, and its protobuf bytes (decompressed; None for
+    a JSON body), from which :func:`workbench.serve.wire.split_wire` cuts the spans.
 
     Parameters
     ----------
@@ -170,11 +180,11 @@ def decode_request(
     media = content_type.split(";", 1)[0].strip().lower()
     if media == PROTOBUF:
         try:
-            return ExportTraceServiceRequest.FromString(body)
+            return ExportTraceServiceRequest.FromString(body), body
         except (DecodeError, ValueError) as exc:
             raise PayloadError(f"invalid OTLP protobuf trace request: {exc}") from None
     if media == JSON:
-        return _json_request(body)
+        return _json_request(body), None
     raise UnsupportedMediaType(
         f"unsupported Content-Type {content_type!r}; use {PROTOBUF} or {JSON}"
     )

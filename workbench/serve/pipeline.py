@@ -41,6 +41,32 @@ log = logging.getLogger("otlspec.serve")
 MAX_WITNESSES = 20
 #: Spans checked together at most (several completed traces share one engine call).
 BATCH_SPANS = 50_000
+#: ``max_memory`` bytes per span of a check batch: a batch's table, indexes and records take
+#: several KiB per span (beyond the spans' own bytes), so a small ``--max-memory`` also
+#: caps the batch (at least :data:`MIN_BATCH_SPANS`), and with it the checker's working set
+BATCH_BYTES_PER_SPAN = 1024
+MIN_BATCH_SPANS = 1_000
+#: Shares of ``max_memory`` at which retained completed traces are shed, and down to which.
+SHED_AT, SHED_TO = 0.8, 0.6
+
+
+def serving_backend(requested: str) -> str:
+    """The backend the checker asks for: ``auto`` resolved to its first compiled backend.
+
+    ``auto``'s cost model (:mod:`workbench.engine.cost`) charges every property a kernel load
+    and sends small tables to the reference interpreter, which is right for one ``otlspec
+    check`` but not for a server: :meth:`Server.warm_up <workbench.serve.server.Server.warm_up>`
+    loads every kernel once at start, after which a batch of a few traces costs the kernels
+    microseconds and the reference tens of milliseconds per property. Properties outside the
+    compiled fragment still fall back to the reference (the chain is unchanged).
+    """
+    if requested != "auto":
+        return requested
+    from workbench.engine import backend_chain
+
+    chain, _ = backend_chain("auto")
+    first = chain[0] if chain else None
+    return first.name if first is not None and first.note == "compiled" else requested
 
 
 class Overloaded(Exception):
@@ -94,7 +120,12 @@ def _trace_summaries(table: Any) -> tuple[dict[int, str], dict[int, str]]:
 
 def pieces_of(payload: bytes) -> list[Piece]:
     """The pieces of a stored payload (one trace's spans)."""
-    return split_request(ExportTraceServiceRequest.FromString(payload)).pieces
+    from workbench.serve.wire import split_wire
+
+    decoded = split_wire(payload)
+    if decoded is None:
+        decoded = split_request(ExportTraceServiceRequest.FromString(payload))
+    return decoded.pieces
 
 
 class Pipeline:
@@ -116,10 +147,17 @@ class Pipeline:
         self.on_verdicts = on_verdicts
         self.clock = clock
         self.severity = {p.name: p.severity for p in spec.properties}
+        #: the backend of the checker's engine calls (see :func:`serving_backend`)
+        self.backend = serving_backend(config.backend)
+        #: spans per check batch at most (see :data:`BATCH_BYTES_PER_SPAN`)
+        self.batch_spans = max(MIN_BATCH_SPANS,
+                               min(BATCH_SPANS, config.max_memory_bytes // BATCH_BYTES_PER_SPAN))
         self.inbox: queue.Queue[Any] = queue.Queue()
         self.outbox: queue.Queue[Any] = queue.Queue()
         self.queued_spans = 0
         self.queued_bytes = 0
+        #: bytes of the completed traces waiting for the checker (their joined payloads)
+        self.checking_bytes = 0
         self._lock = threading.Lock()
         self.assembler = Assembler(
             idle=config.idle,
@@ -143,7 +181,7 @@ class Pipeline:
         m.gauges["otlspec_open_traces"] = lambda: self.assembler.n_open
         m.gauges["otlspec_queue_depth_spans"] = lambda: self.queued_spans
         m.gauges["otlspec_check_queue_depth_traces"] = lambda: self.outbox.qsize()
-        m.gauges["otlspec_held_bytes"] = lambda: self.assembler.held_bytes + self.queued_bytes
+        m.gauges["otlspec_held_bytes"] = self.held_bytes
 
     # ------------------------------------------------------------------ admission
     def offer(self, decoded: Decoded) -> None:
@@ -156,8 +194,7 @@ class Pipeline:
                 reason = "shutting_down"
             elif self.queued_spans and self.queued_spans + n > c.max_queue_spans:
                 reason = "queue_full"
-            elif (self.assembler.held_bytes + self.queued_bytes + nbytes
-                  + getattr(self.feed, "held_bytes", 0)) > c.max_memory_bytes:
+            elif self.held_bytes() + nbytes > c.max_memory_bytes:
                 reason = "memory_limit"
             else:
                 reason = ""
@@ -173,6 +210,13 @@ class Pipeline:
             m.spans_accepted += n
         if decoded.pieces:
             self.inbox.put((decoded.pieces, n, nbytes, self.clock()))
+
+    def held_bytes(self) -> int:
+        """Bytes of spans held: queued for the assembler, open or retained there, completed
+        and waiting for the checker, and the stream monitor's state (``max_memory`` bounds
+        their sum)."""
+        return (self.assembler.held_bytes + self.queued_bytes + self.checking_bytes
+                + getattr(self.feed, "held_bytes", 0))
 
     def _dropped(self, reason: str, n: int) -> None:
         self.metrics.inc(self.metrics.dropped, reason, n)
@@ -256,6 +300,16 @@ class Pipeline:
                 for done in a.due(now):
                     self._emit(done)
                 next_scan = now + tick
+            self._relieve()
+
+    def _relieve(self) -> None:
+        """Under memory pressure (over :data:`SHED_AT` of ``max_memory``), forget retained
+        completed traces down to :data:`SHED_TO` of it: they are a cache of the store, and
+        keeping them would refuse new spans for good once they fill the limit."""
+        limit = self.config.max_memory_bytes
+        if self.held_bytes() > SHED_AT * limit:
+            others = self.held_bytes() - self.assembler.held_bytes
+            self.assembler.shed(max(0, int(SHED_TO * limit) - others))
 
     def _drain(self, now: float) -> None:
         a = self.assembler
@@ -280,6 +334,8 @@ class Pipeline:
             from workbench.stream.serving import snapshot
 
             snapshot(self, done)
+        with self._lock:
+            self.checking_bytes += len(done.payload)
         self.outbox.put(done)
 
     # ------------------------------------------------------------------ checker thread
@@ -293,8 +349,9 @@ class Pipeline:
                 continue
             batch = {item.trace_id: item}
             n = item.n_spans
+            taken = len(item.payload)
             pending: list[Any] = []
-            while n < BATCH_SPANS:
+            while n < self.batch_spans:
                 try:
                     more = self.outbox.get_nowait()
                 except queue.Empty:
@@ -304,12 +361,16 @@ class Pipeline:
                     break
                 batch[more.trace_id] = more  # a later revision supersedes an earlier one
                 n += more.n_spans
+                taken += len(more.payload)
             try:
                 self._check(list(batch.values()))
             except Exception:  # never lose the thread: count, log, keep serving
                 log.exception("checking %d trace(s) failed", len(batch))
                 self.metrics.inc(self.metrics.dropped, "check_error",
                                  sum(d.n_spans for d in batch.values()))
+            finally:
+                with self._lock:
+                    self.checking_bytes -= taken
             for p in pending:
                 if p is None:
                     return
@@ -328,7 +389,7 @@ class Pipeline:
         builder = TableBuilder()
         otlp_proto.load(batch_payload(batch), "otlp", builder, fast=True)
         table = builder.build()
-        result = check(self.spec, table, self.config.params or None, backend=self.config.backend)
+        result = check(self.spec, table, self.config.params or None, backend=self.backend)
         by_id = {d.trace_id: d for d in batch}
         wall = time.time()
         now = self.clock()

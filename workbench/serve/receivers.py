@@ -35,13 +35,15 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from workbench.serve.decode import (
     JSON,
     PROTOBUF,
+    Decoded,
     PayloadError,
     PayloadTooLarge,
     UnsupportedMediaType,
-    decode_request,
+    decode_body,
     split_request,
 )
 from workbench.serve.pipeline import Overloaded, Pipeline
+from workbench.serve.wire import split_wire
 
 log = logging.getLogger("otlspec.serve")
 
@@ -86,7 +88,7 @@ class _TraceService:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                           f"invalid OTLP protobuf trace request: {exc}")
         try:
-            decoded = split_request(request)
+            decoded = split_message(data, request)
             self.pipeline.offer(decoded)
         except Overloaded as exc:
             m.inc(m.requests, ("grpc", "overloaded"))
@@ -101,6 +103,13 @@ class _TraceService:
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
         m.inc(m.requests, ("grpc", "partial" if decoded.rejected else "ok"))
         return _response(decoded.rejected, decoded.message)
+
+
+def split_message(data: bytes, request: Any) -> Decoded:
+    """The pieces of a parsed protobuf request: cut from its bytes by the compiled walker
+    (:func:`~workbench.serve.wire.split_wire`), or from the message when it declines."""
+    decoded = split_wire(data)
+    return decoded if decoded is not None else split_request(request)
 
 
 def bearer_matches(header: str, token: str) -> bool:
@@ -207,10 +216,10 @@ class _OtlpHandler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(size)
         try:
-            request = decode_request(body, self.headers.get("Content-Type", ""),
-                                     self.headers.get("Content-Encoding", ""),
-                                     max_bytes=self.max_bytes)
-            decoded = split_request(request)
+            request, raw = decode_body(body, self.headers.get("Content-Type", ""),
+                                       self.headers.get("Content-Encoding", ""),
+                                       max_bytes=self.max_bytes)
+            decoded = split_request(request) if raw is None else split_message(raw, request)
             self.pipeline.offer(decoded)
         except PayloadTooLarge as exc:
             m.inc(m.requests, ("http", "too_large"))

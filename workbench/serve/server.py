@@ -20,6 +20,9 @@ from workbench.serve.store import Store, open_store
 
 log = logging.getLogger("otlspec.serve")
 
+#: generated traces checked at start to load the kernels (see :meth:`Server.warm_up`)
+WARM_TRACES = 24
+
 
 class Server:
     """Receivers, pipeline, store and API of one ``otlspec serve``.
@@ -72,21 +75,30 @@ class Server:
                               for name, read in sorted(gauges.items())}
 
     def warm_up(self) -> None:
-        """Compile (or load the cached) kernels once, so the first trace is not slow."""
-        from opentelemetry.proto.trace.v1 import trace_pb2
+        """Load every kernel the checker will run, so that no trace waits for one.
 
-        from workbench.serve.decode import pieces_request
-
-        span = trace_pb2.Span(trace_id=b"\x01" * 16, span_id=b"\x01" * 8, name="warm-up",
-                              start_time_unix_nano=1, end_time_unix_nano=2)
-        payload = pieces_request([((b"", "", b"", ""), [span.SerializeToString()])])
+        A few generated traces with injected faults are checked the way the checker checks
+        a batch (the wire walker, then the engine with :attr:`Pipeline.backend`): every
+        verdict kernel is loaded for the table's column types, and the witness kernels of the
+        properties the faults break. Without it the first batches pay a kernel load per
+        property (tens of ms each) on their deep path.
+        """
+        from workbench.datasets.faults import inject, parse_faults
+        from workbench.datasets.generator import generate
+        from workbench.datasets.writer import otlp_proto as write_otlp
         from workbench.engine import check
         from workbench.traces import otlp_proto
         from workbench.traces.builder import TableBuilder
 
+        ds = generate(traces=WARM_TRACES, seed=1, services=4)
+        inject(ds, parse_faults("all", WARM_TRACES, rate=0.5), seed=1)
+        from workbench.serve.wire import split_wire
+
+        data = write_otlp(ds, ds.traces)
+        split_wire(data)  # the receivers' splitter (compiled, or loaded from numba's cache)
         b = TableBuilder()
-        otlp_proto.load(payload, "warm-up", b, fast=True)  # the wire walker the checker uses
-        check(self.spec, b.build(), self.config.params or None, backend=self.config.backend)
+        otlp_proto.load(data, "warm-up", b, fast=True)
+        check(self.spec, b.build(), self.config.params or None, backend=self.pipeline.backend)
 
     def start(self, *, warm: bool = True) -> Server:
         from workbench.serve.receivers import start_grpc, start_http

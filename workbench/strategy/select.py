@@ -186,7 +186,7 @@ def choose_for_args(args: argparse.Namespace) -> Choice:
     name = getattr(args, "strategy", DEFAULT_STRATEGY) or DEFAULT_STRATEGY
     if name != "auto":
         return Choice(strategy(name), "fixed", "asked for", ranked=names())
-    return _choose(lambda probes: _features(args, probes=probes))
+    return _choose(lambda probes, reused: _features(args, probes=probes, reused=reused))
 
 
 def choose_for_theorem(thm: Theorem, model: CostModel | None = None) -> Choice:
@@ -199,13 +199,18 @@ def choose_for_theorem(thm: Theorem, model: CostModel | None = None) -> Choice:
     model:
         The cost model; ``None`` loads the shipped one (a :class:`PerTheorem` loads it once).
     """
-    return _choose(lambda probes: _theorem_features(thm, probes), model)
+    return _choose(lambda probes, reused: _theorem_features(thm, probes), model)
 
 
-def _choose(features: Callable[[bool], dict[str, float] | None],
+def _choose(features: Callable[[bool, dict[str, float]], dict[str, float] | None],
             model: CostModel | None = None) -> Choice:
-    """The strategy of least predicted cost for the features ``features(probes)`` gives."""
+    """The strategy of least predicted cost for the features ``features(probes, reused)`` gives.
+
+    ``reused`` collects ``{"encode": seconds}`` when building the features encoded a goal that
+    the check which follows reuses; that time is reported apart, not as the cost of choosing.
+    """
     fixed = names()
+    reused: dict[str, float] = {}
     fallback = [FALLBACK, *(n for n in fixed if n != FALLBACK)]
     started = time.perf_counter()
     try:
@@ -213,7 +218,7 @@ def _choose(features: Callable[[bool], dict[str, float] | None],
             model = _load_model()
         if model is None:
             return Choice(strategy(FALLBACK), "fallback", "no model shipped", ranked=fallback)
-        feats = features(any(f.startswith("probe.") for f in model.features))
+        feats = features(any(f.startswith("probe.") for f in model.features), reused)
     except Exception as err:  # a selector problem must never stop a proof
         return Choice(strategy(FALLBACK), "fallback", f"{type(err).__name__}: {err}"[:160],
                       time.perf_counter() - started, fallback)
@@ -226,10 +231,13 @@ def _choose(features: Callable[[bool], dict[str, float] | None],
     ranked += [s for s in fixed if s not in ranked]
     chosen = ranked[0]
     reasons = model.why(feats, chosen)
-    secs = time.perf_counter() - started
+    encode = reused.get("encode", 0.0)
+    secs = time.perf_counter() - started - encode
     why = ", ".join(f"{k}={feats.get(k, 0):g}" for k, _ in reasons) or "lowest predicted cost"
-    return Choice(strategy(chosen), "auto", f"top features: {why}; {secs:.2f}s to choose",
-                  secs, ranked)
+    spent = f"{secs:.2f}s to choose"
+    if encode:
+        spent += f", {encode:.2f}s encoding the goal (reused by the check)"
+    return Choice(strategy(chosen), "auto", f"top features: {why}; {spent}", secs, ranked)
 
 
 def _load_model() -> CostModel | None:
@@ -294,7 +302,8 @@ class PerTheorem:
                 f"{secs:.2f}s to choose): " + ", ".join(parts))
 
 
-def _features(args: argparse.Namespace, probes: bool = True) -> dict[str, float] | None:
+def _features(args: argparse.Namespace, probes: bool = True,
+              reused: dict[str, float] | None = None) -> dict[str, float] | None:
     """Features of the (first) obligation that ``args`` asks about.
 
     The IR counts of its formulas, its kind and trace bound: a walk of the IR, no Z3. With
@@ -302,7 +311,8 @@ def _features(args: argparse.Namespace, probes: bool = True) -> dict[str, float]
     ``redundant`` and ``implies`` that goal is built with
     :func:`workbench.smt.obligations.prebuild`, so the check that follows reuses the encoding
     (the spec is not encoded twice); ``vacuous`` and ``theorem`` encode one small problem.
-    For ``theorem`` these are the first theorem's (:func:`_theorem_features`).
+    For ``theorem`` these are the first theorem's (:func:`_theorem_features`). The seconds
+    spent building a goal that the check reuses go to ``reused["encode"]``.
     """
     from workbench.smt.cli import _options, load_spec_arg, merge_specs
     from workbench.smt.obligations import Problem, prebuild, trigger
@@ -341,7 +351,7 @@ def _features(args: argparse.Namespace, probes: bool = True) -> dict[str, float]
         else:
             formulas = [*formulas, *assume]
     return _goal_features(formulas, params, opts, _KIND_OF_ACTION[action], build, negated,
-                          probes)
+                          probes, reused if build is prebuild else None)
 
 
 def _theorem_features(thm: Theorem, probes: bool = True) -> dict[str, float]:
@@ -355,16 +365,20 @@ def _theorem_features(thm: Theorem, probes: bool = True) -> dict[str, float]:
 
 def _goal_features(formulas: list[ir.Node], params: dict[str, Any], opts: Options, kind: str,
                    build: Callable[..., Any], negated: int | None,
-                   probes: bool) -> dict[str, float]:
+                   probes: bool, reused: dict[str, float] | None = None) -> dict[str, float]:
     """IR and meta features of ``formulas``, and Z3's probes on their goal with ``probes``
-    (``formulas[negated]`` negated there, the obligation's subject)."""
+    (``formulas[negated]`` negated there, the obligation's subject). With ``reused``, the
+    seconds spent building and encoding the goal are recorded there as ``"encode"``."""
     from workbench.smt.terms import lift
     from workbench.strategy.features import ir_features, meta_features, probe_features
 
     feats = {**ir_features(formulas, params), **meta_features(kind, opts.spans)}
     if probes:
+        started = time.perf_counter()
         pb = build(formulas, params, opts)
         terms = [lift(pb.encode(f)) for f in formulas]
+        if reused is not None:
+            reused["encode"] = time.perf_counter() - started
         if negated is not None:
             terms[negated] = z3.Not(terms[negated])
         goal = [*(lift(a) for a in pb.terms.axioms), *terms]

@@ -34,7 +34,9 @@ from workbench.engine.values import UNDEF, is_number
 from workbench.lang import ir
 from workbench.stream.evaluate import ACC, Compiler, Env, Fn, at0
 from workbench.stream.ops import Aggregator
+from workbench.stream.ranges import order_key, sort_key
 from workbench.stream.state import SpanRec, TraceState
+from workbench.stream.timeline import TimelineSpec, TimelineState, anchored
 
 _NONLOCAL = (ir.Spans, ir.Roots, ir.Rel, ir.Temporal, ir.StartOf, ir.EndOf, ir.EventOf,
              ir.HappensBefore)
@@ -93,13 +95,15 @@ def accumulable(node: ir.Node, var: str) -> bool:
 
 
 def find(node: ir.Node | None, var: str) -> list[ir.Node]:
-    """The outermost accumulable nodes of ``node`` (distinct, in walk order)."""
+    """The outermost accumulable nodes of ``node`` (distinct, in walk order): aggregates and
+    quantifiers over the trace's spans, and anchored temporal formulas
+    (:mod:`workbench.stream.timeline`)."""
     out: list[ir.Node] = []
     if node is None:
         return out
 
     def walk(n: ir.Node) -> None:
-        if accumulable(n, var):
+        if accumulable(n, var) or anchored(n, var):
             if n not in out:
                 out.append(n)
             return
@@ -191,6 +195,20 @@ def join_key(node: ir.Node, var: str, members: set[str]
     return None
 
 
+def _held(node: ir.Node) -> list[ir.Node]:
+    """The conjuncts every contributing member of accumulator ``node`` satisfies (those of a
+    comprehension's or quantifier's guard, and of an ``exists``' body)."""
+    out: list[ir.Node] = []
+    domain = node.domain  # type: ignore[attr-defined]
+    if isinstance(domain, ir.Comprehension):
+        out += _conjuncts(domain.guard)
+    if isinstance(node, ir.Quant):
+        out += _conjuncts(node.guard)
+        if node.kind == "exists":
+            out += _conjuncts(node.body)
+    return out
+
+
 def _reads(node: ir.Node, var: str) -> list[ir.Node] | None:
     """The ``var.field`` and ``var.attr`` terms of ``node`` (distinct), or ``None`` when ``node``
     reads ``var`` any other way (the span itself, its events)."""
@@ -235,6 +253,12 @@ class AccSpec:
         join = join_key(node, var, members - {var})
         #: whether members reach only the bindings of their key's bucket
         self.indexed = join is not None
+        order = None if join is not None else order_key(_held(node), var, members - {var})
+        #: an order join (:mod:`workbench.stream.ranges`): ``member op binding``
+        self.ranged = order is not None
+        self.order_op = "" if order is None else order[2]
+        self._mord: Fn | None = None if order is None else compiler.term(order[0])
+        self._bord: Fn | None = None if order is None else compiler.term(order[1])
         self._mkey: Fn | None = None if join is None else compiler.term(join[0])
         self._bkey: Fn | None = None if join is None else compiler.term(join[1])
         self._undef = WILD if join is not None and join[2] else NOMATCH
@@ -262,6 +286,17 @@ class AccSpec:
         env: Env = {v: m for v in (self.comp_var, self.inner_var) if v is not None}
         return bucket(self._mkey(st, env), self._undef)
 
+    def member_range(self, st: TraceState, m: SpanRec) -> tuple[int, Any] | None:
+        """The sort key of member ``m`` (an order join, member side; ``None``: joins none)."""
+        assert self._mord is not None
+        env: Env = {v: m for v in (self.comp_var, self.inner_var) if v is not None}
+        return sort_key(self._mord(st, env))
+
+    def binding_range(self, st: TraceState, rec: SpanRec) -> tuple[int, Any] | None:
+        """The sort key of binding ``rec`` (an order join, binding side)."""
+        assert self._bord is not None
+        return sort_key(self._bord(st, {self.var: rec}))
+
     def binding_bucket(self, st: TraceState, rec: SpanRec) -> Any:
         """The bucket of binding ``rec`` (the join key, binding side)."""
         assert self._bkey is not None
@@ -269,6 +304,17 @@ class AccSpec:
 
     def new(self) -> AccState:
         return AccState(self)
+
+
+def spec_of(node: ir.Node, var: str, compiler: Compiler) -> AccSpec | TimelineSpec:
+    """The accumulator of one node :func:`find` returned."""
+    if isinstance(node, ir.Temporal):
+        return TimelineSpec(node, var, compiler)
+    return AccSpec(node, var, compiler)
+
+
+#: An accumulator's compiled form.
+AnySpec = AccSpec | TimelineSpec
 
 
 class AccState:
@@ -311,5 +357,8 @@ class AccState:
         return self.bad == 0 if self.spec.kind == "forall" else self.bad > 0
 
 
-__all__ = ["ACC", "NOMATCH", "WILD", "AccSpec", "AccState", "accumulable", "bucket", "find",
-           "free_vars", "join_key"]
+#: An accumulator's per-binding state.
+AnyState = AccState | TimelineState
+
+__all__ = ["ACC", "NOMATCH", "WILD", "AccSpec", "AccState", "AnySpec", "AnyState",
+           "accumulable", "bucket", "find", "free_vars", "join_key", "spec_of"]

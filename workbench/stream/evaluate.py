@@ -33,11 +33,13 @@ from workbench.stream.terms import SETS, TERMS
 from workbench.traces.context import END, EVENT, START
 
 
-def _is_temporal(node: ir.Node, memo: dict[ir.Node, bool]) -> bool:
+def _is_temporal(node: ir.Node, memo: dict[ir.Node, bool], slots: Mapping[ir.Node, int]
+                 ) -> bool:
     found = memo.get(node)
     if found is None:
-        found = isinstance(node, ir.Temporal | ir.StartOf | ir.EndOf | ir.EventOf) or any(
-            _is_temporal(c, memo) for c in node.children())
+        found = node not in slots and (
+            isinstance(node, ir.Temporal | ir.StartOf | ir.EndOf | ir.EventOf)
+            or any(_is_temporal(c, memo, slots) for c in node.children()))
         memo[node] = found
     return found
 
@@ -81,12 +83,18 @@ class Compiler:
     slots:
         Nodes whose value is kept online per binding (:mod:`workbench.stream.accumulate`):
         they compile to a read of slot ``k`` of the environment's accumulator states.
+    once:
+        Variables whose spans are each evaluated once (the binding of a span-local
+        property): their costly sub-terms are not kept on the span's record.
     """
 
     def __init__(self, params: Mapping[str, Any] | None = None,
-                 slots: Mapping[ir.Node, int] | None = None) -> None:
+                 slots: Mapping[ir.Node, int] | None = None,
+                 once: frozenset[str] = frozenset()) -> None:
         self.params = dict(params or {})
         self.slots = dict(slots or {})
+        #: variables each span is bound to once (a span-local binding): nothing to memoize
+        self.once = once
         self._timeline_memo: dict[ir.Node, bool] = {}
         self._dense_depth = 0
         from workbench.stream.pointwise import Pointwise
@@ -95,8 +103,9 @@ class Compiler:
         self._memo: dict[tuple[str, ir.Node], Fn] = {}
 
     def temporal(self, node: ir.Node) -> bool:
-        """Whether ``node`` reads the timeline (its value then varies by point)."""
-        return _is_temporal(node, self._timeline_memo)
+        """Whether ``node`` reads the timeline (its value then varies by point); a slot's
+        value is kept online, one per binding, so it does not."""
+        return _is_temporal(node, self._timeline_memo, self.slots)
 
     # ------------------------------------------------------------------ entry points
     def formula(self, node: ir.Node) -> Fn:
@@ -148,15 +157,16 @@ class Compiler:
         if len(names) != 1:
             return fn
         (var,) = names
+        if var in self.once:
+            return fn
         slot = next(_MEMO_SLOTS)
 
         def per_span(st: TraceState, env: Env) -> Any:
             memo = env[var].memo
-            try:
-                return memo[slot]
-            except KeyError:
+            value = memo.get(slot, _MISSING)
+            if value is _MISSING:
                 value = memo[slot] = fn(st, env)
-                return value
+            return value
         return per_span
 
     def term(self, node: ir.Node) -> Fn:
@@ -211,10 +221,23 @@ class Compiler:
 
     def _match(self, node: ir.Match) -> Fn:
         operand, pattern = self.term(node.operand), regex(node.pattern)
+        # Names, services and many attribute values recur from span to span, and a search
+        # outside RE2 runs on ``re`` under a time budget (a timer armed per search): short
+        # texts' results are kept, a bounded number per node (a timeout is never kept).
+        seen: dict[str, bool] = {}
 
         def match(st: TraceState, env: Env) -> bool:
             v = operand(st, env)
-            return isinstance(v, str) and bool(pattern.search(v))
+            if not isinstance(v, str):
+                return False
+            found = seen.get(v)
+            if found is None:
+                found = bool(pattern.search(v))
+                if len(v) <= _MATCH_MEMO_CHARS:
+                    if len(seen) >= _MATCH_MEMO:
+                        seen.clear()
+                    seen[v] = found
+            return found
         return match
 
     def _in_list(self, node: ir.InList) -> Fn:
@@ -236,12 +259,23 @@ class Compiler:
     def _hb(self, node: ir.HappensBefore) -> Fn:
         raise Unsupported(UNSUPPORTED[ir.HappensBefore])
 
+    # Without timeline content a formula's value is a bool: the connectives skip the
+    # per-point merge (the fast path evaluates them once per span, every span).
     def _not(self, node: ir.Not) -> Fn:
         arg = self.formula(node.arg)
+        if not self.temporal(node):
+            return lambda st, env: not arg(st, env)
         return lambda st, env: _neg(arg(st, env))
 
     def _and(self, node: ir.And) -> Fn:
         args = [self.formula(a) for a in node.args]
+        if not self.temporal(node):
+            def conj_bool(st: TraceState, env: Env) -> bool:
+                for a in args:
+                    if not a(st, env):
+                        return False
+                return True
+            return conj_bool
 
         def conj(st: TraceState, env: Env) -> bool | Seq:
             acc: bool | Seq = True
@@ -254,6 +288,13 @@ class Compiler:
 
     def _or(self, node: ir.Or) -> Fn:
         args = [self.formula(a) for a in node.args]
+        if not self.temporal(node):
+            def disj_bool(st: TraceState, env: Env) -> bool:
+                for a in args:
+                    if a(st, env):
+                        return True
+                return False
+            return disj_bool
 
         def disj(st: TraceState, env: Env) -> bool | Seq:
             acc: bool | Seq = False
@@ -266,6 +307,8 @@ class Compiler:
 
     def _implies(self, node: ir.Implies) -> Fn:
         left, right = self.formula(node.left), self.formula(node.right)
+        if not self.temporal(node):
+            return lambda st, env: (not left(st, env)) or bool(right(st, env))
 
         def implies(st: TraceState, env: Env) -> bool | Seq:
             a = left(st, env)
@@ -354,7 +397,8 @@ class Compiler:
     def _temporal(self, node: ir.Temporal) -> Fn:
         args = [self.formula(a) for a in node.args]
         op, lo, hi = node.op, node.interval.lo, node.interval.hi
-        empty, value_at, _ = TEMPORAL[op]  # every operator has an entry
+        rule = TEMPORAL[op]  # every operator has an entry
+        empty, value_at = rule.empty, rule.sweep
         backwards = op in ir.FUTURE_OPS
 
         def temporal(st: TraceState, env: Env) -> bool | Seq:
@@ -366,6 +410,11 @@ class Compiler:
             return value_at(lo, hi, times, vals, backwards)
         return temporal
 
+
+_MISSING: Any = object()
+#: Per ``matches`` node: how many texts' results are kept, and the longest text kept.
+_MATCH_MEMO = 1024
+_MATCH_MEMO_CHARS = 200
 
 #: Node classes whose per-span values are worth keeping (a call, a regex, a quantifier or
 #: aggregate over a span's events); cheap ones are recomputed.

@@ -16,86 +16,46 @@ DESCENDANTS ``descendants(x)``: ``n`` and the spans above ``n``
 GLOBAL     ``spans``, ``roots``, the timeline, relations of other variables: every binding
 ========== =====================================================================
 
+(:mod:`workbench.stream.footprint`). A temporal formula that depends on its bound spans'
+points alone is *closed* and reads nothing more (:mod:`workbench.stream.timeline`).
+
 A span whose id duplicates one already seen may change how parent ids resolve: it is treated
-as GLOBAL. Any other formula shape is re-evaluated whole on each update (still only for the
-trace that changed, and by the compiled closures, never the batch engine).
+as GLOBAL. A body that is itself a quantifier over ``descendants(x)`` is kept per pair
+(:mod:`workbench.stream.pairs`). Any other formula shape is re-evaluated whole on each update
+(still only for the trace that changed, and by the compiled closures, never the batch engine).
 
 Accumulators (:mod:`workbench.stream.accumulate`) are kept per binding *signature* (bindings
 with equal values of what the accumulator reads share one state) and, for equality joins, in
-hash buckets: a new span is fed only to the states of its key's bucket, and only the bindings
-whose accumulator value changed are re-evaluated. Each trace's state has a byte estimate
+hash buckets, for order joins in sorted lists (:mod:`workbench.stream.ranges`), and anchored
+temporal formulas by trigger time (:mod:`workbench.stream.timeline`): a new span is fed only to
+the states it can reach, and only the bindings whose accumulator value changed are
+re-evaluated. Each trace's state has a byte estimate
 (:attr:`TraceMonitor.nbytes`, :attr:`StreamMonitor.held_bytes`) that ``serve`` counts against
 ``--max-memory``.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.lang import ir
-from workbench.stream import accumulate
-from workbench.stream.accumulate import ACC, NOMATCH, WILD, AccSpec, AccState
+from workbench.stream import accumulate, pairs
+from workbench.stream.accumulate import ACC, NOMATCH, WILD, AccSpec, AnySpec, AnyState
 from workbench.stream.evaluate import Compiler, Fn, Unsupported, at0
+from workbench.stream.footprint import BITS_ANCESTORS as _ANCESTORS
+from workbench.stream.footprint import BITS_CHILDREN as _CHILDREN
+from workbench.stream.footprint import BITS_CHILDREN_OR_SIBLINGS as _CHILDREN_OR_SIBLINGS
+from workbench.stream.footprint import BITS_DESCENDANTS as _DESCENDANTS
+from workbench.stream.footprint import BITS_GLOBAL as _GLOBAL
+from workbench.stream.footprint import BITS_PARENT_OR_SIBLINGS as _PARENT_OR_SIBLINGS
+from workbench.stream.footprint import BITS_SIBLINGS as _SIBLINGS
+from workbench.stream.footprint import Footprint, footprint
+from workbench.stream.pairs import PairSpec, PairState, pair_spec
+from workbench.stream.ranges import RangeIndex
 from workbench.stream.state import SpanRec, TraceState
-
-
-class Footprint(enum.Flag):
-    """What a binding's value reads besides its own span (see the module docstring)."""
-
-    LOCAL = 0
-    PARENT = enum.auto()
-    CHILDREN = enum.auto()
-    SIBLINGS = enum.auto()
-    ANCESTORS = enum.auto()
-    DESCENDANTS = enum.auto()
-    GLOBAL = enum.auto()
-
-
-_REL = {
-    "parent": Footprint.PARENT,
-    "children": Footprint.CHILDREN,
-    "siblings": Footprint.SIBLINGS,
-    "ancestors": Footprint.ANCESTORS,
-    "descendants": Footprint.DESCENDANTS,
-}
-
-
-def footprint(node: ir.Node | None, var: str, skip: Iterable[ir.Node] = ()) -> Footprint:
-    """The footprint of ``node`` as a function of the span bound to ``var`` (the subtrees in
-    ``skip``, accumulators, are maintained online and left out)."""
-    skipped = set(skip)
-    out = Footprint.LOCAL
-
-    def walk(n: ir.Node) -> bool:  # False: GLOBAL, stop
-        nonlocal out
-        if n in skipped:
-            return True
-        if isinstance(n, ir.Spans | ir.Roots | ir.Temporal | ir.StartOf | ir.EndOf
-                      | ir.EventOf | ir.HappensBefore):
-            return False
-        if isinstance(n, ir.Rel):
-            if n.arg.name != var or n.rel not in _REL:
-                return False
-            out |= _REL[n.rel]
-        elif isinstance(n, ir.Field) and n.name == "depth":
-            if n.base.name != var:
-                return False
-            out |= Footprint.ANCESTORS
-        return all(walk(c) for c in n.children())
-
-    if node is not None and not walk(node):
-        return Footprint.GLOBAL
-    return out
-
-
-_GLOBAL = Footprint.GLOBAL.value
-_CHILDREN, _SIBLINGS = Footprint.CHILDREN.value, Footprint.SIBLINGS.value
-_ANCESTORS, _DESCENDANTS = Footprint.ANCESTORS.value, Footprint.DESCENDANTS.value
-_PARENT_OR_SIBLINGS = Footprint.PARENT.value | _SIBLINGS
-_CHILDREN_OR_SIBLINGS = _CHILDREN | _SIBLINGS
+from workbench.stream.timeline import TimelineSpec, TimelineState, TriggerIndex
 
 
 @dataclass
@@ -103,7 +63,8 @@ class Plan:
     """One property compiled for the stream."""
 
     prop: ir.Property
-    #: "bindings" (a top-level quantifier over spans or roots) or "whole"
+    #: "bindings" (a top-level quantifier over spans or roots), "pairs" (whose body is a
+    #: quantifier over a relation of its variable: :mod:`workbench.stream.pairs`) or "whole"
     mode: str
     formula: Fn
     var: str = ""
@@ -114,16 +75,21 @@ class Plan:
     guard_fp: Footprint = Footprint.GLOBAL
     body_fp: Footprint = Footprint.GLOBAL
     #: the body's accumulators (:mod:`workbench.stream.accumulate`), slot order
-    accs: list[AccSpec] = field(default_factory=list)
+    accs: list[AnySpec] = field(default_factory=list)
+    #: the inner quantifier of a "pairs" plan
+    pairs: PairSpec | None = None
     #: the footprints as plain ints and whether the plan is deferred, computed once (Flag
     #: arithmetic is slow on the per-span path)
     gbits: int = field(init=False, default=0)
     bbits: int = field(init=False, default=0)
     is_deferred: bool = field(init=False, default=False)
+    is_fast: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.gbits, self.bbits = self.guard_fp.value, self.body_fp.value
         self.is_deferred = self.mode == "whole" or bool((self.gbits | self.bbits) & _GLOBAL)
+        self.is_fast = self.mode == "bindings" and not (self.gbits | self.bbits) \
+            and not self.accs
 
     @property
     def name(self) -> str:
@@ -138,8 +104,7 @@ class Plan:
     @property
     def fast(self) -> bool:
         """Whether a span's verdict is final when it arrives (span-local)."""
-        return self.mode == "bindings" and not (self.guard_fp | self.body_fp) \
-            and not self.accs
+        return self.is_fast
 
 
 def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
@@ -148,20 +113,39 @@ def compile_property(prop: ir.Property, compiler: Compiler) -> Plan:
     whole = compiler.formula(f)
     if isinstance(f, ir.Quant) and isinstance(f.domain, ir.Spans | ir.Roots):
         nodes = accumulate.find(f.body, f.var)
-        local = Compiler(compiler.params, slots={n: k for k, n in enumerate(nodes)})
+        gfp, bfp = footprint(f.guard, f.var), footprint(f.body, f.var, nodes)
+        local = Compiler(compiler.params, slots={n: k for k, n in enumerate(nodes)},
+                         once=frozenset() if nodes or gfp or bfp else frozenset({f.var}))
+        inner = None if nodes else pair_spec(f, local)
+        if inner is not None:
+            return Plan(
+                prop, "pairs", whole, var=f.var, roots_only=isinstance(f.domain, ir.Roots),
+                forall=f.kind == "forall",
+                guard=None if f.guard is None else local.formula(f.guard),
+                guard_fp=gfp, body_fp=Footprint(inner.rel_bits | inner.xbits), pairs=inner)
         return Plan(
             prop, "bindings", whole, var=f.var, roots_only=isinstance(f.domain, ir.Roots),
             forall=f.kind == "forall",
             guard=None if f.guard is None else local.formula(f.guard),
             body=local.formula(f.body),
-            guard_fp=footprint(f.guard, f.var), body_fp=footprint(f.body, f.var, nodes),
-            accs=[AccSpec(n, f.var, local) for n in nodes],
+            guard_fp=gfp, body_fp=bfp,
+            accs=[accumulate.spec_of(n, f.var, local) for n in nodes],
         )
     return Plan(prop, "whole", whole)
 
 
-#: what new spans bring one accumulator: members by bucket, or a list every binding takes
-Members = dict[Any, list[SpanRec]] | list[SpanRec]
+class _Ranged:
+    """New members of an order join, with their sort keys (:mod:`workbench.stream.ranges`)."""
+
+    __slots__ = ("keyed",)
+
+    def __init__(self, keyed: list[tuple[SpanRec, tuple[int, Any] | None]]) -> None:
+        self.keyed = keyed
+
+
+#: what new spans bring one accumulator: members by bucket, a list every binding takes, or
+#: members by sort key
+Members = dict[Any, list[SpanRec]] | list[SpanRec] | _Ranged
 
 
 class _Group:
@@ -170,7 +154,7 @@ class _Group:
 
     __slots__ = ("bindings", "bucket", "rec", "state")
 
-    def __init__(self, state: AccState, rec: SpanRec, bucket: Any) -> None:
+    def __init__(self, state: AnyState, rec: SpanRec, bucket: Any) -> None:
         self.state = state
         self.rec = rec  # a representative binding
         self.bucket = bucket
@@ -184,7 +168,9 @@ class _Cache:
     guard: dict[int, bool] = field(default_factory=dict)
     value: dict[int, bool] = field(default_factory=dict)
     #: accumulator states of the bindings whose guard holds
-    acc: dict[int, list[AccState]] = field(default_factory=dict)
+    acc: dict[int, list[AnyState]] = field(default_factory=dict)
+    #: a "pairs" plan's pairs (:mod:`workbench.stream.pairs`)
+    pair_state: PairState | None = None
     bad: int = 0  # forall: falsified bindings; exists: satisfied ones
     whole: bool = True
     error: str = ""  # evaluation failed here: the batch engine decides
@@ -200,6 +186,10 @@ class _Cache:
     members: list[dict[Any, list[SpanRec]]] = field(default_factory=list)
     holders: list[dict[Any, set[Any]]] = field(default_factory=list)
     wild: bool = False
+    #: per accumulator: the order join's sorted members and groups (None: not an order join)
+    ranges: list[RangeIndex | None] = field(default_factory=list)
+    #: per accumulator: a timeline accumulator's states by trigger time (None: not one)
+    triggers: list[TriggerIndex | None] = field(default_factory=list)
 
 
 @dataclass
@@ -276,6 +266,10 @@ class TraceMonitor:
                 cache.whole = at0(plan.formula(self.state, {}))
                 if stats is not None:
                     stats.wholes += 1
+            elif plan.is_fast and not dup:
+                self._local(plan, cache, new, stats)
+            elif plan.mode == "pairs":
+                pairs.evaluate(self, plan, cache, new, dup, stats)
             else:
                 self._bindings(plan, cache, new, dup, stats)
         except Exception as err:  # e.g. a regex timeout: the batch engine reports it
@@ -325,6 +319,9 @@ class TraceMonitor:
             cache.sigs = [{} for _ in accs]
             cache.members = [{} for _ in accs]
             cache.holders = [{} for _ in accs]
+            cache.ranges = [RangeIndex(a.order_op) if a.ranged else None for a in accs]
+            cache.triggers = [TriggerIndex(a.reach) if isinstance(a, TimelineSpec) else None
+                              for a in accs]
         rows: list[list[tuple[SpanRec, Any]] | None] = []
         if not cache.wild:
             for a in accs:
@@ -343,6 +340,15 @@ class TraceMonitor:
             sigs = cache.sigs[j]
             for n in new:
                 sigs[n.seq] = a.signature(st, n)
+            rng = cache.ranges[j]
+            if rng is not None:
+                assert isinstance(a, AccSpec)
+                keyed = [(n, a.member_range(st, n)) for n in new]
+                for n, k in keyed:
+                    if k is not None:
+                        rng.add_member(k, n)
+                out.append(_Ranged(keyed))
+                continue
             row = rows[j]
             if row is None:
                 out.append([n for n in new if n.parent_key is None] if a.roots_only else new)
@@ -366,6 +372,17 @@ class TraceMonitor:
             if isinstance(got, dict):
                 holders = cache.holders[j]
                 work = [(groups[g], ms) for k, ms in got.items() for g in holders.get(k, ())]
+            elif isinstance(got, _Ranged):
+                rng = cache.ranges[j]
+                assert rng is not None
+                by: dict[int, tuple[_Group, list[SpanRec]]] = {}
+                for n, k in got.keyed:
+                    if k is not None:
+                        for g in rng.groups_for(k):
+                            by.setdefault(id(g), (g, []))[1].append(n)
+                work = list(by.values())
+            elif got and cache.triggers[j] is not None:
+                work = [(g, got) for g in cache.triggers[j].near(got)]  # type: ignore[union-attr]
             elif got:
                 work = [(g, got) for g in groups.values()]
             else:
@@ -379,7 +396,7 @@ class TraceMonitor:
                     seqs.update(q for q in grp.bindings if q in held)
 
     def _states(self, plan: Plan, cache: _Cache, news: list[Members], rec: SpanRec
-                ) -> list[AccState]:
+                ) -> list[AnyState]:
         """The shared states of binding ``rec`` (new ones fed every member so far)."""
         st = self.state
         out = []
@@ -387,7 +404,15 @@ class TraceMonitor:
             sig = cache.sigs[j][rec.seq]
             groups = cache.groups[j]
             grp = groups.get(sig)
-            if grp is None:
+            rng = cache.ranges[j]
+            if grp is None and rng is not None:
+                assert isinstance(a, AccSpec)
+                bk = a.binding_range(st, rec)
+                grp = groups[sig] = _Group(a.new(), rec, bk)
+                if bk is not None:  # otherwise it orders with nothing: no member counts
+                    grp.state.feed(st, rec, rng.members_for(bk))
+                    rng.add_group(bk, grp)
+            elif grp is None:
                 indexed = isinstance(news[j], dict)
                 bb = a.binding_bucket(st, rec) if indexed else NOMATCH
                 if indexed and bb is WILD:  # cannot happen with a member-side WILD: be safe
@@ -395,6 +420,10 @@ class TraceMonitor:
                 grp = groups[sig] = _Group(a.new(), rec, bb)
                 if not indexed:
                     grp.state.feed(st, rec, st.spans)
+                    trig = cache.triggers[j]
+                    if trig is not None:
+                        assert isinstance(grp.state, TimelineState)
+                        trig.add(grp, grp.state.times())
                 elif bb is not NOMATCH:
                     grp.state.feed(st, rec, cache.members[j].get(bb, ()))
                     cache.holders[j].setdefault(bb, set()).add(sig)
@@ -402,10 +431,33 @@ class TraceMonitor:
             out.append(grp.state)
         return out
 
+    def _local(self, plan: Plan, cache: _Cache, new: list[SpanRec], stats: Stats | None
+               ) -> None:
+        """A span-local plan (the fast path): the new spans' bindings, once each."""
+        st = self.state
+        var, guard, body, forall = plan.var, plan.guard, plan.body, plan.forall
+        assert body is not None
+        env: dict[str, Any] = {}
+        values, guards = cache.value, cache.guard
+        bad = 0
+        n = 0
+        for rec in new:
+            if plan.roots_only and rec.parent_key is not None:
+                continue
+            n += 1
+            env[var] = rec
+            g = True if guard is None else at0(guard(st, env))
+            v = at0(body(st, env)) if g else forall
+            guards[rec.seq] = g
+            values[rec.seq] = v
+            bad += (not v) if forall else v
+        cache.bad += bad
+        if stats is not None:
+            stats.bindings += n
+
     def _bindings(self, plan: Plan, cache: _Cache, new: list[SpanRec], dup: bool,
                   stats: Stats | None) -> None:
         st = self.state
-        fresh = {n.seq for n in new}
         accs = plan.accs
         news = self._index(plan, cache, new) if accs else []
         changed: set[int] = set()
@@ -417,7 +469,7 @@ class TraceMonitor:
         elif not (gbits or bbits or changed):  # span-local: the new spans only
             todo = [r for r in new if r.is_root] if plan.roots_only else new
         else:
-            seqs = fresh | changed
+            seqs = {n.seq for n in new} | changed
             seqs |= self._affected(plan, new, gbits)
             if bbits & _GLOBAL:  # every binding whose guard holds
                 seqs |= {q for q, g in cache.guard.items() if g}
@@ -469,7 +521,15 @@ class TraceMonitor:
             grp.bindings.discard(seq)
             if not grp.bindings:
                 del groups[sig]
-                cache.holders[j].get(grp.bucket, set()).discard(sig)
+                rng, trig = cache.ranges[j], cache.triggers[j]
+                if trig is not None:
+                    assert isinstance(grp.state, TimelineState)
+                    trig.remove(grp, grp.state.times())
+                if rng is not None:
+                    if grp.bucket is not None:
+                        rng.remove_group(grp.bucket, grp)
+                else:
+                    cache.holders[j].get(grp.bucket, set()).discard(sig)
 
     # ------------------------------------------------------------------ verdicts
     def verdict(self, k: int) -> bool:
@@ -486,7 +546,7 @@ class TraceMonitor:
         """The bindings that falsify a ``forall`` plan, in row order."""
         self.settle(k)
         plan, cache = self.plans[k], self.caches[k]
-        if plan.mode != "bindings" or not plan.forall:
+        if plan.mode == "whole" or not plan.forall:
             return []
         return [r for r in self.state.spans if cache.value.get(r.seq) is False]
 

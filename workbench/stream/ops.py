@@ -144,6 +144,11 @@ class TemporalRule(NamedTuple):
     empty: bool  #: its value on an empty timeline
     sweep: _Sweep  #: its value at every point, from ``lo, hi, times, argument values, backwards``
     point: PointForm  #: how :mod:`workbench.stream.pointwise` reads it at one point
+    #: how its value at a point folds the points of its window, for the incremental
+    #: timeline reading (:mod:`workbench.stream.timeline`): ``"any"`` (true when the argument
+    #: holds at some point of the window), ``"all"`` (at every point), ``""`` (neither: a
+    #: neighbour or a two-argument operator, re-read from the whole timeline)
+    window: str = ""
 
 
 def _hist(lo: int, hi: int | None, t: Sequence[int], v: list[_Seq], b: bool) -> _Seq:
@@ -162,13 +167,13 @@ def _since(lo: int, hi: int | None, t: Sequence[int], v: list[_Seq], b: bool) ->
 #: keys): a new operator needs an entry here and nowhere else in ``workbench/stream``
 #: (:mod:`workbench.stream.evaluate` sweeps, :mod:`workbench.stream.pointwise` reads a point).
 TEMPORAL: dict[str, TemporalRule] = {
-    "always": TemporalRule(True, _hist, ("window", 0, True)),
-    "eventually": TemporalRule(False, _once, ("window", 0, False)),
+    "always": TemporalRule(True, _hist, ("window", 0, True), "all"),
+    "eventually": TemporalRule(False, _once, ("window", 0, False), "any"),
     "next": TemporalRule(False, lambda lo, hi, t, v, b: [*v[0][1:], False], ("step", 1, False)),
     "wnext": TemporalRule(True, lambda lo, hi, t, v, b: [*v[0][1:], True], ("step", 1, True)),
     "until": TemporalRule(False, _since, ("dense", 0, False)),
-    "historically": TemporalRule(True, _hist, ("window", 0, True)),
-    "once": TemporalRule(False, _once, ("window", 0, False)),
+    "historically": TemporalRule(True, _hist, ("window", 0, True), "all"),
+    "once": TemporalRule(False, _once, ("window", 0, False), "any"),
     "previously": TemporalRule(False, lambda lo, hi, t, v, b: [False, *v[0][:-1]],
                                ("step", -1, False)),
     "since": TemporalRule(False, _since, ("dense", 0, False)),

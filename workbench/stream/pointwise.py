@@ -51,14 +51,7 @@ def window(times: list[int], i: int, lo: int, hi: int | None, future: bool) -> t
 
 def positions(st: TraceState, rec: Any, phase: int, name: str | None) -> list[int]:
     """The sorted indices of ``rec``'s timeline points of ``phase`` (named ``name``)."""
-    index = st._derived.get("positions")
-    if index is None:
-        index = {}
-        for j, p in enumerate(st.points):
-            index.setdefault(p[4].seq, []).append((j, p[1], p[5]))
-        st._derived["positions"] = index
-    return [j for j, ph, nm in index.get(rec.seq, ())
-            if ph == phase and (name is None or nm == name)]
+    return st.positions(rec, phase, name)
 
 
 class Pointwise:

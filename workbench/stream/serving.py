@@ -146,7 +146,7 @@ def check_completed(pipe: Pipeline, batch: list[Completed]) -> list[TraceRecord]
     by_batch: dict[str, Any] = {}
     if wanted and table is not None and table.n_traces:
         result = check(pipe.spec, table, pipe.config.params or None,
-                       backend=pipe.config.backend, properties=sorted(wanted))
+                       backend=pipe.backend, properties=sorted(wanted))
         by_batch = {r.name: r for r in result.results}
     wall = time.time()
     out: list[TraceRecord] = []

@@ -13,8 +13,8 @@ the timeline) the way :class:`workbench.traces.context.TraceContext` does on a b
   stable lookup), so duplicated ids resolve alike;
 * the timeline is sorted by ``(time, phase, row, event index)``.
 
-Derived structure is recomputed lazily after each :meth:`TraceState.add` (one pass over the
-trace), never per property or binding.
+The structure is kept up to date by each :meth:`TraceState.add`, span by span (a duplicated
+id that moves how a parent id resolves rebuilds the children once, lazily).
 """
 
 from __future__ import annotations
@@ -126,8 +126,22 @@ def records_from_table(table: SpanTable, rows: Iterable[int], first_seq: int | N
 PointT = tuple[int, int, tuple[int, ...], int, SpanRec, str]
 
 
+def _order(rec: SpanRec) -> tuple[int, ...]:
+    return rec.order
+
+
 def _point_key(p: PointT) -> tuple[Any, ...]:
     return p[:4]
+
+
+def points_of(rec: SpanRec) -> list[PointT]:
+    """The timeline points of one span: its start, its events, its end (when it has one)."""
+    ordr = rec.order
+    out: list[PointT] = [(rec.start, START, ordr, 0, rec, "")]
+    out.extend((ev.time, EVENT, ordr, ev.index, rec, ev.name) for ev in rec.events)
+    if rec.fields["has_end"]:
+        out.append((int(rec.fields["end"]), END, ordr, 0, rec, ""))
+    return out
 
 
 class TraceState:
@@ -140,32 +154,47 @@ class TraceState:
         self.by_seq: dict[int, SpanRec] = {}
         self.n_added = 0
         self._points: list[PointT] = []
-        self._derived: dict[str, Any] = {}
+        self._times: list[int] = []  # the points' times
+        self._roots: list[SpanRec] = []  # row order
+        #: seq -> children, kept up to date by :meth:`add` (None: rebuilt on next use, after
+        #: a duplicated id moved how a parent id resolves)
+        self._children: dict[int, list[SpanRec]] | None = {}
 
     # ------------------------------------------------------------------ adding
     def add(self, recs: Iterable[SpanRec]) -> list[SpanRec]:
-        """Join ``recs``; returns them. Derived structure is recomputed on next use."""
+        """Join ``recs``; returns them. The structure (children, roots, timeline) is kept up
+        to date span by span: O(log n) each, plus the list insertions."""
         added = list(recs)
         for rec in added:
             if rec.seq in self.by_seq:
                 raise ValueError(f"span number {rec.seq} added twice to one trace")
             self.by_seq[rec.seq] = rec
-            bisect.insort(self.spans, rec, key=lambda r: r.order)
+            bisect.insort(self.spans, rec, key=_order)
+            first = True
             if rec.key is not None:
-                bisect.insort(self.by_key.setdefault(rec.key, []), rec, key=lambda r: r.order)
+                same = self.by_key.setdefault(rec.key, [])
+                bisect.insort(same, rec, key=_order)
+                first = same[0] is rec
+                if first and len(same) > 1:  # the id now resolves to rec: rebuild children
+                    self._children = None
+            kids = self._children
+            if kids is not None:
+                # spans already waiting for this id are its children (row order)
+                waiting = self.by_parent_key.get(rec.key, []) if first and rec.key else []
+                kids[rec.seq] = list(waiting)
+                p = self.parent_of(rec)
+                if p is not None:
+                    bisect.insort(kids[p.seq], rec, key=_order)
             if rec.parent_key is not None:
                 bisect.insort(self.by_parent_key.setdefault(rec.parent_key, []), rec,
-                              key=lambda r: r.order)
-            ordr = rec.order
-            new: list[PointT] = [(rec.start, START, ordr, 0, rec, "")]
-            new.extend((ev.time, EVENT, ordr, ev.index, rec, ev.name) for ev in rec.events)
-            if rec.fields["has_end"]:
-                new.append((int(rec.fields["end"]), END, ordr, 0, rec, ""))
-            for p in new:
-                bisect.insort(self._points, p, key=_point_key)
+                              key=_order)
+            else:
+                bisect.insort(self._roots, rec, key=_order)
+            for pt in points_of(rec):
+                i = bisect.bisect_left(self._points, pt[:4], key=_point_key)
+                self._points.insert(i, pt)
+                self._times.insert(i, pt[0])
         self.n_added += len(added)
-        if added:
-            self._derived.clear()
         return added
 
     def reset(self) -> None:
@@ -183,21 +212,18 @@ class TraceState:
     @property
     def children(self) -> dict[int, list[SpanRec]]:
         """``seq`` -> the spans whose parent resolves to it, row order."""
-        found = self._derived.get("children")
+        found = self._children
         if found is None:
             found = {r.seq: [] for r in self.spans}
             for r in self.spans:
                 p = self.parent_of(r)
                 if p is not None:
                     found[p.seq].append(r)
-            self._derived["children"] = found
+            self._children = found
         return found
 
     def roots(self) -> list[SpanRec]:
-        found = self._derived.get("roots")
-        if found is None:
-            found = self._derived["roots"] = [r for r in self.spans if r.is_root]
-        return found
+        return self._roots
 
     def ancestors(self, rec: SpanRec) -> list[SpanRec]:
         out: list[SpanRec] = []
@@ -238,12 +264,18 @@ class TraceState:
         """The timeline, sorted by (time, phase, row, event index)."""
         return self._points
 
+    def index_of(self, point: PointT) -> int:
+        """The position of ``point`` (one of this trace's) on the timeline."""
+        return bisect.bisect_left(self._points, point[:4], key=_point_key)
+
     @property
     def times(self) -> list[int]:
-        found = self._derived.get("times")
-        if found is None:
-            found = self._derived["times"] = [p[0] for p in self._points]
-        return found
+        return self._times
+
+    def positions(self, rec: SpanRec, phase: int, name: str | None) -> list[int]:
+        """The sorted indices of ``rec``'s timeline points of ``phase`` (named ``name``)."""
+        return [self.index_of(p) for p in points_of(rec)
+                if p[1] == phase and (name is None or p[5] == name)]
 
 
-__all__ = ["EventRec", "SpanRec", "TraceState", "records_from_table"]
+__all__ = ["EventRec", "PointT", "SpanRec", "TraceState", "points_of", "records_from_table"]

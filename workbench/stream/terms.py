@@ -110,6 +110,9 @@ def _arith(c: Compiler, node: ir.Arith) -> Fn:
 def _call(c: Compiler, node: ir.Call) -> Fn:
     func = BUILTINS[node.func]
     args = [c.term(a) for a in node.args]
+    if len(args) == 1:
+        (one,) = args
+        return lambda st, env: func(one(st, env))
     return lambda st, env: func(*(a(st, env) for a in args))
 
 

@@ -358,6 +358,11 @@ class TableBuilder:
         self._blocks.append(block)
         self._n_blocked += block.n
 
+    def blocks(self) -> list[SpanBlock]:
+        """The spans appended so far as :class:`SpanBlock` s, in input order."""
+        self._flush_lists()
+        return list(self._blocks)
+
     def _flush_lists(self) -> None:
         """Turn the spans appended to the per-span lists into a :class:`SpanBlock`."""
         n = len(self.name)

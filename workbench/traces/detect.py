@@ -27,7 +27,7 @@ import glob
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from workbench.traces.container import (
     too_big,
     unpack,
 )
+from workbench.traces.jobs import resolve_jobs
 from workbench.traces.model import SpanTable
 from workbench.traces.otlp_json_load import (  # re-exported: the loader's public names
     COLD_JSON_MIN_BYTES,
@@ -133,6 +134,7 @@ def load_traces(
     *,
     format: str = "auto",
     max_bytes: int | None = None,
+    jobs: int | None = None,
 ) -> SpanTable:
     """Load trace files into one span table.
 
@@ -146,6 +148,10 @@ def load_traces(
     max_bytes
         Per-source size limit in bytes, also after decompression; a larger source is skipped
         with an error diagnostic. None: ``$OTLSPEC_MAX_BYTES`` or 4 GiB; 0: no limit.
+    jobs
+        Threads that read sources (several files, chunks of a large file) at once; the table
+        is the same for every value (:mod:`workbench.traces.parallel`). None:
+        ``$OTLSPEC_JOBS`` or the available cores; 1: read one piece after another.
 
     Returns
     -------
@@ -167,11 +173,17 @@ def load_traces(
     builder = TableBuilder()
     read_any = False
     limit = size_limit(max_bytes)
+    threads = resolve_jobs(jobs)
     with gc_paused():
-        for source in sources:
-            for name, data in _expand(source, limit, builder.diagnostics):
-                if _load_into(data, name, format, builder, limit):
-                    read_any = True
+        if threads > 1:
+            from workbench.traces.parallel import load_parallel
+
+            read_any = load_parallel(sources, format, limit, builder, threads)
+        else:
+            for source in sources:
+                for name, data in _expand(source, limit, builder.diagnostics):
+                    if _load_into(data, name, format, builder, limit):
+                        read_any = True
         errors = any(d.severity == "error" for d in builder.diagnostics)
         if not read_any or (len(builder) == 0 and errors):
             raise TraceInputError(
@@ -251,10 +263,15 @@ def is_trace_file_name(name: str) -> bool:
     return low.endswith(TRACE_SUFFIXES)
 
 
+Reader = Callable[[str, int, list[Diagnostic]], Iterator[tuple[str, bytes]]]
+
+
 def _expand(
-    source: Source, limit: int, diagnostics: list[Diagnostic]
+    source: Source, limit: int, diagnostics: list[Diagnostic], read: Reader | None = None
 ) -> Iterator[tuple[str, bytes]]:
-    """``(name, bytes)`` of every file a source names; problems become diagnostics."""
+    """``(name, bytes)`` of every file a source names, each as ``read`` (None: :func:`_read`)
+    gives it; problems become diagnostics."""
+    read = _read if read is None else read
     text = os.fspath(source)
     if text == "-":
         data = sys.stdin.buffer.read(limit + 1) if limit else sys.stdin.buffer.read()
@@ -269,17 +286,17 @@ def _expand(
         if not files:
             diagnostics.append(Diagnostic(text, "", "directory holds no trace files", "error"))
         for file in files:
-            yield from _read(str(file), limit, diagnostics)
+            yield from read(str(file), limit, diagnostics)
         return
     if path.exists():
-        yield from _read(text, limit, diagnostics)
+        yield from read(text, limit, diagnostics)
         return
     if _GLOB.search(text):
         matches = sorted(glob.glob(text, recursive=True))
         if not matches:
             diagnostics.append(Diagnostic(text, "", "no file matches this pattern", "error"))
         for match in matches:
-            yield from _expand(match, limit, diagnostics)
+            yield from _expand(match, limit, diagnostics, read)
         return
     diagnostics.append(Diagnostic(text, "", "no such file or directory", "error"))
 
@@ -311,14 +328,45 @@ def _stream_kind(name: str, size: int) -> type[bytes] | None:
         return None
     with open(name, "rb") as fh:
         head = fh.read(1 << 20)
-    if is_compressed(head) or head[:1] == b"\x00":
-        return None
-    head = head[3:] if head[:3] == b"\xef\xbb\xbf" else head
-    if detect_format(head) != "otlp-json":
-        return None
-    if looks_like_json_lines(head):
-        return Streamed
+        if is_compressed(head) or head[:1] == b"\x00":
+            return None
+        head = head[3:] if head[:3] == b"\xef\xbb\xbf" else head
+        if detect_format(head) != "otlp-json":
+            return None
+        if looks_like_json_lines(head) or _long_first_line(fh, head):
+            return Streamed
     return StreamedDocument if json_stream.streamable_head(head) else None
+
+
+def _long_first_line(fh: Any, head: bytes) -> bool:
+    """Whether a file whose first line is not over within ``head`` (or whose second line is
+    not in it) holds JSON lines: its first line is one whole JSON value and the next line
+    opens another (else it is one document)."""
+    cut = head.find(b"\n")
+    if cut >= 0:
+        if head[cut + 1 :].strip():
+            return False  # two lines in the head: looks_like_json_lines has judged them
+        parts, rest = [head[:cut]], b""
+    else:
+        parts = [head]
+        while True:
+            block = fh.read(1 << 20)
+            if not block:
+                return False
+            cut = block.find(b"\n")
+            if cut >= 0:
+                parts.append(block[:cut])
+                rest = block[cut + 1 :]
+                break
+            parts.append(block)
+    nxt = rest.lstrip() or fh.read(1 << 10).lstrip()
+    if nxt[:1] != b"{":
+        return False
+    try:
+        msgspec.json.decode(b"".join(parts), type=msgspec.Raw)
+    except msgspec.DecodeError:
+        return False
+    return True
 
 
 def _read(name: str, limit: int, diagnostics: list[Diagnostic]) -> Iterator[tuple[str, bytes]]:

@@ -84,6 +84,8 @@ def streamable_head(head: bytes) -> tuple[str | None, str] | None:
 
 def _chars(data: bytes) -> int:
     """Characters in UTF-8 ``data`` (an invalid byte counts as one)."""
+    if data.isascii():  # the usual case, without decoding a whole group
+        return len(data)
     return len(data.decode("utf-8", "replace"))
 
 
@@ -131,9 +133,9 @@ def split_groups(
     def group(stop: int, complete: bool = True) -> Group:
         """The group ``buf[start:stop]`` without the separators before its first element;
         moves the cursor past it."""
-        data = buf[start:stop]
-        body = data.lstrip(b" \t\r\n,")
-        cursor.advance(data[: len(data) - len(body)])
+        skip = _SEPARATORS.match(buf, start, stop).end()  # type: ignore[union-attr]
+        cursor.advance(buf[start:skip])
+        body = buf[skip:stop]  # one copy of the group (a 4 MiB slice and its strip cost two)
         out = Group(body, index, cursor.line, cursor.column, complete)
         cursor.advance(body)
         return out
@@ -219,6 +221,49 @@ def _renamed(d: Diagnostic, group: Group, head: int) -> Diagnostic:
     return dataclasses.replace(d, path=path, line=line, column=column)
 
 
+def document_groups(
+    path: str, chunk: int, report: Utf8Report
+) -> Iterator[tuple[Group, bytes, list[Diagnostic], int]]:
+    """The groups of the document at ``path`` as small documents of their own, ready to read.
+
+    Yields ``(group, document, diagnostics, head)``: the sanitized document text, the invalid
+    UTF-8 found in it (already with the file's positions; ``report`` is shared by all groups
+    and finished by the caller) and the length of the opening prepended to the group.
+    """
+    with open(path, "rb") as fh:
+        found = streamable_head(fh.read(1 << 12))
+        if found is None:
+            raise ValueError(f"{path}: not a streamable OTLP/JSON document")
+        wrapper, key = found
+        fh.seek(0)
+        opening = f'{{"{wrapper}":{{"{key}":['.encode() if wrapper else f'{{"{key}":['.encode()
+        closing = b"]}}" if wrapper else b"]}"
+        for group in split_groups(fh, chunk):
+            doc = opening + group.data + (closing if group.complete else b"")
+            found_utf8: list[Diagnostic] = []
+            doc = sanitize_utf8(doc, path, found_utf8, 0, report)
+            yield group, doc, [_renamed(d, group, len(opening)) for d in found_utf8], len(opening)
+
+
+def load_group(doc: bytes, group: Group, head: int, path: str, builder: TableBuilder) -> str:
+    """Read one document of :func:`document_groups` into ``builder``; its status. What it
+    reports is renamed to the file's record paths and positions."""
+    from workbench.traces.otlp_json_load import load_otlp_document
+
+    diagnostics = builder.diagnostics
+    at = len(diagnostics)
+    status = load_otlp_document(doc, path, builder)
+    diagnostics[at:] = [_renamed(d, group, head) for d in diagnostics[at:]]
+    return status
+
+
+def groups_status(statuses: set[str]) -> str:
+    """The status of a document from those of its groups (none: a closed empty list)."""
+    if not statuses or "ok" in statuses:
+        return "ok"
+    return "invalid" if "invalid" in statuses else "not-otlp"
+
+
 def load_document_file(path: str, builder: TableBuilder, chunk: int) -> str:
     """Read the OTLP/JSON document at ``path`` group by group (see the module docstring).
 
@@ -228,29 +273,22 @@ def load_document_file(path: str, builder: TableBuilder, chunk: int) -> str:
         ``"ok"`` when any group was read (or the list is empty), else ``"invalid"`` or
         ``"not-otlp"``.
     """
-    from workbench.traces.otlp_json_load import load_otlp_document
-
-    with open(path, "rb") as fh:
-        found = streamable_head(fh.read(1 << 12))
-        if found is None:
-            raise ValueError(f"{path}: not a streamable OTLP/JSON document")
-        wrapper, key = found
-        fh.seek(0)
-        opening = f'{{"{wrapper}":{{"{key}":['.encode() if wrapper else f'{{"{key}":['.encode()
-        closing = b"]}}" if wrapper else b"]}"
-        report = Utf8Report(path)
-        statuses: set[str] = set()
-        diagnostics = builder.diagnostics
-        for group in split_groups(fh, chunk):
-            doc = opening + group.data + (closing if group.complete else b"")
-            at = len(diagnostics)
-            doc = sanitize_utf8(doc, path, diagnostics, 0, report)
-            statuses.add(load_otlp_document(doc, path, builder))
-            diagnostics[at:] = [_renamed(d, group, len(opening)) for d in diagnostics[at:]]
-        report.finish(diagnostics)
-    if not statuses or "ok" in statuses:  # no group: a closed empty list
-        return "ok"
-    return "invalid" if "invalid" in statuses else "not-otlp"
+    report = Utf8Report(path)
+    statuses: set[str] = set()
+    for group, doc, found_utf8, head in document_groups(path, chunk, report):
+        builder.diagnostics.extend(found_utf8)
+        statuses.add(load_group(doc, group, head, path, builder))
+    report.finish(builder.diagnostics)
+    return groups_status(statuses)
 
 
-__all__ = ["GROUP_BYTES", "Group", "load_document_file", "split_groups", "streamable_head"]
+__all__ = [
+    "GROUP_BYTES",
+    "Group",
+    "document_groups",
+    "groups_status",
+    "load_document_file",
+    "load_group",
+    "split_groups",
+    "streamable_head",
+]

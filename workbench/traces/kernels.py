@@ -1,6 +1,8 @@
 """Compiled (numba) kernels of the readers: the OTLP protobuf wire walker and the layout of the
 matrices it fills (shared with the JSON walker); byte-slice interning and first-appearance
-numbering of 128-bit keys live in :mod:`workbench.traces.kernels_intern`, re-exported here.
+numbering of 128-bit keys live in :mod:`workbench.traces.kernels_intern`, the wire primitives
+(varints, fixed-width values, skipping, length-delimited slices) and :func:`top_fields` in
+:mod:`workbench.traces.kernels_wire`; their public names are re-exported here.
 
 Everything here works on a ``uint8`` view of the input bytes and on preallocated numpy arrays,
 and never creates a Python object per record: the walker records *where* each field lies
@@ -23,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from workbench.traces.kernels_intern import dense_ids, intern_slices
-from workbench.traces.kernels_utf8 import utf8_ok
+from workbench.traces.kernels_wire import _fixed, _skip, _slice, _string_ok, _varint, top_fields
 
 __all__ = ["dense_ids", "intern_slices", "top_fields", "walk_request"]
 
@@ -51,57 +53,6 @@ N_C = 4
 T_STR, T_BOOL, T_INT, T_FLOAT, T_BYTES, T_ARRAY, T_KVLIST = range(7)
 
 _INT64_MAX = np.uint64(2**63 - 1)
-
-
-@njit(cache=True, nogil=True)
-def _varint(buf: Any, pos: int, end: int) -> tuple[np.uint64, int]:
-    """A varint at ``pos``; position -1 when cut off or longer than 10 bytes."""
-    value = np.uint64(0)
-    shift = 0
-    while pos < end and shift < 70:
-        b = buf[pos]
-        pos += 1
-        value |= np.uint64(b & 0x7F) << np.uint64(shift)
-        if b < 0x80:
-            return value, pos
-        shift += 7
-    return value, -1
-
-
-@njit(cache=True, nogil=True)
-def _fixed(buf: Any, pos: int, size: int) -> np.uint64:
-    value = np.uint64(0)
-    for k in range(size):
-        value |= np.uint64(buf[pos + k]) << np.uint64(8 * k)
-    return value
-
-
-@njit(cache=True, nogil=True)
-def _skip(buf: Any, pos: int, end: int, wt: int) -> int:
-    """Position after a field body of wire type ``wt``; -1 on error (groups included)."""
-    if wt == 0:
-        _v, pos = _varint(buf, pos, end)
-        return pos
-    if wt == 1:
-        return pos + 8 if pos + 8 <= end else -1
-    if wt == 5:
-        return pos + 4 if pos + 4 <= end else -1
-    if wt == 2:
-        n, pos = _varint(buf, pos, end)
-        if pos < 0 or n > np.uint64(end - pos):
-            return -1
-        return pos + int(n)
-    return -1
-
-
-@njit(cache=True, nogil=True)
-def _string_ok(buf: Any, pos: int, hi: int) -> int:
-    """Position after a length-delimited string field whose bytes are valid UTF-8; -1 when
-    cut off or not UTF-8 (the official reader replaces and reports it by its path)."""
-    a, n, nxt = _slice(buf, pos, hi)
-    if nxt < 0 or not utf8_ok(buf, a, a + n):
-        return -1
-    return nxt
 
 
 @njit(cache=True, nogil=True)
@@ -199,15 +150,6 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
         kv[k, K_VAL_OFF] = val_off
         kv[k, K_VAL_LEN] = val_len
     return 0
-
-
-@njit(cache=True, nogil=True)
-def _slice(buf: Any, pos: int, hi: int) -> tuple[int, int, int]:
-    """(offset, length, next position) of a length-delimited body; next -1 on error."""
-    n, pos = _varint(buf, pos, hi)
-    if pos < 0 or n > np.uint64(hi - pos):
-        return 0, 0, -1
-    return pos, int(n), pos + int(n)
 
 
 @njit(cache=True, nogil=True)
@@ -581,28 +523,3 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
         sc[c, C_MSG_OFF] = msg_off
         sc[c, C_MSG_LEN] = msg_len
     return 0
-
-
-@njit(cache=True, nogil=True)
-def top_fields(buf: Any) -> Any:
-    """(start, end) of every top-level field of a message, and an ok flag (wire errors)."""
-    n = buf.shape[0]
-    out = np.zeros((16, 2), dtype=np.int64)
-    k = 0
-    pos = 0
-    while pos < n:
-        start = pos
-        tag, pos = _varint(buf, pos, n)
-        if pos < 0:
-            return out[:k], False
-        pos = _skip(buf, pos, n, int(tag & np.uint64(7)))
-        if pos < 0:
-            return out[:k], False
-        if k == out.shape[0]:
-            grown = np.zeros((2 * k, 2), dtype=np.int64)
-            grown[:k] = out
-            out = grown
-        out[k, 0] = start
-        out[k, 1] = pos
-        k += 1
-    return out[:k], True

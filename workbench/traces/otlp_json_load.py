@@ -236,7 +236,7 @@ def load_otlp_json_lines(data: bytes, file: str, builder: TableBuilder) -> str:
                      "workbench.traces.kernels_json")
     statuses = _load_lines(batcher, data, 0, fast)
     batcher.flush()
-    return _lines_status(statuses)
+    return lines_status(statuses)
 
 
 def _load_lines(batcher: otlp_json.SpanBatcher, data: bytes, base: int, fast: bool) -> set[str]:
@@ -264,16 +264,21 @@ def _load_lines(batcher: otlp_json.SpanBatcher, data: bytes, base: int, fast: bo
     return statuses
 
 
-def _lines_status(statuses: set[str]) -> str:
+def lines_status(statuses: set[str]) -> str:
+    """The status of JSON lines from those of their lines."""
     if "ok" in statuses:
         return "ok"
     return "invalid" if "invalid" in statuses else "not-otlp"
 
 
-def _chunks(path: str, size: int) -> Iterator[tuple[bytes, int]]:
-    """Line-aligned chunks of a file, each with the number of lines before it."""
+def line_chunks(path: str, size: int) -> Iterator[tuple[bytes, int]]:
+    """Line-aligned chunks of a file, each with the number of lines before it.
+
+    A line longer than ``size`` is gathered block by block (each block searched once for a
+    line end, and joined once), so a file of long lines costs no more than one of short ones.
+    """
     lines_before = 0
-    rest = b""
+    rest: list[bytes] = []  # blocks of the line under way (no line end in them)
     with open(path, "rb") as fh:
         first = True
         while True:
@@ -283,28 +288,35 @@ def _chunks(path: str, size: int) -> Iterator[tuple[bytes, int]]:
             first = False
             if not block:
                 if rest:
-                    yield rest, lines_before
+                    yield b"".join(rest), lines_before
                 return
-            data = rest + block
-            cut = data.rfind(b"\n")
+            cut = block.rfind(b"\n")
             if cut < 0:
-                rest = data
+                rest.append(block)
                 continue
-            chunk, rest = data[: cut + 1], data[cut + 1 :]
+            chunk = b"".join([*rest, block[: cut + 1]]) if rest else block[: cut + 1]
+            rest = [block[cut + 1 :]] if cut + 1 < len(block) else []
             yield chunk, lines_before
             lines_before += chunk.count(b"\n")
+
+
+def load_lines_chunk(data: bytes, file: str, builder: TableBuilder, base: int) -> set[str]:
+    """Load one chunk of whole JSON lines (sanitized; ``base`` lines before it in the file)
+    into ``builder``; the statuses of its lines."""
+    batcher = otlp_json.SpanBatcher(builder, file)
+    statuses = _load_lines(batcher, data, base, True)
+    batcher.flush()
+    return statuses
 
 
 def load_otlp_json_lines_file(path: str, builder: TableBuilder, chunk_size: int) -> str:
     """:func:`load_otlp_json_lines` over a file read in chunks of whole lines of about
     ``chunk_size`` bytes (bounded memory for the input; diagnostics keep the file's line
     numbers)."""
-    batcher = otlp_json.SpanBatcher(builder, path)
     statuses: set[str] = set()
     report = Utf8Report(path)
-    for chunk, base in _chunks(path, chunk_size):
+    for chunk, base in line_chunks(path, chunk_size):
         chunk = sanitize_utf8(chunk, path, builder.diagnostics, base, report)
-        statuses |= _load_lines(batcher, chunk, base, True)
-        batcher.flush()
+        statuses |= load_lines_chunk(chunk, path, builder, base)
     report.finish(builder.diagnostics)
-    return _lines_status(statuses)
+    return lines_status(statuses)
