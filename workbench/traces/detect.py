@@ -35,7 +35,7 @@ from typing import Any
 import msgspec
 
 from workbench.errors import Diagnostic, TraceInputError
-from workbench.traces import jaeger, json_stream, zipkin
+from workbench.traces import jaeger, jaeger_fast, json_stream, zipkin, zipkin_fast
 from workbench.traces.builder import TableBuilder
 from workbench.traces.container import (
     COMPRESSED_SUFFIXES,
@@ -434,6 +434,8 @@ def _load_into(
         status = load_otlp_json(data, name, builder)
         if status != "not-otlp":
             return status == "ok"
+    if fast_readers() and _load_typed(data, name, format, builder):
+        return True
     try:
         obj = decode_json(data)
     except RecursionError:
@@ -455,6 +457,20 @@ def _load_into(
         diagnostics[at] = kept(diagnostics[at], len(builder) - before)
         return read
     return _load_object(obj, name, format, builder)
+
+
+def _load_typed(data: bytes, name: str, format: str, builder: TableBuilder) -> bool:
+    """Read a well-formed Jaeger query-API or Zipkin v2 document by the typed fast readers;
+    False (``builder`` untouched) when they do not accept it."""
+    m = _NON_SPACE.search(data)
+    head = data[m.start() : m.start() + 1] if m else b""
+    if head == b"{" and format in ("auto", "jaeger"):
+        return jaeger_fast.load(data, name, builder)
+    if head == b"[":
+        if format in ("auto", "zipkin") and zipkin_fast.load(data, name, builder):
+            return True
+        return format in ("auto", "jaeger") and jaeger_fast.load(data, name, builder)
+    return False
 
 
 def classify(obj: Any) -> str:
