@@ -25,7 +25,8 @@ from numba import njit
 from workbench.traces.kernels_intern import dense_ids, intern_slices
 from workbench.traces.kernels_utf8 import utf8_ok
 
-__all__ = ["dense_ids", "intern_slices", "top_fields", "walk_request"]
+__all__ = ["dense_ids", "intern_slices", "put_event", "put_kv", "put_link", "skip_field", "varint",
+           "walk_request"]
 
 # span matrix columns
 (S_TID_OFF, S_TID_LEN, S_SID_OFF, S_SID_LEN, S_PID_OFF, S_PID_LEN, S_TS_OFF, S_TS_LEN,
@@ -50,11 +51,13 @@ N_C = 4
 #: walker value types (the model's ATTR_* codes; 4-6 are converted by the protobuf classes)
 T_STR, T_BOOL, T_INT, T_FLOAT, T_BYTES, T_ARRAY, T_KVLIST = range(7)
 
+
+
 _INT64_MAX = np.uint64(2**63 - 1)
 
 
 @njit(cache=True, nogil=True)
-def _varint(buf: Any, pos: int, end: int) -> tuple[np.uint64, int]:
+def varint(buf: Any, pos: int, end: int) -> tuple[np.uint64, int]:
     """A varint at ``pos``; position -1 when cut off or longer than 10 bytes."""
     value = np.uint64(0)
     shift = 0
@@ -77,17 +80,17 @@ def _fixed(buf: Any, pos: int, size: int) -> np.uint64:
 
 
 @njit(cache=True, nogil=True)
-def _skip(buf: Any, pos: int, end: int, wt: int) -> int:
+def skip_field(buf: Any, pos: int, end: int, wt: int) -> int:
     """Position after a field body of wire type ``wt``; -1 on error (groups included)."""
     if wt == 0:
-        _v, pos = _varint(buf, pos, end)
+        _v, pos = varint(buf, pos, end)
         return pos
     if wt == 1:
         return pos + 8 if pos + 8 <= end else -1
     if wt == 5:
         return pos + 4 if pos + 4 <= end else -1
     if wt == 2:
-        n, pos = _varint(buf, pos, end)
+        n, pos = varint(buf, pos, end)
         if pos < 0 or n > np.uint64(end - pos):
             return -1
         return pos + int(n)
@@ -118,13 +121,13 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
     seen_value = False
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 10
         field = int(tag >> np.uint64(3))
         wt = int(tag & np.uint64(7))
         if field == 1 and wt == 2:
-            n, pos = _varint(buf, pos, hi)
+            n, pos = varint(buf, pos, hi)
             if pos < 0 or n > np.uint64(hi - pos):
                 return 11
             key_off, key_len = pos, int(n)
@@ -133,7 +136,7 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
             if seen_value:
                 return 12  # a second value message would be merged into the first
             seen_value = True
-            n, pos = _varint(buf, pos, hi)
+            n, pos = varint(buf, pos, hi)
             if pos < 0 or n > np.uint64(hi - pos):
                 return 13
             vlo = pos
@@ -141,25 +144,25 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
             pos = vhi
             q = vlo
             while q < vhi:
-                vtag, q = _varint(buf, q, vhi)
+                vtag, q = varint(buf, q, vhi)
                 if q < 0:
                     return 14
                 vf = int(vtag >> np.uint64(3))
                 vw = int(vtag & np.uint64(7))
                 if vf == 1 and vw == 2:
-                    m, q = _varint(buf, q, vhi)
+                    m, q = varint(buf, q, vhi)
                     if q < 0 or m > np.uint64(vhi - q):
                         return 15
                     typ, val_off, val_len = T_STR, q, int(m)
                     q += int(m)
                 elif vf == 2 and vw == 0:
-                    v, q = _varint(buf, q, vhi)
+                    v, q = varint(buf, q, vhi)
                     if q < 0:
                         return 16
                     typ = T_BOOL
                     ival = np.int64(1) if v != np.uint64(0) else np.int64(0)
                 elif vf == 3 and vw == 0:
-                    v, q = _varint(buf, q, vhi)
+                    v, q = varint(buf, q, vhi)
                     if q < 0:
                         return 17
                     typ = T_INT
@@ -171,7 +174,7 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
                     ival = np.int64(_fixed(buf, q, 8))
                     q += 8
                 elif (vf == 5 or vf == 6 or vf == 7) and vw == 2:
-                    q = _skip(buf, q, vhi, 2)
+                    q = skip_field(buf, q, vhi, 2)
                     if q < 0:
                         return 19
                     typ = T_ARRAY if vf == 5 else (T_KVLIST if vf == 6 else T_BYTES)
@@ -179,32 +182,26 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
                 elif vf <= 8:
                     return 20  # a known field with another wire type, or a string index
                 else:
-                    q = _skip(buf, q, vhi, vw)
+                    q = skip_field(buf, q, vhi, vw)
                     if q < 0:
                         return 21
         elif field == 3:
             return 22  # key_strindex (profiles only)
         else:
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
             if pos < 0:
                 return 23
     if typ < 0:
         return 24  # no value: the official reader reports and drops it
     if fill:
-        kv[k, K_STORE] = store
-        kv[k, K_KEY_OFF] = key_off
-        kv[k, K_KEY_LEN] = key_len
-        kv[k, K_TYPE] = typ
-        kv[k, K_IVAL] = ival
-        kv[k, K_VAL_OFF] = val_off
-        kv[k, K_VAL_LEN] = val_len
+        put_kv(kv, k, store, key_off, key_len, typ, ival, val_off, val_len)
     return 0
 
 
 @njit(cache=True, nogil=True)
 def _slice(buf: Any, pos: int, hi: int) -> tuple[int, int, int]:
     """(offset, length, next position) of a length-delimited body; next -1 on error."""
-    n, pos = _varint(buf, pos, hi)
+    n, pos = varint(buf, pos, hi)
     if pos < 0 or n > np.uint64(hi - pos):
         return 0, 0, -1
     return pos, int(n), pos + int(n)
@@ -220,7 +217,7 @@ def _event(buf: Any, lo: int, hi: int, fill: bool, ev: Any, kv: Any, cnt: Any) -
     nattr = 0
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 30
         field = int(tag >> np.uint64(3))
@@ -245,14 +242,12 @@ def _event(buf: Any, lo: int, hi: int, fill: bool, ev: Any, kv: Any, cnt: Any) -
         elif field <= 3:
             return 34
         else:
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
             if pos < 0:
                 return 35
     if fill:
-        ev[e, E_TIME] = np.int64(time if time <= _INT64_MAX else _INT64_MAX)
-        ev[e, E_NAME_OFF] = name_off
-        ev[e, E_NAME_LEN] = name_len
-        ev[e, E_NATTR] = nattr
+        put_event(ev, e, np.int64(time if time <= _INT64_MAX else _INT64_MAX), name_off,
+                  name_len, nattr)
     return 0
 
 
@@ -265,7 +260,7 @@ def _link(buf: Any, lo: int, hi: int, fill: bool, ln: Any, kv: Any, cnt: Any) ->
     nattr = 0
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 40
         field = int(tag >> np.uint64(3))
@@ -292,20 +287,13 @@ def _link(buf: Any, lo: int, hi: int, fill: bool, ln: Any, kv: Any, cnt: Any) ->
         elif field <= 6 and field != 5:
             return 43
         else:
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
         if pos < 0:
             return 44
     if t_len == 0 or s_len == 0:
         return 45  # reported and dropped by the official reader
     if fill:
-        ln[j, L_TID_OFF] = t_off
-        ln[j, L_TID_LEN] = t_len
-        ln[j, L_SID_OFF] = s_off
-        ln[j, L_SID_LEN] = s_len
-        ln[j, L_TS_OFF] = ts_off
-        ln[j, L_TS_LEN] = ts_len
-        ln[j, L_FLAGS] = np.int64(flags)
-        ln[j, L_NATTR] = nattr
+        put_link(ln, j, t_off, t_len, s_off, s_len, ts_off, ts_len, flags, nattr)
     return 0
 
 
@@ -325,7 +313,7 @@ def _span(buf: Any, lo: int, hi: int, res: int, scope: int, fill: bool, sp: Any,
     seen_status = False
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 50
         field = int(tag >> np.uint64(3))
@@ -365,7 +353,7 @@ def _span(buf: Any, lo: int, hi: int, res: int, scope: int, fill: bool, sp: Any,
                 seen_status = True
                 q = a
                 while q < a + n:
-                    stag, q = _varint(buf, q, a + n)
+                    stag, q = varint(buf, q, a + n)
                     if q < 0:
                         return 53
                     sf = int(stag >> np.uint64(3))
@@ -373,15 +361,15 @@ def _span(buf: Any, lo: int, hi: int, res: int, scope: int, fill: bool, sp: Any,
                     if sf == 2 and sw == 2:
                         m_off, m_len, q = _slice(buf, q, a + n)
                     elif sf == 3 and sw == 0:
-                        code, q = _varint(buf, q, a + n)
+                        code, q = varint(buf, q, a + n)
                     elif sf == 2 or sf == 3:
                         return 54
                     else:
-                        q = _skip(buf, q, a + n, sw)
+                        q = skip_field(buf, q, a + n, sw)
                     if q < 0:
                         return 55
         elif field == 6 and wt == 0:
-            kind, pos = _varint(buf, pos, hi)
+            kind, pos = varint(buf, pos, hi)
         elif (field == 7 or field == 8) and wt == 1:
             if pos + 8 > hi:
                 return 56
@@ -398,7 +386,7 @@ def _span(buf: Any, lo: int, hi: int, res: int, scope: int, fill: bool, sp: Any,
         elif field <= 16 and field not in (10, 12, 14):
             return 58  # a known field with another wire type
         else:
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
         if pos < 0:
             return 59
     if t_len == 0 or s_len == 0:
@@ -443,7 +431,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
     """
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 1
         field = int(tag >> np.uint64(3))
@@ -451,7 +439,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
         if field != 1 or wt != 2:
             if field == 1:
                 return 2
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
             if pos < 0:
                 return 3
             continue
@@ -464,7 +452,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
         seen_resource = False
         q = a
         while q < a + n:
-            rtag, q = _varint(buf, q, a + n)
+            rtag, q = varint(buf, q, a + n)
             if q < 0:
                 return 5
             rf = int(rtag >> np.uint64(3))
@@ -478,7 +466,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
                     return 7
                 u = b
                 while u < b + m:
-                    utag, u = _varint(buf, u, b + m)
+                    utag, u = varint(buf, u, b + m)
                     if u < 0:
                         return 8
                     uf = int(utag >> np.uint64(3))
@@ -496,7 +484,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
                     elif uf == 3:
                         return 75  # entity_refs: strings the walker does not check
                     else:
-                        u = _skip(buf, u, b + m, uw)
+                        u = skip_field(buf, u, b + m, uw)
                         if u < 0:
                             return 71
             elif rf == 2 and rw == 2:  # scope spans
@@ -513,7 +501,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
                 if q < 0:
                     return 76
             else:
-                q = _skip(buf, q, a + n, rw)
+                q = skip_field(buf, q, a + n, rw)
                 if q < 0:
                     return 74
         if fill:
@@ -530,7 +518,7 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
     seen_scope = False
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 80
         field = int(tag >> np.uint64(3))
@@ -544,7 +532,7 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
                 return 82
             q = a
             while q < a + n:
-                stag, q = _varint(buf, q, a + n)
+                stag, q = varint(buf, q, a + n)
                 if q < 0:
                     return 83
                 if int(stag) == (1 << 3) | 2:
@@ -553,9 +541,9 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
                     q = _string_ok(buf, q, a + n)
                 elif int(stag) == (3 << 3) | 2:  # attributes: checked by the reader
                     msg_off, msg_len = a, n
-                    q = _skip(buf, q, a + n, 2)
+                    q = skip_field(buf, q, a + n, 2)
                 else:
-                    q = _skip(buf, q, a + n, int(stag & np.uint64(7)))
+                    q = skip_field(buf, q, a + n, int(stag & np.uint64(7)))
                 if q < 0:
                     return 84
         elif field == 2 and wt == 2:
@@ -572,7 +560,7 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
             if pos < 0:
                 return 88
         else:
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
             if pos < 0:
                 return 87
     if fill:
@@ -584,25 +572,39 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
 
 
 @njit(cache=True, nogil=True)
-def top_fields(buf: Any) -> Any:
-    """(start, end) of every top-level field of a message, and an ok flag (wire errors)."""
-    n = buf.shape[0]
-    out = np.zeros((16, 2), dtype=np.int64)
-    k = 0
-    pos = 0
-    while pos < n:
-        start = pos
-        tag, pos = _varint(buf, pos, n)
-        if pos < 0:
-            return out[:k], False
-        pos = _skip(buf, pos, n, int(tag & np.uint64(7)))
-        if pos < 0:
-            return out[:k], False
-        if k == out.shape[0]:
-            grown = np.zeros((2 * k, 2), dtype=np.int64)
-            grown[:k] = out
-            out = grown
-        out[k, 0] = start
-        out[k, 1] = pos
-        k += 1
-    return out[:k], True
+def put_kv(kv: Any, k: int, store: int, key_off: int, key_len: int, typ: int, ival: Any,
+           val_off: int, val_len: int) -> None:
+    """Write key-value row ``k`` when it fits."""
+    if k < kv.shape[0]:
+        kv[k, K_STORE] = store
+        kv[k, K_KEY_OFF] = key_off
+        kv[k, K_KEY_LEN] = key_len
+        kv[k, K_TYPE] = typ
+        kv[k, K_IVAL] = ival
+        kv[k, K_VAL_OFF] = val_off
+        kv[k, K_VAL_LEN] = val_len
+
+
+@njit(cache=True, nogil=True)
+def put_event(ev: Any, e: int, time: Any, name_off: int, name_len: int, nattr: int) -> None:
+    """Write event row ``e`` when it fits."""
+    if e < ev.shape[0]:
+        ev[e, E_TIME] = time
+        ev[e, E_NAME_OFF] = name_off
+        ev[e, E_NAME_LEN] = name_len
+        ev[e, E_NATTR] = nattr
+
+
+@njit(cache=True, nogil=True)
+def put_link(ln: Any, j: int, t_off: int, t_len: int, s_off: int, s_len: int, ts_off: int,
+             ts_len: int, flags: Any, nattr: int) -> None:
+    """Write link row ``j`` when it fits."""
+    if j < ln.shape[0]:
+        ln[j, L_TID_OFF] = t_off
+        ln[j, L_TID_LEN] = t_len
+        ln[j, L_SID_OFF] = s_off
+        ln[j, L_SID_LEN] = s_len
+        ln[j, L_TS_OFF] = ts_off
+        ln[j, L_TS_LEN] = ts_len
+        ln[j, L_FLAGS] = np.int64(flags)
+        ln[j, L_NATTR] = nattr

@@ -365,6 +365,21 @@ def next_item(buf: Any, pos: int, end: int, first: bool) -> tuple[bool, int]:
 
 
 @njit(cache=True, nogil=True)
+def next_object(buf: Any, pos: int, end: int, first: bool, code: int) -> tuple[int, int]:
+    """Inside a list of objects: (position after the next item's ``{``, 0); at the closing
+    bracket (minus the position after it, 0); on an error (0, ``code + 1`` or ``code + 2``)."""
+    more, pos = next_item(buf, pos, end, first)
+    if pos < 0:
+        return 0, code + 1
+    if not more:
+        return -pos, 0
+    pos = obj_start(buf, pos, end, 123)
+    if pos < 0:
+        return 0, code + 2
+    return pos, 0
+
+
+@njit(cache=True, nogil=True)
 def any_value(buf: Any, pos: int, end: int) -> tuple[int, np.int64, int, int, int, int]:
     """An AnyValue object: (type, ival, value offset, value length, position after, error)."""
     lo = skip_ws(buf, pos, end)

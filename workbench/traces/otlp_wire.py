@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from workbench.traces import kernels as k
 from workbench.traces.blocks import (
@@ -30,7 +31,7 @@ from workbench.traces.blocks import (
 from workbench.traces.builder import TableBuilder, parse_id
 from workbench.traces.model import ATTR_FLOAT, ATTR_INT
 
-__all__ = ["GROUP_BYTES", "attr_value", "load_fast"]
+__all__ = ["GROUP_BYTES", "attr_value", "load_fast", "top_fields"]
 
 #: input bytes walked per group of ResourceSpans records
 GROUP_BYTES = 8 << 20
@@ -43,7 +44,7 @@ def load_fast(data: bytes, file: str, builder: TableBuilder) -> bool | None:
     Groups of ResourceSpans the walker declines are read by the reference reader, in order.
     """
     buf = np.frombuffer(data, dtype=np.uint8)
-    fields, ok = k.top_fields(buf)
+    fields, ok = top_fields(buf)
     if not ok or fields.shape[0] == 0:
         return None
     from workbench.traces import otlp_proto
@@ -55,6 +56,31 @@ def load_fast(data: bytes, file: str, builder: TableBuilder) -> bool | None:
             first = int(is_rs[fields[:, 0] < lo].sum())
             otlp_proto.load(data[lo:hi], file, builder, fast=False, first=first)
     return True
+
+
+@njit(cache=True, nogil=True)
+def top_fields(buf: Any) -> Any:
+    """(start, end) of every top-level field of a message, and an ok flag (wire errors)."""
+    n = buf.shape[0]
+    out = np.zeros((16, 2), dtype=np.int64)
+    m = 0
+    pos = 0
+    while pos < n:
+        start = pos
+        tag, pos = k.varint(buf, pos, n)
+        if pos < 0:
+            return out[:m], False
+        pos = k.skip_field(buf, pos, n, int(tag & np.uint64(7)))
+        if pos < 0:
+            return out[:m], False
+        if m == out.shape[0]:
+            grown = np.zeros((2 * m, 2), dtype=np.int64)
+            grown[:m] = out
+            out = grown
+        out[m, 0] = start
+        out[m, 1] = pos
+        m += 1
+    return out[:m], True
 
 
 def _groups(fields: np.ndarray) -> list[tuple[int, int]]:
