@@ -217,8 +217,12 @@ def assemble(
     sval[kv[:, k.K_TYPE] == k.T_STR] = c_sval
     strings = b.strings
     pack = b.attrs.pack
+    packed: dict[int, tuple[int, int, float, int]] = {}  # by id: equal texts share a value
     for i, value in nested.items():
-        types[i], ival[i], fval[i], sval[i] = pack(value)
+        cell = packed.get(id(value))
+        if cell is None:
+            cell = packed[id(value)] = pack(value)
+        types[i], ival[i], fval[i], sval[i] = cell
     store = kv[:, k.K_STORE]
     r_rows = np.flatnonzero(store == 3)
     r_off = np.zeros(len(rs) + 1, dtype=np.int64)

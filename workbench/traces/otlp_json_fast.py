@@ -199,16 +199,23 @@ def _convert(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, w: Walked
     is_int = types == ATTR_INT
     fval[is_int] = ival[is_int].astype(np.float64)
 
+    # arrays, maps and bytes: each distinct text decoded once (equal texts share the value)
+    rows = np.flatnonzero(types > ATTR_FLOAT)
     nested: dict[int, Any] = {}
-    for i in np.flatnonzero(types > ATTR_FLOAT).tolist():
-        o, n = int(kv[i, k.K_VAL_OFF]), int(kv[i, k.K_VAL_LEN])
-        try:
-            value = any_to_python(_ANY_DECODER.decode(data[o : o + n]))
-        except (msgspec.DecodeError, ValueError, RecursionError, Fallback):
-            raise Declined from None
-        if value is None:
-            raise Declined
-        nested[i] = value
+    if rows.shape[0]:
+        inv, first = k.intern_slices(buf, kv[rows, k.K_VAL_OFF], kv[rows, k.K_VAL_LEN])
+        values = []
+        at = rows[first]
+        for o, n in zip(kv[at, k.K_VAL_OFF].tolist(), kv[at, k.K_VAL_LEN].tolist(),
+                        strict=True):
+            try:
+                value = any_to_python(_ANY_DECODER.decode(data[o : o + n]))
+            except (msgspec.DecodeError, ValueError, RecursionError, Fallback):
+                raise Declined from None
+            if value is None:
+                raise Declined
+            values.append(value)
+        nested = dict(zip(rows.tolist(), [values[u] for u in inv.tolist()], strict=True))
     ids = (_trace_ids(sp, data),
            _span_ids(sp, data, k.S_SID_OFF, kj.ID_SPAN, kj.S_SPAN_VAL),
            _span_ids(sp, data, k.S_PID_OFF, kj.ID_PARENT, kj.S_PAR_VAL))
