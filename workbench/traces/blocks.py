@@ -213,6 +213,8 @@ def assemble(
 
     sp, kv, ev, ln, sc, rs = w.sp, w.kv, w.ev, w.ln, w.sc, w.rs
     c_name, c_state, c_msg, c_scope, c_key, c_sval, c_ev_name, c_ln_state = codes[:N_STRING_PARTS]
+    # copies: views would keep the codes of every slice of the group alive with the block
+    c_name, c_state, c_msg = c_name.copy(), c_state.copy(), c_msg.copy()
     types, ival, fval, sval, nested = cells.types, cells.ival, cells.fval, cells.sval, cells.nested
     sval[kv[:, k.K_TYPE] == k.T_STR] = c_sval
     strings = b.strings
