@@ -452,7 +452,7 @@ def _count_otlp_typed(data: bytes) -> int:
 
 
 def _count_otlp_raw(data: bytes) -> int:
-    from workbench.traces.otlp_json import LAZY_DECODER
+    from workbench.traces.otlp_json_lazy import LAZY_DECODER
 
     doc = LAZY_DECODER.decode(data)
     return sum(len(ss.spans) for rs in doc.resourceSpans for ss in rs.scopeSpans)  # type: ignore[union-attr]
