@@ -138,3 +138,16 @@ def dense_ids(tag: Any, hi: Any, lo: Any) -> tuple[Any, Any]:
                 break
             slot = (slot + 1) & (cap - 1)
     return dense, first[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def slice_rows(buf: Any, off: Any, length: Any, width: int) -> Any:
+    """The slices ``buf[off[i]:off[i]+length[i]]`` as zero-padded rows of ``width`` bytes
+    (a slice longer than ``width`` is cut), ready for a numpy ``S<width>`` view."""
+    n = off.shape[0]
+    out = np.zeros((n, width), dtype=np.uint8)
+    for i in range(n):
+        a = off[i]
+        for q in range(min(length[i], width)):
+            out[i, q] = buf[a + q]
+    return out

@@ -29,6 +29,7 @@ from workbench.traces.blocks import (
     intern_strings,
 )
 from workbench.traces.builder import TableBuilder, parse_id
+from workbench.traces.kernels_intern import slice_rows
 from workbench.traces.model import ATTR_FLOAT, ATTR_INT
 from workbench.traces.otlp_json import (
     KIND_CODES,
@@ -181,12 +182,7 @@ def _convert(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, w: Walked
     is_float = types == ATTR_FLOAT
     if is_float.any():
         f_off, f_len = kv[is_float, k.K_VAL_OFF], kv[is_float, k.K_VAL_LEN]
-        raw = np.zeros((f_off.shape[0], 32), dtype=np.uint8)
-        idx = f_off[:, None] + np.arange(32, dtype=np.int64)[None, :]
-        np.minimum(idx, len(data) - 1, out=idx)
-        raw[:] = buf[idx]
-        raw[np.arange(32)[None, :] >= f_len[:, None]] = 0
-        as_bytes = raw.view("S32").reshape(-1)
+        as_bytes = slice_rows(buf, f_off, f_len, 32).view("S32").reshape(-1)
         try:
             vals = as_bytes.astype(np.float64)
         except ValueError:
