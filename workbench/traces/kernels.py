@@ -393,7 +393,7 @@ def _span(buf: Any, lo: int, hi: int, res: int, scope: int, fill: bool, sp: Any,
         return 60
     if kind > np.uint64(5) or code > np.uint64(2) or start > _INT64_MAX or end > _INT64_MAX:
         return 61
-    if fill:
+    if fill and s < sp.shape[0]:
         sp[s, S_TID_OFF] = t_off
         sp[s, S_TID_LEN] = t_len
         sp[s, S_SID_OFF] = s_off
@@ -504,7 +504,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
                 q = skip_field(buf, q, a + n, rw)
                 if q < 0:
                     return 74
-        if fill:
+        if fill and r < rs.shape[0]:
             rs[r] = nattr
     return 0
 
@@ -563,7 +563,7 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
             pos = skip_field(buf, pos, hi, wt)
             if pos < 0:
                 return 87
-    if fill:
+    if fill and c < sc.shape[0]:
         sc[c, C_NAME_OFF] = name_off
         sc[c, C_NAME_LEN] = name_len
         sc[c, C_MSG_OFF] = msg_off
