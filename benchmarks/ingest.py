@@ -203,13 +203,25 @@ def _otlp_span(s: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_otlp_proto(otlp_json: bytes) -> bytes:
-    """The same request through the official protobuf classes (their JSON parser)."""
+    """The same request through the official protobuf classes (their JSON parser). Their
+    generic JSON mapping reads bytes fields as base64, so the hex ids of OTLP/JSON are
+    re-encoded first: without it every id would be 12 or 24 bytes, not 8 or 16."""
     from google.protobuf import json_format
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
 
-    message = json_format.Parse(otlp_json, ExportTraceServiceRequest())
+    def ids_to_base64(obj: Any) -> Any:
+        if isinstance(obj, list):
+            return [ids_to_base64(v) for v in obj]
+        if isinstance(obj, dict):
+            return {k: base64.b64encode(bytes.fromhex(v)).decode()
+                    if k in ("traceId", "spanId", "parentSpanId") and isinstance(v, str)
+                    else ids_to_base64(v) for k, v in obj.items()}
+        return obj
+
+    doc = ids_to_base64(msgspec.json.decode(otlp_json))
+    message = json_format.ParseDict(doc, ExportTraceServiceRequest())
     return message.SerializeToString()
 
 
@@ -452,7 +464,7 @@ def _count_otlp_typed(data: bytes) -> int:
 
 
 def _count_otlp_raw(data: bytes) -> int:
-    from workbench.traces.otlp_json import LAZY_DECODER
+    from workbench.traces.otlp_json_lazy import LAZY_DECODER
 
     doc = LAZY_DECODER.decode(data)
     return sum(len(ss.spans) for rs in doc.resourceSpans for ss in rs.scopeSpans)  # type: ignore[union-attr]

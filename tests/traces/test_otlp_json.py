@@ -11,7 +11,7 @@ import pytest
 
 from tests.traces.util import MALFORMED, TRACE, assert_tables_equal, doc, dumps, span
 from workbench.errors import TraceInputError
-from workbench.traces import load_bytes, load_traces
+from workbench.traces import load_bytes, load_traces, otlp_json_lazy
 from workbench.traces import otlp_json as oj
 from workbench.traces.builder import TableBuilder
 from workbench.traces.model import ATTR_ARRAY, ATTR_BYTES, ATTR_FLOAT, ATTR_INT, ATTR_KVLIST
@@ -144,7 +144,7 @@ def test_small_batches_give_the_same_table_and_paths(monkeypatch: pytest.MonkeyP
         }
     )
     whole = load_bytes(data, "t.json")
-    monkeypatch.setattr(oj, "BATCH", 2)
+    monkeypatch.setattr(otlp_json_lazy, "BATCH", 2)
     batched = load_bytes(data, "t.json")
     assert_tables_equal(whole.build(), batched.build(), ignore=())
     assert whole.diagnostics == batched.diagnostics

@@ -114,6 +114,57 @@ def test_declined_documents_read_as_the_reference_reads_them(
     assert fast.diagnostics == ref.diagnostics
 
 
+def tight(data: bytes) -> bytes:
+    """``data`` without the blanks after separators (the form msgspec and the Collector
+    write), whose KeyValues the walker reads in one step."""
+    return data.replace(b", ", b",").replace(b": ", b":")
+
+
+def _kv(value: str, key: str = '"k"', tail: str = "") -> bytes:
+    """A tight document of one span whose one attribute is written as given."""
+    return tight(dumps(doc(span("00000000000000e1", attributes=[{"key": "@"}])))).replace(
+        b'{"key":"@"}', f'{{"key":{key},"value":{{{value}}}{tail}}}'.encode())
+
+
+#: KeyValues in (and just outside) the compact form, valid and not
+COMPACT = [
+    '"stringValue":"v"', '"stringValue":"a\\"b\\u00e9"', '"stringValue":""',
+    '"intValue":"-9223372036854775808"', '"intValue":42', '"intValue":"01"',
+    '"intValue":"18446744073709551615"', '"intValue":"1.5"', '"intValue":"4\\u0032"',
+    '"doubleValue":1.5', '"doubleValue":"NaN"', '"doubleValue":"-Infinity"',
+    '"doubleValue":1e400', '"doubleValue":-0.0', '"doubleValue":"x"',
+    '"doubleValue":1.00000000000000000000000000000000001', '"boolValue":true',
+    '"boolValue":false', '"boolValue":"true"', '"boolValue":tru', '"stringValue":"a","intValue":1',
+    '"stringValue":"a" ', '"stringValue":"a","other":1', '"arrayValue":{"values":[]}',
+    '"bytesValue":"AAE="', '"kvlistValue":{"values":[]}', '"stringValue":1', '',
+]
+
+
+@pytest.mark.parametrize("value", COMPACT)
+@pytest.mark.parametrize("key,tail", [('"k"', ""), ('"a\\"b"', ""), ('"k"', ',"key":"j"'),
+                                      ('"k"', ',"value":{"intValue":1}'), ('"k"', " ")])
+def test_compact_key_values_read_as_the_reference_reads_them(
+    value: str, key: str, tail: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _kv(value, key, tail)
+    assert f'"attributes":[{{"key":{key},"value":{{{value}}}'.encode() in data
+    fast, ref = both(data, monkeypatch)
+    assert_tables_equal(fast, ref)
+    assert fast.diagnostics == ref.diagnostics
+
+
+def test_tight_documents_read_as_the_reference_reads_them(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tight(dumps(rich_doc(big=False)))
+    assert b'"value":{"stringValue":' in data and walk_status(data) == 0
+    assert assert_same(data, monkeypatch).n_spans == 2
+    for raw in DECLINED:
+        fast, ref = both(tight(raw), monkeypatch)
+        assert_tables_equal(fast, ref)
+        assert fast.diagnostics == ref.diagnostics
+
+
 def test_out_of_range_double_is_declined(monkeypatch: pytest.MonkeyPatch) -> None:
     data = dumps(doc(span("00000000000000c1", attributes=[
         {"key": "k", "value": {"doubleValue": 1.0}}]))).replace(b"1.0", b"1e400")
@@ -139,6 +190,8 @@ def test_json_lines_mix_fast_and_tolerant_lines_in_order(
 def test_mutated_documents_never_differ(data: st.DataObject,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     base = bytearray(dumps(rich_doc(big=False)))
+    if data.draw(st.booleans()):
+        base = bytearray(tight(bytes(base)))
     for _ in range(data.draw(st.integers(1, 3))):
         pos = data.draw(st.integers(0, len(base) - 1))
         base[pos] = data.draw(st.sampled_from(b'{}[]",:0aZ\\ -.e'))

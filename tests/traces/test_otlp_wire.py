@@ -164,3 +164,46 @@ def test_interned_slices() -> None:
     inv, first = kernels.intern_slices(buf, np.array([0, 3, 6, 0, 5, 2], np.int64),
                                        np.array([2, 2, 2, 3, 0, 0], np.int64))
     assert inv.tolist() == [0, 0, 0, 1, 2, 2] and first.tolist() == [0, 3, 4]
+
+
+def test_denser_later_groups_are_walked_again_into_exact_matrices(monkeypatch) -> None:
+    # the first group is sparse, so the matrix sizes guessed for the later ones from its
+    # records per byte are short: they are walked again into exact ones, nothing lost
+    req = ExportTraceServiceRequest()
+    for r in range(5):
+        rs = req.resource_spans.add()
+        rs.resource.attributes.add(key="service.name").value.string_value = f"s{r}"
+        ss = rs.scope_spans.add()
+        for i in range(1 + 30 * r):
+            span = ss.spans.add(trace_id=bytes([r + 1]) * 16, span_id=bytes([r, i + 1]) * 4,
+                                start_time_unix_nano=100 + i, name="n")
+            for a in range(4 * r):
+                kv = span.attributes.add(key=f"k{a}")
+                if a % 3:
+                    kv.value.int_value = a
+                else:
+                    kv.value.array_value.values.add().string_value = "same"
+            for e in range(r):
+                span.events.add(name=f"e{e}", time_unix_nano=7).attributes.add(
+                    key="x").value.bool_value = True
+            if r > 2:
+                span.links.add(trace_id=b"\x01" * 16, span_id=bytes([0, 1]) * 4)
+    data = req.SerializeToString()
+    guessed, made = [], []
+    walk, matrices = otlp_wire._walk, otlp_wire._matrices
+
+    def walk_spy(buf, lo, hi, per_byte):  # type: ignore[no-untyped-def]
+        guessed.append(per_byte is not None)
+        return walk(buf, lo, hi, per_byte)
+
+    def matrices_spy(shape):  # type: ignore[no-untyped-def]
+        made.append(shape)
+        return matrices(shape)
+
+    monkeypatch.setattr(otlp_wire, "GROUP_BYTES", 200)
+    monkeypatch.setattr(otlp_wire, "_walk", walk_spy)
+    monkeypatch.setattr(otlp_wire, "_matrices", matrices_spy)
+    table = assert_same(data)
+    assert table.n_spans == sum(1 + 30 * r for r in range(5)) and not table.diagnostics
+    assert guessed[0] is False and all(guessed[1:]) and len(guessed) >= 3
+    assert len(made) > len(guessed)  # some guess was short: that group was walked again

@@ -23,6 +23,12 @@ import numpy as np
 from numba import njit
 
 from workbench.serve.decode import Decoded, Piece
+from workbench.traces import kernel_cache
+from workbench.traces.kernels_wire import _slice
+from workbench.traces.kernels_wire import skip_field as _skip
+from workbench.traces.kernels_wire import varint as _varint
+
+kernel_cache.refresh()  # drop stale cached kernels before any is loaded
 
 # span rows: offsets and lengths into the request
 (W_OFF, W_LEN, W_TID_OFF, W_TID_LEN, W_SID_OFF, W_SID_LEN, W_PID_OFF, W_PID_LEN, W_ENDED,
@@ -32,48 +38,6 @@ N_W = 10
 (G_RES_OFF, G_RES_LEN, G_RURL_OFF, G_RURL_LEN, G_SC_OFF, G_SC_LEN, G_SURL_OFF,
  G_SURL_LEN) = range(8)
 N_G = 8
-
-
-@njit(cache=True, nogil=True)
-def _varint(buf: Any, pos: int, end: int) -> tuple[np.uint64, int]:
-    """A varint at ``pos``; position -1 when cut off or longer than 10 bytes."""
-    value = np.uint64(0)
-    shift = 0
-    while pos < end and shift < 70:
-        b = buf[pos]
-        pos += 1
-        value |= np.uint64(b & 0x7F) << np.uint64(shift)
-        if b < 0x80:
-            return value, pos
-        shift += 7
-    return value, -1
-
-
-@njit(cache=True, nogil=True)
-def _skip(buf: Any, pos: int, end: int, wt: int) -> int:
-    """Position after a field body of wire type ``wt``; -1 on error (groups included)."""
-    if wt == 0:
-        _v, pos = _varint(buf, pos, end)
-        return pos
-    if wt == 1:
-        return pos + 8 if pos + 8 <= end else -1
-    if wt == 5:
-        return pos + 4 if pos + 4 <= end else -1
-    if wt == 2:
-        n, pos = _varint(buf, pos, end)
-        if pos < 0 or n > np.uint64(end - pos):
-            return -1
-        return pos + int(n)
-    return -1
-
-
-@njit(cache=True, nogil=True)
-def _slice(buf: Any, pos: int, hi: int) -> tuple[int, int, int]:
-    """(offset, length, next position) of a length-delimited body; next -1 on error."""
-    n, pos = _varint(buf, pos, hi)
-    if pos < 0 or n > np.uint64(hi - pos):
-        return 0, 0, -1
-    return pos, int(n), pos + int(n)
 
 
 @njit(cache=True, nogil=True)

@@ -213,12 +213,18 @@ def assemble(
 
     sp, kv, ev, ln, sc, rs = w.sp, w.kv, w.ev, w.ln, w.sc, w.rs
     c_name, c_state, c_msg, c_scope, c_key, c_sval, c_ev_name, c_ln_state = codes[:N_STRING_PARTS]
+    # copies: views would keep the codes of every slice of the group alive with the block
+    c_name, c_state, c_msg = c_name.copy(), c_state.copy(), c_msg.copy()
     types, ival, fval, sval, nested = cells.types, cells.ival, cells.fval, cells.sval, cells.nested
     sval[kv[:, k.K_TYPE] == k.T_STR] = c_sval
     strings = b.strings
     pack = b.attrs.pack
+    packed: dict[int, tuple[int, int, float, int]] = {}  # by id: equal texts share a value
     for i, value in nested.items():
-        types[i], ival[i], fval[i], sval[i] = pack(value)
+        cell = packed.get(id(value))
+        if cell is None:
+            cell = packed[id(value)] = pack(value)
+        types[i], ival[i], fval[i], sval[i] = cell
     store = kv[:, k.K_STORE]
     r_rows = np.flatnonzero(store == 3)
     r_off = np.zeros(len(rs) + 1, dtype=np.int64)

@@ -172,17 +172,25 @@ class AttrBuilder:
         return len(self.counts) + sum(int(c[0].shape[0]) for c in self._chunks)
 
     def columns(self) -> AttrColumns:
+        """The columns of every owner so far. Several chunks are joined into one, which
+        replaces them: each column's pieces are freed as soon as it is joined, so joining
+        costs one column of extra memory rather than a second copy of them all."""
         self._flush()
         dtypes = (np.int64, np.int32, np.int8, np.int64, np.float64, np.int32)
-        if self._chunks:
-            parts = [
-                np.concatenate([c[i] for c in self._chunks])
-                if len(self._chunks) > 1
-                else self._chunks[0][i]
-                for i in range(6)
-            ]
-        else:
-            parts = [np.zeros(0, dtype=d) for d in dtypes]
+        if len(self._chunks) > 1:
+            chunks: list[list[np.ndarray | None]] = [list(c) for c in self._chunks]
+            self._chunks = []
+            joined = []
+            for i in range(6):
+                joined.append(np.concatenate([c[i] for c in chunks]))
+                for c in chunks:
+                    c[i] = None
+            self._chunks = [tuple(joined)]
+        parts = list(self._chunks[0]) if self._chunks else [np.zeros(0, dtype=d) for d in dtypes]
+        return self._as_columns(parts)
+
+    @staticmethod
+    def _as_columns(parts: list[np.ndarray]) -> AttrColumns:
         counts = parts[0]
         offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
@@ -444,6 +452,8 @@ class TableBuilder:
                 merged.update({base + i: t for i, t in getattr(blk, name).items()})
                 base += blk.n
             out[name] = merged
+        if len(blocks) > 1:  # the joined columns replace the pieces, which are freed
+            self._blocks = [SpanBlock(**out)]
         return out
 
     def build(self) -> SpanTable:

@@ -1,7 +1,7 @@
 """Compiled (numba) kernels of the readers: the OTLP protobuf wire walker and the layout of the
 matrices it fills (shared with the JSON walker); byte-slice interning and first-appearance
 numbering of 128-bit keys live in :mod:`workbench.traces.kernels_intern`, the wire primitives
-(varints, fixed-width values, skipping, length-delimited slices) and :func:`top_fields` in
+(varints, fixed-width values, skipping, length-delimited slices) in
 :mod:`workbench.traces.kernels_wire`; their public names are re-exported here.
 
 Everything here works on a ``uint8`` view of the input bytes and on preallocated numpy arrays,
@@ -24,10 +24,14 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from workbench.traces import kernel_cache
 from workbench.traces.kernels_intern import dense_ids, intern_slices
-from workbench.traces.kernels_wire import _fixed, _skip, _slice, _string_ok, _varint, top_fields
+from workbench.traces.kernels_wire import _fixed, _slice, _string_ok, skip_field, varint
 
-__all__ = ["dense_ids", "intern_slices", "top_fields", "walk_request"]
+kernel_cache.refresh()  # drop stale cached kernels before any is loaded
+
+__all__ = ["dense_ids", "intern_slices", "put_event", "put_kv", "put_link", "skip_field", "varint",
+           "walk_request"]
 
 # span matrix columns
 (S_TID_OFF, S_TID_LEN, S_SID_OFF, S_SID_LEN, S_PID_OFF, S_PID_LEN, S_TS_OFF, S_TS_LEN,
@@ -52,6 +56,8 @@ N_C = 4
 #: walker value types (the model's ATTR_* codes; 4-6 are converted by the protobuf classes)
 T_STR, T_BOOL, T_INT, T_FLOAT, T_BYTES, T_ARRAY, T_KVLIST = range(7)
 
+
+
 _INT64_MAX = np.uint64(2**63 - 1)
 
 
@@ -69,13 +75,13 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
     seen_value = False
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 10
         field = int(tag >> np.uint64(3))
         wt = int(tag & np.uint64(7))
         if field == 1 and wt == 2:
-            n, pos = _varint(buf, pos, hi)
+            n, pos = varint(buf, pos, hi)
             if pos < 0 or n > np.uint64(hi - pos):
                 return 11
             key_off, key_len = pos, int(n)
@@ -84,7 +90,7 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
             if seen_value:
                 return 12  # a second value message would be merged into the first
             seen_value = True
-            n, pos = _varint(buf, pos, hi)
+            n, pos = varint(buf, pos, hi)
             if pos < 0 or n > np.uint64(hi - pos):
                 return 13
             vlo = pos
@@ -92,25 +98,25 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
             pos = vhi
             q = vlo
             while q < vhi:
-                vtag, q = _varint(buf, q, vhi)
+                vtag, q = varint(buf, q, vhi)
                 if q < 0:
                     return 14
                 vf = int(vtag >> np.uint64(3))
                 vw = int(vtag & np.uint64(7))
                 if vf == 1 and vw == 2:
-                    m, q = _varint(buf, q, vhi)
+                    m, q = varint(buf, q, vhi)
                     if q < 0 or m > np.uint64(vhi - q):
                         return 15
                     typ, val_off, val_len = T_STR, q, int(m)
                     q += int(m)
                 elif vf == 2 and vw == 0:
-                    v, q = _varint(buf, q, vhi)
+                    v, q = varint(buf, q, vhi)
                     if q < 0:
                         return 16
                     typ = T_BOOL
                     ival = np.int64(1) if v != np.uint64(0) else np.int64(0)
                 elif vf == 3 and vw == 0:
-                    v, q = _varint(buf, q, vhi)
+                    v, q = varint(buf, q, vhi)
                     if q < 0:
                         return 17
                     typ = T_INT
@@ -122,7 +128,7 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
                     ival = np.int64(_fixed(buf, q, 8))
                     q += 8
                 elif (vf == 5 or vf == 6 or vf == 7) and vw == 2:
-                    q = _skip(buf, q, vhi, 2)
+                    q = skip_field(buf, q, vhi, 2)
                     if q < 0:
                         return 19
                     typ = T_ARRAY if vf == 5 else (T_KVLIST if vf == 6 else T_BYTES)
@@ -130,25 +136,19 @@ def _key_value(buf: Any, lo: int, hi: int, store: int, fill: bool, kv: Any, cnt:
                 elif vf <= 8:
                     return 20  # a known field with another wire type, or a string index
                 else:
-                    q = _skip(buf, q, vhi, vw)
+                    q = skip_field(buf, q, vhi, vw)
                     if q < 0:
                         return 21
         elif field == 3:
             return 22  # key_strindex (profiles only)
         else:
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
             if pos < 0:
                 return 23
     if typ < 0:
         return 24  # no value: the official reader reports and drops it
     if fill:
-        kv[k, K_STORE] = store
-        kv[k, K_KEY_OFF] = key_off
-        kv[k, K_KEY_LEN] = key_len
-        kv[k, K_TYPE] = typ
-        kv[k, K_IVAL] = ival
-        kv[k, K_VAL_OFF] = val_off
-        kv[k, K_VAL_LEN] = val_len
+        put_kv(kv, k, store, key_off, key_len, typ, ival, val_off, val_len)
     return 0
 
 
@@ -162,7 +162,7 @@ def _event(buf: Any, lo: int, hi: int, fill: bool, ev: Any, kv: Any, cnt: Any) -
     nattr = 0
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 30
         field = int(tag >> np.uint64(3))
@@ -187,14 +187,12 @@ def _event(buf: Any, lo: int, hi: int, fill: bool, ev: Any, kv: Any, cnt: Any) -
         elif field <= 3:
             return 34
         else:
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
             if pos < 0:
                 return 35
     if fill:
-        ev[e, E_TIME] = np.int64(time if time <= _INT64_MAX else _INT64_MAX)
-        ev[e, E_NAME_OFF] = name_off
-        ev[e, E_NAME_LEN] = name_len
-        ev[e, E_NATTR] = nattr
+        put_event(ev, e, np.int64(time if time <= _INT64_MAX else _INT64_MAX), name_off,
+                  name_len, nattr)
     return 0
 
 
@@ -207,7 +205,7 @@ def _link(buf: Any, lo: int, hi: int, fill: bool, ln: Any, kv: Any, cnt: Any) ->
     nattr = 0
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 40
         field = int(tag >> np.uint64(3))
@@ -234,20 +232,13 @@ def _link(buf: Any, lo: int, hi: int, fill: bool, ln: Any, kv: Any, cnt: Any) ->
         elif field <= 6 and field != 5:
             return 43
         else:
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
         if pos < 0:
             return 44
     if t_len == 0 or s_len == 0:
         return 45  # reported and dropped by the official reader
     if fill:
-        ln[j, L_TID_OFF] = t_off
-        ln[j, L_TID_LEN] = t_len
-        ln[j, L_SID_OFF] = s_off
-        ln[j, L_SID_LEN] = s_len
-        ln[j, L_TS_OFF] = ts_off
-        ln[j, L_TS_LEN] = ts_len
-        ln[j, L_FLAGS] = np.int64(flags)
-        ln[j, L_NATTR] = nattr
+        put_link(ln, j, t_off, t_len, s_off, s_len, ts_off, ts_len, flags, nattr)
     return 0
 
 
@@ -267,7 +258,7 @@ def _span(buf: Any, lo: int, hi: int, res: int, scope: int, fill: bool, sp: Any,
     seen_status = False
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 50
         field = int(tag >> np.uint64(3))
@@ -307,7 +298,7 @@ def _span(buf: Any, lo: int, hi: int, res: int, scope: int, fill: bool, sp: Any,
                 seen_status = True
                 q = a
                 while q < a + n:
-                    stag, q = _varint(buf, q, a + n)
+                    stag, q = varint(buf, q, a + n)
                     if q < 0:
                         return 53
                     sf = int(stag >> np.uint64(3))
@@ -315,15 +306,15 @@ def _span(buf: Any, lo: int, hi: int, res: int, scope: int, fill: bool, sp: Any,
                     if sf == 2 and sw == 2:
                         m_off, m_len, q = _slice(buf, q, a + n)
                     elif sf == 3 and sw == 0:
-                        code, q = _varint(buf, q, a + n)
+                        code, q = varint(buf, q, a + n)
                     elif sf == 2 or sf == 3:
                         return 54
                     else:
-                        q = _skip(buf, q, a + n, sw)
+                        q = skip_field(buf, q, a + n, sw)
                     if q < 0:
                         return 55
         elif field == 6 and wt == 0:
-            kind, pos = _varint(buf, pos, hi)
+            kind, pos = varint(buf, pos, hi)
         elif (field == 7 or field == 8) and wt == 1:
             if pos + 8 > hi:
                 return 56
@@ -340,14 +331,14 @@ def _span(buf: Any, lo: int, hi: int, res: int, scope: int, fill: bool, sp: Any,
         elif field <= 16 and field not in (10, 12, 14):
             return 58  # a known field with another wire type
         else:
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
         if pos < 0:
             return 59
     if t_len == 0 or s_len == 0:
         return 60
     if kind > np.uint64(5) or code > np.uint64(2) or start > _INT64_MAX or end > _INT64_MAX:
         return 61
-    if fill:
+    if fill and s < sp.shape[0]:
         sp[s, S_TID_OFF] = t_off
         sp[s, S_TID_LEN] = t_len
         sp[s, S_SID_OFF] = s_off
@@ -385,7 +376,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
     """
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 1
         field = int(tag >> np.uint64(3))
@@ -393,7 +384,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
         if field != 1 or wt != 2:
             if field == 1:
                 return 2
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
             if pos < 0:
                 return 3
             continue
@@ -406,7 +397,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
         seen_resource = False
         q = a
         while q < a + n:
-            rtag, q = _varint(buf, q, a + n)
+            rtag, q = varint(buf, q, a + n)
             if q < 0:
                 return 5
             rf = int(rtag >> np.uint64(3))
@@ -420,7 +411,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
                     return 7
                 u = b
                 while u < b + m:
-                    utag, u = _varint(buf, u, b + m)
+                    utag, u = varint(buf, u, b + m)
                     if u < 0:
                         return 8
                     uf = int(utag >> np.uint64(3))
@@ -438,7 +429,7 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
                     elif uf == 3:
                         return 75  # entity_refs: strings the walker does not check
                     else:
-                        u = _skip(buf, u, b + m, uw)
+                        u = skip_field(buf, u, b + m, uw)
                         if u < 0:
                             return 71
             elif rf == 2 and rw == 2:  # scope spans
@@ -455,10 +446,10 @@ def walk_request(buf: Any, lo: int, hi: int, fill: bool, sp: Any, kv: Any, ev: A
                 if q < 0:
                     return 76
             else:
-                q = _skip(buf, q, a + n, rw)
+                q = skip_field(buf, q, a + n, rw)
                 if q < 0:
                     return 74
-        if fill:
+        if fill and r < rs.shape[0]:
             rs[r] = nattr
     return 0
 
@@ -472,7 +463,7 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
     seen_scope = False
     pos = lo
     while pos < hi:
-        tag, pos = _varint(buf, pos, hi)
+        tag, pos = varint(buf, pos, hi)
         if pos < 0:
             return 80
         field = int(tag >> np.uint64(3))
@@ -486,7 +477,7 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
                 return 82
             q = a
             while q < a + n:
-                stag, q = _varint(buf, q, a + n)
+                stag, q = varint(buf, q, a + n)
                 if q < 0:
                     return 83
                 if int(stag) == (1 << 3) | 2:
@@ -495,9 +486,9 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
                     q = _string_ok(buf, q, a + n)
                 elif int(stag) == (3 << 3) | 2:  # attributes: checked by the reader
                     msg_off, msg_len = a, n
-                    q = _skip(buf, q, a + n, 2)
+                    q = skip_field(buf, q, a + n, 2)
                 else:
-                    q = _skip(buf, q, a + n, int(stag & np.uint64(7)))
+                    q = skip_field(buf, q, a + n, int(stag & np.uint64(7)))
                 if q < 0:
                     return 84
         elif field == 2 and wt == 2:
@@ -514,12 +505,51 @@ def _scope_spans(buf: Any, lo: int, hi: int, res: int, fill: bool, sp: Any, kv: 
             if pos < 0:
                 return 88
         else:
-            pos = _skip(buf, pos, hi, wt)
+            pos = skip_field(buf, pos, hi, wt)
             if pos < 0:
                 return 87
-    if fill:
+    if fill and c < sc.shape[0]:
         sc[c, C_NAME_OFF] = name_off
         sc[c, C_NAME_LEN] = name_len
         sc[c, C_MSG_OFF] = msg_off
         sc[c, C_MSG_LEN] = msg_len
     return 0
+
+
+@njit(cache=True, nogil=True)
+def put_kv(kv: Any, k: int, store: int, key_off: int, key_len: int, typ: int, ival: Any,
+           val_off: int, val_len: int) -> None:
+    """Write key-value row ``k`` when it fits."""
+    if k < kv.shape[0]:
+        kv[k, K_STORE] = store
+        kv[k, K_KEY_OFF] = key_off
+        kv[k, K_KEY_LEN] = key_len
+        kv[k, K_TYPE] = typ
+        kv[k, K_IVAL] = ival
+        kv[k, K_VAL_OFF] = val_off
+        kv[k, K_VAL_LEN] = val_len
+
+
+@njit(cache=True, nogil=True)
+def put_event(ev: Any, e: int, time: Any, name_off: int, name_len: int, nattr: int) -> None:
+    """Write event row ``e`` when it fits."""
+    if e < ev.shape[0]:
+        ev[e, E_TIME] = time
+        ev[e, E_NAME_OFF] = name_off
+        ev[e, E_NAME_LEN] = name_len
+        ev[e, E_NATTR] = nattr
+
+
+@njit(cache=True, nogil=True)
+def put_link(ln: Any, j: int, t_off: int, t_len: int, s_off: int, s_len: int, ts_off: int,
+             ts_len: int, flags: Any, nattr: int) -> None:
+    """Write link row ``j`` when it fits."""
+    if j < ln.shape[0]:
+        ln[j, L_TID_OFF] = t_off
+        ln[j, L_TID_LEN] = t_len
+        ln[j, L_SID_OFF] = s_off
+        ln[j, L_SID_LEN] = s_len
+        ln[j, L_TS_OFF] = ts_off
+        ln[j, L_TS_LEN] = ts_len
+        ln[j, L_FLAGS] = np.int64(flags)
+        ln[j, L_NATTR] = nattr

@@ -17,47 +17,71 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from workbench.traces import kernel_cache
+
+kernel_cache.refresh()  # drop stale cached kernels before any is loaded
+
 
 @njit(cache=True, nogil=True)
 def _hash(buf: Any, off: int, n: int) -> np.uint64:
-    h = np.uint64(14695981039346656037)
-    for k in range(off, off + n):
-        h = (h ^ np.uint64(buf[k])) * np.uint64(1099511628211)
+    """A 64-bit hash of ``buf[off:off+n]``, mixed a word (8 bytes) at a time."""
+    h = np.uint64(14695981039346656037) ^ np.uint64(n)
+    k = off
+    stop = off + n
+    while k < stop:
+        w = np.uint64(0)
+        top = min(k + 8, stop)
+        for q in range(k, top):
+            w = (w << np.uint64(8)) | np.uint64(buf[q])
+        h = (h ^ w) * np.uint64(0x9E3779B97F4A7C15)
+        h ^= h >> np.uint64(29)
+        k = top
     return h
-
-
-@njit(cache=True, nogil=True)
-def _same(buf: Any, a: int, b: int, n: int) -> bool:
-    for k in range(n):
-        if buf[a + k] != buf[b + k]:
-            return False
-    return True
 
 
 @njit(cache=True, nogil=True)
 def intern_slices(buf: Any, off: Any, length: Any) -> tuple[Any, Any]:
     """Dictionary-encode byte slices: the distinct-slice number of each slice (first
-    appearance order) and the index of each distinct slice's first occurrence."""
+    appearance order) and the index of each distinct slice's first occurrence.
+
+    The distinct slices are copied into one compact arena as they appear, so checking a
+    slice against its candidate reads the arena (small, cache-resident) rather than the far
+    place in the input where that string first occurred.
+    """
     n = off.shape[0]
     cap = 1024
     table = np.full(cap, -1, dtype=np.int64)
     u_hash = np.zeros(256, dtype=np.uint64)
     u_first = np.zeros(256, dtype=np.int64)
+    u_at = np.zeros(257, dtype=np.int64)  # arena offset of each distinct slice (and the end)
+    arena = np.zeros(4096, dtype=np.uint8)
     inv = np.empty(n, dtype=np.int64)
     m = 0
     for i in range(n):
-        h = _hash(buf, off[i], length[i])
+        a, size = off[i], length[i]
+        h = _hash(buf, a, size)
         slot = np.int64(h & np.uint64(cap - 1))
         while True:
             u = table[slot]
             if u < 0:
-                if m == u_first.shape[0]:
-                    g1 = np.zeros(2 * m, dtype=np.int64)
-                    g1[:m] = u_first
+                if m + 1 >= u_first.shape[0]:
+                    g1 = np.zeros(2 * m + 2, dtype=np.int64)
+                    g1[:m] = u_first[:m]
                     u_first = g1
-                    g2 = np.zeros(2 * m, dtype=np.uint64)
-                    g2[:m] = u_hash
+                    g2 = np.zeros(2 * m + 2, dtype=np.uint64)
+                    g2[:m] = u_hash[:m]
                     u_hash = g2
+                    g3 = np.zeros(2 * m + 3, dtype=np.int64)
+                    g3[: m + 1] = u_at[: m + 1]
+                    u_at = g3
+                z = u_at[m]
+                if z + size > arena.shape[0]:
+                    grown = np.zeros(2 * (z + size), dtype=np.uint8)
+                    grown[:z] = arena[:z]
+                    arena = grown
+                for q in range(size):
+                    arena[z + q] = buf[a + q]
+                u_at[m + 1] = z + size
                 table[slot] = m
                 u_hash[m] = h
                 u_first[m] = i
@@ -72,11 +96,16 @@ def intern_slices(buf: Any, off: Any, length: Any) -> tuple[Any, Any]:
                             s2 = (s2 + 1) & (cap - 1)
                         table[s2] = v
                 break
-            j = u_first[u]
-            if u_hash[u] == h and length[j] == length[i] and _same(buf, off[j], off[i],
-                                                                   length[i]):
-                inv[i] = u
-                break
+            if u_hash[u] == h and u_at[u + 1] - u_at[u] == size:
+                z = u_at[u]
+                same = True
+                for q in range(size):
+                    if arena[z + q] != buf[a + q]:
+                        same = False
+                        break
+                if same:
+                    inv[i] = u
+                    break
             slot = (slot + 1) & (cap - 1)
     return inv, u_first[:m].copy()
 
@@ -113,3 +142,16 @@ def dense_ids(tag: Any, hi: Any, lo: Any) -> tuple[Any, Any]:
                 break
             slot = (slot + 1) & (cap - 1)
     return dense, first[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def slice_rows(buf: Any, off: Any, length: Any, width: int) -> Any:
+    """The slices ``buf[off[i]:off[i]+length[i]]`` as zero-padded rows of ``width`` bytes
+    (a slice longer than ``width`` is cut), ready for a numpy ``S<width>`` view."""
+    n = off.shape[0]
+    out = np.zeros((n, width), dtype=np.uint8)
+    for i in range(n):
+        a = off[i]
+        for q in range(min(length[i], width)):
+            out[i, q] = buf[a + q]
+    return out

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from workbench.traces import kernel_cache
 from workbench.traces.kernels import (
     C_NAME_LEN,
     C_NAME_OFF,
@@ -91,6 +92,8 @@ from workbench.traces.kernels_json_scan import (
     skip_value,
     skip_ws,
 )
+
+kernel_cache.refresh()  # drop stale cached kernels before any is loaded
 
 # extra span columns of the JSON walker: parsed ids, and the slices of enum names
 (S_TRACE_HI, S_TRACE_LO, S_SPAN_VAL, S_PAR_VAL, S_ID_OK, S_KIND_OFF, S_KIND_LEN, S_CODE_OFF,

@@ -10,29 +10,18 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from workbench.traces import kernel_cache
 from workbench.traces.kernels import (
     C_EV,
     C_KV,
     C_LN,
-    E_NAME_LEN,
-    E_NAME_OFF,
-    E_NATTR,
-    E_TIME,
-    K_IVAL,
-    K_KEY_LEN,
-    K_KEY_OFF,
-    K_STORE,
-    K_TYPE,
-    K_VAL_LEN,
-    K_VAL_OFF,
-    L_FLAGS,
-    L_NATTR,
-    L_SID_LEN,
-    L_SID_OFF,
-    L_TID_LEN,
-    L_TID_OFF,
-    L_TS_LEN,
-    L_TS_OFF,
+    T_BOOL,
+    T_FLOAT,
+    T_INT,
+    T_STR,
+    put_event,
+    put_kv,
+    put_link,
 )
 from workbench.traces.kernels_json_scan import (
     INT64_MAX,
@@ -46,14 +35,18 @@ from workbench.traces.kernels_json_scan import (
     K_TRACE_STATE,
     K_VALUE,
     any_value,
-    next_item,
     next_key,
+    next_object,
     obj_start,
+    parse_number,
     parse_uint,
+    scan_scalar,
     scan_string,
     skip_value,
     skip_ws,
 )
+
+kernel_cache.refresh()  # drop stale cached kernels before any is loaded
 
 
 @njit(cache=True, nogil=True)
@@ -64,24 +57,19 @@ def walk_attributes(buf: Any, pos: int, end: int, store: int, fill: bool, kv: An
     if pos < 0:
         return 0, -1, 120
     count = 0
-    first = True
     while True:
-        more, pos = next_item(buf, pos, end, first)
-        first = False
-        if pos < 0:
-            return count, -1, 121
-        if not more:
-            return count, pos, 0
-        pos = obj_start(buf, pos, end, 123)
-        if pos < 0:
-            return count, -1, 122
+        pos, err = next_object(buf, pos, end, count == 0, 120)
+        if pos <= 0:
+            return count, -pos if pos else -1, err
         k = cnt[C_KV]
         cnt[C_KV] += 1
         count += 1
-        key_off = key_len = 0
-        typ = -1
-        ival = np.int64(0)
-        v_off = v_len = 0
+        typ, key_off, key_len, ival, v_off, v_len, nxt = _compact_kv(buf, pos, end)
+        if typ >= 0:  # the common compact form, read in one step
+            pos = nxt
+            if fill:
+                put_kv(kv, k, store, key_off, key_len, typ, ival, v_off, v_len)
+            continue
         kfirst = True
         while True:
             key, pos = next_key(buf, pos, end, kfirst)
@@ -109,14 +97,70 @@ def walk_attributes(buf: Any, pos: int, end: int, store: int, fill: bool, kv: An
                 return count, -1, 127
         if typ < 0:
             return count, -1, 128
-        if fill and k < kv.shape[0]:
-            kv[k, K_STORE] = store
-            kv[k, K_KEY_OFF] = key_off
-            kv[k, K_KEY_LEN] = key_len
-            kv[k, K_TYPE] = typ
-            kv[k, K_IVAL] = ival
-            kv[k, K_VAL_OFF] = v_off
-            kv[k, K_VAL_LEN] = v_len
+        if fill:
+            put_kv(kv, k, store, key_off, key_len, typ, ival, v_off, v_len)
+
+
+_KEY_HEAD = np.frombuffer(b'"key":"', dtype=np.uint8).copy()
+_VALUE_HEAD = np.frombuffer(b',"value":{"', dtype=np.uint8).copy()
+_SV = np.frombuffer(b'stringValue":"', dtype=np.uint8).copy()
+_IV = np.frombuffer(b'intValue":', dtype=np.uint8).copy()
+_DV = np.frombuffer(b'doubleValue":', dtype=np.uint8).copy()
+_BV_TRUE = np.frombuffer(b'boolValue":true}}', dtype=np.uint8).copy()
+_BV_FALSE = np.frombuffer(b'boolValue":false}}', dtype=np.uint8).copy()
+
+
+@njit(cache=True, nogil=True)
+def _at(buf: Any, pos: int, end: int, lit: Any) -> bool:
+    """Whether ``buf[pos:]`` starts with the bytes ``lit``."""
+    n = lit.shape[0]
+    if pos + n > end:
+        return False
+    for i in range(n):
+        if buf[pos + i] != lit[i]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _compact_kv(buf: Any, pos: int, end: int) -> tuple[int, int, int, Any, int, int, int]:
+    """A KeyValue written compactly (``"key":"k","value":{"stringValue":"v"}}`` after its
+    ``{``, one scalar value, no whitespace): (type, key offset, key length, ival, value
+    offset, value length, position after it); type -1 for any other form, which the general
+    walk then reads (reading exactly what it reads here when the form is this one)."""
+    if not _at(buf, pos, end, _KEY_HEAD):
+        return -1, 0, 0, np.int64(0), 0, 0, 0
+    key_off, key_len, q, _e = scan_string(buf, pos + 6, end)
+    if q < 0 or not _at(buf, q, end, _VALUE_HEAD):
+        return -1, 0, 0, np.int64(0), 0, 0, 0
+    r = q + _VALUE_HEAD.shape[0]
+    typ = -1
+    ival = np.int64(0)
+    v_off = v_len = t = 0
+    if _at(buf, r, end, _SV):
+        v_off, v_len, t, _e = scan_string(buf, r + _SV.shape[0] - 1, end)
+        typ = T_STR
+    elif _at(buf, r, end, _IV):
+        a, n, t, _q = scan_scalar(buf, r + _IV.shape[0], end)
+        if t >= 0:
+            ok, neg, mag = parse_number(buf, a, n, False)
+            if ok:
+                ival = -np.int64(mag - np.uint64(1)) - np.int64(1) if neg and mag > np.uint64(0) \
+                    else np.int64(mag)
+                typ = T_INT
+    elif _at(buf, r, end, _DV):
+        a, n, t, _q = scan_scalar(buf, r + _DV.shape[0], end)
+        if t >= 0 and n <= 31:
+            ok, _neg, _m = parse_number(buf, a, n, True)
+            if ok:
+                v_off, v_len, typ = a, n, T_FLOAT
+    elif _at(buf, r, end, _BV_TRUE):
+        return T_BOOL, key_off, key_len, np.int64(1), 0, 0, r + _BV_TRUE.shape[0]
+    elif _at(buf, r, end, _BV_FALSE):
+        return T_BOOL, key_off, key_len, np.int64(0), 0, 0, r + _BV_FALSE.shape[0]
+    if typ < 0 or t < 0 or t + 2 > end or buf[t] != 125 or buf[t + 1] != 125:
+        return -1, 0, 0, np.int64(0), 0, 0, 0
+    return typ, key_off, key_len, ival, v_off, v_len, t + 2
 
 
 @njit(cache=True, nogil=True)
@@ -136,17 +180,10 @@ def walk_events(buf: Any, pos: int, end: int, fill: bool, ev: Any, kv: Any,
     if pos < 0:
         return 0, -1, 300
     count = 0
-    first = True
     while True:
-        more, pos = next_item(buf, pos, end, first)
-        first = False
-        if pos < 0:
-            return count, -1, 301
-        if not more:
-            return count, pos, 0
-        pos = obj_start(buf, pos, end, 123)
-        if pos < 0:
-            return count, -1, 302
+        pos, err = next_object(buf, pos, end, count == 0, 300)
+        if pos <= 0:
+            return count, -pos if pos else -1, err
         e = cnt[C_EV]
         cnt[C_EV] += 1
         count += 1
@@ -176,11 +213,8 @@ def walk_events(buf: Any, pos: int, end: int, fill: bool, ev: Any, kv: Any,
                 pos = skip_value(buf, pos, end)
             if pos < 0:
                 return count, -1, 305
-        if fill and e < ev.shape[0]:
-            ev[e, E_TIME] = np.int64(time)
-            ev[e, E_NAME_OFF] = n_off
-            ev[e, E_NAME_LEN] = n_len
-            ev[e, E_NATTR] = nattr
+        if fill:
+            put_event(ev, e, np.int64(time), n_off, n_len, nattr)
 
 
 @njit(cache=True, nogil=True)
@@ -190,17 +224,10 @@ def walk_links(buf: Any, pos: int, end: int, fill: bool, ln: Any, kv: Any,
     if pos < 0:
         return 0, -1, 400
     count = 0
-    first = True
     while True:
-        more, pos = next_item(buf, pos, end, first)
-        first = False
-        if pos < 0:
-            return count, -1, 401
-        if not more:
-            return count, pos, 0
-        pos = obj_start(buf, pos, end, 123)
-        if pos < 0:
-            return count, -1, 402
+        pos, err = next_object(buf, pos, end, count == 0, 400)
+        if pos <= 0:
+            return count, -pos if pos else -1, err
         j = cnt[C_LN]
         cnt[C_LN] += 1
         count += 1
@@ -236,13 +263,6 @@ def walk_links(buf: Any, pos: int, end: int, fill: bool, ln: Any, kv: Any,
                 return count, -1, 405
         if t_len == 0 or s_len == 0:
             return count, -1, 406
-        if fill and j < ln.shape[0]:
-            ln[j, L_TID_OFF] = t_off
-            ln[j, L_TID_LEN] = t_len
-            ln[j, L_SID_OFF] = s_off
-            ln[j, L_SID_LEN] = s_len
-            ln[j, L_TS_OFF] = ts_off
-            ln[j, L_TS_LEN] = ts_len
-            ln[j, L_FLAGS] = np.int64(flags)
-            ln[j, L_NATTR] = nattr
+        if fill:
+            put_link(ln, j, t_off, t_len, s_off, s_len, ts_off, ts_len, flags, nattr)
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from workbench.traces import kernel_cache
 from workbench.traces.kernels import (
     T_ARRAY,
     T_BOOL,
@@ -22,6 +23,8 @@ from workbench.traces.kernels import (
     T_KVLIST,
     T_STR,
 )
+
+kernel_cache.refresh()  # drop stale cached kernels before any is loaded
 
 _KEYS = (
     "resourceSpans", "batches", "resource", "attributes", "scopeSpans", "scope", "name",
@@ -175,15 +178,9 @@ def skip_value(buf: Any, pos: int, end: int) -> int:
                     depth -= 1
                     pos += 1
                 elif c == 123:
-                    if buf[pos] != 34:
-                        return -1
-                    _a, _n, pos, _e = scan_string(buf, pos, end)
+                    _a, _n, pos, _e = member_name(buf, pos, end)
                     if pos < 0:
                         return -1
-                    pos = skip_ws(buf, pos, end)
-                    if pos >= end or buf[pos] != 58:
-                        return -1
-                    pos += 1
                     continue
                 else:
                     continue
@@ -200,15 +197,9 @@ def skip_value(buf: Any, pos: int, end: int) -> int:
         if c == 44:
             pos = skip_ws(buf, pos + 1, end)
             if top == 123:
-                if pos >= end or buf[pos] != 34:
-                    return -1
-                _a, _n, pos, _e = scan_string(buf, pos, end)
+                _a, _n, pos, _e = member_name(buf, pos, end)
                 if pos < 0:
                     return -1
-                pos = skip_ws(buf, pos, end)
-                if pos >= end or buf[pos] != 58:
-                    return -1
-                pos += 1
             need_value = True
         elif c == top + 2:
             depth -= 1
@@ -324,6 +315,21 @@ def obj_start(buf: Any, pos: int, end: int, open_c: int) -> int:
 
 
 @njit(cache=True, nogil=True)
+def member_name(buf: Any, pos: int, end: int) -> tuple[int, int, int, bool]:
+    """At an object member's opening quote: (name offset, name length, position after the
+    colon, escaped); position -1 when it is not a string followed by a colon."""
+    if pos >= end or buf[pos] != 34:
+        return 0, 0, -1, False
+    a, n, pos, esc = scan_string(buf, pos, end)
+    if pos < 0:
+        return 0, 0, -1, esc
+    pos = skip_ws(buf, pos, end)
+    if pos >= end or buf[pos] != 58:
+        return 0, 0, -1, esc
+    return a, n, pos + 1, esc
+
+
+@njit(cache=True, nogil=True)
 def next_key(buf: Any, pos: int, end: int, first: bool) -> tuple[int, int]:
     """Inside an object at ``pos``: (key id or -2 at the closing brace, position after the
     colon); -1 position on error, key id -3 for a key with an escape, -1 for unknown keys."""
@@ -336,17 +342,12 @@ def next_key(buf: Any, pos: int, end: int, first: bool) -> tuple[int, int]:
         if buf[pos] != 44:
             return 0, -1
         pos = skip_ws(buf, pos + 1, end)
-    if pos >= end or buf[pos] != 34:
-        return 0, -1
-    a, n, pos, esc = scan_string(buf, pos, end)
+    a, n, pos, esc = member_name(buf, pos, end)
     if pos < 0:
         return 0, -1
-    pos = skip_ws(buf, pos, end)
-    if pos >= end or buf[pos] != 58:
-        return 0, -1
     if esc:
-        return -3, pos + 1
-    return match_key(buf, a, n), pos + 1
+        return -3, pos
+    return match_key(buf, a, n), pos
 
 
 @njit(cache=True, nogil=True)
@@ -362,6 +363,21 @@ def next_item(buf: Any, pos: int, end: int, first: bool) -> tuple[bool, int]:
             return False, -1
         pos += 1
     return True, pos
+
+
+@njit(cache=True, nogil=True)
+def next_object(buf: Any, pos: int, end: int, first: bool, code: int) -> tuple[int, int]:
+    """Inside a list of objects: (position after the next item's ``{``, 0); at the closing
+    bracket (minus the position after it, 0); on an error (0, ``code + 1`` or ``code + 2``)."""
+    more, pos = next_item(buf, pos, end, first)
+    if pos < 0:
+        return 0, code + 1
+    if not more:
+        return -pos, 0
+    pos = obj_start(buf, pos, end, 123)
+    if pos < 0:
+        return 0, code + 2
+    return pos, 0
 
 
 @njit(cache=True, nogil=True)

@@ -7,6 +7,10 @@ from typing import Any
 
 from numba import njit
 
+from workbench.traces import kernel_cache
+
+kernel_cache.refresh()  # drop stale cached kernels before any is loaded
+
 
 @njit(cache=True, nogil=True)
 def utf8_ok(buf: Any, pos: int, end: int) -> bool:

@@ -1,5 +1,5 @@
 """Protobuf wire-format primitives of the compiled readers (moved out of
-:mod:`workbench.traces.kernels`, which re-exports :func:`top_fields`): varints, fixed-width
+:mod:`workbench.traces.kernels`, which re-exports them): varints, fixed-width
 values, skipping a field, length-delimited slices and UTF-8-checked strings, over a ``uint8``
 view of the input bytes. Positions are ``-1`` on a wire error.
 """
@@ -11,13 +11,16 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from workbench.traces import kernel_cache
 from workbench.traces.kernels_utf8 import utf8_ok
 
-__all__ = ["top_fields"]
+kernel_cache.refresh()  # drop stale cached kernels before any is loaded
+
+__all__ = ["skip_field", "varint"]
 
 
 @njit(cache=True, nogil=True)
-def _varint(buf: Any, pos: int, end: int) -> tuple[np.uint64, int]:
+def varint(buf: Any, pos: int, end: int) -> tuple[np.uint64, int]:
     """A varint at ``pos``; position -1 when cut off or longer than 10 bytes."""
     value = np.uint64(0)
     shift = 0
@@ -40,17 +43,17 @@ def _fixed(buf: Any, pos: int, size: int) -> np.uint64:
 
 
 @njit(cache=True, nogil=True)
-def _skip(buf: Any, pos: int, end: int, wt: int) -> int:
+def skip_field(buf: Any, pos: int, end: int, wt: int) -> int:
     """Position after a field body of wire type ``wt``; -1 on error (groups included)."""
     if wt == 0:
-        _v, pos = _varint(buf, pos, end)
+        _v, pos = varint(buf, pos, end)
         return pos
     if wt == 1:
         return pos + 8 if pos + 8 <= end else -1
     if wt == 5:
         return pos + 4 if pos + 4 <= end else -1
     if wt == 2:
-        n, pos = _varint(buf, pos, end)
+        n, pos = varint(buf, pos, end)
         if pos < 0 or n > np.uint64(end - pos):
             return -1
         return pos + int(n)
@@ -70,32 +73,7 @@ def _string_ok(buf: Any, pos: int, hi: int) -> int:
 @njit(cache=True, nogil=True)
 def _slice(buf: Any, pos: int, hi: int) -> tuple[int, int, int]:
     """(offset, length, next position) of a length-delimited body; next -1 on error."""
-    n, pos = _varint(buf, pos, hi)
+    n, pos = varint(buf, pos, hi)
     if pos < 0 or n > np.uint64(hi - pos):
         return 0, 0, -1
     return pos, int(n), pos + int(n)
-
-
-@njit(cache=True, nogil=True)
-def top_fields(buf: Any) -> Any:
-    """(start, end) of every top-level field of a message, and an ok flag (wire errors)."""
-    n = buf.shape[0]
-    out = np.zeros((16, 2), dtype=np.int64)
-    k = 0
-    pos = 0
-    while pos < n:
-        start = pos
-        tag, pos = _varint(buf, pos, n)
-        if pos < 0:
-            return out[:k], False
-        pos = _skip(buf, pos, n, int(tag & np.uint64(7)))
-        if pos < 0:
-            return out[:k], False
-        if k == out.shape[0]:
-            grown = np.zeros((2 * k, 2), dtype=np.int64)
-            grown[:k] = out
-            out = grown
-        out[k, 0] = start
-        out[k, 1] = pos
-        k += 1
-    return out[:k], True

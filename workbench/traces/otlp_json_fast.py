@@ -29,6 +29,7 @@ from workbench.traces.blocks import (
     intern_strings,
 )
 from workbench.traces.builder import TableBuilder, parse_id
+from workbench.traces.kernels_intern import slice_rows
 from workbench.traces.model import ATTR_FLOAT, ATTR_INT
 from workbench.traces.otlp_json import (
     KIND_CODES,
@@ -181,12 +182,7 @@ def _convert(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, w: Walked
     is_float = types == ATTR_FLOAT
     if is_float.any():
         f_off, f_len = kv[is_float, k.K_VAL_OFF], kv[is_float, k.K_VAL_LEN]
-        raw = np.zeros((f_off.shape[0], 32), dtype=np.uint8)
-        idx = f_off[:, None] + np.arange(32, dtype=np.int64)[None, :]
-        np.minimum(idx, len(data) - 1, out=idx)
-        raw[:] = buf[idx]
-        raw[np.arange(32)[None, :] >= f_len[:, None]] = 0
-        as_bytes = raw.view("S32").reshape(-1)
+        as_bytes = slice_rows(buf, f_off, f_len, 32).view("S32").reshape(-1)
         try:
             vals = as_bytes.astype(np.float64)
         except ValueError:
@@ -199,16 +195,23 @@ def _convert(b: TableBuilder, data: bytes, buf: np.ndarray, file: str, w: Walked
     is_int = types == ATTR_INT
     fval[is_int] = ival[is_int].astype(np.float64)
 
+    # arrays, maps and bytes: each distinct text decoded once (equal texts share the value)
+    rows = np.flatnonzero(types > ATTR_FLOAT)
     nested: dict[int, Any] = {}
-    for i in np.flatnonzero(types > ATTR_FLOAT).tolist():
-        o, n = int(kv[i, k.K_VAL_OFF]), int(kv[i, k.K_VAL_LEN])
-        try:
-            value = any_to_python(_ANY_DECODER.decode(data[o : o + n]))
-        except (msgspec.DecodeError, ValueError, RecursionError, Fallback):
-            raise Declined from None
-        if value is None:
-            raise Declined
-        nested[i] = value
+    if rows.shape[0]:
+        inv, first = k.intern_slices(buf, kv[rows, k.K_VAL_OFF], kv[rows, k.K_VAL_LEN])
+        values = []
+        at = rows[first]
+        for o, n in zip(kv[at, k.K_VAL_OFF].tolist(), kv[at, k.K_VAL_LEN].tolist(),
+                        strict=True):
+            try:
+                value = any_to_python(_ANY_DECODER.decode(data[o : o + n]))
+            except (msgspec.DecodeError, ValueError, RecursionError, Fallback):
+                raise Declined from None
+            if value is None:
+                raise Declined
+            values.append(value)
+        nested = dict(zip(rows.tolist(), [values[u] for u in inv.tolist()], strict=True))
     ids = (_trace_ids(sp, data),
            _span_ids(sp, data, k.S_SID_OFF, kj.ID_SPAN, kj.S_SPAN_VAL),
            _span_ids(sp, data, k.S_PID_OFF, kj.ID_PARENT, kj.S_PAR_VAL))

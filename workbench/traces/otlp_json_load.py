@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import msgspec
 
 from workbench.errors import Diagnostic
-from workbench.traces import otlp_json
+from workbench.traces import otlp_json, otlp_json_lazy
 from workbench.traces.builder import TableBuilder
 from workbench.traces.otlp_repair import Repairer, decode_error_diagnostic, repair_document
 from workbench.traces.salvage import (
@@ -47,7 +47,7 @@ def _fail(exc: Exception, data: bytes, b: TableBuilder, file: str, line: int | N
 
 
 def _salvage_one(
-    data: bytes, exc: Exception, batcher: otlp_json.SpanBatcher, line: int | None
+    data: bytes, exc: Exception, batcher: otlp_json_lazy.SpanBatcher, line: int | None
 ) -> str:
     """Report the damage, then read the records before it (:func:`salvage_json`)."""
     diagnostics = batcher.builder.diagnostics
@@ -76,12 +76,12 @@ def kept(diagnostic: Diagnostic, n: int) -> Diagnostic:
 
 
 def _load_one(
-    data: bytes, batcher: otlp_json.SpanBatcher, line: int | None, salvage: bool = True
+    data: bytes, batcher: otlp_json_lazy.SpanBatcher, line: int | None, salvage: bool = True
 ) -> str:
     """Queue (fast path) or append (tolerant path) one document; returns its status."""
     b = batcher.builder
     try:
-        doc = otlp_json.LAZY_DECODER.decode(data)
+        doc = otlp_json_lazy.LAZY_DECODER.decode(data)
     except msgspec.ValidationError:
         doc = None
     except _DECODE_ERRORS as exc:
@@ -91,7 +91,7 @@ def _load_one(
             else _fail(exc, data, b, batcher.file, line)
         )
     if doc is not None:
-        found = otlp_json.lazy_resource_spans(doc)
+        found = otlp_json_lazy.lazy_resource_spans(doc)
         if found is None:
             return "not-otlp"
         try:
@@ -144,7 +144,7 @@ def load_otlp_document(data: bytes, file: str, builder: TableBuilder) -> str:
     if want_fast(builder, len(data), FAST_JSON_MIN_BYTES, COLD_JSON_MIN_BYTES,
                  "workbench.traces.kernels_json") and _fast_json(data, file, builder):
         return "ok"
-    batcher = otlp_json.SpanBatcher(builder, file)
+    batcher = otlp_json_lazy.SpanBatcher(builder, file)
     status = _load_one(data, batcher, None)
     batcher.flush()
     return status
@@ -231,7 +231,7 @@ def load_otlp_json_lines(data: bytes, file: str, builder: TableBuilder) -> str:
     str
         ``"ok"`` when at least one line held traces, else ``"not-otlp"`` or ``"invalid"``.
     """
-    batcher = otlp_json.SpanBatcher(builder, file)
+    batcher = otlp_json_lazy.SpanBatcher(builder, file)
     fast = want_fast(builder, len(data), FAST_JSON_MIN_BYTES, COLD_JSON_MIN_BYTES,
                      "workbench.traces.kernels_json")
     statuses = _load_lines(batcher, data, 0, fast)
@@ -239,7 +239,8 @@ def load_otlp_json_lines(data: bytes, file: str, builder: TableBuilder) -> str:
     return lines_status(statuses)
 
 
-def _load_lines(batcher: otlp_json.SpanBatcher, data: bytes, base: int, fast: bool) -> set[str]:
+def _load_lines(batcher: otlp_json_lazy.SpanBatcher, data: bytes, base: int,
+                fast: bool) -> set[str]:
     """Load the JSON lines of ``data`` (line numbers after ``base``); their statuses."""
     builder, file = batcher.builder, batcher.file
     if fast:
@@ -303,7 +304,7 @@ def line_chunks(path: str, size: int) -> Iterator[tuple[bytes, int]]:
 def load_lines_chunk(data: bytes, file: str, builder: TableBuilder, base: int) -> set[str]:
     """Load one chunk of whole JSON lines (sanitized; ``base`` lines before it in the file)
     into ``builder``; the statuses of its lines."""
-    batcher = otlp_json.SpanBatcher(builder, file)
+    batcher = otlp_json_lazy.SpanBatcher(builder, file)
     statuses = _load_lines(batcher, data, base, True)
     batcher.flush()
     return statuses

@@ -7,7 +7,7 @@ builder columns group by group with list comprehensions, following exactly the c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any
 
@@ -144,17 +144,18 @@ def _encode_varint(value: int) -> bytes:
     return bytes(out)
 
 
-def salvage_prefix(data: bytes, level: str = "request") -> bytes:
-    """The complete fields of a message cut off (or damaged) part-way: whole fields are kept,
-    a cut ``resource_spans`` / ``scope_spans`` is salvaged recursively, anything else cut is
-    dropped (a cut span among them)."""
-    out = bytearray()
+def _wire_fields(data: bytes) -> Iterator[tuple[int, int, int, int, int, int]]:
+    """``(start, head, field, wire, body, end)`` of each top-level field of a message: where
+    it starts, where its tag ends, its number and wire type, and where its body starts and
+    ends. A field cut off by the end of ``data`` comes last with ``end > len(data)``; a field
+    of an unknown wire type, or whose tag or varint is cut, ends the walk as ``wire == -1``."""
     pos, n = 0, len(data)
-    try:
-        while pos < n:
-            start = pos
+    while pos < n:
+        start = pos
+        try:
             key, pos = _varint(data, pos)
-            wire, field = key & 7, key >> 3
+            wire, field, head = key & 7, key >> 3, pos
+            body = pos
             if wire == 0:
                 _, pos = _varint(data, pos)
             elif wire == 1:
@@ -162,24 +163,36 @@ def salvage_prefix(data: bytes, level: str = "request") -> bytes:
             elif wire == 5:
                 pos += 4
             elif wire == 2:
-                lpos = pos
-                length, body = _varint(data, lpos)
+                length, body = _varint(data, pos)
                 pos = body + length
-                if pos > n:
-                    child = _NESTED[level].get(field)
-                    if child is not None:
-                        inner = salvage_prefix(data[body:], child)
-                        if inner:
-                            out += data[start : body - len(_encode_varint(length))]
-                            out += _encode_varint(len(inner)) + inner
-                    break
             else:
-                break
-            if pos > n:
-                break
-            out += data[start:pos]
-    except IndexError:
-        pass
+                yield start, head, field, -1, body, n + 1
+                return
+        except IndexError:
+            yield start, start, -1, -1, start, n + 1
+            return
+        yield start, head, field, wire, body, pos
+        if pos > n:
+            return
+
+
+def salvage_prefix(data: bytes, level: str = "request") -> bytes:
+    """The complete fields of a message cut off (or damaged) part-way: whole fields are kept,
+    a cut ``resource_spans`` / ``scope_spans`` is salvaged recursively, anything else cut is
+    dropped (a cut span among them)."""
+    out = bytearray()
+    n = len(data)
+    for start, _head, field, wire, body, end in _wire_fields(data):
+        if end <= n:
+            out += data[start:end]
+            continue
+        child = _NESTED[level].get(field) if wire == 2 else None
+        if child is not None:
+            inner = salvage_prefix(data[body:], child)
+            if inner:
+                out += data[start : body - len(_encode_varint(end - body))]
+                out += _encode_varint(len(inner)) + inner
+        break
     return bytes(out)
 
 
@@ -196,30 +209,9 @@ def _salvaged(data: bytes) -> Any:
 
 def _fields(data: bytes) -> list[tuple[int, int, bytes]]:
     """(field number, wire type, raw body) of the complete top-level fields of a message."""
-    out = []
-    pos, n = 0, len(data)
-    try:
-        while pos < n:
-            key, pos = _varint(data, pos)
-            wire, field = key & 7, key >> 3
-            start = pos
-            if wire == 0:
-                _, pos = _varint(data, pos)
-            elif wire == 1:
-                pos += 8
-            elif wire == 5:
-                pos += 4
-            elif wire == 2:
-                length, start = _varint(data, pos)
-                pos = start + length
-            else:
-                break
-            if pos > n:
-                break
-            out.append((field, wire, data[start:pos]))
-    except IndexError:
-        pass
-    return out
+    n = len(data)
+    return [(field, wire, data[body:end]) for _s, _h, field, wire, body, end in _wire_fields(data)
+            if end <= n]
 
 
 def _utf8_fixed(data: bytes, descriptor: Any, depth: int = 0) -> bytes | None:
@@ -230,42 +222,23 @@ def _utf8_fixed(data: bytes, descriptor: Any, depth: int = 0) -> bytes | None:
     if depth > 64:
         return None
     out = bytearray()
-    pos, n = 0, len(data)
-    try:
-        while pos < n:
-            start = pos
-            key, pos = _varint(data, pos)
-            wire = key & 7
-            if wire == 0:
-                _, pos = _varint(data, pos)
-            elif wire == 1:
-                pos += 8
-            elif wire == 5:
-                pos += 4
-            elif wire == 2:
-                lpos = pos
-                length, body = _varint(data, lpos)
-                pos = body + length
-                if pos > n:
-                    return None
-                field = descriptor.fields_by_number.get(key >> 3)
-                value = data[body:pos]
-                if field is not None and field.type == FieldDescriptor.TYPE_STRING:
-                    value = value.decode("utf-8", "replace").encode()
-                elif field is not None and field.type == FieldDescriptor.TYPE_MESSAGE:
-                    inner = _utf8_fixed(value, field.message_type, depth + 1)
-                    if inner is None:
-                        return None
-                    value = inner
-                out += data[start:lpos] + _encode_varint(len(value)) + value
-                continue
-            else:
+    n = len(data)
+    for start, head, number, wire, body, end in _wire_fields(data):
+        if end > n:
+            return None  # cut, or an unknown wire type
+        if wire != 2:
+            out += data[start:end]
+            continue
+        field = descriptor.fields_by_number.get(number)
+        value = data[body:end]
+        if field is not None and field.type == FieldDescriptor.TYPE_STRING:
+            value = value.decode("utf-8", "replace").encode()
+        elif field is not None and field.type == FieldDescriptor.TYPE_MESSAGE:
+            inner = _utf8_fixed(value, field.message_type, depth + 1)
+            if inner is None:
                 return None
-            if pos > n:
-                return None
-            out += data[start:pos]
-    except IndexError:
-        return None
+            value = inner
+        out += data[start:head] + _encode_varint(len(value)) + value
     return bytes(out)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from workbench.traces import kernels as k
 from workbench.traces.blocks import (
@@ -30,7 +31,7 @@ from workbench.traces.blocks import (
 from workbench.traces.builder import TableBuilder, parse_id
 from workbench.traces.model import ATTR_FLOAT, ATTR_INT
 
-__all__ = ["GROUP_BYTES", "attr_value", "load_fast"]
+__all__ = ["GROUP_BYTES", "attr_value", "load_fast", "top_fields"]
 
 #: input bytes walked per group of ResourceSpans records
 GROUP_BYTES = 8 << 20
@@ -43,18 +44,45 @@ def load_fast(data: bytes, file: str, builder: TableBuilder) -> bool | None:
     Groups of ResourceSpans the walker declines are read by the reference reader, in order.
     """
     buf = np.frombuffer(data, dtype=np.uint8)
-    fields, ok = k.top_fields(buf)
+    fields, ok = top_fields(buf)
     if not ok or fields.shape[0] == 0:
         return None
     from workbench.traces import otlp_proto
 
     is_rs = buf[fields[:, 0]] == 0x0A  # field 1 (resource_spans), length-delimited
+    per_byte: list[float] | None = None  # records per input byte of the last group walked
     for lo, hi in _groups(fields):
-        if not _load_group(buf, data, lo, hi, file, builder):
+        ok, per_byte = _load_group(buf, data, lo, hi, file, builder, per_byte)
+        if not ok:
             # the reference reader on exactly these records (a valid message on its own)
             first = int(is_rs[fields[:, 0] < lo].sum())
             otlp_proto.load(data[lo:hi], file, builder, fast=False, first=first)
     return True
+
+
+@njit(cache=True, nogil=True)
+def top_fields(buf: Any) -> Any:
+    """(start, end) of every top-level field of a message, and an ok flag (wire errors)."""
+    n = buf.shape[0]
+    out = np.zeros((16, 2), dtype=np.int64)
+    m = 0
+    pos = 0
+    while pos < n:
+        start = pos
+        tag, pos = k.varint(buf, pos, n)
+        if pos < 0:
+            return out[:m], False
+        pos = k.skip_field(buf, pos, n, int(tag & np.uint64(7)))
+        if pos < 0:
+            return out[:m], False
+        if m == out.shape[0]:
+            grown = np.zeros((2 * m, 2), dtype=np.int64)
+            grown[:m] = out
+            out = grown
+        out[m, 0] = start
+        out[m, 1] = pos
+        m += 1
+    return out[:m], True
 
 
 def _groups(fields: np.ndarray) -> list[tuple[int, int]]:
@@ -68,31 +96,63 @@ def _groups(fields: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def _load_group(buf: np.ndarray, data: bytes, lo: int, hi: int, file: str,
-                b: TableBuilder) -> bool:
-    """Walk ``buf[lo:hi]`` (whole top-level fields) into ``b``; False (nothing appended) when
-    the walker or a string declines."""
+def _matrices(shape: list[int]) -> Walked:
+    """Zeroed walker matrices for ``(resources, scopes, spans, key-values, events, links)``
+    (pages a fill pass never writes cost no memory)."""
+    n_res, n_sc, n_sp, n_kv, n_ev, n_ln = shape
+    return Walked(np.zeros((n_sp, k.N_S), dtype=np.int64), np.zeros((n_kv, k.N_K), np.int64),
+                  np.zeros((n_ev, k.N_E), dtype=np.int64), np.zeros((n_ln, k.N_L), np.int64),
+                  np.zeros((n_sc, k.N_C), dtype=np.int64), np.zeros(n_res, dtype=np.int64))
+
+
+def _walk(buf: np.ndarray, lo: int, hi: int, per_byte: list[float] | None) -> Walked | None:
+    """The matrices of ``buf[lo:hi]``, or None when the walker declines. With the record
+    counts per byte of the last group, one fill pass into matrices of guessed sizes (again
+    into exact ones only when a guess was short); else a count pass, then a fill pass."""
     cnt = np.zeros(6, dtype=np.int64)
-    z2 = np.zeros((1, 1), dtype=np.int64)
-    z1 = np.zeros(1, dtype=np.int64)
-    if k.walk_request(buf, lo, hi, False, z2, z2, z2, z2, z2, z1, cnt):
-        return False
-    n_res, n_sc, n_sp, n_kv, n_ev, n_ln = cnt.tolist()
-    if n_res == 0:
-        return False
-    sp = np.zeros((n_sp, k.N_S), dtype=np.int64)
-    kv = np.zeros((n_kv, k.N_K), dtype=np.int64)
-    ev = np.zeros((n_ev, k.N_E), dtype=np.int64)
-    ln = np.zeros((n_ln, k.N_L), dtype=np.int64)
-    sc = np.zeros((n_sc, k.N_C), dtype=np.int64)
-    rs = np.zeros(n_res, dtype=np.int64)
+    if per_byte is None:
+        z2, z1 = np.zeros((1, 1), dtype=np.int64), np.zeros(1, dtype=np.int64)
+        if k.walk_request(buf, lo, hi, False, z2, z2, z2, z2, z2, z1, cnt):
+            return None
+        shape = cnt.tolist()
+    else:
+        shape = [int(1.25 * r * (hi - lo)) + 64 for r in per_byte]
+    w = _matrices(shape)
     cnt[:] = 0
-    if k.walk_request(buf, lo, hi, True, sp, kv, ev, ln, sc, rs, cnt):
-        return False
+    if k.walk_request(buf, lo, hi, True, w.sp, w.kv, w.ev, w.ln, w.sc, w.rs, cnt):
+        return None
+    got = cnt.tolist()
+    if any(n > cap for n, cap in zip(got, shape, strict=True)):
+        w = _matrices(got)
+        cnt[:] = 0
+        if k.walk_request(buf, lo, hi, True, w.sp, w.kv, w.ev, w.ln, w.sc, w.rs, cnt):
+            return None
+    return Walked(w.sp[: got[2]], w.kv[: got[3]], w.ev[: got[4]], w.ln[: got[5]],
+                  w.sc[: got[1]], w.rs[: got[0]])
+
+
+def _load_group(buf: np.ndarray, data: bytes, lo: int, hi: int, file: str,
+                b: TableBuilder, per_byte: list[float] | None,
+                ) -> tuple[bool, list[float] | None]:
+    """Walk ``buf[lo:hi]`` (whole top-level fields) into ``b``: whether it was appended
+    (not when the walker or a string declines) and the records per byte it held."""
+    w = _walk(buf, lo, hi, per_byte)
+    if w is None:
+        return False, None
+    n_kv = w.kv.shape[0]
+    if w.rs.shape[0] == 0:
+        return False, None
+    per_byte = [x.shape[0] / max(1, hi - lo) for x in (w.rs, w.sc, w.sp, w.kv, w.ev, w.ln)]
+    return _append_group(buf, data, file, b, w, n_kv), per_byte
+
+
+def _append_group(buf: np.ndarray, data: bytes, file: str, b: TableBuilder, w: Walked,
+                  n_kv: int) -> bool:
+    """Convert and append a walked group; False (nothing appended) when a value declines."""
+    sp, kv, ln, sc = w.sp, w.kv, w.ln, w.sc
 
     if not _scope_attributes_ok(data, sc):
         return False
-    w = Walked(sp, kv, ev, ln, sc, rs)
 
     def decode(offs: list[int], lens: list[int]) -> list[str]:
         try:
@@ -121,12 +181,16 @@ def _load_group(buf: np.ndarray, data: bytes, lo: int, hi: int, file: str,
 
         from workbench.traces.otlp_proto import _to_python
 
-        for i in other.tolist():
-            o, n = int(kv[i, k.K_VAL_OFF]), int(kv[i, k.K_VAL_LEN])
+        # each distinct encoding decoded once (equal bytes share the value)
+        inv, first = k.intern_slices(buf, kv[other, k.K_VAL_OFF], kv[other, k.K_VAL_LEN])
+        values = []
+        at = other[first]
+        for o, n in zip(kv[at, k.K_VAL_OFF].tolist(), kv[at, k.K_VAL_LEN].tolist(), strict=True):
             try:
-                nested[i] = _to_python(AnyValue.FromString(data[o : o + n]))
+                values.append(_to_python(AnyValue.FromString(data[o : o + n])))
             except Exception:  # any protobuf complaint: leave the group to the reference reader
                 return False
+        nested = dict(zip(other.tolist(), [values[u] for u in inv.tolist()], strict=True))
     cells = Cells(types, ival, fval, np.zeros(n_kv, dtype=np.int32), nested)
     link_t = [data[o : o + n].hex() for o, n in zip(ln[:, k.L_TID_OFF].tolist(),
                                                      ln[:, k.L_TID_LEN].tolist(), strict=True)]
