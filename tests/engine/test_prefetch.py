@@ -172,3 +172,25 @@ def test_auto_on_a_tiny_input_never_starts_numba() -> None:
                          text=True, cwd=ROOT, env=env, timeout=300)
     assert auto.stderr.strip().splitlines()[-1] == "False", auto.stderr[-3000:]
     assert auto.stdout == ref.stdout and "46 properties" in auto.stdout
+
+
+def test_a_checked_table_and_its_cached_index_are_freed() -> None:
+    """The engine caches an index per table; the index must not keep its table alive, or a
+    long-running process (a server, a Dask worker) holds every table it ever checked."""
+    import gc
+    import weakref
+
+    from workbench.datasets.generator import generate
+    from workbench.datasets.writer import to_table as dataset_table
+    from workbench.engine import plan
+
+    table = dataset_table(generate(traces=20, seed=3))
+    key = id(table)
+    index = plan.table_index(table)
+    index.need("children")
+    assert plan._INDEXES[key][1] is index and index.table is table
+    del index
+    alive = weakref.ref(table)
+    del table
+    gc.collect()
+    assert alive() is None and key not in plan._INDEXES

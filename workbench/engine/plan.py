@@ -43,10 +43,15 @@ from workbench.traces.model import (
 
 
 class TableIndex(SiteIndex):
-    """Derived structure of one table, computed lazily and kept while the table lives."""
+    """Derived structure of one table, computed lazily and kept while the table lives.
+
+    The index refers to its table weakly: :func:`table_index` caches it until the table is
+    collected, which a strong reference from the index would prevent for the life of the
+    process (a server or a Dask worker checks one table after another).
+    """
 
     def __init__(self, table: SpanTable) -> None:
-        self.table = table
+        self._table = weakref.ref(table)
         self.strings = ExtStrings(table.strings)
         self.arrays: dict[str, np.ndarray] = {}
         self.built: set[str] = set()
@@ -56,6 +61,14 @@ class TableIndex(SiteIndex):
         self.batches: dict[bytes, TextBatch] = {}  # recent predicate inputs (SiteIndex._batch)
         self.lock = threading.RLock()
         self.seconds = 0.0
+
+    @property
+    def table(self) -> SpanTable:
+        """The indexed table (alive while any caller holds it)."""
+        table = self._table()
+        if table is None:
+            raise ReferenceError("the table of this index was collected")
+        return table
 
     # ------------------------------------------------------------------ structure
     def need(self, what: str) -> None:

@@ -217,7 +217,11 @@ BATCH_BUDGET = 1 << 24
 class SiteIndex:
     """Mixin of :class:`workbench.engine.plan.TableIndex`: domains and string predicates."""
 
-    table: SpanTable
+    @property
+    def table(self) -> SpanTable:
+        """The indexed table (:class:`workbench.engine.plan.TableIndex` holds it weakly)."""
+        raise NotImplementedError
+
     strings: ExtStrings
     arrays: dict[str, np.ndarray]
     doms: dict[Any, DomValues]
