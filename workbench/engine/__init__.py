@@ -154,7 +154,7 @@ def check(
         reference interpreter), ``grouped`` (the quadratic shapes evaluated by hashing, see
         :mod:`workbench.engine.grouped`) and ``total``.
     """
-    from workbench.engine import prefetch, reference
+    from workbench.engine import prefetch
     from workbench.engine.arguments import check_arguments
     from workbench.engine.codegen_terms import Unsupported
     from workbench.engine.stages import STAGES, Finished
@@ -166,16 +166,17 @@ def check(
         unknown = wanted - {p.name for p in spec.properties}
         if unknown:
             raise BackendError(f"no such property: {', '.join(sorted(unknown))}")
-    from workbench.engine.pipeline import check_passes
-    from workbench.lang.passes import run_passes
+    from workbench.engine import check_plan
 
     timings = Timings()
     started = time.perf_counter()
     timings.add("compile", prefetch.wait())  # kernels loading beside the traces (prefetch.py)
-    spec, passes = run_passes(spec, check_passes(params))
-    for name, seconds in passes:
-        timings.add(f"pass:{name}", seconds)
-    values = reference.param_values(spec)
+    # bound once per (spec, params): later calls reuse it and the kernels (check_plan.py)
+    t0 = time.perf_counter()
+    plan = check_plan.bound(spec, params)
+    spec, values = plan.spec, plan.values
+    for name, seconds in plan.passes:
+        timings.add(f"pass:{name}", min(seconds, time.perf_counter() - t0))
     todo = [p for p in spec.properties if wanted is None or p.name in wanted]
     done: dict[str, PropertyResult] = {}
     reasons: dict[str, list[str]] = {p.name: list(notes) for p in todo}
@@ -230,7 +231,7 @@ def check(
                            + "; ".join(reasons[missing[0]]))
     results = [done[p.name] for p in todo]
     timings.add("total", time.perf_counter() - started)
-    return CheckResult(spec=spec, table=table, results=results, params=values,
+    return CheckResult(spec=spec, table=table, results=results, params=dict(values),
                        timings=dict(timings.values))
 
 

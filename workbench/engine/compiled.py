@@ -115,16 +115,39 @@ class Prepared:
 def prepare(runner: Runner, prop: ir.Property, table: SpanTable, values: Mapping[str, Any],
             timings: Timings) -> Prepared:
     """Generate, load and bind ``prop``; raises :class:`Unsupported` outside the fragment."""
+    from workbench.engine import check_plan
+
     started = time.perf_counter()
-    gen = generated(bind(prop.formula, values))
-    t0 = time.perf_counter()
-    handle = runner.load(gen)
-    timings.add("compile", time.perf_counter() - t0)
+    fresh: list[float] = []
+
+    def load() -> tuple[Generated | Unsupported, Any]:
+        gen, handle, seconds = _load(runner, prop, values)
+        fresh.append(seconds)
+        return gen, handle
+
+    # generated module and handle depend only on (runner, bound property, values): cached
+    gen, handle = check_plan.kernel(runner, prop, values, load)
+    if isinstance(gen, Unsupported):
+        raise gen.with_traceback(None)
+    timings.add("compile", sum(fresh))
     t0 = time.perf_counter()
     index = table_index(table)
     args = _args(gen, index)
     timings.add("index", time.perf_counter() - t0)
     return Prepared(prop, gen, handle, args, index, started, time.perf_counter() - started)
+
+
+def _load(runner: Runner, prop: ir.Property, values: Mapping[str, Any]
+          ) -> tuple[Generated | Unsupported, Any, float]:
+    """``(generated module, handle, seconds loading)`` of ``prop``, or ``(Unsupported, None,
+    0.0)`` outside the fragment (what :func:`prepare` caches per bound property)."""
+    try:
+        gen = generated(bind(prop.formula, values))
+    except Unsupported as err:
+        return err, None, 0.0
+    t0 = time.perf_counter()
+    handle = runner.load(gen)
+    return gen, handle, time.perf_counter() - t0
 
 
 def finish(runner: Runner, prep: Prepared, holds: np.ndarray, values: Mapping[str, Any],
@@ -228,8 +251,11 @@ def _args(gen: Generated, index: TableIndex) -> tuple[np.ndarray, ...]:
     from workbench.engine.codegen import ARG_NAMES
 
     t0 = time.perf_counter()
-    arrays = table_args(index, gen.sites.needs)
-    arrays.update(materialize(gen.sites, index))
+    needs = frozenset(gen.sites.needs)
+    shared = index.table_args.get(needs)
+    if shared is None:
+        shared = index.table_args[needs] = table_args(index, gen.sites.needs)
+    arrays = {**shared, **materialize(gen.sites, index)}
     index.seconds += time.perf_counter() - t0
     args = tuple(arrays[name] for name in ARG_NAMES)
     if gen.sites.anc_memos:  # the ancestor memo's scratch rows, fresh (unknown) per run

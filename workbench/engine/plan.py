@@ -59,6 +59,8 @@ class TableIndex(SiteIndex):
         self.site_cache: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
         self.preds: dict[tuple[str, Any], np.ndarray] = {}
         self.batches: dict[bytes, TextBatch] = {}  # recent predicate inputs (SiteIndex._batch)
+        #: :func:`table_args` by the groups needed (the properties of a check share a few)
+        self.table_args: dict[frozenset[str], dict[str, np.ndarray]] = {}
         self.lock = threading.RLock()
         self.seconds = 0.0
 

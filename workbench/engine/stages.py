@@ -76,14 +76,15 @@ class GroupedStage:
     def plan(self, props: Sequence[ir.Property], table: SpanTable, values: Mapping[str, Any],
              chain: Sequence[Backend], requested: str, timings: Timings
              ) -> dict[str, Decision]:
-        from workbench.engine import grouped, reference
+        from workbench.engine import check_plan, grouped, reference
 
         first = chain[0].name if chain else _FALLBACK
         largest = int(np.diff(table.trace_offsets).max()) if table.n_traces else 0
         small = first != _FALLBACK and largest < grouped.MIN_SPANS_COMPILED
         out: dict[str, Decision] = {}
         for prop in props:
-            shape = grouped.match(prop.formula)
+            shape = check_plan.memo("grouped", prop.formula,
+                                    lambda f=prop.formula: grouped.match(f))
             if shape is None:
                 continue
             runs_on, why = first, ""
