@@ -256,7 +256,10 @@ class NumbaRunner:
                     np.zeros(0, np.int64), *args))
             compiling[j] = self.compile_seconds - before
         total = int(toff[n_traces]) if n_traces else 0
-        parts = max(self.threads * 4, total // BATCH_SPANS)
+        serial = self.threads == 1 or total < 20_000
+        # one thread: one range (each kernel call costs a dispatch on ~70 arguments), unless
+        # the table is large enough for batches to keep its columns in cache
+        parts = max(1 if serial else self.threads * 4, total // BATCH_SPANS)
         chunks = balanced_chunks(toff, n_traces, parts)
         # seconds of each job on each chunk (one row per chunk, so threads never share a cell)
         spent = np.zeros((len(chunks), len(jobs)))
@@ -268,7 +271,7 @@ class NumbaRunner:
                 handle.verdict(a, b, out, *args)
                 row[j] = time.perf_counter() - t0
 
-        if self.threads == 1 or total < 20_000 or len(chunks) <= 1:
+        if serial or len(chunks) <= 1:
             for c, (a, b) in enumerate(chunks):
                 work(c, a, b)
         else:
