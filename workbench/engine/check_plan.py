@@ -111,7 +111,7 @@ def kernel(runner: Any, prop: ir.Property, values: Mapping[str, Any],
     if found is not None:
         pinned, value = found
         if pinned[0] is runner and pinned[1] is prop and pinned[2] is values:
-            return value  # type: ignore[no-any-return]
+            return value
     value = make()
     with _LOCK:
         if len(_KERNELS) >= MAX_ENTRIES:
@@ -126,7 +126,7 @@ def memo(name: str, node: ir.Node, make: Callable[[], T]) -> T:
     with _LOCK:
         found = _MEMO.get(key)
     if found is not None and found[0] is node:
-        return found[1]  # type: ignore[no-any-return]
+        return found[1]
     value = make()
     with _LOCK:
         if len(_MEMO) >= MAX_ENTRIES:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -83,8 +84,7 @@ class GroupedStage:
         small = first != _FALLBACK and largest < grouped.MIN_SPANS_COMPILED
         out: dict[str, Decision] = {}
         for prop in props:
-            shape = check_plan.memo("grouped", prop.formula,
-                                    lambda f=prop.formula: grouped.match(f))
+            shape = check_plan.memo("grouped", prop.formula, partial(grouped.match, prop.formula))
             if shape is None:
                 continue
             runs_on, why = first, ""
