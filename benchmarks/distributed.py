@@ -31,6 +31,10 @@ log, plus joining them, :mod:`workbench.distributed.tables`) and the check phase
 ``overhead``: ``--overhead-tasks`` no-op tasks on 2 workers, merged by the tree: the scheduler and
 driver cost per task, with the spec as a shared dependency (as the runner sends it) and pickled
 into every task. ``merge``: the driver's merge cost per trace on synthetic shard results.
+``results``: in one process, the Parquet input dealt into ``--result-shards`` shards (as for
+that many workers), each checked; per way of sending results up (``all``: every trace's
+verdict; ``failed``: failing traces and counts, the default) the pickled result bytes per span,
+the driver's merge (combine + finish) and the report build.
 
 Every cluster is warmed up once (numba JIT or its disk cache, per worker process; the file run
 also on its input, for the readers' kernels) and each configuration timed ``--repeat`` times;
@@ -235,6 +239,56 @@ def _merge_model(traces_per_part: int, parts: int) -> dict[str, float]:
             "us_per_trace": (t2 - t0) / total * 1e6}
 
 
+def _result_sizes(path: Path, n_shards: int) -> list[dict[str, Any]]:
+    """What the merge moves and costs, in one process, for each way of sending results up:
+    the dataset is dealt into ``n_shards`` shards as a run on that many workers would, each
+    shard is checked (numba), its result pickled (what Dask sends; bytes per span) and the
+    driver's merge (``combine`` + ``finish``) and report build are timed. Modes: ``all``
+    (every trace's verdict travels, as before) and ``failed`` (failing traces and counts)."""
+    import inspect
+    import pickle
+
+    from workbench.distributed.merge import combine, finish
+    from workbench.distributed.runner import plan_shards
+    from workbench.distributed.shards import check_parquet, parquet_partitions, partition_bytes
+    from workbench.engine import bind
+    from workbench.lang import load_specs
+    from workbench.report.model import build_report
+
+    spec = bind(load_specs(["stdlib"]), {})
+    parts = parquet_partitions(str(path))
+    sizes = [partition_bytes(str(path), p) for p in parts]
+    plan = [[parts[u] for u in units] for units in plan_shards(sizes, n_shards)]
+    modes = ["all", "failed"] if "verdicts" in inspect.signature(check_parquet).parameters \
+        else ["before"]
+    check_parquet(str(path), plan[0][:1], spec, {}, "numba", None)  # warm the kernels
+    out = []
+    for mode in modes:
+        extra = {} if mode == "before" else {"verdicts": mode}
+        leaves = [check_parquet(str(path), shard, spec, {}, "numba", None, **extra)
+                  for shard in plan]
+        sent = sum(len(pickle.dumps(r, protocol=5)) for r in leaves)
+        merge_runs = []
+        for _ in range(7):  # milliseconds: the median of a few
+            t0 = time.perf_counter()
+            merged = combine(*leaves)
+            result = finish(spec, merged, None)
+            merge_runs.append(time.perf_counter() - t0)
+        merge_s = statistics.median(merge_runs)
+        t1 = time.perf_counter()
+        report = build_report(result, verdicts="all" if mode != "failed" else "failed")
+        t2 = time.perf_counter()
+        spans, traces = result.table.n_spans, result.table.n_traces
+        out.append({"mode": mode, "shards": len(plan), "spans": spans, "traces": traces,
+                    "listed_traces": len(merged.trace_ids),
+                    "violations": report["summary"]["violations"],
+                    "result_bytes": sent, "bytes_per_span": sent / max(spans, 1),
+                    "merge_s": merge_s, "merge_us_per_trace": merge_s / max(traces, 1) * 1e6,
+                    "report_s": t2 - t1})
+        print(json.dumps(out[-1]), file=sys.stderr)
+    return out
+
+
 def _straddling_files(out: Path, traces: int, per_file: int) -> None:
     """OTLP JSON files where every trace is split across two files."""
     from tests.distributed.conftest import split_file
@@ -317,8 +371,11 @@ def main() -> None:
     ap.add_argument("--max-shard-spans", type=int, default=MAX_SHARD_SPANS,
                     help="bound on the spans of one shard (bounds each worker's memory)")
     ap.add_argument("--parts", default="parquet,files,overhead,merge",
-                    help="what to run, comma-separated: parquet, files, overhead, merge")
+                    help="what to run, comma-separated: parquet, files, overhead, merge, "
+                    "results")
     ap.add_argument("--overhead-tasks", type=int, default=1000)
+    ap.add_argument("--result-shards", type=int, default=2,
+                    help="results part: shards (as for that many workers)")
     ap.add_argument("--data", default=None,
                     help="keep the generated inputs in this folder and reuse them when present")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "distributed.json"))
@@ -363,13 +420,18 @@ def main() -> None:
             rows["dask-2-files"] = {"config": "dask-2-files", **two_files}
         if "overhead" in parts:
             extra["overhead"] = _overhead(args.overhead_tasks, spec)
+        if "results" in parts:
+            if not (pq / "meta.json").exists():
+                write_parquet(generate_table(args.spans, seed=1), pq,
+                              partitions=args.partitions)
+            extra["result_sizes"] = _result_sizes(pq, args.result_shards)
         if "merge" in parts:
             extra["merge_model"] = [_merge_model(t, p) for t, p in ((30_000, 8), (30_000, 64))]
     summary = {**_summary(rows), "load_average_before": load_before,
                "load_average_after": _load(), "wall_s": time.perf_counter() - started}
     _table(list(rows.values()))
     print(json.dumps(summary, indent=1))
-    for key in ("overhead", "merge_model"):
+    for key in ("overhead", "merge_model", "result_sizes"):
         if key in extra:
             print(key, json.dumps(extra[key]))
     out = Path(args.out)

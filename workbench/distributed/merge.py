@@ -18,13 +18,12 @@ shard) order by a stable sort on the unit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from workbench.distributed.shards import ShardResult
-from workbench.engine.base import CheckResult, PropertyResult, Witness
+from workbench.engine.base import CheckResult, PropertyResult, SpanRef, Witness
 from workbench.errors import Diagnostic
 from workbench.lang import ir
 
@@ -159,9 +158,13 @@ def combine(*parts: ShardResult) -> ShardResult:
     return out
 
 
-def _absolute(w: Witness, base: int) -> Witness:
-    binds = tuple((name, replace(ref, row=ref.row + base)) for name, ref in w.bindings)
-    return replace(w, bindings=binds)
+def shift_rows(w: Witness, delta: int) -> Witness:
+    """``w`` with the rows of its spans moved by ``delta``. Built with the constructors, not
+    :func:`dataclasses.replace` (3x slower; renumbering witnesses was 97% of the merge)."""
+    binds = tuple((name, SpanRef(ref.row + delta, ref.trace_id, ref.span_id, ref.name,
+                                 ref.service) if isinstance(ref, SpanRef) else ref)
+                  for name, ref in w.bindings)
+    return Witness(binds, w.message, w.position)
 
 
 def finish(spec: ir.Spec, merged: ShardResult, wanted: Sequence[str] | None) -> CheckResult:
@@ -199,7 +202,7 @@ def finish(spec: ir.Spec, merged: ShardResult, wanted: Sequence[str] | None) -> 
             res.backend, res.reason, res.seconds, failed = hit
             if failed:
                 holds[np.fromiter(failed, dtype=np.int64, count=len(failed))] = False
-            res.witnesses = {t: [_absolute(w, int(offsets[t])) for w in failed[t]]
+            res.witnesses = {t: [shift_rows(w, int(offsets[t])) for w in failed[t]]
                              for t in sorted(failed)}
         results.append(res)
     out = CheckResult(spec=spec, table=table, results=results,  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +88,9 @@ class ShardResult:
 
 def _relative(witnesses: list[Witness], offset: int) -> list[Witness]:
     """Witnesses whose span rows are made relative to their trace's first row."""
-    out = []
-    for w in witnesses:
-        binds = tuple((name, replace(ref, row=ref.row - offset)) for name, ref in w.bindings)
-        out.append(replace(w, bindings=binds))
-    return out
+    from workbench.distributed.merge import shift_rows
+
+    return [shift_rows(w, -offset) for w in witnesses]
 
 
 def _check_table(
