@@ -101,12 +101,16 @@ def worker_env(workers: int, cpus: int | None = None,
                threads: int | None = None) -> dict[str, str]:
     """Environment of local worker processes: the machine's cores shared out between them.
 
-    The numba runner and Arrow's reader each start one thread per core by default; ``N``
+    The numba runner, Arrow's reader (its pool follows ``OMP_NUM_THREADS``), the trace
+    loaders (``OTLSPEC_JOBS``) and a BLAS each start one thread per core by default; ``N``
     workers on one machine would then run ``N`` times as many threads as there are cores and
     lose time to switching. Each worker gets ``threads``, else ``cores // N`` (at least one).
     """
-    n = threads or max(1, (cpus or os.cpu_count() or 1) // max(workers, 1))
-    return {"NUMBA_NUM_THREADS": str(n), "OMP_NUM_THREADS": str(n)}
+    from workbench.traces.jobs import JOBS_ENV
+
+    n = str(threads or max(1, (cpus or os.cpu_count() or 1) // max(workers, 1)))
+    return {"NUMBA_NUM_THREADS": n, "OMP_NUM_THREADS": n, JOBS_ENV: n,
+            "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
 
 
 def dashboard_link(client: Any) -> str | None:
