@@ -203,10 +203,12 @@ def connect_local(workers: int) -> Any:
     return connect(workers=workers, worker_threads=1)
 
 
-def _merge_model(traces_per_part: int, parts: int) -> dict[str, float]:
+def _merge_model(traces_per_part: int, parts: int, verdicts: str = "all") -> dict[str, Any]:
     """Driver-side cost of the merge per trace: ``parts`` synthetic shard results of
     ``traces_per_part`` traces each (1% failing one property), combined flat on the driver
-    (what a tree's root or a small run does) and then finished into the report's result."""
+    (what a tree's root or a small run does) and then finished into the report's result.
+    ``verdicts="failed"``: the shards list only their failing traces and count the rest, as
+    :func:`workbench.distributed.check_distributed` sends them by default."""
     import numpy as np
 
     from workbench.distributed.merge import combine, finish
@@ -223,11 +225,16 @@ def _merge_model(traces_per_part: int, parts: int) -> dict[str, float]:
         n = traces_per_part
         keys = np.stack([np.zeros(n, np.int64), rng.permutation(n).astype(np.int64) * parts + p],
                         axis=1)
-        fails = {int(t): [Witness(bindings=(), message="x")] for t in range(0, n, 100)}
+        bad = np.arange(0, n, 100)
+        listed = np.arange(n) if verdicts == "all" else bad
+        local = {int(t): i for i, t in enumerate(listed.tolist())}
+        fails = {local[int(t)]: [Witness(bindings=(), message="x")] for t in bad}
+        m = listed.shape[0]
         results.append(ShardResult(
-            keys=keys, trace_ids=[f"{p:08x}{t:024x}" for t in range(n)],
-            n_spans=np.full(n, 30, np.int64), src_offsets=np.arange(n + 1, dtype=np.int64),
-            src_codes=np.zeros(n, np.int32), src_names=["f"],
+            keys=keys[listed], trace_ids=[f"{p:08x}{t:024x}" for t in listed.tolist()],
+            n_spans=np.full(m, 30, np.int64), src_offsets=np.arange(m + 1, dtype=np.int64),
+            src_codes=np.zeros(m, np.int32), src_names=["f"],
+            unit_offset=keys[listed, 1] * 30, total_traces=n, total_spans=30 * n,
             failed={name: ("numba", "", 0.0, fails)}))
     t0 = time.perf_counter()
     merged = combine(*results)
@@ -235,8 +242,8 @@ def _merge_model(traces_per_part: int, parts: int) -> dict[str, float]:
     finish(spec, merged, None)
     t2 = time.perf_counter()
     total = traces_per_part * parts
-    return {"traces": total, "parts": parts, "combine_s": t1 - t0, "finish_s": t2 - t1,
-            "us_per_trace": (t2 - t0) / total * 1e6}
+    return {"verdicts": verdicts, "traces": total, "parts": parts, "combine_s": t1 - t0,
+            "finish_s": t2 - t1, "us_per_trace": (t2 - t0) / total * 1e6}
 
 
 def _result_sizes(path: Path, n_shards: int) -> list[dict[str, Any]]:
@@ -427,7 +434,8 @@ def main() -> None:
                               partitions=args.partitions)
             extra["result_sizes"] = _result_sizes(pq, args.result_shards)
         if "merge" in parts:
-            extra["merge_model"] = [_merge_model(t, p) for t, p in ((30_000, 8), (30_000, 64))]
+            extra["merge_model"] = [_merge_model(t, p, v) for t, p in ((30_000, 8), (30_000, 64))
+                                    for v in ("all", "failed")]
     summary = {**_summary(rows), "load_average_before": load_before,
                "load_average_after": _load(), "wall_s": time.perf_counter() - started}
     _table(list(rows.values()))
