@@ -31,6 +31,10 @@ log, plus joining them, :mod:`workbench.distributed.tables`) and the check phase
 ``overhead``: ``--overhead-tasks`` no-op tasks on 2 workers, merged by the tree: the scheduler and
 driver cost per task, with the spec as a shared dependency (as the runner sends it) and pickled
 into every task. ``merge``: the driver's merge cost per trace on synthetic shard results.
+``results``: in one process, the Parquet input dealt into ``--result-shards`` shards (as for
+that many workers), each checked; per way of sending results up (``all``: every trace's
+verdict; ``failed``: failing traces and counts, the default) the pickled result bytes per span,
+the driver's merge (combine + finish) and the report build.
 
 Every cluster is warmed up once (numba JIT or its disk cache, per worker process; the file run
 also on its input, for the readers' kernels) and each configuration timed ``--repeat`` times;
@@ -199,10 +203,12 @@ def connect_local(workers: int) -> Any:
     return connect(workers=workers, worker_threads=1)
 
 
-def _merge_model(traces_per_part: int, parts: int) -> dict[str, float]:
+def _merge_model(traces_per_part: int, parts: int, verdicts: str = "all") -> dict[str, Any]:
     """Driver-side cost of the merge per trace: ``parts`` synthetic shard results of
     ``traces_per_part`` traces each (1% failing one property), combined flat on the driver
-    (what a tree's root or a small run does) and then finished into the report's result."""
+    (what a tree's root or a small run does) and then finished into the report's result.
+    ``verdicts="failed"``: the shards list only their failing traces and count the rest, as
+    :func:`workbench.distributed.check_distributed` sends them by default."""
     import numpy as np
 
     from workbench.distributed.merge import combine, finish
@@ -219,11 +225,16 @@ def _merge_model(traces_per_part: int, parts: int) -> dict[str, float]:
         n = traces_per_part
         keys = np.stack([np.zeros(n, np.int64), rng.permutation(n).astype(np.int64) * parts + p],
                         axis=1)
-        fails = {int(t): [Witness(bindings=(), message="x")] for t in range(0, n, 100)}
+        bad = np.arange(0, n, 100)
+        listed = np.arange(n) if verdicts == "all" else bad
+        local = {int(t): i for i, t in enumerate(listed.tolist())}
+        fails = {local[int(t)]: [Witness(bindings=(), message="x")] for t in bad}
+        m = listed.shape[0]
         results.append(ShardResult(
-            keys=keys, trace_ids=[f"{p:08x}{t:024x}" for t in range(n)],
-            n_spans=np.full(n, 30, np.int64), src_offsets=np.arange(n + 1, dtype=np.int64),
-            src_codes=np.zeros(n, np.int32), src_names=["f"],
+            keys=keys[listed], trace_ids=[f"{p:08x}{t:024x}" for t in listed.tolist()],
+            n_spans=np.full(m, 30, np.int64), src_offsets=np.arange(m + 1, dtype=np.int64),
+            src_codes=np.zeros(m, np.int32), src_names=["f"],
+            unit_offset=keys[listed, 1] * 30, total_traces=n, total_spans=30 * n,
             failed={name: ("numba", "", 0.0, fails)}))
     t0 = time.perf_counter()
     merged = combine(*results)
@@ -231,8 +242,59 @@ def _merge_model(traces_per_part: int, parts: int) -> dict[str, float]:
     finish(spec, merged, None)
     t2 = time.perf_counter()
     total = traces_per_part * parts
-    return {"traces": total, "parts": parts, "combine_s": t1 - t0, "finish_s": t2 - t1,
-            "us_per_trace": (t2 - t0) / total * 1e6}
+    return {"verdicts": verdicts, "traces": total, "parts": parts, "combine_s": t1 - t0,
+            "finish_s": t2 - t1, "us_per_trace": (t2 - t0) / total * 1e6}
+
+
+def _result_sizes(path: Path, n_shards: int) -> list[dict[str, Any]]:
+    """What the merge moves and costs, in one process, for each way of sending results up:
+    the dataset is dealt into ``n_shards`` shards as a run on that many workers would, each
+    shard is checked (numba), its result pickled (what Dask sends; bytes per span) and the
+    driver's merge (``combine`` + ``finish``, fastest of 15) and the default report's build
+    are timed. Modes: ``all``
+    (every trace's verdict travels, as before) and ``failed`` (failing traces and counts)."""
+    import inspect
+    import pickle
+
+    from workbench.distributed.merge import combine, finish
+    from workbench.distributed.runner import plan_shards
+    from workbench.distributed.shards import check_parquet, parquet_partitions, partition_bytes
+    from workbench.engine import bind
+    from workbench.lang import load_specs
+    from workbench.report.model import build_report
+
+    spec = bind(load_specs(["stdlib"]), {})
+    parts = parquet_partitions(str(path))
+    sizes = [partition_bytes(str(path), p) for p in parts]
+    plan = [[parts[u] for u in units] for units in plan_shards(sizes, n_shards)]
+    modes = ["all", "failed"] if "verdicts" in inspect.signature(check_parquet).parameters \
+        else ["before"]
+    check_parquet(str(path), plan[0][:1], spec, {}, "numba", None)  # warm the kernels
+    out = []
+    for mode in modes:
+        extra = {} if mode == "before" else {"verdicts": mode}
+        leaves = [check_parquet(str(path), shard, spec, {}, "numba", None, **extra)
+                  for shard in plan]
+        sent = sum(len(pickle.dumps(r, protocol=5)) for r in leaves)
+        merge_runs = []
+        for _ in range(15):  # milliseconds on a shared machine: the fastest of 15
+            t0 = time.perf_counter()
+            merged = combine(*leaves)
+            result = finish(spec, merged, None)
+            merge_runs.append(time.perf_counter() - t0)
+        merge_s = min(merge_runs)
+        t1 = time.perf_counter()
+        report = build_report(result)  # the default report (failing verdicts)
+        t2 = time.perf_counter()
+        spans, traces = result.table.n_spans, result.table.n_traces
+        out.append({"mode": mode, "shards": len(plan), "spans": spans, "traces": traces,
+                    "listed_traces": len(merged.trace_ids),
+                    "violations": report["summary"]["violations"],
+                    "result_bytes": sent, "bytes_per_span": sent / max(spans, 1),
+                    "merge_s": merge_s, "merge_us_per_trace": merge_s / max(traces, 1) * 1e6,
+                    "report_s": t2 - t1})
+        print(json.dumps(out[-1]), file=sys.stderr)
+    return out
 
 
 def _straddling_files(out: Path, traces: int, per_file: int) -> None:
@@ -317,8 +379,11 @@ def main() -> None:
     ap.add_argument("--max-shard-spans", type=int, default=MAX_SHARD_SPANS,
                     help="bound on the spans of one shard (bounds each worker's memory)")
     ap.add_argument("--parts", default="parquet,files,overhead,merge",
-                    help="what to run, comma-separated: parquet, files, overhead, merge")
+                    help="what to run, comma-separated: parquet, files, overhead, merge, "
+                    "results")
     ap.add_argument("--overhead-tasks", type=int, default=1000)
+    ap.add_argument("--result-shards", type=int, default=2,
+                    help="results part: shards (as for that many workers)")
     ap.add_argument("--data", default=None,
                     help="keep the generated inputs in this folder and reuse them when present")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "distributed.json"))
@@ -363,13 +428,19 @@ def main() -> None:
             rows["dask-2-files"] = {"config": "dask-2-files", **two_files}
         if "overhead" in parts:
             extra["overhead"] = _overhead(args.overhead_tasks, spec)
+        if "results" in parts:
+            if not (pq / "meta.json").exists():
+                write_parquet(generate_table(args.spans, seed=1), pq,
+                              partitions=args.partitions)
+            extra["result_sizes"] = _result_sizes(pq, args.result_shards)
         if "merge" in parts:
-            extra["merge_model"] = [_merge_model(t, p) for t, p in ((30_000, 8), (30_000, 64))]
+            extra["merge_model"] = [_merge_model(t, p, v) for t, p in ((30_000, 8), (30_000, 64))
+                                    for v in ("all", "failed")]
     summary = {**_summary(rows), "load_average_before": load_before,
                "load_average_after": _load(), "wall_s": time.perf_counter() - started}
     _table(list(rows.values()))
     print(json.dumps(summary, indent=1))
-    for key in ("overhead", "merge_model"):
+    for key in ("overhead", "merge_model", "result_sizes"):
         if key in extra:
             print(key, json.dumps(extra[key]))
     out = Path(args.out)

@@ -293,6 +293,7 @@ def run_check(
     progress: bool = True,
     cluster: str | None = None,
     workers: int | None = None,
+    max_shard_spans: int | None = None,
     explain_types: bool = False,
     store: str | None = None,
     jobs: int | None = None,
@@ -314,13 +315,16 @@ def run_check(
 
         history = RunRecorder(store, spec_args, trace_args, fail_on, backend)
 
+    if max_shard_spans is not None and not (cluster or workers):
+        raise UsageError("otlspec check: --max-shard-spans needs --cluster or --workers")
     if cluster or workers:
         from workbench.distributed.cli import run as run_distributed
 
         result, shard_diagnostics = run_distributed(
             spec, trace_args, overrides, cluster=cluster, workers=workers, backend=backend,
             properties=properties, max_bytes=max_bytes,
-            show_progress=progress and Console(stderr=True).is_terminal)
+            show_progress=progress and Console(stderr=True).is_terminal, verdicts=verdicts,
+            max_shard_spans=max_shard_spans)
         if history:
             history.record(result, shard_diagnostics)
         return _report(result, fmt, spec_args, trace_args, shard_diagnostics, fail_on, verdicts,
@@ -422,6 +426,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         cluster=args.cluster,
         workers=args.workers,
+        max_shard_spans=args.max_shard_spans,
         explain_types=args.explain_types,
         store=args.store,
         jobs=_jobs(args.jobs),

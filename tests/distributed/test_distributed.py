@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.distributed.conftest import REAL
-from workbench.cli import main
+from workbench.cli import EXIT_ERROR, main
 from workbench.engine import check
 from workbench.lang import load_specs
 from workbench.report.model import build_report
@@ -28,18 +28,28 @@ def _untimed(rep: dict[str, Any]) -> dict[str, Any]:
     return rep
 
 
-def _single(spec: Any, inputs: list[str]) -> dict[str, Any]:
+def _single(spec: Any, inputs: list[str], verdicts: str = "all") -> dict[str, Any]:
     table = load_traces(inputs)
     rep = build_report(check(spec, table, backend="numba"), trace_inputs=inputs,
-                       diagnostics=table.diagnostics, verdicts="all")
+                       diagnostics=table.diagnostics, verdicts=verdicts)
     return _untimed(rep)
 
 
-def _distributed(client: Any, spec: Any, inputs: list[str], **kw: Any) -> dict[str, Any]:
+def _distributed(client: Any, spec: Any, inputs: list[str], verdicts: str = "all",
+                 **kw: Any) -> dict[str, Any]:
+    """The report of a distributed run whose shards send up what ``verdicts`` needs (every
+    trace, or only the failing ones and counts)."""
     from workbench.distributed import check_distributed
 
-    result, diags = check_distributed(client, spec, inputs, backend="numba", **kw)
-    rep = build_report(result, trace_inputs=inputs, diagnostics=diags, verdicts="all")
+    result, diags = check_distributed(client, spec, inputs, backend="numba", verdicts=verdicts,
+                                      **kw)
+    rep = build_report(result, trace_inputs=inputs, diagnostics=diags, verdicts=verdicts)
+    return _untimed(rep)
+
+
+def _parquet_single(spec: Any, table: Any, path: Path, verdicts: str) -> dict[str, Any]:
+    rep = build_report(check(spec, table, backend="numba"), trace_inputs=[str(path)],
+                       diagnostics=table.diagnostics, verdicts=verdicts)
     return _untimed(rep)
 
 
@@ -49,6 +59,8 @@ def test_two_workers_equal_single_process_on_generated(client: Any, generated: P
     single = _single(spec, inputs)
     assert single["summary"]["violations"] > 0  # faults were injected: witnesses to compare
     assert _distributed(client, spec, inputs) == single
+    # the default: only failing traces (and counts) travel, and the report is the same
+    assert _distributed(client, spec, inputs, "failed") == _single(spec, inputs, "failed")
 
 
 def test_two_workers_equal_single_process_on_parquet(client: Any, generated: Path,
@@ -58,10 +70,9 @@ def test_two_workers_equal_single_process_on_parquet(client: Any, generated: Pat
     spec = load_specs(["stdlib"])
     table = load_traces([str(generated)])
     write_parquet(table, tmp_path / "pq", partitions=5)
-    single = build_report(check(spec, table, backend="numba"), trace_inputs=[str(tmp_path / "pq")],
-                          diagnostics=table.diagnostics, verdicts="all")
-    _untimed(single)
-    assert _distributed(client, spec, [str(tmp_path / "pq")]) == single
+    for verdicts in ("all", "failed"):
+        single = _parquet_single(spec, table, tmp_path / "pq", verdicts)
+        assert _distributed(client, spec, [str(tmp_path / "pq")], verdicts) == single
 
 
 def test_cli_workers_two_equals_single_process_on_real(tmp_path: Path) -> None:
@@ -152,7 +163,7 @@ def test_killed_worker_is_replaced_and_report_identical(generated: Path) -> None
         stats = RunStats()
         result, diags = check_distributed(c, spec, inputs, backend="numba",
                                           progress=on_progress, max_shard_spans=200,
-                                          merge_fan_in=2, stats=stats)
+                                          merge_fan_in=2, stats=stats, verdicts="all")
         assert stats.reduce_tasks > 0
         assert killed
         assert victim not in c.run(os.getpid).values()  # the nanny started a fresh worker
@@ -192,6 +203,8 @@ def test_bounded_shards_and_tree_merge_equal_single_process(client: Any, generat
     got = _distributed(client, spec, inputs, max_shard_spans=100, merge_fan_in=2, stats=stats)
     assert stats.shards > 2 and stats.reduce_tasks > 0
     assert got == _single(spec, inputs)
+    got = _distributed(client, spec, inputs, "failed", max_shard_spans=100, merge_fan_in=2)
+    assert got == _single(spec, inputs, "failed")
     table = load_traces(inputs)
     write_parquet(table, tmp_path / "pq", partitions=7)
     single = build_report(check(spec, table, backend="numba"), trace_inputs=[str(tmp_path / "pq")],
@@ -201,3 +214,34 @@ def test_bounded_shards_and_tree_merge_equal_single_process(client: Any, generat
                        stats=stats)
     assert stats.shards == 7 and stats.reduce_tasks == 4 + 2  # 7 -> 4 -> 2 -> the driver
     assert got == _untimed(single)
+    got = _distributed(client, spec, [str(tmp_path / "pq")], "failed", max_shard_spans=1,
+                       merge_fan_in=2)
+    assert got == _parquet_single(spec, table, tmp_path / "pq", "failed")
+
+
+def test_cli_max_shard_spans_bounds_the_shards(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--max-shard-spans`` reaches the runner, and the bounded run's default (failing
+    verdicts) report equals the single-process one."""
+    import workbench.distributed as dist
+
+    seen: list[Any] = []
+    real = dist.check_distributed
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        stats = dist.RunStats()
+        out = real(*args, stats=stats, **kw)
+        seen.append((kw.get("max_shard_spans"), kw.get("verdicts"), stats.shards))
+        return out
+
+    monkeypatch.setattr(dist, "check_distributed", spy)
+    args = ["check", "stdlib", str(REAL), "--format", "json", "--no-progress",
+            "--backend", "numba"]
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    assert main([*args, "-o", str(one)]) == main(
+        [*args, "--workers", "2", "--max-shard-spans", "50", "-o", str(two)])
+    assert seen and seen[0][:2] == (50, "failed") and seen[0][2] > 2
+    a, b = json.loads(one.read_text()), json.loads(two.read_text())
+    assert _untimed(a) == _untimed(b)
+    # the bound needs --workers/--cluster
+    assert main([*args, "--max-shard-spans", "100", "-o", str(two)]) == EXIT_ERROR

@@ -16,8 +16,8 @@ from workbench.report.model import build_report
 from workbench.traces import load_traces
 
 
-def _report(result: Any) -> dict[str, Any]:
-    rep = build_report(result, verdicts="all")
+def _report(result: Any, verdicts: str = "all") -> dict[str, Any]:
+    rep = build_report(result, verdicts=verdicts)
     rep.pop("timings", None)
     for p in rep["properties"]:
         p.pop("seconds", None)
@@ -35,9 +35,38 @@ def leaves(generated: Path, tmp_path_factory: pytest.TempPathFactory
     table = load_traces([str(generated)])
     out = tmp_path_factory.mktemp("pq")
     write_parquet(table, out, partitions=5)
-    parts = [check_parquet(str(out), [p], spec, {}, "numba", None)
+    parts = [check_parquet(str(out), [p], spec, {}, "numba", None, "all")
              for p in parquet_partitions(str(out))]
     return spec, parts, _report(check(spec, table, backend="numba"))
+
+
+def test_failing_only_results_merge_to_the_single_process_report(
+        generated: Path, tmp_path: Path) -> None:
+    """Shards that send only their failing traces and counts: fewer traces travel, and the
+    report of failing verdicts (counts, ids, sources, witness rows) is the single-process one,
+    for Parquet partitions and for straddling files."""
+    from workbench.datasets.parquet import write_parquet
+    from workbench.distributed.runner import _groups
+    from workbench.distributed.shards import check_files, file_index, load_file
+
+    spec = bind(load_specs(["stdlib"]), {})
+    table = load_traces([str(generated)])
+    single = _report(check(spec, table, backend="numba"), "failed")
+    write_parquet(table, tmp_path / "pq", partitions=5)
+    parts = [check_parquet(str(tmp_path / "pq"), [p], spec, {}, "numba", None)
+             for p in parquet_partitions(str(tmp_path / "pq"))]
+    merged = combine(combine(parts[0], parts[1]), combine(*parts[2:]))
+    assert 0 < len(merged.trace_ids) < table.n_traces == merged.total_traces
+    assert _report(finish(spec, merged, None), "failed") == single
+    files = sorted(str(f) for f in generated.rglob("*.json")
+                   if f.name != "manifest.json" and "labels" not in f.name)
+    parsed = [load_file(f, None) for f in files]
+    ids = [file_index(t)[0] for t in parsed]
+    shards = [check_files(g, [ids[i] for i in g], [parsed[i] for i in g], spec, {}, "numba",
+                          None) for g in _groups(ids)]
+    assert any(len(g) > 1 for g in _groups(ids))  # the split file's two halves go together
+    files_single = _report(check(spec, load_traces(files), backend="numba"), "failed")
+    assert _report(finish(spec, combine(*shards), None), "failed") == files_single
 
 
 def test_combine_of_all_shards_equals_single_process(leaves: Any) -> None:

@@ -42,3 +42,10 @@ def test_worker_env_shares_the_cores() -> None:
     assert worker_env(1, cpus=8)["OMP_NUM_THREADS"] == "8"
     assert worker_env(3, cpus=2)["NUMBA_NUM_THREADS"] == "1"
     assert worker_env(2, cpus=8, threads=3)["NUMBA_NUM_THREADS"] == "3"
+
+
+def test_worker_env_bounds_every_thread_pool() -> None:
+    """numba, Arrow (OMP), the trace loaders and BLAS all get the worker's share."""
+    env = worker_env(2, cpus=2)
+    assert {env[k] for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OTLSPEC_JOBS",
+                             "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")} == {"1"}

@@ -12,12 +12,25 @@ from workbench.errors import Diagnostic
 
 
 def add_options(c: argparse.ArgumentParser) -> None:
-    """Add ``--cluster`` and ``--workers`` to the ``check`` parser."""
+    """Add ``--cluster``, ``--workers`` and ``--max-shard-spans`` to the ``check`` parser."""
     g = c.add_mutually_exclusive_group()
     g.add_argument("--cluster", metavar="ADDRESS", default=None,
                    help="run on the Dask scheduler at ADDRESS, e.g. tcp://scheduler:8786")
     g.add_argument("--workers", type=int, default=None, metavar="N",
                    help="run on a local Dask cluster of N worker processes")
+    c.add_argument("--max-shard-spans", type=_positive, default=None, metavar="N",
+                   help="with --cluster/--workers: at most about N spans per shard (one engine "
+                   "call; bounds a worker's memory, ~2 KB per span). Default 1,000,000")
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of spans, not {text!r}")
+    return n
 
 
 def run(
@@ -31,16 +44,23 @@ def run(
     properties: Sequence[str] | None,
     max_bytes: int | None,
     show_progress: bool,
+    verdicts: str = "failed",
+    max_shard_spans: int | None = None,
 ) -> tuple[Any, list[Diagnostic]]:
     """Check on the cluster, with a progress bar over shards and the dashboard link on
-    stderr; returns what the single-process path gives to the report."""
+    stderr; returns what the single-process path gives to the report.
+
+    ``verdicts`` is the report's (``"all"``: every trace travels to the driver; else only
+    the failing ones and counts); ``max_shard_spans`` (default
+    :data:`~workbench.distributed.runner.MAX_SHARD_SPANS`) bounds the spans of a shard."""
     from rich.console import Console
 
-    from workbench.distributed import check_distributed, connect, dashboard_link
+    import workbench.distributed as dist
+    from workbench.distributed.runner import MAX_SHARD_SPANS
 
     err = Console(stderr=True)
-    with connect(cluster, workers) as client, contextlib.ExitStack() as stack:
-        link = dashboard_link(client)
+    with dist.connect(cluster, workers) as client, contextlib.ExitStack() as stack:
+        link = dist.dashboard_link(client)
         where = cluster or f"local cluster of {workers} worker(s)"
         print(f"otlspec: checking on {where}" + (f", dashboard {link}" if link else ""),
               file=sys.stderr)
@@ -55,5 +75,7 @@ def run(
                 bar.update(task, completed=done, total=total,
                            description=f"checking shards {done}/{total}")
 
-        return check_distributed(client, spec, list(trace_args), overrides, backend=backend,
-                                 properties=properties, max_bytes=max_bytes, progress=tick)
+        return dist.check_distributed(
+            client, spec, list(trace_args), overrides, backend=backend, properties=properties,
+            max_bytes=max_bytes, progress=tick, verdicts=verdicts,
+            max_shard_spans=max_shard_spans or MAX_SHARD_SPANS)

@@ -20,8 +20,9 @@ Plan of a run
    per-property fallback) on its shard. Workers are processes with one task at a time; the
    kernel and Arrow threads share the cores out (:func:`worker_env`), and each process keeps
    its compiled kernels (numba's disk cache, loaded once per process) across tasks and runs.
-3. **Merge.** Shards return numpy arrays per trace (sort key, span count, sources) and the
-   witnesses of failing traces only. :func:`workbench.distributed.merge.combine` sorts traces
+3. **Merge.** Shards return the traces that fail some property (sort key, id, sources,
+   witnesses) and counts of the passing ones (every trace with ``verdicts="all"``).
+   :func:`workbench.distributed.merge.combine` sorts traces
    back into the order the single-process loader gives them; it is associative over
    contiguous shards, so past ``merge_fan_in`` shards it runs on the workers as a tree and the
    driver merges at most ``merge_fan_in`` results; rows are renumbered at the end, so
@@ -100,12 +101,16 @@ def worker_env(workers: int, cpus: int | None = None,
                threads: int | None = None) -> dict[str, str]:
     """Environment of local worker processes: the machine's cores shared out between them.
 
-    The numba runner and Arrow's reader each start one thread per core by default; ``N``
+    The numba runner, Arrow's reader (its pool follows ``OMP_NUM_THREADS``), the trace
+    loaders (``OTLSPEC_JOBS``) and a BLAS each start one thread per core by default; ``N``
     workers on one machine would then run ``N`` times as many threads as there are cores and
     lose time to switching. Each worker gets ``threads``, else ``cores // N`` (at least one).
     """
-    n = threads or max(1, (cpus or os.cpu_count() or 1) // max(workers, 1))
-    return {"NUMBA_NUM_THREADS": str(n), "OMP_NUM_THREADS": str(n)}
+    from workbench.traces.jobs import JOBS_ENV
+
+    n = str(threads or max(1, (cpus or os.cpu_count() or 1) // max(workers, 1)))
+    return {"NUMBA_NUM_THREADS": n, "OMP_NUM_THREADS": n, JOBS_ENV: n,
+            "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
 
 
 def dashboard_link(client: Any) -> str | None:
@@ -206,6 +211,7 @@ def check_distributed(
     shards_per_worker: int = 1,
     max_shard_spans: int | None = MAX_SHARD_SPANS,
     merge_fan_in: int = 8,
+    verdicts: str = "failed",
 ) -> tuple[CheckResult, list[Diagnostic]]:
     """Check ``spec`` on ``inputs`` with the workers of ``client``.
 
@@ -241,6 +247,12 @@ def check_distributed(
         With more shards than this, their results are combined on the workers in a tree of
         this fan-in (:func:`workbench.distributed.merge.tree`) and the driver merges at most
         ``merge_fan_in`` ordered results.
+    verdicts
+        ``"failed"`` (default): shards send up only the traces that fail some property (with
+        their witnesses) and counts of the rest, so the merge scales with the failures, as
+        the report does; the result lists only those traces (its table's ``n_traces`` counts
+        all), which is all a report of failing verdicts reads. ``"all"``: every trace is
+        listed, for ``--verdicts all``.
 
     Returns
     -------
@@ -248,6 +260,12 @@ def check_distributed(
         The merged result (its ``table`` is a :class:`MergedTable`) and the input diagnostics.
     """
     from workbench.engine import bind
+    from workbench.report.model import VERDICTS
+
+    if verdicts not in VERDICTS:
+        raise DistributedError(f"verdicts must be one of {VERDICTS}, not {verdicts!r}")
+    if max_shard_spans is not None and max_shard_spans < 1:
+        raise DistributedError("--max-shard-spans must be a positive number of spans")
     distributed = _dask()
     stats = stats if stats is not None else RunStats()
     stats.dashboard = dashboard_link(client)
@@ -267,7 +285,7 @@ def check_distributed(
     # the spec travels once, as the result of one task, and is fetched by the workers that
     # need it (not pickled into every task); recomputable like any task if its worker dies
     task_spec = client.submit(_value, spec, pure=False)
-    check_args = (task_spec, params, backend, wanted)
+    check_args = (task_spec, params, backend, wanted, verdicts)
     if parquet:
         import json
         from pathlib import Path

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +46,18 @@ class TaskStat:
 
 @dataclass
 class ShardResult:
-    """A shard's traces and verdicts, in the shard's own trace order.
+    """A shard's listed traces and verdicts, in the shard's own trace order.
 
-    Per-trace data travel as numpy arrays and one list of ids, so a shard of a million traces
-    pickles in one buffer per column rather than millions of small objects; only the failing
-    traces carry witnesses.
+    Like the JSON report (schema v2), a result scales with what it says: by default it lists
+    only the traces that fail some property (with their witnesses) and *counts* the others
+    (``total_traces``, ``total_spans``); with ``verdicts="all"`` it lists every trace. Per-trace
+    data travel as numpy arrays and one list of ids, so many traces pickle in one buffer per
+    column rather than millions of small objects.
+
+    Witness rows are rebuilt at the end from ``unit_offset`` (spans before the trace in its
+    input unit: the first file a trace appears in, or for Parquet the trace's first row in the
+    converted table) and ``unit_spans`` (spans per file unit; empty for Parquet), so the row
+    numbers of the single-process table need no per-trace data of passing traces.
     """
 
     #: (n, 2) sort keys, see :data:`SortKey`
@@ -61,6 +68,13 @@ class ShardResult:
     src_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     src_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     src_names: list[str] = field(default_factory=list)
+    #: per listed trace: spans before it in its input unit (``keys[:, 0]``)
+    unit_offset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: (m, 2): (unit, spans of the traces whose sort key is in that unit); empty for Parquet,
+    #: whose unit offsets are already rows of the whole converted table
+    unit_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    total_traces: int = 0  #: traces checked, listed or not
+    total_spans: int = 0  #: spans checked, listed or not
     #: property name -> (backend, reason, seconds, {local trace: witnesses (trace-relative rows)})
     failed: dict[str, tuple[str, str, float, dict[int, list[Witness]]]] = field(
         default_factory=dict)
@@ -74,11 +88,9 @@ class ShardResult:
 
 def _relative(witnesses: list[Witness], offset: int) -> list[Witness]:
     """Witnesses whose span rows are made relative to their trace's first row."""
-    out = []
-    for w in witnesses:
-        binds = tuple((name, replace(ref, row=ref.row - offset)) for name, ref in w.bindings)
-        out.append(replace(w, bindings=binds))
-    return out
+    from workbench.distributed.merge import shift_rows
+
+    return [shift_rows(w, -offset) for w in witnesses]
 
 
 def _check_table(
@@ -89,24 +101,64 @@ def _check_table(
     backend: str,
     properties: Sequence[str] | None,
     diagnostics: list[tuple[int, Diagnostic]],
+    verdicts: str = "failed",
+    file_units: bool = False,
 ) -> ShardResult:
     from workbench.engine import check
     from workbench.report.model import TraceSources
 
     result = check(spec, table, params, backend=backend, properties=properties)
-    sources = TraceSources(table)
-    used, codes = np.unique(sources.codes, return_inverse=True)
-    out = ShardResult(keys=keys, trace_ids=list(table.trace_id_hex),
-                      n_spans=np.diff(table.trace_offsets).astype(np.int64),
-                      src_offsets=sources.offsets, src_codes=codes.astype(np.int32),
-                      src_names=[table.strings[int(c)] for c in used],
-                      diagnostics=diagnostics, timings=dict(result.timings))
     offsets = table.trace_offsets
+    n_spans = np.diff(offsets).astype(np.int64)
+    keys = np.asarray(keys, dtype=np.int64).reshape(-1, 2)
+    if file_units:  # spans before each trace among the traces of its first file
+        unit_offset, unit_spans = _unit_offsets(keys, n_spans)
+    else:  # Parquet: the key is the trace's first row in the whole converted table
+        unit_offset, unit_spans = keys[:, 1].copy(), np.zeros((0, 2), dtype=np.int64)
+    failing = sorted({t for res in result.results for t in res.failed_traces})
+    listed = np.arange(table.n_traces, dtype=np.int64) if verdicts == "all" else \
+        np.asarray(failing, dtype=np.int64)
+    local = {int(t): i for i, t in enumerate(listed.tolist())}
+    sources = TraceSources(table)
+    counts = np.diff(sources.offsets)[listed]
+    src_offsets = np.zeros(listed.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=src_offsets[1:])
+    from workbench.distributed.merge import gather_runs
+
+    src = sources.codes[gather_runs(sources.offsets[:-1][listed], counts)]
+    used, codes = np.unique(src, return_inverse=True)
+    ids = table.trace_id_hex
+    out = ShardResult(keys=keys[listed], trace_ids=[ids[t] for t in listed.tolist()],
+                      n_spans=n_spans[listed], src_offsets=src_offsets,
+                      src_codes=codes.astype(np.int32).reshape(-1),
+                      src_names=[table.strings[int(c)] for c in used],
+                      unit_offset=unit_offset[listed], unit_spans=unit_spans,
+                      total_traces=table.n_traces, total_spans=table.n_spans,
+                      diagnostics=diagnostics, timings=dict(result.timings))
     for res in result.results:
-        wit = {t: _relative(res.witnesses.get(t, []), int(offsets[t]))
+        wit = {local[t]: _relative(res.witnesses.get(t, []), int(offsets[t]))
                for t in res.failed_traces}
         out.failed[res.name] = (res.backend, res.reason, res.seconds, wit)
     return out
+
+
+def _unit_offsets(keys: np.ndarray, n_spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per trace, the spans of the traces before it in its unit (same ``keys[:, 0]``, smaller
+    ``keys[:, 1]``), and the spans per unit as (unit, spans) rows. Every trace whose first
+    file is a unit lands in the shard of that file, so both are complete for the unit."""
+    n = keys.shape[0]
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 2), dtype=np.int64)
+    order = np.lexsort((keys[:, 1], keys[:, 0]))
+    units, start, per = np.unique(keys[order, 0], return_index=True, return_counts=True)
+    spans = n_spans[order]
+    before = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(spans, out=before[1:])
+    group_start = np.repeat(before[start], per)
+    unit_offset = np.empty(n, dtype=np.int64)
+    unit_offset[order] = before[:-1] - group_start
+    totals = np.add.reduceat(spans, start) if n else np.zeros(0, np.int64)
+    return unit_offset, np.stack([units, totals], axis=1).astype(np.int64)
 
 
 class _Clock:
@@ -125,7 +177,7 @@ class _Clock:
         out.tasks = [TaskStat(
             worker=_worker_name(), seconds=time.perf_counter() - self.wall,
             cpu_seconds=time.process_time() - self.cpu, read_seconds=self.read,
-            spans=int(out.n_spans.sum()),
+            spans=int(out.total_spans),
             peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)]
         return out
 
@@ -171,6 +223,7 @@ def check_parquet(
     params: dict[str, Any],
     backend: str,
     properties: Sequence[str] | None,
+    verdicts: str = "failed",
 ) -> ShardResult:
     """Check partitions of a converted dataset, read and checked together (one engine call:
     its fixed cost is paid once per shard, not once per partition); a partition that cannot
@@ -205,7 +258,8 @@ def check_parquet(
     table.diagnostics = []  # the dataset's diagnostics are reported once, by the driver
     keys = np.zeros((table.n_traces, 2), dtype=np.int64)
     keys[:, 1] = old_rows[table.trace_offsets[:-1]] if table.n_traces else 0
-    return clock.stamp(_check_table(spec, table, keys, params, backend, properties, problems))
+    return clock.stamp(_check_table(spec, table, keys, params, backend, properties, problems,
+                                    verdicts))
 
 
 def _unreadable(path: str, partition: int) -> str:
@@ -291,6 +345,7 @@ def check_files(
     params: dict[str, Any],
     backend: str,
     properties: Sequence[str] | None,
+    verdicts: str = "failed",
 ) -> ShardResult:
     """Join and check parsed files that together hold whole traces.
 
@@ -322,4 +377,5 @@ def check_files(
         for rank, tid in enumerate(file_ids):
             first.setdefault(tid, (i, rank))
     keys = np.asarray([first[tid] for tid in table.trace_id_hex], dtype=np.int64).reshape(-1, 2)
-    return clock.stamp(_check_table(spec, table, keys, params, backend, properties, problems))
+    return clock.stamp(_check_table(spec, table, keys, params, backend, properties, problems,
+                                    verdicts, file_units=True))

@@ -40,7 +40,7 @@ class TraceSources:
     def __init__(self, table: SpanTable) -> None:
         self.table = table
         n = table.n_spans
-        if n == 0:
+        if n == 0 or not len(table.source):  # no spans, or none listed (a merged result)
             self.offsets = np.zeros(table.n_traces + 1, dtype=np.int64)
             self.codes = np.zeros(0, dtype=np.int64)
             return
