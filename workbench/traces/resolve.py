@@ -107,10 +107,13 @@ def parse_ids(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]
     return vals, lens, kept
 
 
-def csr_order(counts: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """New offsets and the gather index of the items when owners are permuted by ``order``."""
+def csr_order(counts: np.ndarray, order: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """New offsets and the gather index of the items when owners are permuted by ``order``
+    (None: the order is kept, the gather index is the identity)."""
     offsets_old = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets_old[1:])
+    if order is None:
+        return offsets_old, np.arange(int(offsets_old[-1]), dtype=np.int64)
     new_counts = counts[order] if counts.shape[0] else counts
     offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(new_counts, out=offsets[1:])
@@ -123,17 +126,50 @@ def csr_order(counts: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.nda
     return offsets, shift
 
 
-def permute_csr(cols: AttrColumns, order: np.ndarray) -> AttrColumns:
-    counts = np.diff(cols.offsets)
-    offsets, gather = csr_order(counts, order)
-    return AttrColumns(
-        offsets=offsets,
-        key=cols.key[gather],
-        type=cols.type[gather],
-        ival=cols.ival[gather],
-        fval=cols.fval[gather],
-        sval=cols.sval[gather],
-    )
+def permute_csr(cols: AttrColumns, order: np.ndarray | None) -> AttrColumns:
+    """Move the owners of ``cols`` into the order ``order`` (new owner ``i`` is old owner
+    ``order[i]``; None keeps the order), one column at a time, in place.
+
+    Each item column is copied segment by segment (:func:`~workbench.traces.kernels_permute.
+    segment_copy`) into a fresh array that replaces it in ``cols``, so a source column is
+    released (when nothing else holds it) before the next is copied: the peak is one column,
+    and no int64 gather index over the items is built. ``cols`` is returned.
+    """
+    if order is None:
+        return cols
+    old_offsets = cols.offsets
+    offsets = np.zeros(old_offsets.shape[0], dtype=np.int64)
+    if order.shape[0]:
+        np.cumsum(np.diff(old_offsets)[order], out=offsets[1:])
+    if int(offsets[-1]) == 0:
+        cols.offsets = offsets
+        return cols
+    from workbench.traces.kernels_permute import segment_copy
+
+    order64 = order.astype(np.int64, copy=False)
+    for name in ("key", "type", "ival", "fval", "sval"):
+        out = np.empty_like(getattr(cols, name))
+        segment_copy(getattr(cols, name), old_offsets, order64, offsets, out)
+        setattr(cols, name, out)  # drops this reference to the source column
+    cols.offsets = offsets
+    return cols
+
+
+def sort_order(trace_input: np.ndarray, start: np.ndarray) -> np.ndarray | None:
+    """Row order by (trace, start, input position), or None when the rows already are in it.
+
+    Spans often arrive grouped by trace and in start order; checking that costs a few linear
+    passes, and the caller then skips every permutation.
+    """
+    n = trace_input.shape[0]
+    if n < 2:
+        return None
+    # comparisons, not ``diff``: a difference of two int64 start times can overflow
+    if bool((trace_input[1:] >= trace_input[:-1]).all()):
+        same = trace_input[1:] == trace_input[:-1]
+        if bool((start[1:] >= start[:-1])[same].all()):
+            return None
+    return np.lexsort((np.arange(n), start, trace_input)).astype(np.int64, copy=False)
 
 
 class SpanIndex:
