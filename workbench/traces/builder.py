@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import Diagnostic
+from workbench.traces.memory import release_memory
 from workbench.traces.blocks import (
     BLOCK_ARRAYS,
     SpanBlock,
@@ -42,7 +43,7 @@ from workbench.traces.resolve import (
     depths,
     parse_id,
     parse_ids,
-    permute_csr,
+    permute_pieces,
     resolve_links,
     sort_order,
 )
@@ -201,12 +202,14 @@ class AttrBuilder:
         parts = list(self._chunks[0]) if self._chunks else [np.zeros(0, dtype=d) for d in dtypes]
         return self._as_columns(parts)
 
-    def take(self) -> AttrColumns:
-        """:meth:`columns`, handed over: the builder lets go of them (and is left empty), so
-        a consumer that replaces the columns one by one frees each source as it goes."""
-        cols = self.columns()
+    def take_pieces(self) -> list[list[np.ndarray | None]]:
+        """The columns so far as pieces ``[counts, key, type, ival, fval, sval]`` of
+        consecutive owners, handed over: the builder lets go of them (and is left empty), so
+        :func:`~workbench.traces.resolve.permute_pieces` frees each one as it is copied."""
+        self._flush()
+        pieces: list[list[np.ndarray | None]] = [list(c) for c in self._chunks]
         self._chunks = []
-        return cols
+        return pieces
 
     @staticmethod
     def _as_columns(parts: list[np.ndarray]) -> AttrColumns:
@@ -488,6 +491,7 @@ class TableBuilder:
         size of the table; when the spans already arrive in trace order nothing is moved.
         """
         cols = self._joined(release=True)
+        release_memory()  # the input-order pieces, freed: their pages go back
         n = int(cols["name"].shape[0])
         strings = self.strings
         # --- traces in order of first appearance; ids compare case-insensitively
@@ -527,6 +531,7 @@ class TableBuilder:
         index = SpanIndex(trace_index, span_val, span_len)
         parent = index.lookup(trace_index, par_val, par_len != 0)
         depth, in_cycle = depths(parent)
+        release_memory()
 
         # --- links: resolved while the index is alive, then it goes
         ln_offsets, ln_perm = csr_order(np.asarray(self.link_counts, dtype=np.int64), order)
@@ -548,12 +553,16 @@ class TableBuilder:
             "flags", "trace_state", "resource", "source")}
         resource_service = np.asarray([*self.resource_service, 0], dtype=np.int32)
         service = resource_service[span_cols["resource"]] if n else np.zeros(0, np.int32)
+        release_memory()
 
         # --- attributes: handed over by their builders and moved column by column
-        attrs = permute_csr(self.attrs.take(), order)
+        attrs = permute_pieces(self.attrs.take_pieces(), order, release_memory)
         ev_offsets, ev_perm = csr_order(np.asarray(self.event_counts, dtype=np.int64), order)
-        event_attrs = permute_csr(self.event_attrs.take(), None if order is None else ev_perm)
-        link_attrs = permute_csr(self.link_attrs.take(), None if order is None else ln_perm)
+        event_attrs = permute_pieces(self.event_attrs.take_pieces(),
+                                     None if order is None else ev_perm)
+        link_attrs = permute_pieces(self.link_attrs.take_pieces(),
+                                    None if order is None else ln_perm)
+        release_memory()
 
         table = SpanTable(
             strings=strings,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -126,33 +127,77 @@ def csr_order(counts: np.ndarray, order: np.ndarray | None) -> tuple[np.ndarray,
     return offsets, shift
 
 
-def permute_csr(cols: AttrColumns, order: np.ndarray | None) -> AttrColumns:
-    """Move the owners of ``cols`` into the order ``order`` (new owner ``i`` is old owner
-    ``order[i]``; None keeps the order), one column at a time, in place.
+#: the item columns of a CSR attribute store and their dtypes, in :class:`AttrColumns` order
+CSR_ITEMS: tuple[tuple[str, type], ...] = (
+    ("key", np.int32), ("type", np.int8), ("ival", np.int64), ("fval", np.float64),
+    ("sval", np.int32),
+)
 
-    Each item column is copied segment by segment (:func:`~workbench.traces.kernels_permute.
-    segment_copy`) into a fresh array that replaces it in ``cols``, so a source column is
-    released (when nothing else holds it) before the next is copied: the peak is one column,
-    and no int64 gather index over the items is built. ``cols`` is returned.
-    """
+
+def permute_csr(cols: AttrColumns, order: np.ndarray | None) -> AttrColumns:
+    """``cols`` with its owners in the order ``order`` (new owner ``i`` is old owner
+    ``order[i]``; None keeps the order); see :func:`permute_pieces`."""
+    counts = np.diff(cols.offsets)
+    piece: list[np.ndarray | None] = [counts, *(getattr(cols, name) for name, _ in CSR_ITEMS)]
     if order is None:
         return cols
-    old_offsets = cols.offsets
-    offsets = np.zeros(old_offsets.shape[0], dtype=np.int64)
-    if order.shape[0]:
-        np.cumsum(np.diff(old_offsets)[order], out=offsets[1:])
-    if int(offsets[-1]) == 0:
-        cols.offsets = offsets
-        return cols
-    from workbench.traces.kernels_permute import segment_copy
+    return permute_pieces([piece], order)
 
-    order64 = order.astype(np.int64, copy=False)
-    for name in ("key", "type", "ival", "fval", "sval"):
-        out = np.empty_like(getattr(cols, name))
-        segment_copy(getattr(cols, name), old_offsets, order64, offsets, out)
-        setattr(cols, name, out)  # drops this reference to the source column
-    cols.offsets = offsets
-    return cols
+
+def permute_pieces(
+    pieces: list[list[np.ndarray | None]],
+    order: np.ndarray | None,
+    release: Callable[[], None] | None = None,
+) -> AttrColumns:
+    """Join CSR pieces (consecutive owners each: ``[counts, key, type, ival, fval, sval]``)
+    into one store with its owners in the order ``order`` (None keeps the order).
+
+    Column by column, every piece's items are scattered segment by segment
+    (:func:`~workbench.traces.kernels_permute.segment_scatter`) straight to their new places
+    in a preallocated output, and the piece's column is dropped (set to None) as soon as it
+    is copied, so the peak is the pieces plus one output column: no joined copy in input
+    order, and no int64 gather index over the items. ``release`` (if given) is called after
+    each column, when its sources have been freed.
+    """
+    counts = (np.concatenate([p[0] for p in pieces if p[0] is not None]) if pieces
+              else np.zeros(0, np.int64)).astype(np.int64, copy=False)
+    n = counts.shape[0]
+    old_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=old_offsets[1:])
+    if order is None:
+        offsets, dest = old_offsets, old_offsets[:-1]
+    else:
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts[order], out=offsets[1:])
+        inverse = np.empty(n, dtype=np.int64)
+        inverse[order] = np.arange(n, dtype=np.int64)
+        dest = offsets[:-1][inverse]  # the new first item of each old owner
+        del inverse
+    total = int(offsets[-1])
+    if order is None and len(pieces) == 1:  # nothing to join or move
+        return AttrColumns(offsets=offsets, **{
+            name: np.asarray(pieces[0][c], dtype=dtype)
+            for c, (name, dtype) in enumerate(CSR_ITEMS, start=1)})
+    from workbench.traces.kernels_permute import segment_scatter
+
+    columns: dict[str, np.ndarray] = {}
+    for c, (name, dtype) in enumerate(CSR_ITEMS, start=1):
+        out = np.empty(total, dtype=dtype)
+        first = 0
+        for piece in pieces:
+            src = piece[c]
+            assert src is not None and piece[0] is not None
+            k = piece[0].shape[0]
+            if src.shape[0]:
+                local = old_offsets[first : first + k + 1] - old_offsets[first]
+                segment_scatter(src.astype(dtype, copy=False), local, dest[first : first + k],
+                                out)
+            first += k
+            piece[c] = src = None  # this piece's column is freed
+        columns[name] = out
+        if release is not None:
+            release()
+    return AttrColumns(offsets=offsets, **columns)
 
 
 def sort_order(trace_input: np.ndarray, start: np.ndarray) -> np.ndarray | None:
