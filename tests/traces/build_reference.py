@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.traces.blocks import trace_index_numeric
 from workbench.traces.builder import TableBuilder
 from workbench.traces.model import AttrColumns, SpanTable
-from workbench.traces.blocks import trace_index_numeric
 from workbench.traces.resolve import HEX_DIGITS, SpanIndex, depths, resolve_links
 
 

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import Diagnostic
-from workbench.traces.memory import release_memory
 from workbench.traces.blocks import (
     BLOCK_ARRAYS,
     SpanBlock,
@@ -24,6 +23,7 @@ from workbench.traces.blocks import (
     trace_index_numeric,
     trace_keys_numeric,
 )
+from workbench.traces.memory import release_memory
 from workbench.traces.model import (
     ATTR_ARRAY,
     ATTR_BOOL,
@@ -37,18 +37,25 @@ from workbench.traces.model import (
     StringTable,
 )
 from workbench.traces.resolve import (
-    HEX_DIGITS,
     SpanIndex,
     csr_order,
     depths,
+    id_texts,
     parse_id,
     parse_ids,
     permute_pieces,
     resolve_links,
     sort_order,
+    trace_id_bytes,
 )
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+#: tables of at least this many spans give freed memory back during the build
+TRIM_MIN_SPANS = 100_000
+
+
+def _keep_memory() -> None:
+    """The small-table stand-in for :func:`~workbench.traces.memory.release_memory`."""
 #: ids longer than this many characters are reported (a trace id has 32 hex digits)
 LONG_ID = 64
 
@@ -491,8 +498,10 @@ class TableBuilder:
         size of the table; when the spans already arrive in trace order nothing is moved.
         """
         cols = self._joined(release=True)
-        release_memory()  # the input-order pieces, freed: their pages go back
         n = int(cols["name"].shape[0])
+        # freed pages go back between steps, on large tables only (a trim walks the heap)
+        release = release_memory if n >= TRIM_MIN_SPANS else _keep_memory
+        release()  # the input-order pieces, freed
         strings = self.strings
         # --- traces in order of first appearance; ids compare case-insensitively
         trace_input, trace_keys = trace_index_numeric(
@@ -505,7 +514,7 @@ class TableBuilder:
         counts = np.bincount(trace_index, minlength=len(trace_keys)) if n else np.zeros(0, np.int64)
         trace_offsets = np.zeros(len(trace_keys) + 1, dtype=np.int64)
         np.cumsum(counts, out=trace_offsets[1:])
-        t_bytes, t_len = _trace_id_bytes(trace_keys)
+        t_bytes, t_len = trace_id_bytes(trace_keys)
 
         def permuted(name: str) -> np.ndarray:
             """Column ``name`` in trace order; the input-order one is released."""
@@ -526,12 +535,12 @@ class TableBuilder:
         del par_len
         span_val, span_len = permuted("span_val"), permuted("span_len")
         par_val, par_len = permuted("par_val"), permuted("par_len")
-        id_text = _id_texts(order, n, span_txt, par_txt, par_len)
+        id_text = id_texts(order, n, span_txt, par_txt, par_len)
 
         index = SpanIndex(trace_index, span_val, span_len)
         parent = index.lookup(trace_index, par_val, par_len != 0)
         depth, in_cycle = depths(parent)
-        release_memory()
+        release()
 
         # --- links: resolved while the index is alive, then it goes
         ln_offsets, ln_perm = csr_order(np.asarray(self.link_counts, dtype=np.int64), order)
@@ -553,16 +562,16 @@ class TableBuilder:
             "flags", "trace_state", "resource", "source")}
         resource_service = np.asarray([*self.resource_service, 0], dtype=np.int32)
         service = resource_service[span_cols["resource"]] if n else np.zeros(0, np.int32)
-        release_memory()
+        release()
 
         # --- attributes: handed over by their builders and moved column by column
-        attrs = permute_pieces(self.attrs.take_pieces(), order, release_memory)
+        attrs = permute_pieces(self.attrs.take_pieces(), order, release)
         ev_offsets, ev_perm = csr_order(np.asarray(self.event_counts, dtype=np.int64), order)
         event_attrs = permute_pieces(self.event_attrs.take_pieces(),
                                      None if order is None else ev_perm)
         link_attrs = permute_pieces(self.link_attrs.take_pieces(),
                                     None if order is None else ln_perm)
-        release_memory()
+        release()
 
         table = SpanTable(
             strings=strings,
@@ -597,54 +606,6 @@ class TableBuilder:
             link_flags=link_flags,
         )
         return table
-
-
-def _trace_id_bytes(trace_keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The 16 id bytes and byte length per trace key (-1: not hex, 0: empty)."""
-    t_bytes = np.zeros((len(trace_keys), 16), dtype=np.uint8)
-    t_len = np.zeros(len(trace_keys), dtype=np.int8)
-    plain = [
-        t for t, key in enumerate(trace_keys) if len(key) == 32 and HEX_DIGITS.issuperset(key)
-    ]
-    if plain:
-        raw = bytes.fromhex("".join([trace_keys[t] for t in plain]))
-        t_bytes[plain] = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16)
-        t_len[plain] = 16
-    if len(plain) != len(trace_keys):
-        for t, key in enumerate(trace_keys):
-            if len(key) == 32 and HEX_DIGITS.issuperset(key):
-                continue
-            if len(key) <= 32 and HEX_DIGITS.issuperset(key) and key:
-                raw = bytes.fromhex(key.rjust(32, "0"))
-                t_bytes[t] = np.frombuffer(raw, dtype=np.uint8)
-                t_len[t] = (len(key) + 1) // 2
-            else:
-                t_len[t] = -1 if key else 0
-    return t_bytes, t_len
-
-
-def _id_texts(
-    order: np.ndarray | None,
-    n: int,
-    span_txt: dict[int, str],
-    par_txt: dict[int, str],
-    par_len: np.ndarray,
-) -> dict[tuple[int, str], str]:
-    """The kept id texts keyed by (row in trace order, "span" or "parent")."""
-    id_text: dict[tuple[int, str], str] = {}
-    if not (span_txt or par_txt):
-        return id_text
-    if order is None:
-        new_row_of = np.arange(n, dtype=np.int64)
-    else:
-        new_row_of = np.empty(n, dtype=np.int64)
-        new_row_of[order] = np.arange(n, dtype=np.int64)
-    for old, text in span_txt.items():
-        id_text[(int(new_row_of[old]), "span")] = text
-    for old, text in par_txt.items():
-        if par_len[new_row_of[old]] != 0:
-            id_text[(int(new_row_of[old]), "parent")] = text
-    return id_text
 
 
 __all__ = ["AttrBuilder", "SpanBlock", "TableBuilder", "dense_first_appearance", "parse_id"]

@@ -3,8 +3,11 @@
 :func:`parse_ids` turns id texts into numbers and lengths; :func:`trace_index_of` numbers
 traces by first appearance; :class:`SpanIndex` and :func:`resolve_links` resolve parent and
 link pointers by binary search over sorted (trace, span id) keys; :func:`depths` computes
-depths by pointer jumping and marks cycles; :func:`csr_order` and :func:`permute_csr` move
-variable-length per-span data with the row permutation.
+depths by pointer jumping and marks cycles; :func:`sort_order` gives the row permutation
+(None when the rows already are in trace order); :func:`csr_order`, :func:`permute_csr` and
+:func:`permute_pieces` move variable-length per-span data with it (the last one column by
+column from the builder's pieces, freeing each as it goes); :func:`trace_id_bytes` and
+:func:`id_texts` finish the id columns.
 """
 
 from __future__ import annotations
@@ -182,7 +185,7 @@ def permute_pieces(
 
     columns: dict[str, np.ndarray] = {}
     for c, (name, dtype) in enumerate(CSR_ITEMS, start=1):
-        out = np.empty(total, dtype=dtype)
+        out: np.ndarray = np.empty(total, dtype=dtype)
         first = 0
         for piece in pieces:
             src = piece[c]
@@ -363,3 +366,51 @@ def _cycle_depths(
             state[c] = 2
     for row, d in result.items():
         depth[row] = d
+
+
+def trace_id_bytes(trace_keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The 16 id bytes and byte length per trace key (-1: not hex, 0: empty)."""
+    t_bytes = np.zeros((len(trace_keys), 16), dtype=np.uint8)
+    t_len = np.zeros(len(trace_keys), dtype=np.int8)
+    plain = [
+        t for t, key in enumerate(trace_keys) if len(key) == 32 and HEX_DIGITS.issuperset(key)
+    ]
+    if plain:
+        raw = bytes.fromhex("".join([trace_keys[t] for t in plain]))
+        t_bytes[plain] = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16)
+        t_len[plain] = 16
+    if len(plain) != len(trace_keys):
+        for t, key in enumerate(trace_keys):
+            if len(key) == 32 and HEX_DIGITS.issuperset(key):
+                continue
+            if len(key) <= 32 and HEX_DIGITS.issuperset(key) and key:
+                raw = bytes.fromhex(key.rjust(32, "0"))
+                t_bytes[t] = np.frombuffer(raw, dtype=np.uint8)
+                t_len[t] = (len(key) + 1) // 2
+            else:
+                t_len[t] = -1 if key else 0
+    return t_bytes, t_len
+
+
+def id_texts(
+    order: np.ndarray | None,
+    n: int,
+    span_txt: dict[int, str],
+    par_txt: dict[int, str],
+    par_len: np.ndarray,
+) -> dict[tuple[int, str], str]:
+    """The kept id texts keyed by (row in trace order, "span" or "parent")."""
+    id_text: dict[tuple[int, str], str] = {}
+    if not (span_txt or par_txt):
+        return id_text
+    if order is None:
+        new_row_of = np.arange(n, dtype=np.int64)
+    else:
+        new_row_of = np.empty(n, dtype=np.int64)
+        new_row_of[order] = np.arange(n, dtype=np.int64)
+    for old, text in span_txt.items():
+        id_text[(int(new_row_of[old]), "span")] = text
+    for old, text in par_txt.items():
+        if par_len[new_row_of[old]] != 0:
+            id_text[(int(new_row_of[old]), "parent")] = text
+    return id_text

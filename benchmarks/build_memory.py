@@ -1,0 +1,78 @@
+"""CPU time and peak RSS of :meth:`TableBuilder.build` (the span table's build step).
+
+Usage::
+
+    python benchmarks/build_memory.py /tmp/otlspec-e2e/otlp-json-1000000/traces
+
+Loads every file of the directory (OTLP JSON, one core) into one builder, then builds the
+table. The peak RSS of the build alone is the process's high-water mark after it was reset
+(``/proc/self/clear_refs``, Linux) just before ``build()``; it is given in MiB and in bytes per
+span above the RSS after loading. ``--repeat`` runs the whole measurement in that many fresh
+processes and prints each (the first one may compile kernels). To compare with another tree,
+run the script with that tree first on ``PYTHONPATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def _status(key: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+    raise KeyError(key)
+
+
+def measure(directory: str) -> str:
+    """One measurement in this process; returns its line."""
+    from workbench.traces.builder import TableBuilder
+    from workbench.traces.detect import load_bytes
+
+    files = sorted(str(p) for p in Path(directory).iterdir() if p.is_file())
+    nbytes = sum(os.path.getsize(f) for f in files)
+    rss0 = _status("VmRSS")
+    b = TableBuilder()
+    t0 = time.process_time()
+    for f in files:
+        load_bytes(Path(f).read_bytes(), f, "otlp-json", b)
+    gc.collect()
+    load_cpu = time.process_time() - t0
+    n = max(len(b), 1)
+    loaded = _status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # reset the high-water mark
+    c0, w0 = time.process_time(), time.perf_counter()
+    table = b.build()
+    c1, w1 = time.process_time(), time.perf_counter()
+    hwm = _status("VmHWM")
+    del table
+    return (f"spans={n} input={nbytes / 2**20:.0f}MiB load_cpu={load_cpu:.1f}s "
+            f"retained_after_load={(loaded - rss0) / n:.0f}B/span build_cpu={c1 - c0:.2f}s "
+            f"build_wall={w1 - w0:.2f}s build_peak_rss={hwm / 2**20:.0f}MiB "
+            f"build_peak_above_loaded={(hwm - loaded) / n:.0f}B/span "
+            f"peak_above_input={(hwm - nbytes) / n:.0f}B/span")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("directory")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.inner:
+        print(measure(args.directory), flush=True)
+        return
+    for _ in range(args.repeat):
+        subprocess.run([sys.executable, __file__, args.directory, "--inner"], check=True)
+
+
+if __name__ == "__main__":
+    main()
