@@ -126,7 +126,10 @@ def test_spans_in_trace_order_are_not_moved() -> None:
 
     def fill(b: TableBuilder) -> None:
         res = b.add_resource([("service.name", "svc")])
-        for r in recs:
+        for i, r in enumerate(recs):
+            if i % 500 == 250:  # split the attribute store into several pieces
+                for store in (b.attrs, b.event_attrs, b.link_attrs):
+                    store.append_columns([], [], [], [], [], [])
             b.add_span(trace_id=r.trace_id, span_id=r.span_id, parent_id=r.parent_id,
                        name=r.name, start=r.start, end=r.end, resource=res,
                        attributes=r.attributes.items(),
@@ -140,8 +143,23 @@ def test_spans_in_trace_order_are_not_moved() -> None:
 
     trace_input, _ = trace_index_numeric(cols["trace_hi"], cols["trace_lo"], cols["trace_odd"])
     assert sort_order(trace_input, cols["start"]) is None
+    assert probe.attrs.n_owners == len(recs) and len(probe.attrs.take_pieces()) > 2
     new, old = _both(fill)
     assert new.n_spans == len(recs) and int(new.attrs.key.shape[0]) > new.n_spans
+    assert_identical(new, old)
+
+
+def test_large_build_path_gives_memory_back_and_builds_identically(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The trimming between steps (large tables only) changes nothing in the table."""
+    import workbench.traces.builder as builder_module
+
+    calls: list[int] = []
+    monkeypatch.setattr(builder_module, "TRIM_MIN_SPANS", 0)
+    monkeypatch.setattr(builder_module, "release_memory", lambda: calls.append(1))
+    new, old = _both(_loader(_faulty_docs(5)))
+    assert len(calls) >= 5 + 3  # one per attribute column, and between the steps
     assert_identical(new, old)
 
 
