@@ -152,13 +152,23 @@ def test_spans_in_trace_order_are_not_moved() -> None:
 def test_large_build_path_gives_memory_back_and_builds_identically(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The trimming between steps (large tables only) changes nothing in the table."""
+    """The large-table path (trimming between steps, the hashed parent and link join) gives
+    the table the reference build gives through the sorted join."""
     import workbench.traces.builder as builder_module
+    from workbench.traces import resolve
 
     calls: list[int] = []
     monkeypatch.setattr(builder_module, "TRIM_MIN_SPANS", 0)
     monkeypatch.setattr(builder_module, "release_memory", lambda: calls.append(1))
-    new, old = _both(_loader(_faulty_docs(5)))
+    fill = _loader(_faulty_docs(1, traces=100))
+    new_b, old_b = TableBuilder(), TableBuilder()
+    fill(new_b)
+    fill(old_b)
+    monkeypatch.setattr(resolve, "HASH_MIN_ROWS", 0)
+    new = new_b.build()
+    monkeypatch.setattr(resolve, "HASH_MIN_ROWS", 10**12)
+    old = reference_build(old_b)
+    assert (new.link_row >= 0).any() and (new.parent == MISSING_PARENT).any()
     assert len(calls) >= 5 + 3  # one per attribute column, and between the steps
     assert_identical(new, old)
 

@@ -232,10 +232,10 @@ class SpanIndex:
         self.n = span_val.shape[0]
         # large tables: a compiled hash join per lookup (linear) instead of sorting the keys
         self.hashed = self.n >= HASH_MIN_ROWS
-        if self.hashed:
-            self.h_tag = (~valid).astype(np.int64)  # spans without an id never match a query
-            self.h_trace = span_trace.astype(np.uint64)
-            self.h_val = span_val.astype(np.uint64, copy=False)
+        if self.hashed:  # references only: the join's inputs are assembled per lookup
+            self.h_invalid = ~valid  # spans without an id never match a query
+            self.h_trace = span_trace
+            self.h_val = span_val
             return
         self.universe = np.unique(span_val[valid])
         self.base = np.int64(self.universe.shape[0] + 1)
@@ -275,10 +275,18 @@ class SpanIndex:
         from workbench.traces.kernels import dense_ids
 
         n = self.n
-        tag = np.concatenate([self.h_tag, np.zeros(q.shape[0], dtype=np.int64)])
-        hi = np.concatenate([self.h_trace, q_trace[q].astype(np.uint64)])
-        lo = np.concatenate([self.h_val, q_val[q].astype(np.uint64, copy=False)])
+        m = n + q.shape[0]
+        # filled in place (no per-part copies): the spans, then the queries
+        tag = np.zeros(m, dtype=np.int64)
+        tag[:n] = self.h_invalid
+        hi = np.empty(m, dtype=np.uint64)
+        hi[:n] = self.h_trace
+        hi[n:] = q_trace[q]
+        lo = np.empty(m, dtype=np.uint64)
+        lo[:n] = self.h_val
+        lo[n:] = q_val[q]
         dense, first = dense_ids(tag, hi, lo)
+        del tag, hi, lo
         row = first[dense[n:]]
         out[q] = np.where(row < n, row, MISSING_PARENT)
         return out
