@@ -3,19 +3,22 @@
 Usage::
 
     python benchmarks/build_memory.py /tmp/otlspec-e2e/otlp-json-1000000/traces
+    python benchmarks/build_memory.py DIR --tree /tmp/main --tree . --repeat 3   # side by side
 
 Loads every file of the directory (OTLP JSON, one core) into one builder, then builds the
 table. The peak RSS of the build alone is the process's high-water mark after it was reset
 (``/proc/self/clear_refs``, Linux) just before ``build()``; it is given in MiB and in bytes per
 span above the RSS after loading. ``--repeat`` runs the whole measurement in that many fresh
-processes and prints each (the first one may compile kernels). To compare with another tree,
-run the script with that tree first on ``PYTHONPATH``.
+processes per tree (``--tree``: source trees to import ``workbench`` from, run in turn, so a
+before/after shares the machine's load) and prints each line; the first run may compile
+kernels. The lines are also written to ``benchmarks/results/build_memory.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import subprocess
 import sys
@@ -65,13 +68,27 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("directory")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--tree", action="append", default=[],
+                    help="source tree to import workbench from (repeatable; default: this one)")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.inner:
         print(measure(args.directory), flush=True)
         return
+    root = Path(__file__).resolve().parents[1]
+    trees = [str(Path(t).resolve()) for t in args.tree] or [str(root)]
+    lines: list[dict[str, str]] = []
     for _ in range(args.repeat):
-        subprocess.run([sys.executable, __file__, args.directory, "--inner"], check=True)
+        for tree in trees:
+            env = {**os.environ, "PYTHONPATH": tree}
+            out = subprocess.run([sys.executable, __file__, args.directory, "--inner"],
+                                 env=env, check=True, capture_output=True, text=True).stdout
+            line = out.strip().splitlines()[-1]
+            print(f"{tree}: {line}", flush=True)
+            lines.append({"tree": tree, "result": line})
+    results = root / "benchmarks" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "build_memory.json").write_text(json.dumps(lines, indent=1) + "\n")
 
 
 if __name__ == "__main__":
