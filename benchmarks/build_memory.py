@@ -7,11 +7,12 @@ Usage::
 
 Loads every file of the directory (OTLP JSON, one core) into one builder, then builds the
 table. The peak RSS of the build alone is the process's high-water mark after it was reset
-(``/proc/self/clear_refs``, Linux) just before ``build()``; it is given in MiB and in bytes per
-span above the RSS after loading. ``--repeat`` runs the whole measurement in that many fresh
-processes per tree (``--tree``: source trees to import ``workbench`` from, run in turn, so a
-before/after shares the machine's load) and prints each line; the first run may compile
-kernels. The lines are also written to ``benchmarks/results/build_memory.json``.
+(``/proc/self/clear_refs``, Linux) just before ``build()``; it is given in MiB and in bytes
+per span above the RSS after loading (the load's own peak is printed too). ``--repeat`` runs
+the whole measurement in that many fresh processes per tree (``--tree``: the source trees to
+import ``workbench`` from, run in turn, so a before/after shares the machine's load) and
+prints each line; the first run may compile kernels. The lines are also written to
+``benchmarks/results/build_memory.json``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def measure(directory: str) -> str:
     load_cpu = time.process_time() - t0
     n = max(len(b), 1)
     loaded = _status("VmRSS")
+    load_peak = _status("VmHWM")
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")  # reset the high-water mark
     c0, w0 = time.process_time(), time.perf_counter()
@@ -61,6 +63,7 @@ def measure(directory: str) -> str:
             f"retained_after_load={(loaded - rss0) / n:.0f}B/span build_cpu={c1 - c0:.2f}s "
             f"build_wall={w1 - w0:.2f}s build_peak_rss={hwm / 2**20:.0f}MiB "
             f"build_peak_above_loaded={(hwm - loaded) / n:.0f}B/span "
+            f"load_peak_rss={load_peak / 2**20:.0f}MiB "
             f"peak_above_input={(hwm - nbytes) / n:.0f}B/span")
 
 
