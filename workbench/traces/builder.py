@@ -50,14 +50,15 @@ from workbench.traces.resolve import (
 )
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+#: ids longer than this many characters are reported (a trace id has 32 hex digits)
+LONG_ID = 64
 #: tables of at least this many spans give freed memory back during the build
 TRIM_MIN_SPANS = 100_000
 
 
 def _keep_memory() -> None:
-    """The small-table stand-in for :func:`~workbench.traces.memory.release_memory`."""
-#: ids longer than this many characters are reported (a trace id has 32 hex digits)
-LONG_ID = 64
+    """What small builds call instead of :func:`~workbench.traces.memory.release_memory`:
+    nothing (trimming walks the whole heap, too dear for a small batch in a server)."""
 
 
 def _json_default(value: Any) -> Any:
