@@ -23,6 +23,7 @@ from workbench.traces.blocks import (
     trace_index_numeric,
     trace_keys_numeric,
 )
+from workbench.traces.memory import release_memory
 from workbench.traces.model import (
     ATTR_ARRAY,
     ATTR_BOOL,
@@ -36,19 +37,28 @@ from workbench.traces.model import (
     StringTable,
 )
 from workbench.traces.resolve import (
-    HEX_DIGITS,
     SpanIndex,
     csr_order,
     depths,
+    id_texts,
     parse_id,
     parse_ids,
-    permute_csr,
+    permute_pieces,
     resolve_links,
+    sort_order,
+    trace_id_bytes,
 )
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 #: ids longer than this many characters are reported (a trace id has 32 hex digits)
 LONG_ID = 64
+#: tables of at least this many spans give freed memory back during the build
+TRIM_MIN_SPANS = 100_000
+
+
+def _keep_memory() -> None:
+    """What small builds call instead of :func:`~workbench.traces.memory.release_memory`:
+    nothing (trimming walks the whole heap, too dear for a small batch in a server)."""
 
 
 def _json_default(value: Any) -> Any:
@@ -60,6 +70,17 @@ def _json_default(value: Any) -> Any:
 
 _ARRAY_JSON = json.JSONEncoder(default=_json_default).encode
 _KVLIST_JSON = json.JSONEncoder(default=_json_default, sort_keys=True).encode
+
+
+def _merged_texts(blocks: list[SpanBlock], name: str) -> dict[int, str]:
+    """One kept-text dict of the blocks (``trace_odd``, ``span_txt`` or ``par_txt``), keyed
+    by input index over all of them."""
+    merged: dict[int, str] = {}
+    base = 0
+    for blk in blocks:
+        merged.update({base + i: t for i, t in getattr(blk, name).items()})
+        base += blk.n
+    return merged
 
 
 class AttrBuilder:
@@ -188,6 +209,15 @@ class AttrBuilder:
             self._chunks = [tuple(joined)]
         parts = list(self._chunks[0]) if self._chunks else [np.zeros(0, dtype=d) for d in dtypes]
         return self._as_columns(parts)
+
+    def take_pieces(self) -> list[list[np.ndarray | None]]:
+        """The columns so far as pieces ``[counts, key, type, ival, fval, sval]`` of
+        consecutive owners, handed over: the builder lets go of them (and is left empty), so
+        :func:`~workbench.traces.resolve.permute_pieces` frees each one as it is copied."""
+        self._flush()
+        pieces: list[list[np.ndarray | None]] = [list(c) for c in self._chunks]
+        self._chunks = []
+        return pieces
 
     @staticmethod
     def _as_columns(parts: list[np.ndarray]) -> AttrColumns:
@@ -433,104 +463,88 @@ class TableBuilder:
             )
 
     # ------------------------------------------------------------------ building
-    def _joined(self) -> dict[str, Any]:
-        """Every span column over all blocks (input order), and the kept id texts."""
+    def _joined(self, release: bool = False) -> dict[str, Any]:
+        """Every span column over all blocks (input order), and the kept id texts.
+
+        With ``release`` the builder lets go of its blocks and each column's pieces are freed
+        as soon as that column is joined (the peak is one column, not a second copy of all).
+        """
         self._flush_lists()
         blocks = self._blocks
+        n_blocks = len(blocks)
         out: dict[str, Any] = {}
+        for name in ("trace_odd", "span_txt", "par_txt"):
+            out[name] = _merged_texts(blocks, name)
+        pieces = {name: [getattr(blk, name) for blk in blocks] for name in BLOCK_ARRAYS}
+        if release:
+            self._blocks = []
+            del blocks
         for name in BLOCK_ARRAYS:
-            parts = [getattr(blk, name) for blk in blocks]
+            parts = pieces.pop(name)
             out[name] = (
                 parts[0] if len(parts) == 1
                 else np.concatenate(parts) if parts
                 else np.zeros(0, dtype=BLOCK_ARRAYS[name])
             )
-        for name in ("trace_odd", "span_txt", "par_txt"):
-            merged: dict[int, str] = {}
-            base = 0
-            for blk in blocks:
-                merged.update({base + i: t for i, t in getattr(blk, name).items()})
-                base += blk.n
-            out[name] = merged
-        if len(blocks) > 1:  # the joined columns replace the pieces, which are freed
+            del parts
+        if n_blocks > 1 and not release:  # the joined columns replace the pieces
             self._blocks = [SpanBlock(**out)]
         return out
 
     def build(self) -> SpanTable:
-        """Join, sort, resolve and return the table (the builder should not be reused)."""
-        cols = self._joined()
+        """Join, sort, resolve and return the table (the builder is emptied: not reusable).
+
+        Memory: the builder's columns are handed over and moved into trace order one column
+        at a time, each source freed before the next is copied, so the peak stays near the
+        size of the table; when the spans already arrive in trace order nothing is moved.
+        """
+        cols = self._joined(release=True)
         n = int(cols["name"].shape[0])
+        # freed pages go back between steps, on large tables only (a trim walks the heap)
+        release = release_memory if n >= TRIM_MIN_SPANS else _keep_memory
+        release()  # the input-order pieces, freed
         strings = self.strings
         # --- traces in order of first appearance; ids compare case-insensitively
         trace_input, trace_keys = trace_index_numeric(
-            cols["trace_hi"], cols["trace_lo"], cols["trace_odd"]
+            cols.pop("trace_hi"), cols.pop("trace_lo"), cols.pop("trace_odd")
         )
         trace_of = {key: t for t, key in enumerate(trace_keys)}
-        start = cols["start"]
-        order = np.lexsort((np.arange(n), start, trace_input)) if n else np.zeros(0, np.int64)
-        order = order.astype(np.int64)
-        trace_index = trace_input[order]
+        order = sort_order(trace_input, cols["start"])  # None: already in trace order
+        trace_index = trace_input if order is None else trace_input[order]
+        del trace_input
         counts = np.bincount(trace_index, minlength=len(trace_keys)) if n else np.zeros(0, np.int64)
         trace_offsets = np.zeros(len(trace_keys) + 1, dtype=np.int64)
         np.cumsum(counts, out=trace_offsets[1:])
+        t_bytes, t_len = trace_id_bytes(trace_keys)
 
-        # --- trace ids
-        t_bytes = np.zeros((len(trace_keys), 16), dtype=np.uint8)
-        t_len = np.zeros(len(trace_keys), dtype=np.int8)
-        plain = [
-            t for t, key in enumerate(trace_keys) if len(key) == 32 and HEX_DIGITS.issuperset(key)
-        ]
-        if plain:
-            raw = bytes.fromhex("".join([trace_keys[t] for t in plain]))
-            t_bytes[plain] = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16)
-            t_len[plain] = 16
-        if len(plain) != len(trace_keys):
-            for t, key in enumerate(trace_keys):
-                if len(key) == 32 and HEX_DIGITS.issuperset(key):
-                    continue
-                if len(key) <= 32 and HEX_DIGITS.issuperset(key) and key:
-                    raw = bytes.fromhex(key.rjust(32, "0"))
-                    t_bytes[t] = np.frombuffer(raw, dtype=np.uint8)
-                    t_len[t] = (len(key) + 1) // 2
-                else:
-                    t_len[t] = -1 if key else 0
+        def permuted(name: str) -> np.ndarray:
+            """Column ``name`` in trace order; the input-order one is released."""
+            values: np.ndarray = cols.pop(name)
+            if order is not None:
+                return values[order]
+            # kept as it is, unless it is a view (of a decoder's buffer, which it would pin)
+            return values if values.base is None else values.copy()
 
         # --- span and parent ids (parsed in input order, then permuted)
-        span_val, span_len, span_txt = cols["span_val"], cols["span_len"], cols["span_txt"]
-        par_val, par_len, par_txt = cols["par_val"], cols["par_len"].copy(), cols["par_txt"]
+        span_txt, par_txt = cols.pop("span_txt"), cols.pop("par_txt")
         self._report_long_ids(span_txt, "span id", cols["source"])
         self._report_long_ids(par_txt, "parent span id", cols["source"])
         # an all-zero parent id means "no parent" in OTLP
-        zero_parent = (par_len == 8) & (par_val == 0)
-        par_len[zero_parent] = 0
-        span_val, span_len = span_val[order], span_len[order]
-        par_val, par_len = par_val[order], par_len[order]
-        id_text: dict[tuple[int, str], str] = {}
-        if span_txt or par_txt:
-            new_row_of = np.empty(n, dtype=np.int64)
-            new_row_of[order] = np.arange(n, dtype=np.int64)
-            for old, text in span_txt.items():
-                id_text[(int(new_row_of[old]), "span")] = text
-            for old, text in par_txt.items():
-                if par_len[new_row_of[old]] != 0:
-                    id_text[(int(new_row_of[old]), "parent")] = text
+        par_len = cols["par_len"].copy()
+        par_len[(par_len == 8) & (cols["par_val"] == 0)] = 0
+        cols["par_len"] = par_len
+        del par_len
+        span_val, span_len = permuted("span_val"), permuted("span_len")
+        par_val, par_len = permuted("par_val"), permuted("par_len")
+        id_text = id_texts(order, n, span_txt, par_txt, par_len)
 
         index = SpanIndex(trace_index, span_val, span_len)
         parent = index.lookup(trace_index, par_val, par_len != 0)
         depth, in_cycle = depths(parent)
+        release()
 
-        def col(name: str) -> np.ndarray:
-            values: np.ndarray = cols[name]
-            return values[order] if n else values
-
-        resource = col("resource")
-        resource_service = np.asarray([*self.resource_service, 0], dtype=np.int32)
-
-        attrs = permute_csr(self.attrs.columns(), order)
-        ev_offsets, ev_perm = csr_order(np.asarray(self.event_counts, dtype=np.int64), order)
-        event_attrs = permute_csr(self.event_attrs.columns(), ev_perm)
+        # --- links: resolved while the index is alive, then it goes
         ln_offsets, ln_perm = csr_order(np.asarray(self.link_counts, dtype=np.int64), order)
-        link_attrs = permute_csr(self.link_attrs.columns(), ln_perm)
         perm = ln_perm.tolist()
         link_trace = [self.link_trace_id[j].lower() for j in perm]
         link_span = [self.link_span_id[j].lower() for j in perm]
@@ -541,6 +555,24 @@ class TableBuilder:
             link_state = np.asarray(self.link_trace_state, dtype=np.int32)[ln_perm]
             link_flags = np.asarray(self.link_flags, dtype=np.uint32)[ln_perm]
         link_row = resolve_links(index, trace_of, link_trace, link_span)
+        del index, perm
+
+        # --- per-span columns, one at a time
+        span_cols = {name: permuted(name) for name in (
+            "name", "scope", "kind", "status", "status_message", "start", "end", "has_end",
+            "flags", "trace_state", "resource", "source")}
+        resource_service = np.asarray([*self.resource_service, 0], dtype=np.int32)
+        service = resource_service[span_cols["resource"]] if n else np.zeros(0, np.int32)
+        release()
+
+        # --- attributes: handed over by their builders and moved column by column
+        attrs = permute_pieces(self.attrs.take_pieces(), order, release)
+        ev_offsets, ev_perm = csr_order(np.asarray(self.event_counts, dtype=np.int64), order)
+        event_attrs = permute_pieces(self.event_attrs.take_pieces(),
+                                     None if order is None else ev_perm)
+        link_attrs = permute_pieces(self.link_attrs.take_pieces(),
+                                    None if order is None else ln_perm)
+        release()
 
         table = SpanTable(
             strings=strings,
@@ -548,7 +580,7 @@ class TableBuilder:
             trace_id_hex=trace_keys,
             trace_id_bytes=t_bytes,
             trace_id_len=t_len,
-            trace_index=trace_index.astype(np.int32),
+            trace_index=trace_index.astype(np.int32, copy=False),
             span_id=span_val,
             span_id_len=span_len,
             parent_span_id=par_val,
@@ -556,19 +588,8 @@ class TableBuilder:
             parent=parent,
             depth=depth,
             in_cycle=in_cycle,
-            name=col("name"),
-            service=resource_service[resource] if n else np.zeros(0, np.int32),
-            scope=col("scope"),
-            kind=col("kind"),
-            status=col("status"),
-            status_message=col("status_message"),
-            start=start[order],
-            end=col("end"),
-            has_end=col("has_end"),
-            flags=col("flags"),
-            trace_state=col("trace_state"),
-            resource=resource,
-            source=col("source"),
+            service=service,
+            **span_cols,
             attrs=attrs,
             resource_attrs=self.resource_attrs.columns(),
             event_offsets=ev_offsets,

@@ -3,8 +3,11 @@
 :func:`parse_ids` turns id texts into numbers and lengths; :func:`trace_index_of` numbers
 traces by first appearance; :class:`SpanIndex` and :func:`resolve_links` resolve parent and
 link pointers by binary search over sorted (trace, span id) keys; :func:`depths` computes
-depths by pointer jumping and marks cycles; :func:`csr_order` and :func:`permute_csr` move
-variable-length per-span data with the row permutation.
+depths by pointer jumping and marks cycles; :func:`sort_order` gives the row permutation
+(None when the rows already are in trace order); :func:`csr_order`, :func:`permute_csr` and
+:func:`permute_pieces` move variable-length per-span data with it (the last one column by
+column from the builder's pieces, freeing each as it goes); :func:`trace_id_bytes` and
+:func:`id_texts` finish the id columns.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -107,10 +111,13 @@ def parse_ids(texts: list[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]
     return vals, lens, kept
 
 
-def csr_order(counts: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """New offsets and the gather index of the items when owners are permuted by ``order``."""
+def csr_order(counts: np.ndarray, order: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """New offsets and the gather index of the items when owners are permuted by ``order``
+    (None: the order is kept, the gather index is the identity)."""
     offsets_old = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets_old[1:])
+    if order is None:
+        return offsets_old, np.arange(int(offsets_old[-1]), dtype=np.int64)
     new_counts = counts[order] if counts.shape[0] else counts
     offsets = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(new_counts, out=offsets[1:])
@@ -123,17 +130,94 @@ def csr_order(counts: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.nda
     return offsets, shift
 
 
-def permute_csr(cols: AttrColumns, order: np.ndarray) -> AttrColumns:
+#: the item columns of a CSR attribute store and their dtypes, in :class:`AttrColumns` order
+CSR_ITEMS: tuple[tuple[str, type], ...] = (
+    ("key", np.int32), ("type", np.int8), ("ival", np.int64), ("fval", np.float64),
+    ("sval", np.int32),
+)
+
+
+def permute_csr(cols: AttrColumns, order: np.ndarray | None) -> AttrColumns:
+    """``cols`` with its owners in the order ``order`` (new owner ``i`` is old owner
+    ``order[i]``; None keeps the order); see :func:`permute_pieces`."""
     counts = np.diff(cols.offsets)
-    offsets, gather = csr_order(counts, order)
-    return AttrColumns(
-        offsets=offsets,
-        key=cols.key[gather],
-        type=cols.type[gather],
-        ival=cols.ival[gather],
-        fval=cols.fval[gather],
-        sval=cols.sval[gather],
-    )
+    piece: list[np.ndarray | None] = [counts, *(getattr(cols, name) for name, _ in CSR_ITEMS)]
+    if order is None:
+        return cols
+    return permute_pieces([piece], order)
+
+
+def permute_pieces(
+    pieces: list[list[np.ndarray | None]],
+    order: np.ndarray | None,
+    release: Callable[[], None] | None = None,
+) -> AttrColumns:
+    """Join CSR pieces (consecutive owners each: ``[counts, key, type, ival, fval, sval]``)
+    into one store with its owners in the order ``order`` (None keeps the order).
+
+    Column by column, every piece's items are scattered segment by segment
+    (:func:`~workbench.traces.kernels_permute.segment_scatter`) straight to their new places
+    in a preallocated output, and the piece's column is dropped (set to None) as soon as it
+    is copied, so the peak is the pieces plus one output column: no joined copy in input
+    order, and no int64 gather index over the items. ``release`` (if given) is called after
+    each column, when its sources have been freed.
+    """
+    counts = (np.concatenate([p[0] for p in pieces if p[0] is not None]) if pieces
+              else np.zeros(0, np.int64)).astype(np.int64, copy=False)
+    n = counts.shape[0]
+    old_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=old_offsets[1:])
+    if order is None:
+        offsets, dest = old_offsets, old_offsets[:-1]
+    else:
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts[order], out=offsets[1:])
+        inverse = np.empty(n, dtype=np.int64)
+        inverse[order] = np.arange(n, dtype=np.int64)
+        dest = offsets[:-1][inverse]  # the new first item of each old owner
+        del inverse
+    total = int(offsets[-1])
+    if order is None and len(pieces) == 1:  # nothing to join or move
+        return AttrColumns(offsets=offsets, **{
+            name: np.asarray(pieces[0][c], dtype=dtype)
+            for c, (name, dtype) in enumerate(CSR_ITEMS, start=1)})
+    from workbench.traces.kernels_permute import segment_scatter
+
+    columns: dict[str, np.ndarray] = {}
+    for c, (name, dtype) in enumerate(CSR_ITEMS, start=1):
+        out: np.ndarray = np.empty(total, dtype=dtype)
+        first = 0
+        for piece in pieces:
+            src = piece[c]
+            assert src is not None and piece[0] is not None
+            k = piece[0].shape[0]
+            if src.shape[0]:
+                local = old_offsets[first : first + k + 1] - old_offsets[first]
+                segment_scatter(src.astype(dtype, copy=False), local, dest[first : first + k],
+                                out)
+            first += k
+            piece[c] = src = None  # this piece's column is freed
+        columns[name] = out
+        if release is not None:
+            release()
+    return AttrColumns(offsets=offsets, **columns)
+
+
+def sort_order(trace_input: np.ndarray, start: np.ndarray) -> np.ndarray | None:
+    """Row order by (trace, start, input position), or None when the rows already are in it.
+
+    Spans often arrive grouped by trace and in start order; checking that costs a few linear
+    passes, and the caller then skips every permutation.
+    """
+    n = trace_input.shape[0]
+    if n < 2:
+        return None
+    # comparisons, not ``diff``: a difference of two int64 start times can overflow
+    if bool((trace_input[1:] >= trace_input[:-1]).all()):
+        same = trace_input[1:] == trace_input[:-1]
+        if bool((start[1:] >= start[:-1])[same].all()):
+            return None
+    return np.lexsort((np.arange(n), start, trace_input)).astype(np.int64, copy=False)
 
 
 class SpanIndex:
@@ -148,10 +232,10 @@ class SpanIndex:
         self.n = span_val.shape[0]
         # large tables: a compiled hash join per lookup (linear) instead of sorting the keys
         self.hashed = self.n >= HASH_MIN_ROWS
-        if self.hashed:
-            self.h_tag = (~valid).astype(np.int64)  # spans without an id never match a query
-            self.h_trace = span_trace.astype(np.uint64)
-            self.h_val = span_val.astype(np.uint64, copy=False)
+        if self.hashed:  # references only: the join's inputs are assembled per lookup
+            self.h_invalid = ~valid  # spans without an id never match a query
+            self.h_trace = span_trace
+            self.h_val = span_val
             return
         self.universe = np.unique(span_val[valid])
         self.base = np.int64(self.universe.shape[0] + 1)
@@ -191,10 +275,18 @@ class SpanIndex:
         from workbench.traces.kernels import dense_ids
 
         n = self.n
-        tag = np.concatenate([self.h_tag, np.zeros(q.shape[0], dtype=np.int64)])
-        hi = np.concatenate([self.h_trace, q_trace[q].astype(np.uint64)])
-        lo = np.concatenate([self.h_val, q_val[q].astype(np.uint64, copy=False)])
+        m = n + q.shape[0]
+        # filled in place (no per-part copies): the spans, then the queries
+        tag = np.zeros(m, dtype=np.int64)
+        tag[:n] = self.h_invalid
+        hi = np.empty(m, dtype=np.uint64)
+        hi[:n] = self.h_trace
+        hi[n:] = q_trace[q]
+        lo = np.empty(m, dtype=np.uint64)
+        lo[:n] = self.h_val
+        lo[n:] = q_val[q]
         dense, first = dense_ids(tag, hi, lo)
+        del tag, hi, lo
         row = first[dense[n:]]
         out[q] = np.where(row < n, row, MISSING_PARENT)
         return out
@@ -282,3 +374,51 @@ def _cycle_depths(
             state[c] = 2
     for row, d in result.items():
         depth[row] = d
+
+
+def trace_id_bytes(trace_keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The 16 id bytes and byte length per trace key (-1: not hex, 0: empty)."""
+    t_bytes = np.zeros((len(trace_keys), 16), dtype=np.uint8)
+    t_len = np.zeros(len(trace_keys), dtype=np.int8)
+    plain = [
+        t for t, key in enumerate(trace_keys) if len(key) == 32 and HEX_DIGITS.issuperset(key)
+    ]
+    if plain:
+        raw = bytes.fromhex("".join([trace_keys[t] for t in plain]))
+        t_bytes[plain] = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16)
+        t_len[plain] = 16
+    if len(plain) != len(trace_keys):
+        for t, key in enumerate(trace_keys):
+            if len(key) == 32 and HEX_DIGITS.issuperset(key):
+                continue
+            if len(key) <= 32 and HEX_DIGITS.issuperset(key) and key:
+                raw = bytes.fromhex(key.rjust(32, "0"))
+                t_bytes[t] = np.frombuffer(raw, dtype=np.uint8)
+                t_len[t] = (len(key) + 1) // 2
+            else:
+                t_len[t] = -1 if key else 0
+    return t_bytes, t_len
+
+
+def id_texts(
+    order: np.ndarray | None,
+    n: int,
+    span_txt: dict[int, str],
+    par_txt: dict[int, str],
+    par_len: np.ndarray,
+) -> dict[tuple[int, str], str]:
+    """The kept id texts keyed by (row in trace order, "span" or "parent")."""
+    id_text: dict[tuple[int, str], str] = {}
+    if not (span_txt or par_txt):
+        return id_text
+    if order is None:
+        new_row_of = np.arange(n, dtype=np.int64)
+    else:
+        new_row_of = np.empty(n, dtype=np.int64)
+        new_row_of[order] = np.arange(n, dtype=np.int64)
+    for old, text in span_txt.items():
+        id_text[(int(new_row_of[old]), "span")] = text
+    for old, text in par_txt.items():
+        if par_len[new_row_of[old]] != 0:
+            id_text[(int(new_row_of[old]), "parent")] = text
+    return id_text
