@@ -218,3 +218,30 @@ def test_permute_csr_moves_segments_and_releases_the_sources() -> None:
     assert out.fval.tolist() == [1.0, 1.5, 2.0, 2.5, 0.0, 0.5]
     assert out.key is not key_before and key_before.tolist() == list(range(6))  # source intact
     assert permute_csr(out, None) is out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_segment_scatter_numpy_and_compiled_agree(seed: int) -> None:
+    from workbench.traces.kernels_permute import segment_scatter
+
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(0, 4, size=50)
+    offsets = np.zeros(51, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    base = int(rng.integers(0, 5))
+    local = offsets + base  # a piece: offsets local to src, not starting at 0
+    src = rng.integers(-1000, 1000, size=int(offsets[-1]) + base + 3)
+    order = rng.permutation(50)
+    new_offsets = np.zeros(51, dtype=np.int64)
+    np.cumsum(counts[order], out=new_offsets[1:])
+    inverse = np.empty(50, dtype=np.int64)
+    inverse[order] = np.arange(50)
+    dest = new_offsets[:-1][inverse]
+    got = {}
+    for compiled in (False, True):
+        out = np.full(int(offsets[-1]), -9999, dtype=src.dtype)
+        segment_scatter(src, local, dest, out, compiled=compiled)
+        got[compiled] = out
+    expected = np.concatenate([src[local[j]:local[j + 1]] for j in order]) if counts.sum() \
+        else np.zeros(0, dtype=src.dtype)
+    assert np.array_equal(got[False], expected) and np.array_equal(got[True], expected)
