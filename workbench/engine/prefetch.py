@@ -143,19 +143,18 @@ def _run(job: Prefetch, spec: ir.Spec, params: Mapping[str, Any] | None, backend
 
 def _prefetch(job: Prefetch, spec: ir.Spec, params: Mapping[str, Any] | None, backend: str,
               wanted: set[str] | None) -> None:
-    from workbench.engine import numba_cpu, reference
+    from workbench.engine import check_plan, numba_cpu
     from workbench.engine.base import backend_chain
     from workbench.engine.codegen_terms import Unsupported
     from workbench.engine.compiled import bind, generated
-    from workbench.engine.pipeline import check_passes
-    from workbench.lang.passes import run_passes
 
     chain, _ = backend_chain(backend)
     if not chain or chain[0].name != numba_cpu.NAME:
         return
-    bound, _ = run_passes(spec, check_passes(params))
-    values = reference.param_values(bound)
-    for prop in bound.properties:
+    # the run's own plan (check_plan.py): the check then does not run the passes again
+    plan = check_plan.bound(spec, params)
+    values = plan.values
+    for prop in plan.spec.properties:
         if wanted is not None and prop.name not in wanted:
             continue
         try:
