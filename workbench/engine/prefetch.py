@@ -4,7 +4,10 @@ Which kernels a check needs depends on the spec and its parameters only, not on 
 the generated module of a property is named by its normalized formula. So while the traces
 load, a second thread can already generate every property's kernel source, import the modules
 and load the verdict kernels from numba's disk cache (:func:`numba_cpu.preload`, for the
-argument types an earlier run recorded). Most of that work is LLVM's (linking the cached
+argument types the latest earlier run called them with: one overload per kernel, the one a
+run on the same kind of input calls; tables of trace files and of Parquet datasets differ in
+their arrays' read-only flag, and linking both overloads cost ~0.3 CPU-s and ~37 MB at 10k
+spans). Most of that work is LLVM's (linking the cached
 object code), which runs without the GIL, and the readers' own loops are ``nogil`` kernels, so
 on two cores the two overlap.
 
