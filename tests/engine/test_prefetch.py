@@ -88,6 +88,43 @@ def test_signatures_are_written_only_when_new(tmp_path: Path,
     assert numba_cpu.known_signatures("otlspec_k_cpu_test") == []
 
 
+def test_signatures_are_kept_in_order_of_use(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTLSPEC_CACHE_DIR", str(tmp_path))
+    handle = ModuleType("otlspec_k_cpu_test")
+    handle.verdict = SimpleNamespace(signatures=[("a",), ("b",)])  # type: ignore[attr-defined]
+    numba_cpu.remember_signatures(handle, ("b",))
+    assert numba_cpu.known_signatures("otlspec_k_cpu_test") == [("b",)]
+    numba_cpu.remember_signatures(handle, ("a",))
+    assert numba_cpu.known_signatures("otlspec_k_cpu_test") == [("b",), ("a",)]
+    path = tmp_path / "otlspec_k_cpu_test.sigs"
+    stamp = path.stat().st_mtime_ns
+    numba_cpu.remember_signatures(handle, ("a",))  # the same kind of input again: no write
+    assert path.stat().st_mtime_ns == stamp
+    numba_cpu.remember_signatures(handle)  # nothing new
+    assert path.stat().st_mtime_ns == stamp
+    numba_cpu.remember_signatures(handle, ("b",))  # the other kind: moves to the end
+    assert numba_cpu.known_signatures("otlspec_k_cpu_test") == [("a",), ("b",)]
+
+
+def test_preload_loads_only_the_signature_used_last(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTLSPEC_CACHE_DIR", str(tmp_path))
+    gen = _gen("s.end >= s.start - 123458ms")
+    name = numba_cpu.module_name(gen)
+    handle = ModuleType(name)
+    handle.verdict = SimpleNamespace(signatures=[])  # type: ignore[attr-defined]
+    numba_cpu.remember_signatures(handle, ("writable",))
+    numba_cpu.remember_signatures(handle, ("read-only",))
+    loaded: list[tuple[object, ...]] = []
+    monkeypatch.setattr(numba_cpu, "is_cached", lambda gen, target="cpu": True)
+    monkeypatch.setattr(numba_cpu, "load_module", lambda gen, target: handle)
+    monkeypatch.setattr(numba_cpu, "_load_cached",
+                        lambda fn, sig: loaded.append(sig) is None)
+    assert numba_cpu.preload(gen) is True
+    assert loaded == [("read-only",)]
+
+
 def test_kernel_module_code_is_cached_and_checked(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_text("X = 1\n")

@@ -242,11 +242,13 @@ class NumbaRunner:
         for j, ((handle, args), out) in enumerate(zip(jobs, outs, strict=True)):
             fn = handle.verdict
             before = self.compile_seconds
+            used: list[tuple[Any, ...] | None] = []
             self._compile(fn, "verdict", handle.__name__,
-                          lambda fn=fn, out=out, args=args: _first_call(fn, memo, out, args))
+                          lambda fn=fn, out=out, args=args, used=used: used.append(
+                              _first_call(fn, memo, out, args)))
             if handle.__name__ not in self._remembered:
                 self._remembered.add(handle.__name__)
-                remember_signatures(handle)
+                remember_signatures(handle, used[0] if used else None)
             if sum(getattr(fn, "_cache_misses", {}).values()):
                 # a kernel new to the disk cache: compile its witness kernel too, now, so that
                 # later (warm) runs only read the cache, even when they meet new failures
@@ -301,18 +303,20 @@ class NumbaRunner:
 
 
 def _first_call(fn: Any, memo: dict[int, Any], out: np.ndarray,
-                args: tuple[np.ndarray, ...]) -> None:
+                args: tuple[np.ndarray, ...]) -> tuple[Any, ...] | None:
     """Load (or compile) the verdict kernel ``fn`` for these arguments, without running it.
 
     A numba dispatcher gets the signature directly (``compile``): the argument types come from
     ``memo``, so the ~80 arrays every kernel shares are typed once per pass, not once per
     kernel, and the call skips numba's argument-folding path. Plain Python kernels
     (:class:`PythonRunner`) are called on an empty range instead.
+
+    Returns the signature (None for a plain Python kernel).
     """
     typeof = getattr(fn, "typeof_pyval", None)
     if typeof is None or not hasattr(fn, "compile"):
         fn(0, 0, out, *args)
-        return
+        return None
     sig = [typeof(0), typeof(0)]
     for a in (out, *args):
         found = memo.get(id(a))
@@ -320,6 +324,7 @@ def _first_call(fn: Any, memo: dict[int, Any], out: np.ndarray,
             found = memo[id(a)] = typeof(a)
         sig.append(found)
     fn.compile(tuple(sig))
+    return tuple(sig)
 
 
 class PythonRunner(NumbaRunner):
@@ -394,19 +399,31 @@ def known_signatures(name: str) -> list[tuple[Any, ...]]:
     return [tuple(s) for s in found] if isinstance(found, list) else []
 
 
-def remember_signatures(handle: ModuleType) -> None:
+def remember_signatures(handle: ModuleType, used: tuple[Any, ...] | None = None) -> None:
     """Record the argument types of ``handle``'s verdict kernel next to its module, so that a
     later run can load that overload from numba's disk cache before the tables exist
-    (:func:`preload`). Writes only when a signature is new, so warm runs write nothing."""
+    (:func:`preload`).
+
+    The record lists the signatures in order of use, the latest last: ``used`` (the one this
+    run called the kernel with) moves to the end. Writes only when that order changes or a
+    signature is new, so warm runs on inputs of one kind write nothing.
+    """
     sigs = [tuple(s) for s in getattr(handle.verdict, "signatures", ())]
     known = known_signatures(handle.__name__)
-    if not sigs or all(s in known for s in sigs):
-        return
+    if used is not None:
+        used = tuple(used)
+        if known and known[-1] == used:
+            return
+        record = [s for s in known if s != used] + [used]
+    else:
+        if not sigs or all(s in known for s in sigs):
+            return
+        record = known + [s for s in sigs if s not in known]
     directory = cache_dir()
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(known + [s for s in sigs if s not in known], fh)
+            pickle.dump(record, fh)
         os.replace(tmp, _signatures_path(handle.__name__))
     except (OSError, pickle.PicklingError):  # a read-only cache: later runs load as before
         pass
@@ -416,6 +433,12 @@ def preload(gen: Generated) -> bool:
     """Import ``gen``'s module and load its verdict kernel from numba's disk cache for each
     signature an earlier run used, without any table (see :mod:`workbench.engine.prefetch`).
 
+    Only the signature used last is loaded (:func:`remember_signatures` keeps it at the end
+    of the record): a run calls each verdict kernel with one signature, and linking an
+    overload the run does not call would cost as much as the one it calls (the tables of a
+    Parquet dataset, say, are read-only arrays, those of trace files are not: two signatures
+    of every kernel once both kinds of input were checked).
+
     Returns whether anything was loaded. Nothing is ever compiled here: a signature missing
     from the disk cache is left to the run, which compiles it when it calls the kernel.
     """
@@ -424,7 +447,7 @@ def preload(gen: Generated) -> bool:
     if not sigs or not is_cached(gen):
         return False
     fn = load_module(gen, "cpu").verdict
-    return sum(_load_cached(fn, sig) for sig in sigs) > 0
+    return _load_cached(fn, sigs[-1])
 
 
 def _load_cached(fn: Any, sig: tuple[Any, ...]) -> bool:

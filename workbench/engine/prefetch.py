@@ -4,7 +4,10 @@ Which kernels a check needs depends on the spec and its parameters only, not on 
 the generated module of a property is named by its normalized formula. So while the traces
 load, a second thread can already generate every property's kernel source, import the modules
 and load the verdict kernels from numba's disk cache (:func:`numba_cpu.preload`, for the
-argument types an earlier run recorded). Most of that work is LLVM's (linking the cached
+argument types the latest earlier run called them with: one overload per kernel, the one a
+run on the same kind of input calls; tables of trace files and of Parquet datasets differ in
+their arrays' read-only flag, and linking both overloads cost ~0.3 CPU-s and ~37 MB at 10k
+spans). Most of that work is LLVM's (linking the cached
 object code), which runs without the GIL, and the readers' own loops are ``nogil`` kernels, so
 on two cores the two overlap.
 
@@ -143,19 +146,18 @@ def _run(job: Prefetch, spec: ir.Spec, params: Mapping[str, Any] | None, backend
 
 def _prefetch(job: Prefetch, spec: ir.Spec, params: Mapping[str, Any] | None, backend: str,
               wanted: set[str] | None) -> None:
-    from workbench.engine import numba_cpu, reference
+    from workbench.engine import check_plan, numba_cpu
     from workbench.engine.base import backend_chain
     from workbench.engine.codegen_terms import Unsupported
     from workbench.engine.compiled import bind, generated
-    from workbench.engine.pipeline import check_passes
-    from workbench.lang.passes import run_passes
 
     chain, _ = backend_chain(backend)
     if not chain or chain[0].name != numba_cpu.NAME:
         return
-    bound, _ = run_passes(spec, check_passes(params))
-    values = reference.param_values(bound)
-    for prop in bound.properties:
+    # the run's own plan (check_plan.py): the check then does not run the passes again
+    plan = check_plan.bound(spec, params)
+    values = plan.values
+    for prop in plan.spec.properties:
         if wanted is not None and prop.name not in wanted:
             continue
         try:
