@@ -36,6 +36,40 @@ from workbench.traces.zipkin import TIME_LIMIT
 
 _KINDS = {"internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5}
 _ERROR_CODES = {"OK": 1, "ERROR": 2}
+#: the tag keys that set a span's kind, status or scope
+SPECIAL_TAGS = frozenset({"span.kind", "error", "otel.status_code", "otel.status_description",
+                          "otel.scope.name", "otel.library.name"})  # fmt: skip
+
+
+def span_fields(attributes: list[tuple[str, Any]]) -> tuple[int, int, str, str]:
+    """(kind, status code, status message, scope name) a span's Jaeger tags set."""
+    kind = status = 0
+    message = scope = ""
+    for key, value in attributes:
+        if key not in SPECIAL_TAGS:
+            continue
+        if key == "span.kind" and isinstance(value, str):
+            kind = _KINDS.get(value.lower(), 0)
+        elif key == "error" and (
+            value is True or (isinstance(value, str) and value.lower() == "true")
+        ):
+            status = 2
+        elif key == "otel.status_code" and isinstance(value, str):
+            status = max(status, _ERROR_CODES.get(value.upper(), 0))
+        elif key == "otel.status_description" and isinstance(value, str):
+            message = value
+        elif key in ("otel.scope.name", "otel.library.name") and isinstance(value, str):
+            scope = value
+    return kind, status, message, scope
+
+
+def log_event(fields: list[tuple[str, Any]]) -> tuple[str, list[tuple[str, Any]]]:
+    """A Jaeger log's event name and attributes: its ``event`` field (taken out of the
+    attributes), else its first string field."""
+    name = next((v for k, v in fields if k == "event" and isinstance(v, str)), None)
+    if name is None:
+        return next((v for _k, v in fields if isinstance(v, str)), ""), fields
+    return name, [(k, v) for k, v in fields if k != "event"]
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)\s*$")
 _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$")
@@ -372,21 +406,7 @@ class _Reader:
             resource = self.resource(None, path)
 
         attributes = self.tags(span.get("tags"), f"{path}.tags")
-        kind = status = 0
-        message = scope = ""
-        for key, value in attributes:
-            if key == "span.kind" and isinstance(value, str):
-                kind = _KINDS.get(value.lower(), 0)
-            elif key == "error" and (
-                value is True or (isinstance(value, str) and value.lower() == "true")
-            ):
-                status = 2
-            elif key == "otel.status_code" and isinstance(value, str):
-                status = max(status, _ERROR_CODES.get(value.upper(), 0))
-            elif key == "otel.status_description" and isinstance(value, str):
-                message = value
-            elif key in ("otel.scope.name", "otel.library.name") and isinstance(value, str):
-                scope = value
+        kind, status, message, scope = span_fields(attributes)
         self.builder.add_span(
             trace_id=trace_id,
             span_id=span_id,
@@ -479,12 +499,7 @@ class _Reader:
             if time is None:
                 self.report(f"{where}.timestamp", "missing timestamp; log dropped")
                 continue
-            fields = self.tags(log.get("fields"), f"{where}.fields")
-            name = next((v for k, v in fields if k == "event" and isinstance(v, str)), None)
-            if name is None:
-                name = next((v for _k, v in fields if isinstance(v, str)), "")
-            else:
-                fields = [(k, v) for k, v in fields if k != "event"]
+            name, fields = log_event(self.tags(log.get("fields"), f"{where}.fields"))
             out.append((name, time, fields))
         return out
 

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from workbench.traces.builder import LONG_ID, TableBuilder
-from workbench.traces.jaeger import _ERROR_CODES, _KINDS, _tag_value, jaeger_hex
+from workbench.traces.jaeger import _tag_value, jaeger_hex, log_event, span_fields
 from workbench.traces.typed_append import Items, Row, append_rows
 from workbench.traces.zipkin import TIME_LIMIT
 
@@ -131,11 +131,6 @@ def _tags(tags: list[Tag] | None) -> Items:
     return out
 
 
-#: the tag keys that set a span's kind, status or scope
-_SPECIAL = frozenset({"span.kind", "error", "otel.status_code", "otel.status_description",
-                      "otel.scope.name", "otel.library.name"})  # fmt: skip
-
-
 def _hex(raw: str, nbytes: int) -> str:
     """:func:`jaeger.jaeger_hex`, skipping the ids it returns unchanged: 16 characters or
     more for a span id, 16 or 32 and more for a trace id."""
@@ -224,32 +219,11 @@ def _span(span: Span, default: str, processes: dict[str, msgspec.Raw],
     else:
         resource = resources.of(None)
     attributes = _tags(span.tags)
-    kind = status = 0
-    message = scope = ""
-    for key, value in attributes:
-        if key not in _SPECIAL:
-            continue
-        if key == "span.kind" and isinstance(value, str):
-            kind = _KINDS.get(value.lower(), 0)
-        elif key == "error" and (
-            value is True or (isinstance(value, str) and value.lower() == "true")
-        ):
-            status = 2
-        elif key == "otel.status_code" and isinstance(value, str):
-            status = max(status, _ERROR_CODES.get(value.upper(), 0))
-        elif key == "otel.status_description" and isinstance(value, str):
-            message = value
-        elif key in ("otel.scope.name", "otel.library.name") and isinstance(value, str):
-            scope = value
+    kind, status, message, scope = span_fields(attributes)
     events: list[tuple[str, int, Items]] = []
     for log in span.logs or ():
         time = _micros(log.timestamp)
-        fields = _tags(log.fields)
-        name = next((v for k, v in fields if k == "event" and isinstance(v, str)), None)
-        if name is None:
-            name = next((v for _k, v in fields if isinstance(v, str)), "")
-        else:
-            fields = [(k, v) for k, v in fields if k != "event"]
+        name, fields = log_event(_tags(log.fields))
         events.append((name, time, fields))
     return Row(trace_id, span_id, parent, span.operationName, kind, status, message, start,
                end, resource, scope, attributes, events, links)  # fmt: skip
